@@ -1,0 +1,23 @@
+"""The HTTP API, mounted at ``/api/v1/``. Each app contributes a Ninja router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from omnimall.catalog.api import router as catalog_router
+from omnimall.core.api.errors import install_error_handlers
+from omnimall.search.api import router as search_router
+
+api = NinjaAPI(
+    title="omnimall API",
+    version="1",
+    description=(
+        "Store API (catalog, search) for apps and mini-programs, and integration APIs for "
+        "POS, WMS, CRM and partners. Errors are JSON: "
+        '`{"error": {"code": "...", "message": "...", "details": {...}}}`.'
+    ),
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/", catalog_router)
+api.add_router("/search", search_router)

@@ -1,0 +1,131 @@
+"""The ``omnimall`` command: ``demo``, ``serve``, ``worker`` and ``manage …``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DEMO_STAFF_USERNAME = "admin"
+DEMO_STAFF_PASSWORD = "omnimall-demo"  # noqa: S105 - printed by `omnimall demo`; `serve` refuses it
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnimall.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def demo(port: int, host: str) -> None:
+    """Migrate the embedded database, load the demo data once, and serve the shop."""
+    from django.conf import settings
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_demo")
+    _ensure_demo_staff()
+    print(
+        f"\nomnimall demo is ready.\n"
+        f"  shop:        http://{host}:{port}/\n"
+        f"  back office: http://{host}:{port}/admin/\n"
+        f"  login:       {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}\n",
+        flush=True,
+    )
+    call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+
+def _ensure_demo_staff() -> None:
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    if not user_model.objects.filter(username=DEMO_STAFF_USERNAME).exists():
+        user_model.objects.create_superuser(
+            username=DEMO_STAFF_USERNAME,
+            email="admin@omnimall.local",
+            password=DEMO_STAFF_PASSWORD,
+        )
+
+
+def production_problems() -> list[str]:
+    """Reasons not to serve in production; empty when the settings are safe."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    problems = []
+    if settings.DEBUG:
+        problems.append("debug is on: set OMNIMALL_DEBUG=0")
+    if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
+        problems.append("the demo secret key is in use: set OMNIMALL_SECRET_KEY")
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+    on_demo_password = [u.get_username() for u in staff if u.check_password(DEMO_STAFF_PASSWORD)]
+    if on_demo_password:
+        problems.append(
+            "staff accounts still use the demo password: " + ", ".join(sorted(on_demo_password))
+        )
+    return problems
+
+
+def serve(bind: str, workers: int, extra: list[str]) -> None:
+    """Production server: gunicorn, refusing unsafe settings."""
+    _setup_django()
+    problems = production_problems()
+    if problems:
+        print("omnimall serve refuses to start:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        sys.exit(2)
+    os.execvp(  # noqa: S606 - replaces this process with gunicorn, by design
+        sys.executable,
+        [
+            sys.executable, "-m", "gunicorn", "omnimall.wsgi:application",
+            "--bind", bind, "--workers", str(workers), "--access-logfile", "-", *extra,
+        ],
+    )
+
+
+def worker(extra: list[str]) -> None:
+    os.execvp(  # noqa: S606
+        sys.executable, [sys.executable, "-m", "celery", "-A", "omnimall", "worker", *extra]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="omnimall", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="migrate, load demo data once, serve the shop")
+    p_demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p_demo.add_argument("--host", default="127.0.0.1")
+    p_serve = sub.add_parser("serve", help="production server (gunicorn)")
+    p_serve.add_argument("--bind", default=os.environ.get("OMNIMALL_BIND", "127.0.0.1:8000"))
+    p_serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
+    sub.add_parser("worker", help="background worker (celery)")
+    sub.add_parser("manage", help="any Django management command", add_help=False)
+
+    if argv and argv[0] == "manage":
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnimall.settings")
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["omnimall manage", *argv[1:]])
+        return
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "demo":
+        demo(args.port, args.host)
+    elif args.command == "serve":
+        serve(args.bind, args.workers, extra)
+    elif args.command == "worker":
+        worker(extra)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""One mapping from errors to JSON bodies: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from ..errors import DomainError
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return api.create_response(
+            request, error_body(exc.code, exc.message, exc.details), status=exc.status
+        )
+
+    def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
+            for e in exc.errors
+        ]
+        return api.create_response(
+            request,
+            error_body("validation_failed", "The request is not valid.", {"errors": errors}),
+            status=422,
+        )
+
+    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(
+            request, error_body("not_found", str(exc) or "Not found."), status=404
+        )
+
+    def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return api.create_response(
+            request,
+            error_body("unauthorized", "A valid API key is required (header X-Api-Key)."),
+            status=401,
+        )
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return api.create_response(
+            request, error_body("http_error", str(exc.message)), status=exc.status_code
+        )
+
+    api.add_exception_handler(DomainError, on_domain_error)
+    api.add_exception_handler(NinjaValidationError, on_validation_error)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(AuthenticationError, on_auth_error)
+    api.add_exception_handler(HttpError, on_http_error)

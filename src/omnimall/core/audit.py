@@ -1,0 +1,64 @@
+"""The audit trail: ``record`` one change, and ``diff`` two snapshots of a model's fields."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from .actors import Actor
+from .models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list | dict | str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """Concrete field values of one row, JSON-friendly (FKs by id)."""
+    return {
+        field.attname: _plain(getattr(instance, field.attname))
+        for field in instance._meta.concrete_fields
+    }
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for every field whose value changed."""
+    keys = before.keys() | after.keys()
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(keys)
+        if before.get(key) != after.get(key) and key not in {"updated_at", "search_vector"}
+    }
+
+
+def record(
+    *,
+    actor: Actor,
+    action: str,
+    subject: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one audit entry. Call inside the transaction of the change it describes."""
+    return AuditEntry.objects.create(
+        actor_user_id=actor.id if actor.kind == "user" else None,
+        actor_kind=actor.kind,
+        actor_label=actor.label[:150],
+        action=action,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=str(subject.pk) if subject is not None else "",
+        subject_repr=str(subject)[:255] if subject is not None else "",
+        changes=changes or {},
+        reason=reason,
+    )

@@ -1,0 +1,58 @@
+"""``Server-Timing`` on every response: SQL query count and time, and total app time.
+
+Switch off with ``OMNIMALL_SERVER_TIMING=0``. Counting wraps the database cursor with
+``connection.execute_wrapper``, which works with ``DEBUG`` off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, HttpResponse
+
+
+class _QueryTimer:
+    __slots__ = ("count", "seconds")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.count += 1
+
+
+class ServerTimingMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.enabled = settings.SERVER_TIMING
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self.enabled:
+            return self.get_response(request)
+        timer = _QueryTimer()
+        start = time.perf_counter()
+        wrappers = [connections[alias].execute_wrapper(timer) for alias in connections]
+        for wrapper in wrappers:
+            wrapper.__enter__()
+        try:
+            response = self.get_response(request)
+        finally:
+            for wrapper in reversed(wrappers):
+                wrapper.__exit__(None, None, None)
+        total_ms = (time.perf_counter() - start) * 1000
+        response["Server-Timing"] = (
+            f'db;desc="queries={timer.count}";dur={timer.seconds * 1000:.1f}, app;dur={total_ms:.1f}'
+        )
+        return response

@@ -1,0 +1,58 @@
+"""Suite-wide fixtures: isolated media, the browser for e2e tests, and a clean cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+CHROMIUM = os.environ.get("OMNIMALL_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_ALL = os.environ.get("OMNIMALL_TEST_REQUIRE_ALL") == "1"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_cache(settings, tmp_path: Path) -> Iterator[None]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        if REQUIRE_ALL:
+            pytest.fail(f"Chromium not found at {CHROMIUM} and OMNIMALL_TEST_REQUIRE_ALL=1")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    # Playwright's sync API refuses to run inside a running asyncio loop; Django's
+    # async-unsafe check must be relaxed for the live server thread + sync Playwright.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
