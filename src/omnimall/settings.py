@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "omnimall.core",
     "omnimall.channels",
     "omnimall.catalog",
+    "omnimall.inventory",
     "omnimall.search",
     "omnimall.storefront",
 ]
