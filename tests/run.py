@@ -18,7 +18,7 @@ def run_pass(label: str, extra_env: dict[str, str], args: list[str]) -> int:
     env = dict(os.environ, **extra_env)
     env.setdefault("OMNIMALL_VAR_DIR", tempfile.mkdtemp(prefix="omnimall-test-var-"))
     print(f"\n=== omnimall test suite on {label} ===", flush=True)
-    code = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)  # noqa: S603
+    code = subprocess.call([sys.executable, "-m", "pytest", *args], env=env)
     if code == 5:
         print(f"!!! {label}: pytest collected no tests; that is a failure", flush=True)
         return 1
@@ -39,9 +39,12 @@ def main() -> int:
         results["PostgreSQL"] = 1
     else:
         print("(PostgreSQL pass skipped: set OMNIMALL_TEST_POSTGRES_URL to run it)")
-    print("\n=== summary: " + ", ".join(
-        f"{db}: {'passed' if code == 0 else f'FAILED ({code})'}" for db, code in results.items()
-    ))
+    print(
+        "\n=== summary: "
+        + ", ".join(
+            f"{db}: {'passed' if code == 0 else f'FAILED ({code})'}" for db, code in results.items()
+        )
+    )
     return 0 if all(code == 0 for code in results.values()) else 1
 
 

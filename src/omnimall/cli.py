@@ -87,8 +87,17 @@ def serve(bind: str, workers: int, extra: list[str]) -> None:
     os.execvp(  # noqa: S606 - replaces this process with gunicorn, by design
         sys.executable,
         [
-            sys.executable, "-m", "gunicorn", "omnimall.wsgi:application",
-            "--bind", bind, "--workers", str(workers), "--access-logfile", "-", *extra,
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "omnimall.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+            *extra,
         ],
     )
 

@@ -27,9 +27,7 @@ class IssuedKey:
 
 
 @transaction.atomic
-def create_api_key(
-    *, name: str, scopes: list[str], actor: Actor, bound_to: str = ""
-) -> IssuedKey:
+def create_api_key(*, name: str, scopes: list[str], actor: Actor, bound_to: str = "") -> IssuedKey:
     unknown = sorted(set(scopes) - set(KNOWN_SCOPES))
     if unknown:
         from .errors import ValidationFailedError

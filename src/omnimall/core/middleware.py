@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from django.conf import settings
@@ -43,16 +44,13 @@ class ServerTimingMiddleware:
             return self.get_response(request)
         timer = _QueryTimer()
         start = time.perf_counter()
-        wrappers = [connections[alias].execute_wrapper(timer) for alias in connections]
-        for wrapper in wrappers:
-            wrapper.__enter__()
-        try:
+        with ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(timer))
             response = self.get_response(request)
-        finally:
-            for wrapper in reversed(wrappers):
-                wrapper.__exit__(None, None, None)
         total_ms = (time.perf_counter() - start) * 1000
+        db_ms = timer.seconds * 1000
         response["Server-Timing"] = (
-            f'db;desc="queries={timer.count}";dur={timer.seconds * 1000:.1f}, app;dur={total_ms:.1f}'
+            f'db;desc="queries={timer.count}";dur={db_ms:.1f}, app;dur={total_ms:.1f}'
         )
         return response

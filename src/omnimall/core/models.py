@@ -22,7 +22,11 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(_("who"), max_length=150)
     action = models.CharField(_("action"), max_length=80, db_index=True)
     subject_type = models.ForeignKey(
-        ContentType, verbose_name=_("subject type"), null=True, blank=True, on_delete=models.SET_NULL
+        ContentType,
+        verbose_name=_("subject type"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     subject_id = models.CharField(_("subject id"), max_length=64, blank=True)
     subject_repr = models.CharField(_("subject"), max_length=255, blank=True)
@@ -36,7 +40,9 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.subject_repr}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.subject_repr}"
+        )
 
 
 class ApiKey(models.Model):

@@ -18,15 +18,18 @@ class StockLocation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=LocationKind.choices)
     city = models.CharField(_("city"), max_length=60, db_index=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True,
-                                   blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True,
-                                    blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     opening_hours = models.CharField(_("opening hours"), max_length=120, blank=True)
     can_ship = models.BooleanField(_("can ship"), default=True)
     offers_pickup = models.BooleanField(_("offers pick-up"), default=False)
-    priority = models.PositiveSmallIntegerField(_("priority"), default=100,
-                                                help_text=_("Lower ships first."))
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=100, help_text=_("Lower ships first.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

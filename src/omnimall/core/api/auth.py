@@ -11,10 +11,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader
 
-from .. import api_keys
-from ..actors import Actor
-from ..errors import PermissionDeniedError
-from ..models import ApiKey
+from omnimall.core import api_keys
+from omnimall.core.actors import Actor
+from omnimall.core.errors import PermissionDeniedError
+from omnimall.core.models import ApiKey
 
 
 class ApiKeyAuth(APIKeyHeader):

@@ -1,0 +1,47 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from omnimall import cli
+
+
+@pytest.mark.django_db
+def test_production_problems_refuses_debug_demo_secret_and_demo_password(settings):
+    settings.DEBUG = True
+    settings.SECRET_KEY = settings.DEMO_SECRET_KEY
+    get_user_model().objects.create_user(
+        username="admin", password=cli.DEMO_STAFF_PASSWORD, is_staff=True
+    )
+
+    problems = cli.production_problems()
+
+    assert any("debug is on" in p for p in problems)
+    assert any("demo secret key" in p for p in problems)
+    assert any("demo password: admin" in p for p in problems)
+
+
+@pytest.mark.django_db
+def test_production_problems_empty_when_settings_are_safe(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "a-real-secret-from-the-environment-0123456789"
+    get_user_model().objects.create_user(
+        username="ops", password="Str0ng-and-private", is_staff=True
+    )
+
+    assert cli.production_problems() == []
+
+
+@pytest.mark.django_db
+def test_serve_exits_with_reasons_when_settings_are_unsafe(settings, capsys):
+    settings.DEBUG = True
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.serve("127.0.0.1:0", 1, [])
+
+    assert exit_info.value.code == 2
+    assert "refuses to start" in capsys.readouterr().err
+
+
+def test_manage_runs_django_commands(capsys):
+    cli.main(["manage", "check"])
+
+    assert "no issues" in capsys.readouterr().out
