@@ -63,8 +63,10 @@ def refresh_display_prices(*, product_ids: Iterable[int]) -> None:
             offers[product_id].append((list_price, sale_price))
     products = []
     for product_id, prices in offers.items():
-        price, list_price = domain.lowest_prices(prices)
-        products.append(Product(pk=product_id, display_price=price, display_list_price=list_price))
+        lowest, lowest_list = domain.lowest_prices(prices)
+        products.append(
+            Product(pk=product_id, display_price=lowest, display_list_price=lowest_list)
+        )
     Product.objects.bulk_update(products, ["display_price", "display_list_price"], batch_size=500)
 
 
@@ -80,14 +82,29 @@ def _rebuild_full_slugs(category: Category) -> None:
 
 @transaction.atomic
 def create_category(
-    *, parent: Category | None, slug: str, name_en: str, name_zh: str, actor: Actor, **fields: object
+    *,
+    parent: Category | None,
+    slug: str,
+    name_en: str,
+    name_zh: str,
+    actor: Actor,
+    **fields: object,
 ) -> Category:
     full_slug = f"{parent.full_slug}/{slug}" if parent else slug
-    values = {"slug": slug, "full_slug": full_slug, "name_en": name_en, "name_zh": name_zh}
+    values: dict[str, object] = {
+        "slug": slug,
+        "full_slug": full_slug,
+        "name_en": name_en,
+        "name_zh": name_zh,
+    }
     values.update(fields)
     category = parent.add_child(**values) if parent else Category.add_root(**values)
-    audit.record(actor=actor, action="category.created", subject=category,
-                 changes={k: [None, str(v)] for k, v in values.items()})
+    audit.record(
+        actor=actor,
+        action="category.created",
+        subject=category,
+        changes={k: [None, str(v)] for k, v in values.items()},
+    )
     notify_catalog_changed(categories=True)
     return category
 

@@ -17,12 +17,13 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    # Handlers take ``exc: Any``: Ninja's stub types the argument as "instance or class".
+    def on_domain_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return api.create_response(
             request, error_body(exc.code, exc.message, exc.details), status=exc.status
         )
 
-    def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    def on_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
         errors = [
             {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
             for e in exc.errors
@@ -33,19 +34,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
             status=422,
         )
 
-    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return api.create_response(
             request, error_body("not_found", str(exc) or "Not found."), status=404
         )
 
-    def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    def on_auth_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return api.create_response(
             request,
             error_body("unauthorized", "A valid API key is required (header X-Api-Key)."),
             status=401,
         )
 
-    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    def on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
         return api.create_response(
             request, error_body("http_error", str(exc.message)), status=exc.status_code
         )
