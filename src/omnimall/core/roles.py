@@ -1,0 +1,114 @@
+"""Staff roles as Django groups: the role → permission mapping is data, kept here.
+
+Each role lists permissions as ``"app_label.codename"``. A codename may end in ``*``
+(``"catalog.view_*"``) to mean every matching permission of that app, so a role that
+"sees the catalog" also sees models a later issue adds to it.
+
+``sync_roles()`` makes the groups match this mapping exactly (it is idempotent). The
+data migration ``core/0002_staff_roles`` calls it; later issues extend ``ROLES`` and
+call it again from their own data migration (``sync_roles(apps=apps)``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MERCHANDISER = "merchandiser"
+MARKETING = "marketing"
+LOGISTICS = "logistics"
+CUSTOMER_SERVICE = "customer service"
+STORE_STAFF = "store staff"
+HEAD_OF_ECOMMERCE = "head of e-commerce"
+
+CATALOG_MODELS = ("brand", "category", "product", "sku", "productimage", "pricelist", "price")
+
+
+def _crud(app_label: str, models: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"{app_label}.{action}_{model}"
+        for model in models
+        for action in ("add", "change", "delete", "view")
+    )
+
+
+VIEW_CATALOG = ("catalog.view_*",)
+
+ROLES: dict[str, tuple[str, ...]] = {
+    # Catalog and prices: the merchandiser's whole job.
+    MERCHANDISER: (*_crud("catalog", CATALOG_MODELS), "sales_channels.view_saleschannel"),
+    # Promotions, coupons and affiliates arrive with later issues.
+    MARKETING: VIEW_CATALOG,
+    LOGISTICS: (
+        *VIEW_CATALOG,
+        "inventory.view_stocklocation",
+        "inventory.change_stocklocation",
+    ),
+    CUSTOMER_SERVICE: VIEW_CATALOG,
+    STORE_STAFF: (*VIEW_CATALOG, "inventory.view_stocklocation"),
+    # Sees everything the business runs on, changes nothing by default.
+    HEAD_OF_ECOMMERCE: (
+        "core.view_*",
+        "catalog.view_*",
+        "sales_channels.view_*",
+        "inventory.view_*",
+        "search.view_*",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    groups: dict[str, int]  # role → number of permissions granted
+    missing: tuple[str, ...]  # explicit permissions that do not exist (yet)
+
+
+def _resolve(
+    patterns: tuple[str, ...], available: Mapping[str, int]
+) -> tuple[set[int], list[str]]:
+    ids: set[int] = set()
+    missing: list[str] = []
+    for pattern in patterns:
+        if "*" in pattern:
+            ids.update(pk for name, pk in available.items() if fnmatch.fnmatchcase(name, pattern))
+        elif pattern in available:
+            ids.add(available[pattern])
+        else:
+            missing.append(pattern)
+    return ids, missing
+
+
+def sync_roles(*, apps: Any = None, roles: Mapping[str, tuple[str, ...]] | None = None) -> SyncReport:
+    """Create one group per role and give it exactly the role's permissions.
+
+    ``apps`` is the migration's historical app registry (default: the live one). Permissions
+    a role names that do not exist yet are skipped and reported, never invented.
+    """
+    if apps is None:
+        from django.apps import apps as live_apps
+
+        apps = live_apps
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    available = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in permission_model.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    granted: dict[str, int] = {}
+    missing: list[str] = []
+    for role, patterns in (roles or ROLES).items():
+        ids, role_missing = _resolve(patterns, available)
+        missing.extend(role_missing)
+        group, _created = group_model.objects.get_or_create(name=role)
+        group.permissions.set(sorted(ids))
+        granted[role] = len(ids)
+    if missing:
+        logger.warning("Roles name permissions that do not exist: %s", ", ".join(missing))
+    return SyncReport(groups=granted, missing=tuple(missing))
