@@ -8,7 +8,7 @@ import factory
 from django.conf import settings
 
 from omnimall.catalog import services
-from omnimall.catalog.models import Brand, Category, Price, PriceList, Product, Sku
+from omnimall.catalog.models import Brand, Category, Price, PriceList, Product, ProductImage, Sku
 from omnimall.core.actors import Actor
 
 TEST_ACTOR = Actor.system("tests")
@@ -73,3 +73,19 @@ def make_product(
     services.notify_catalog_changed(product_ids=[product.pk])
     product.refresh_from_db()
     return product
+
+
+def make_image(product: Product, *, name: str = "image.png", position: int = 0,
+               colour: str = "") -> ProductImage:
+    """A real 4x3 PNG attached to ``product`` (ImageField reads its dimensions)."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "white").save(buffer, format="PNG")
+    image = ProductImage(product=product, position=position, colour=colour)
+    image.image.save(name, ContentFile(buffer.getvalue()), save=False)
+    image.save()
+    return image

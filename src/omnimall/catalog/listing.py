@@ -1,0 +1,271 @@
+"""Query building for product listings: filters, keyset cursors, facet counts.
+
+Private to ``catalog.selectors`` (which owns caching and the public dataclasses). Kept apart
+so each module stays small: this one turns a normalised listing state into querysets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from .domain import PRICE_BANDS, PRICE_BANDS_BY_CODE
+from .models import Product, ProductImage, Sku
+
+_CURSOR_SALT = "omnimall.catalog.cursor"
+MAX_CURSOR_LENGTH = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """A listing's selection, normalised (sorted tuples) so it can key a cache entry."""
+
+    category_ids: tuple[int, ...] | None  # None: every visible category
+    hidden_category_ids: tuple[int, ...]  # inactive categories (and their subtrees)
+    product_ids: tuple[int, ...] | None
+    brands: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    colours: tuple[str, ...] = ()
+    price_bands: tuple[str, ...] = ()
+
+
+# --- filters ------------------------------------------------------------------
+
+
+def product_queryset(f: Filters, *, skip: str | None = None) -> QuerySet[Product]:
+    """Products matching every selected facet except ``skip`` (for disjunctive counts)."""
+    qs = Product.objects.filter(is_active=True, brand__is_active=True)
+    if f.category_ids is not None:
+        qs = qs.filter(category_id__in=f.category_ids)
+    elif f.hidden_category_ids:
+        qs = qs.exclude(category_id__in=f.hidden_category_ids)
+    if f.product_ids is not None:
+        qs = qs.filter(id__in=f.product_ids)
+    if skip != "brand" and f.brands:
+        qs = qs.filter(brand__slug__in=f.brands)
+    # A product matches a size (colour) when ANY of its active SKUs has it.
+    if skip != "size" and f.sizes:
+        qs = qs.filter(
+            Exists(Sku.objects.filter(product_id=OuterRef("pk"), is_active=True, size__in=f.sizes))
+        )
+    if skip != "colour" and f.colours:
+        qs = qs.filter(
+            Exists(
+                Sku.objects.filter(product_id=OuterRef("pk"), is_active=True, colour__in=f.colours)
+            )
+        )
+    if skip != "price" and f.price_bands:
+        qs = qs.filter(reduce(or_, (_band_q(code) for code in f.price_bands)))
+    return qs.order_by()
+
+
+def _band_q(code: str) -> Q:
+    band = PRICE_BANDS_BY_CODE[code]
+    q = Q(display_price__gte=band.low)
+    if band.high is not None:
+        q &= Q(display_price__lt=band.high)
+    return q
+
+
+# --- facets: one GROUP BY query each ---------------------------------------------
+
+
+def count_brands(f: Filters) -> list[tuple[str, str, str, int]]:
+    rows = (
+        product_queryset(f, skip="brand")
+        .values("brand__slug", "brand__name_en", "brand__name_zh")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(r["brand__slug"], r["brand__name_en"], r["brand__name_zh"], r["n"]) for r in rows]
+
+
+def count_sku_field(f: Filters, field: str) -> dict[str, int]:
+    """Products per size (or colour) over active SKUs; ``field`` is "size" or "colour"."""
+    products = product_queryset(f, skip=field).values("id")
+    rows = (
+        Sku.objects.filter(is_active=True, product_id__in=products)
+        .exclude(**{field: ""})
+        .values(field)
+        .annotate(n=Count("product_id", distinct=True))
+        .order_by()
+    )
+    return {r[field]: r["n"] for r in rows}
+
+
+def count_price_bands(f: Filters) -> dict[str, int]:
+    band = Case(*(When(_band_q(b.code), then=Value(b.code)) for b in PRICE_BANDS), default=None)
+    rows = (
+        product_queryset(f, skip="price")
+        .filter(display_price__isnull=False)
+        .annotate(band=band)
+        .values("band")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["band"]: r["n"] for r in rows if r["band"]}
+
+
+# --- keyset pagination ---------------------------------------------------------------
+
+# sort → (field, descending, nullable). Ties break on id in the same direction.
+SORT_FIELDS: dict[str, tuple[str, bool, bool]] = {
+    "popular": ("popularity", True, False),
+    "price_asc": ("display_price", False, True),
+    "price_desc": ("display_price", True, True),
+    "newest": ("created_at", True, False),
+}
+CARD_FIELDS = (
+    "id",
+    "slug",
+    "name_en",
+    "name_zh",
+    "brand__name_en",
+    "brand__name_zh",
+    "display_price",
+    "display_list_price",
+    "popularity",
+    "created_at",
+)
+
+
+def ordering(sort: str, *, forward: bool) -> tuple[Any, ...]:
+    field, desc, nullable = SORT_FIELDS[sort]
+    down = desc if forward else not desc
+    if not nullable:  # no NULLS modifier, or PostgreSQL could not use the sort indexes
+        expr = F(field).desc() if down else F(field).asc()
+    elif forward:  # products without a price come last in both price orders...
+        expr = F(field).desc(nulls_last=True) if down else F(field).asc(nulls_last=True)
+    else:  # ...so walking backwards meets them first
+        expr = F(field).desc(nulls_first=True) if down else F(field).asc(nulls_first=True)
+    return (expr, F("id").desc() if down else F("id").asc())
+
+
+def keyset_q(sort: str, *, value: Any, pk: int, forward: bool) -> Q:
+    """Rows strictly after (forward) or before (backward) the row (value, pk) in ``sort``."""
+    field, desc, nullable = SORT_FIELDS[sort]
+    down = desc if forward else not desc
+    op = "lt" if down else "gt"
+    id_q = Q(**{f"id__{op}": pk})
+    if value is None:  # only price sorts: the cursor row is in the trailing null block
+        in_nulls = Q(**{f"{field}__isnull": True}) & id_q
+        return in_nulls if forward else (Q(**{f"{field}__isnull": False}) | in_nulls)
+    q = Q(**{f"{field}__{op}": value}) | (Q(**{field: value}) & id_q)
+    if nullable:
+        return q | Q(**{f"{field}__isnull": True}) if forward else q
+    # The redundant bound lets the database start an index range scan at the cursor.
+    return q & Q(**{f"{field}__{'lte' if down else 'gte'}": value})
+
+
+def sort_value(sort: str, row: dict[str, Any]) -> Any:
+    value = row[SORT_FIELDS[sort][0]]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _parse_key(sort: str, raw: Any) -> Any:
+    if sort in ("popular", "relevance"):
+        if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw < 2**62:
+            raise ValueError(raw)
+        return raw
+    if sort == "newest":
+        parsed = datetime.fromisoformat(raw) if isinstance(raw, str) and len(raw) < 40 else None
+        if parsed is None or parsed.tzinfo is None:
+            raise ValueError(raw)
+        return parsed
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > 20:
+        raise ValueError(raw)
+    value = Decimal(raw)
+    if not value.is_finite():
+        raise ValueError(raw)
+    return value
+
+
+# --- cursors: signed, URL-safe, opaque ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    sort: str
+    forward: bool
+    page: int  # the page number this cursor leads to
+    key: Any  # the boundary row's sort value (a list position for relevance)
+    pk: int  # the boundary row's id
+
+
+def _mac(body: str) -> str:
+    digest = salted_hmac(_CURSOR_SALT, body).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def encode_cursor(*, sort: str, forward: bool, page: int, key: Any, pk: int) -> str:
+    payload = json.dumps([sort, 1 if forward else 0, page, key, pk], separators=(",", ":"))
+    body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return f"{body}.{_mac(body)}"
+
+
+def decode_cursor(token: str | None, *, sort: str) -> Cursor | None:
+    """The cursor, or None when it is missing, malformed, tampered with or for another sort."""
+    if not token or len(token) > MAX_CURSOR_LENGTH or token.count(".") != 1:
+        return None
+    body, mac = token.split(".")
+    if not constant_time_compare(mac, _mac(body)):
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        c_sort, forward, page, key, pk = raw
+        if c_sort != sort or forward not in (0, 1) or not isinstance(page, int):
+            return None
+        if not isinstance(pk, int) or not 1 <= page <= 10**7:
+            return None
+        return Cursor(sort=sort, forward=bool(forward), page=page, key=_parse_key(sort, key), pk=pk)
+    except (ValueError, TypeError, InvalidOperation, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+# --- page assets: colour swatches and the first image in one query ---------------------
+
+
+def fetch_assets(product_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, str]]:
+    """(colour codes per product in SKU order, first image file name per product)."""
+    if not product_ids:
+        return {}, {}
+    skus = (
+        Sku.objects.filter(product_id__in=product_ids, is_active=True)
+        .exclude(colour="")
+        .annotate(kind=Value(0), text=Cast("colour", output_field=CharField()))
+        .values_list("product_id", "kind", "position", "id", "text")
+        .order_by()
+    )
+    images = (
+        ProductImage.objects.filter(product_id__in=product_ids)
+        .annotate(kind=Value(1), text=Cast("image", output_field=CharField()))
+        .values_list("product_id", "kind", "position", "id", "text")
+        .order_by()
+    )
+    colours: dict[int, list[str]] = {}
+    first_image: dict[int, str] = {}
+    for product_id, kind, _pos, _id, text in sorted(skus.union(images, all=True)):
+        if kind == 0:
+            seen = colours.setdefault(product_id, [])
+            if text not in seen:
+                seen.append(text)
+        elif text:
+            first_image.setdefault(product_id, text)
+    return colours, first_image
