@@ -15,6 +15,7 @@ from django.db import models, transaction
 from omnimall.core import audit
 from omnimall.core.actors import Actor
 from omnimall.core.cache_versions import bump_version
+from omnimall.core.errors import ConflictError, ValidationFailedError
 from omnimall.core.events import publish_on_commit
 
 from . import domain
@@ -171,3 +172,153 @@ def set_price(
     price.sale_price = sale_price
     save_audited(instance=price, actor=actor, reason=reason, action="price.set")
     return price
+
+
+# --- category placement (admin tree: create at a position, move) -------------------------
+
+CHILD_POSITIONS = frozenset({"first-child", "last-child", "sorted-child"})
+SIBLING_POSITIONS = frozenset({"first-sibling", "left", "right", "last-sibling", "sorted-sibling"})
+
+
+def category_parent_for(*, target: Category | None, position: str) -> Category | None:
+    """The parent a node gets when placed at ``position`` relative to ``target`` (None: root)."""
+    if target is None:
+        return None
+    if position in CHILD_POSITIONS:
+        return target
+    if position in SIBLING_POSITIONS:
+        return Category.objects.get_parent(target)
+    raise ValidationFailedError("Unknown tree position.", position=position)
+
+
+def _full_slug_under(parent: Category | None, slug: str) -> str:
+    return f"{parent.full_slug}/{slug}" if parent else slug
+
+
+def _check_full_slug_free(full_slug: str, *, exclude_pk: int | None = None) -> None:
+    taken = Category.objects.filter(full_slug=full_slug).exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ConflictError("A category already has this URL path.", full_slug=full_slug)
+
+
+@transaction.atomic
+def add_category(
+    *,
+    instance: Category,
+    target: Category | None,
+    position: str,
+    actor: Actor,
+    reason: str = "",
+) -> Category:
+    """Insert the unsaved ``instance`` into the tree at ``position`` relative to ``target``.
+
+    ``target=None`` makes it the last root. Sets ``full_slug``, audits and notifies.
+    """
+    parent = category_parent_for(target=target, position=position)
+    instance.full_slug = _full_slug_under(parent, instance.slug)
+    _check_full_slug_free(instance.full_slug)
+    manager = Category.objects
+    if target is None:
+        manager.add_root(instance=instance)
+    elif position in CHILD_POSITIONS:
+        manager.add_child(target, instance=instance)
+        if position == "first-child":
+            manager.move(instance, target, pos="first-child")
+    else:
+        manager.add_sibling(target, position, instance=instance)
+    instance.refresh_from_db()
+    audit.record(
+        actor=actor,
+        action="category.created",
+        subject=instance,
+        changes=audit.diff({}, audit.snapshot(instance)),
+        reason=reason,
+    )
+    notify_catalog_changed(categories=True)
+    return instance
+
+
+@transaction.atomic
+def move_category(
+    *,
+    category: Category,
+    target: Category | None,
+    position: str,
+    actor: Actor,
+    reason: str = "",
+) -> Category:
+    """Move ``category`` (with its subtree) relative to ``target``; rewrite URL paths.
+
+    ``target=None`` makes it the last root.
+    """
+    category.refresh_from_db()
+    old_parent = Category.objects.get_parent(category)
+    old_full_slug = category.full_slug
+    new_parent = category_parent_for(target=target, position=position)
+    _check_full_slug_free(_full_slug_under(new_parent, category.slug), exclude_pk=category.pk)
+    manager = Category.objects
+    if target is None:
+        last_root = manager.get_last_root_node()
+        if last_root is not None and last_root.pk != category.pk:
+            manager.move(category, last_root, pos="last-sibling")
+    else:
+        manager.move(category, target, pos=position)
+    _rebuild_full_slugs(category)
+    category.refresh_from_db()
+    audit.record(
+        actor=actor,
+        action="category.moved",
+        subject=category,
+        changes={
+            "parent_id": [
+                old_parent.pk if old_parent else None,
+                new_parent.pk if new_parent else None,
+            ],
+            "full_slug": [old_full_slug, category.full_slug],
+        },
+        reason=reason,
+    )
+    notify_catalog_changed(categories=True)
+    return category
+
+
+# --- batches (CSV import): audit every row, refresh and notify once --------------------
+
+
+def save_audited_in_batch(
+    *, instance: models.Model, actor: Actor, reason: str = "", action: str | None = None
+) -> tuple[int, ...]:
+    """``save_audited`` without the per-row refresh and notification.
+
+    For batch writers such as the CSV import: call inside the batch's transaction, collect
+    the returned product ids and call ``finish_catalog_batch`` once at the end. An update
+    that changes nothing writes no audit entry.
+    """
+    assert transaction.get_connection().in_atomic_block, "call inside a transaction"  # noqa: S101
+    model = type(instance)
+    if isinstance(instance, Category):
+        raise ValueError("Categories are tree nodes: use add_category / save_audited.")
+    existing = (
+        None if instance.pk is None else model._default_manager.filter(pk=instance.pk).first()
+    )
+    before = {} if existing is None else audit.snapshot(existing)
+    instance.save()
+    changes = audit.diff(before, audit.snapshot(instance))
+    if existing is not None and not changes:
+        return ()
+    verb = "created" if existing is None else "changed"
+    audit.record(
+        actor=actor,
+        action=action or f"{model._meta.model_name}.{verb}",
+        subject=instance,
+        changes=changes,
+        reason=reason,
+    )
+    return _product_ids_of(instance)
+
+
+def finish_catalog_batch(*, product_ids: Iterable[int]) -> None:
+    """After a batch of audited saves: recompute display prices and notify, once."""
+    ids = sorted(set(product_ids))
+    refresh_display_prices(product_ids=ids)
+    notify_catalog_changed(product_ids=ids)

@@ -68,9 +68,7 @@ class SyncReport:
     missing: tuple[str, ...]  # explicit permissions that do not exist (yet)
 
 
-def _resolve(
-    patterns: tuple[str, ...], available: Mapping[str, int]
-) -> tuple[set[int], list[str]]:
+def _resolve(patterns: tuple[str, ...], available: Mapping[str, int]) -> tuple[set[int], list[str]]:
     ids: set[int] = set()
     missing: list[str] = []
     for pattern in patterns:
@@ -83,7 +81,9 @@ def _resolve(
     return ids, missing
 
 
-def sync_roles(*, apps: Any = None, roles: Mapping[str, tuple[str, ...]] | None = None) -> SyncReport:
+def sync_roles(
+    *, apps: Any = None, roles: Mapping[str, tuple[str, ...]] | None = None
+) -> SyncReport:
     """Create one group per role and give it exactly the role's permissions.
 
     ``apps`` is the migration's historical app registry (default: the live one). Permissions

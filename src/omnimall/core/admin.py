@@ -1,0 +1,357 @@
+"""Back office for core: the audit trail (read-only), API keys, and the audited-admin base.
+
+``AuditedAdminMixin`` routes every save and delete an admin page makes (the object, its
+inlines, the bulk delete action) through an audited write with the staff member as actor
+and the optional "reason for this change" typed into the form.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from . import api_keys, audit
+from .actors import Actor
+from .models import ApiKey, AuditEntry
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+
+CHANGE_REASON = "change_reason"
+
+
+class ChangeReasonFormMixin(forms.Form):
+    """Adds the optional, non-model "reason for this change" field to a (model) form."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text=_("Optional. Kept in the audit trail with who changed what, and when."),
+    )
+
+
+class ChangeReasonForm(ChangeReasonFormMixin, forms.ModelForm):
+    pass
+
+
+def change_reason_of(form: forms.BaseForm | None) -> str:
+    if form is None or not hasattr(form, "cleaned_data"):
+        return ""
+    return str(form.cleaned_data.get(CHANGE_REASON) or "").strip()
+
+
+def _save_with_audit(*, instance: models.Model, actor: Actor, reason: str) -> None:
+    # Generic audited save for models whose app has no write service for admin edits yet
+    # (sales channels, stock locations): the row and its audit entry in one transaction.
+    model = type(instance)
+    with transaction.atomic():
+        existing = (
+            None if instance.pk is None else model._default_manager.filter(pk=instance.pk).first()
+        )
+        before = {} if existing is None else audit.snapshot(existing)
+        instance.save()
+        verb = "created" if existing is None else "changed"
+        audit.record(
+            actor=actor,
+            action=f"{model._meta.model_name}.{verb}",
+            subject=instance,
+            changes=audit.diff(before, audit.snapshot(instance)),
+            reason=reason,
+        )
+
+
+def _delete_with_audit(*, instance: models.Model, actor: Actor, reason: str) -> None:
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=f"{instance._meta.model_name}.deleted",
+            subject=instance,
+            changes={k: [v, None] for k, v in audit.snapshot(instance).items()},
+            reason=reason,
+        )
+        instance.delete()
+
+
+def _without_field(fieldsets: Any, name: str) -> list[Any]:
+    result = []
+    for title, options in fieldsets:
+        fields = [f for f in options.get("fields", ()) if f != name]
+        if fields:
+            result.append((title, {**options, "fields": fields}))
+    return result
+
+
+def _has_field(fieldsets: Any, name: str) -> bool:
+    return any(
+        name == field or (isinstance(field, list | tuple) and name in field)
+        for _title, options in fieldsets
+        for field in options.get("fields", ())
+    )
+
+
+class AuditedAdminMixin:
+    """Every admin write goes through ``audited_save`` / ``audited_delete``.
+
+    Subclasses for apps with write services override those two to call them (the catalog
+    calls ``catalog.services.save_audited``); the default writes a generic audit entry.
+    """
+
+    form: type[forms.ModelForm] = ChangeReasonForm
+
+    def audited_save(self, *, instance: models.Model, actor: Actor, reason: str) -> None:
+        _save_with_audit(instance=instance, actor=actor, reason=reason)
+
+    def audited_delete(self, *, instance: models.Model, actor: Actor, reason: str) -> None:
+        _delete_with_audit(instance=instance, actor=actor, reason=reason)
+
+    def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            return _without_field(fieldsets, CHANGE_REASON)  # view-only: nothing to explain
+        if not _has_field(fieldsets, CHANGE_REASON):
+            return [*fieldsets, (_("Audit trail"), {"fields": [CHANGE_REASON]})]
+        return fieldsets
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change and not (set(form.changed_data) - {CHANGE_REASON}):
+            return  # nothing changed on the object itself (maybe only in its inlines)
+        self.audited_save(
+            instance=obj, actor=Actor.from_user(request.user), reason=change_reason_of(form)
+        )
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        self.audited_delete(instance=obj, actor=Actor.from_user(request.user), reason="")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        actor = Actor.from_user(request.user)
+        model = queryset.model
+        with transaction.atomic():
+            for obj in queryset.order_by("pk"):
+                # A tree node's earlier deletion may already have taken this one with it.
+                if model._default_manager.filter(pk=obj.pk).exists():
+                    self.audited_delete(instance=obj, actor=actor, reason="")
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
+    ) -> None:
+        actor = Actor.from_user(request.user)
+        reason = change_reason_of(form)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            self.audited_delete(instance=obj, actor=actor, reason=reason)
+        for obj in instances:
+            self.audited_save(instance=obj, actor=actor, reason=reason)
+        formset.save_m2m()
+
+
+# --- the audit trail -------------------------------------------------------------------
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """An immutable log: nobody adds, edits or deletes entries here, superusers included."""
+
+    list_display = ("created_at", "actor_label", "action", "subject_link", "short_reason")
+    list_filter = (
+        "action",
+        "actor_kind",
+        ("subject_type", admin.RelatedOnlyFieldListFilter),
+    )
+    date_hierarchy = "created_at"
+    search_fields = ("actor_label", "subject_repr", "reason")
+    list_select_related = ("subject_type",)
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    fields = (
+        "created_at",
+        "actor_label",
+        "actor_kind",
+        "action",
+        "subject_link",
+        "reason",
+        "changes_table",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("subject"))
+    def subject_link(self, entry: AuditEntry) -> str:
+        if entry.subject_type is None:
+            return entry.subject_repr or "—"
+        kind = entry.subject_type.model
+        try:
+            url = reverse(
+                f"admin:{entry.subject_type.app_label}_{kind}_change", args=[entry.subject_id]
+            )
+        except NoReverseMatch:
+            return f"{kind}: {entry.subject_repr}"
+        return format_html('{}: <a href="{}">{}</a>', kind, url, entry.subject_repr)
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, entry: AuditEntry) -> str:
+        return entry.reason if len(entry.reason) <= 80 else f"{entry.reason[:79]}…"
+
+    @admin.display(description=_("what changed"))
+    def changes_table(self, entry: AuditEntry) -> str:
+        changes = entry.changes or {}
+        if not changes:
+            return "—"
+        rows = []
+        for field, value in sorted(changes.items()):
+            if isinstance(value, list | tuple) and len(value) == 2:
+                before, after = value
+            else:  # a free-form detail ({"scopes": [...]}) rather than a before/after pair
+                before, after = None, value
+            rows.append((field, _display(before), _display(after)))
+        body = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows)
+        return format_html(
+            '<table class="audit-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            _("field"),
+            _("before"),
+            _("after"),
+            body,
+        )
+
+
+# --- API keys --------------------------------------------------------------------------
+
+SCOPE_CHOICES = [(scope, scope) for scope in api_keys.KNOWN_SCOPES]
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"), choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scopes", "bound_to")
+
+
+class ApiKeyChangeForm(ChangeReasonFormMixin, forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"), choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scopes", "bound_to", "is_active")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created here and their secret shown once; they are deactivated, not deleted."""
+
+    list_display = ("name", "prefix", "scope_list", "bound_to", "is_active", "last_used_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "prefix", "bound_to")
+    actions = ("deactivate_selected",)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = ApiKeyChangeForm if obj is not None else ApiKeyCreateForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("name", "scopes", "bound_to")
+        if not self.has_change_permission(request, obj):
+            return (
+                "name",
+                "prefix",
+                "scopes",
+                "bound_to",
+                "is_active",
+                "created_at",
+                "last_used_at",
+            )
+        return (
+            "name",
+            "prefix",
+            "scopes",
+            "bound_to",
+            "is_active",
+            "created_at",
+            "last_used_at",
+            CHANGE_REASON,
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("prefix", "created_at", "last_used_at")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes or [])
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        actor = Actor.from_user(request.user)
+        data = form.cleaned_data
+        if change:
+            api_keys.update_api_key(
+                key=obj,
+                actor=actor,
+                name=data["name"],
+                scopes=list(data["scopes"]),
+                bound_to=data["bound_to"],
+                is_active=data["is_active"],
+                reason=change_reason_of(form),
+            )
+            return
+        issued = api_keys.create_api_key(
+            name=data["name"], scopes=list(data["scopes"]), actor=actor, bound_to=data["bound_to"]
+        )
+        # The admin goes on with ``obj`` (log entry, redirect): make it the created row.
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.key, field.attname))
+        obj._state.adding = False
+        obj._state.db = issued.key._state.db
+        messages.warning(
+            request,
+            format_html(
+                "{} <code class='api-key-secret'>{}</code>",
+                _("Copy this API key now; it is shown only this once:"),
+                issued.token,
+            ),
+        )
+
+    @admin.action(description=_("Deactivate selected API keys"), permissions=["change"])
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = api_keys.deactivate_api_keys(
+            key_ids=list(queryset.values_list("pk", flat=True)),
+            actor=Actor.from_user(request.user),
+        )
+        messages.success(request, _("%(count)d API key(s) deactivated.") % {"count": count})
