@@ -87,5 +87,6 @@ def make_image(product: Product, *, name: str = "image.png", position: int = 0,
     Image.new("RGB", (4, 3), "white").save(buffer, format="PNG")
     image = ProductImage(product=product, position=position, colour=colour)
     image.image.save(name, ContentFile(buffer.getvalue()), save=False)
+    ProductImage._meta.get_field("image").update_dimension_fields(image, force=True)
     image.save()
     return image
