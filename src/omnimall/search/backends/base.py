@@ -1,0 +1,33 @@
+"""The search backend protocol. One implementation per database engine (see ``get_backend``).
+
+Writes are not part of it: the Python code writes ``SearchDocument`` and ``SearchTerm``
+rows through the ORM, and each database keeps its own index structures in step (FTS5
+triggers on SQLite, a generated tsvector column on PostgreSQL). A backend answers reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from omnimall.search.domain import QueryTerm
+
+
+class SearchBackend(Protocol):
+    vendor: str
+
+    def match(self, terms: Sequence[QueryTerm], *, limit: int) -> list[int]:
+        """Ids of products whose documents hold every term, best match first."""
+
+    def match_titles(self, terms: Sequence[QueryTerm], *, limit: int) -> list[tuple[str, str, str]]:
+        """(slug, name_en, name_zh) of active products whose NAME holds every term, for
+        suggestions: most popular first."""
+
+    def closest_terms(self, term: str, *, limit: int, version: int) -> list[str]:
+        """Vocabulary terms nearest to ``term`` (a likely typo), best first.
+
+        ``version`` is the search index version, for backends that cache the vocabulary.
+        """
+
+    def optimize(self) -> None:
+        """Compact the index after a bulk rebuild."""

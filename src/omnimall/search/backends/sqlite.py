@@ -1,0 +1,95 @@
+"""SQLite FTS5 backend (the embedded default).
+
+Typo correction runs rapidfuzz over the Latin vocabulary cached in each process and
+keyed by the search index version. Why not a SQL pre-filter: SQLite has no trigram or
+edit-distance index, so a pre-filter could only be "same first letters / similar length",
+which misses typos in the first letter and still needs a query per term. The vocabulary of
+a catalog is small (tens of thousands of words even at 100k products: names repeat their
+words), rapidfuzz's C scorer goes through 50k terms in a few milliseconds, and the list is
+reloaded only when the index changed and a typo actually needs correcting.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from django.db import connection
+from rapidfuzz import fuzz, process
+
+from omnimall.search.domain import QueryTerm
+from omnimall.search.models import SearchTerm
+
+VOCABULARY_CAP = 50_000  # most frequent Latin terms kept in memory per process
+MIN_SIMILARITY = 70.0  # rapidfuzz ratio (0-100); "sneakr" ~ "sneakers" is 86
+# bm25 column weights (title, body): a hit in the product name counts four times more.
+_MATCH_SQL = (
+    "SELECT rowid FROM search_fts WHERE search_fts MATCH %s "
+    "ORDER BY bm25(search_fts, 4.0, 1.0), rowid LIMIT %s"
+)
+
+
+def _fts_expression(terms: Sequence[QueryTerm]) -> str:
+    # Terms are runs of word characters (domain.tokenize), so quoting them makes every one
+    # a plain string to FTS5: no operator (OR, NEAR, AND, NOT) or syntax can slip through.
+    return " AND ".join(f'"{t.text}"*' if t.prefix else f'"{t.text}"' for t in terms)
+
+
+class SqliteBackend:
+    vendor = "sqlite"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vocab_version: int | None = None
+        self._vocab_terms: list[str] = []
+        self._vocab_counts: dict[str, int] = {}
+
+    def match(self, terms: Sequence[QueryTerm], *, limit: int) -> list[int]:
+        if not terms:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _MATCH_SQL,
+                [_fts_expression(terms), limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def match_titles(self, terms: Sequence[QueryTerm], *, limit: int) -> list[tuple[str, str, str]]:
+        if not terms:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.slug, p.name_en, p.name_zh FROM search_fts "
+                "JOIN catalog_product p ON p.id = search_fts.rowid "
+                "WHERE search_fts MATCH %s AND p.is_active "
+                "ORDER BY p.popularity DESC, p.id LIMIT %s",
+                [f"title : ({_fts_expression(terms)})", limit],
+            )
+            return list(cursor.fetchall())
+
+    def closest_terms(self, term: str, *, limit: int, version: int) -> list[str]:
+        terms, counts = self._vocabulary(version)
+        if not terms:
+            return []
+        found = process.extract(
+            term, terms, scorer=fuzz.ratio, score_cutoff=MIN_SIMILARITY, limit=limit * 4
+        )
+        ranked = sorted(found, key=lambda hit: (-hit[1], -counts[hit[0]], hit[0]))
+        return [hit[0] for hit in ranked[:limit] if hit[0] != term]
+
+    def _vocabulary(self, version: int) -> tuple[list[str], dict[str, int]]:
+        with self._lock:
+            if self._vocab_version != version:
+                rows = list(
+                    SearchTerm.objects.filter(is_latin=True, doc_count__gt=0)
+                    .order_by("-doc_count", "term")
+                    .values_list("term", "doc_count")[:VOCABULARY_CAP]
+                )
+                self._vocab_terms = [term for term, _ in rows]
+                self._vocab_counts = dict(rows)
+                self._vocab_version = version
+            return self._vocab_terms, self._vocab_counts
+
+    def optimize(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")

@@ -1,0 +1,247 @@
+"""Search reads shared by the storefront's search page and the Store API.
+
+CONTRACT (the storefront codes against these names): ``search_listing``, ``SearchPage``,
+``suggest``, ``Suggestion``.
+
+Speed: ranked ids are cached per (index version, query) and suggestions per (catalog
+version, index version, query), so a repeated search costs one version query plus the
+catalog's (cached) page; a new one costs one index query more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+from django.core.cache import cache
+from django.db.models import CharField, Value
+
+from omnimall.catalog import selectors as catalog_selectors
+from omnimall.catalog.models import Brand, Category
+from omnimall.core.models import CacheVersion
+
+from .backends import get_backend
+from .domain import (
+    QueryTerm,
+    cjk_fallback,
+    has_cjk,
+    is_latin_term,
+    normalise_query,
+    parse_query,
+    tokenize,
+)
+from .models import SearchTerm
+
+RESULT_LIMIT = 1000  # ranked ids handed to the listing; nobody pages past this
+MAX_SUGGESTIONS = 6  # alternative queries offered when nothing was found
+_CACHE_TIMEOUT = 10 * 60  # keys carry the index version; this only bounds memory
+_SEARCH_NS, _CATALOG_NS = "search", "catalog"  # cache version namespaces
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    query: str  # normalised: trimmed, single spaces, at most 100 characters
+    page: catalog_selectors.ProductPage
+    corrected_query: str | None  # "sneakers" when "sneakr" found nothing as typed
+    suggestions: tuple[str, ...]  # alternative queries when nothing was found
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    text: str
+    kind: Literal["product", "category", "brand"]
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    ids: tuple[int, ...]
+    corrected_query: str | None
+    alternatives: tuple[str, ...]  # close vocabulary terms, when nothing was found
+
+
+def _key(*parts: object) -> str:
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _versions(request: object | None = None) -> tuple[int, int]:
+    """(search index version, catalog version) in one query, memoised on the request."""
+    memo = getattr(request, "_omnimall_search_versions", None)
+    if memo is not None:
+        return memo  # type: ignore[no-any-return]
+    found = dict(
+        CacheVersion.objects.filter(namespace__in=(_SEARCH_NS, _CATALOG_NS)).values_list(
+            "namespace", "version"
+        )
+    )
+    versions = (found.get(_SEARCH_NS, 0), found.get(_CATALOG_NS, 0))
+    if request is not None:
+        request._omnimall_search_versions = versions  # type: ignore[attr-defined]
+    return versions
+
+
+def _empty_page(sort: str = "relevance") -> catalog_selectors.ProductPage:
+    return catalog_selectors.ProductPage((), (), 0, 1, 1, None, None, sort)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def search_listing(
+    q: str, params: Mapping[str, list[str]], *, request: object | None = None
+) -> SearchPage:
+    """One page of search results with the listing's facets, sorting and cursors.
+
+    Blank or symbol-only text gives an empty page, never an error. Default sort: relevance.
+    """
+    query = normalise_query(q)
+    terms = parse_query(query)
+    if not terms:
+        return SearchPage(query=query, page=_empty_page(), corrected_query=None, suggestions=())
+    version, _ = _versions(request)
+    ranked = _ranked(query, terms, version)
+    listing_query = catalog_selectors.parse_listing_query(params, product_ids=ranked.ids)
+    if not ranked.ids:
+        return SearchPage(
+            query=query,
+            page=_empty_page(listing_query.sort),
+            corrected_query=None,
+            suggestions=_alternatives(ranked.alternatives, request=request),
+        )
+    page = catalog_selectors.list_products(listing_query, request=request)
+    return SearchPage(
+        query=query, page=page, corrected_query=ranked.corrected_query, suggestions=()
+    )
+
+
+def _ranked(query: str, terms: Sequence[QueryTerm], version: int) -> _Ranked:
+    key = f"search:ranked:{version}:{_key(query.lower())}"
+    ranked: _Ranked | None = cache.get(key)
+    if ranked is not None:
+        return ranked
+    backend = get_backend()
+    ids = backend.match(terms, limit=RESULT_LIMIT)
+    corrected_query, alternatives = None, ()
+    if not ids:
+        corrected, alternatives = _correct(terms, version)
+        if corrected and corrected != tuple(terms):
+            ids = backend.match(corrected, limit=RESULT_LIMIT)
+            if ids:
+                corrected_query = " ".join(t.text for t in corrected)
+    ranked = _Ranked(ids=tuple(ids), corrected_query=corrected_query, alternatives=alternatives)
+    cache.set(key, ranked, _CACHE_TIMEOUT)
+    return ranked
+
+
+def _correct(
+    terms: Sequence[QueryTerm], version: int
+) -> tuple[tuple[QueryTerm, ...], tuple[str, ...]]:
+    """The query with unknown terms replaced by their nearest known ones (or dropped), and
+    the close terms found on the way."""
+    wanted = {t.text for t in terms} | {ch for t in terms for ch in t.text if has_cjk(ch)}
+    known = set(
+        SearchTerm.objects.filter(term__in=wanted, doc_count__gt=0).values_list("term", flat=True)
+    )
+    backend = get_backend()
+    corrected: list[QueryTerm] = []
+    alternatives: list[str] = []
+    for term in terms:
+        if term.text in known:
+            corrected.append(term)
+            continue
+        replacement: str | None = None
+        if is_latin_term(term.text):
+            close = backend.closest_terms(term.text, limit=3, version=version)
+            alternatives.extend(close)
+            replacement = close[0] if close else None
+        elif has_cjk(term.text):
+            replacement = cjk_fallback(term.text, known)
+        corrected.extend(QueryTerm(text=w, prefix=False) for w in (replacement or "").split())
+    return tuple(dict.fromkeys(corrected)), tuple(dict.fromkeys(alternatives))
+
+
+def _alternatives(close_terms: Sequence[str], *, request: object | None) -> tuple[str, ...]:
+    """Close vocabulary terms first, then the shop's featured (or top) categories."""
+    out = list(close_terms)
+    tree = catalog_selectors.get_category_tree(request=request)
+    featured = [node for root in tree for node in (root, *root.children) if node.is_featured]
+    out.extend(node.name for node in featured or list(tree))
+    return tuple(dict.fromkeys(out))[:MAX_SUGGESTIONS]
+
+
+# --- suggestions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    kind: Literal["category", "brand"]
+    name_en: str
+    name_zh: str
+    url: str
+    terms: frozenset[str]
+
+
+_named_lock = threading.Lock()
+_named_memo: dict[str, tuple[int, tuple[_Named, ...]]] = {}
+
+
+def _named_entries(catalog_version: int) -> tuple[_Named, ...]:
+    """Active categories and brands with their terms, per process and catalog version."""
+    memo = _named_memo.get("entries")
+    if memo is not None and memo[0] == catalog_version:
+        return memo[1]
+    categories = (
+        Category.objects.filter(is_active=True)
+        .order_by()
+        .values_list("name_en", "name_zh", "full_slug", Value("category", output_field=CharField()))
+    )
+    brands = (
+        Brand.objects.filter(is_active=True)
+        .order_by()
+        .values_list("name_en", "name_zh", "slug", Value("brand", output_field=CharField()))
+    )
+    entries = []
+    for name_en, name_zh, slug, kind in categories.union(brands, all=True):  # one query
+        url = f"/c/{slug}/" if kind == "category" else f"/search/?q={quote(name_en or name_zh)}"
+        terms = frozenset(tokenize(name_en) + tokenize(name_zh))
+        entries.append(_Named(kind, name_en, name_zh, url, terms))
+    entries.sort(key=lambda e: (e.kind != "category", e.url.count("/"), e.name_en))
+    with _named_lock:
+        _named_memo["entries"] = (catalog_version, tuple(entries))
+    return tuple(entries)
+
+
+def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[Suggestion, ...]:
+    """Categories, brands and products whose names start with what was typed so far.
+
+    At most 3 queries (versions, categories + brands when not cached, products).
+    """
+    query = normalise_query(q)
+    terms = parse_query(query)
+    limit = max(1, min(limit, 20))
+    if not terms:
+        return ()
+    version, catalog_version = _versions(request)
+    key = f"search:suggest:{version}:{catalog_version}:{limit}:{_key(query.lower())}"
+    cached: tuple[Suggestion, ...] | None = cache.get(key)
+    if cached is not None:
+        return cached
+    zh = has_cjk(query)  # answer in the script the shopper types in
+    out: list[Suggestion] = []
+    for entry in _named_entries(catalog_version):
+        if all(any(word.startswith(t.text) for word in entry.terms) for t in terms):
+            text = (entry.name_zh or entry.name_en) if zh else (entry.name_en or entry.name_zh)
+            out.append(Suggestion(text=text, kind=entry.kind, url=entry.url))
+            if len(out) >= max(2, limit // 2):
+                break
+    for slug, name_en, name_zh in get_backend().match_titles(terms, limit=limit):
+        text = (name_zh or name_en) if zh else (name_en or name_zh)
+        out.append(Suggestion(text=text, kind="product", url=f"/p/{slug}/"))
+    result = tuple(out[:limit])
+    cache.set(key, result, _CACHE_TIMEOUT)
+    return result
