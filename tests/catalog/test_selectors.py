@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from omnimall.catalog import selectors
-from omnimall.catalog.models import Category, Product, ProductImage, Sku
+from omnimall.catalog.models import Category, Product, Sku
 from omnimall.catalog.services import notify_catalog_changed
 from tests.catalog.factories import BrandFactory, make_category, make_image, make_product
 
