@@ -1,8 +1,28 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
+from django.views.decorators.cache import cache_page
 
 from . import views
+from .sitemaps import SITEMAPS
 
 app_name = "storefront"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("c/<path:full_slug>/", views.category, name="category"),
+    path("p/<str:slug>/", views.product, name="product"),
+    path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggestions, name="search_suggest"),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        cache_page(3600)(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "storefront:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_page(3600)(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
 ]

@@ -1,5 +1,115 @@
-from django.http import HttpRequest, HttpResponse
+"""Shopper-facing pages. Each view parses the request, calls selectors, renders.
+
+Selectors are lenient with user input (unknown facets dropped, bad sort or cursor → the
+default), so no query string can turn into a 500 here.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from omnimall.catalog import selectors
+from omnimall.search import selectors as search_selectors
+from omnimall.search import services as search_services
+
+from . import presenters
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("omnimall")
+    tree = selectors.get_category_tree(request=request)
+    context = {
+        "featured_categories": presenters.featured_categories(tree),
+        "products": selectors.list_featured_products(limit=12, request=request),
+        "canonical": request.build_absolute_uri(reverse("storefront:home")),
+    }
+    return render(request, "storefront/home.html", context)
+
+
+@require_GET
+def category(request: HttpRequest, full_slug: str) -> HttpResponse:
+    found = selectors.get_category(full_slug, request=request)
+    if found is None:
+        raise Http404("unknown category")
+    node, ancestors = found
+    params = presenters.listing_params(request)
+    query = selectors.parse_listing_query(params, category_id=node.id)
+    page = selectors.list_products(query, request=request)
+    # A leaf has no sub-categories: its siblings make a more useful category bar.
+    siblings = ancestors[-1].children if ancestors and not node.children else ()
+    context = {
+        "category": node,
+        "ancestors": ancestors,
+        "category_bar": node.children or siblings,
+        "page": page,
+        "canonical": presenters.canonical_url(request),
+        **presenters.listing_context(params),
+    }
+    return render(request, "storefront/category.html", context)
+
+
+@require_GET
+def product(request: HttpRequest, slug: str) -> HttpResponse:
+    detail = selectors.get_product_detail(slug, request=request)
+    if detail is None:
+        raise Http404("unknown product")
+    canonical = request.build_absolute_uri(reverse("storefront:product", args=[detail.slug]))
+    picker = presenters.variant_picker(
+        skus=detail.skus,
+        sizes=detail.sizes,
+        colours=detail.colours,
+        sku_code=request.GET.get("sku", "")[:64],
+    )
+    context = {
+        "product": detail,
+        "picker": picker,
+        "skus_data": presenters.skus_for_script(detail.skus),
+        "related": selectors.list_related_products(product_id=detail.id, limit=8, request=request),
+        "canonical": canonical,
+        "json_ld": presenters.product_json_ld(request=request, detail=detail, canonical=canonical),
+    }
+    return render(request, "storefront/product.html", context)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = presenters.search_text(request)
+    params = presenters.listing_params(request)
+    result = search_selectors.search_listing(query, params, request=request) if query else None
+    if result is not None and result.page.total == 0:
+        search_services.record_zero_result_query(query=query)
+    context = {
+        "query": query,
+        "result": result,
+        "page": result.page if result else None,
+        "canonical": presenters.canonical_url(request, extra=(presenters.SEARCH_PARAM,)),
+        **presenters.listing_context(params, search=True),
+    }
+    return render(request, "storefront/search.html", context)
+
+
+@require_GET
+def search_suggestions(request: HttpRequest) -> HttpResponse:
+    """The live-suggestion fragment under the search box (HTMX)."""
+    query = presenters.search_text(request)
+    suggestions = search_selectors.suggest(query, limit=8, request=request) if query else ()
+    return render(
+        request, "storefront/_suggestions.html", {"query": query, "suggestions": suggestions}
+    )
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    sitemap = request.build_absolute_uri(reverse("storefront:sitemap"))
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        f"Sitemap: {sitemap}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,0 +1,112 @@
+// omnimall storefront: small progressive enhancements. Every feature here also works
+// without JavaScript (plain links and GET forms); the script only makes it instant.
+(function () {
+  "use strict";
+
+  // Sort selector: submit on change (the <noscript> button does it without JS).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-autosubmit]");
+    if (select && select.form) {
+      if (select.form.requestSubmit) select.form.requestSubmit();
+      else select.form.submit();
+    }
+  });
+
+  // Filters start folded on phones, where they would push the products off screen.
+  function foldFacets() {
+    if (window.matchMedia("(max-width: 860px)").matches) {
+      document.querySelectorAll("details.facets-toggle[open]").forEach(function (d) {
+        d.removeAttribute("open");
+      });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", foldFacets);
+  document.addEventListener("htmx:afterSettle", foldFacets);
+
+  // Escape closes the live suggestions.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      var box = document.getElementById("search-suggestions");
+      if (box) box.innerHTML = "";
+    }
+  });
+
+  // Variant picker: the same rule as the server (storefront.presenters.variant_picker):
+  // clicking a size keeps the current colour when that SKU exists, and vice versa.
+  function initVariantPicker() {
+    var picker = document.querySelector("[data-variant-picker]");
+    var dataNode = document.getElementById("sku-data");
+    if (!picker || !dataNode) return;
+    var skus = JSON.parse(dataNode.textContent);
+    if (!skus.length) return;
+    var params = new URLSearchParams(window.location.search);
+    var wanted = (params.get("sku") || "").toUpperCase();
+    var current = skus.find(function (s) { return s.code.toUpperCase() === wanted; }) || skus[0];
+
+    function pick(size, colour) {
+      return skus.find(function (s) {
+        return (size === null || s.size === size) && (colour === null || s.colour === colour);
+      });
+    }
+
+    function render() {
+      picker.querySelectorAll("[data-size]").forEach(function (el) {
+        var size = el.getAttribute("data-size");
+        var target = pick(size, current.colour) || pick(size, null);
+        el.setAttribute("href", "?sku=" + encodeURIComponent(target.code));
+        var on = size === current.size;
+        el.classList.toggle("is-selected", on);
+        if (on) el.setAttribute("aria-current", "true"); else el.removeAttribute("aria-current");
+      });
+      picker.querySelectorAll("[data-colour]").forEach(function (el) {
+        var colour = el.getAttribute("data-colour");
+        var target = pick(current.size, colour) || pick(null, colour);
+        el.setAttribute("href", "?sku=" + encodeURIComponent(target.code));
+        var on = colour === current.colour;
+        el.classList.toggle("is-selected", on);
+        if (on) el.setAttribute("aria-current", "true"); else el.removeAttribute("aria-current");
+      });
+      var price = document.querySelector("#product-price [data-role=price]");
+      var listPrice = document.querySelector("#product-price [data-role=list-price]");
+      if (price) {
+        price.textContent = current.price;
+        price.classList.toggle("price-sale", !!current.list_price);
+      }
+      if (listPrice) {
+        listPrice.textContent = current.list_price;
+        listPrice.hidden = !current.list_price;
+      }
+      var code = document.querySelector("[data-role=sku]");
+      if (code) code.textContent = current.code;
+      var sizeName = picker.querySelector("[data-role=size-name]");
+      if (sizeName) sizeName.textContent = current.size;
+      var colourName = picker.querySelector("[data-role=colour-name]");
+      var colourEl = picker.querySelector('[data-colour="' + current.colour + '"]');
+      if (colourName && colourEl) colourName.textContent = colourEl.getAttribute("data-colour-name");
+      document.querySelectorAll(".options-table tbody tr").forEach(function (row) {
+        var link = row.querySelector("a");
+        row.classList.toggle("is-selected", !!link && link.textContent === current.code);
+      });
+      // Show the first photo of the chosen colour, when the gallery has one.
+      var slide = document.querySelector('.gallery-slide[data-colour="' + current.colour + '"]');
+      if (slide && slide.parentElement) {
+        slide.parentElement.scrollTo({ left: slide.offsetLeft - slide.parentElement.offsetLeft, behavior: "smooth" });
+      }
+    }
+
+    picker.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='?sku=']");
+      if (!link || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      var code = decodeURIComponent(link.getAttribute("href").slice(5));
+      var next = skus.find(function (s) { return s.code === code; });
+      if (!next) return;
+      event.preventDefault();
+      current = next;
+      render();
+      var url = new URL(window.location.href);
+      url.searchParams.set("sku", current.code);
+      window.history.replaceState(null, "", url);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", initVariantPicker);
+})();
