@@ -137,6 +137,44 @@ def test_product_search_finds_product_when_query_is_an_exact_sku_code(admin_clie
     assert list(response.context["cl"].result_list) == [wanted]
 
 
+def test_product_search_finds_product_when_query_is_a_barcode_or_lowercase_code(admin_client, tree):
+    wanted = make_product(category=tree["tops"], slug="linen-shirt")
+    make_product(category=tree["tops"], slug="wool-coat")
+    sku = wanted.skus.get()
+
+    by_barcode = admin_client.get("/admin/catalog/product/", {"q": sku.barcode})
+    by_lower_code = admin_client.get("/admin/catalog/product/", {"q": sku.code.lower()})
+
+    assert list(by_barcode.context["cl"].result_list) == [wanted]
+    assert list(by_lower_code.context["cl"].result_list) == [wanted]
+
+
+def test_product_search_matches_chinese_name_when_query_is_not_a_code(admin_client, tree):
+    wanted = make_product(category=tree["tops"], name_zh="亚麻衬衫")
+    make_product(category=tree["tops"], name_zh="羊毛大衣")
+
+    response = admin_client.get("/admin/catalog/product/", {"q": "亚麻"})
+
+    assert list(response.context["cl"].result_list) == [wanted]
+
+
+def test_price_search_finds_prices_of_a_sku_by_code_or_code_prefix(admin_client, tree):
+    shirt = make_product(
+        category=tree["tops"],
+        slug="linen-shirt",
+        variants=(("M", "white", "10.00"), ("L", "white", "10.00")),
+    )
+    make_product(category=tree["tops"], slug="wool-coat")
+    sku = shirt.skus.order_by("code").first()
+
+    exact = admin_client.get("/admin/catalog/price/", {"q": sku.code})
+    prefix = admin_client.get("/admin/catalog/price/", {"q": "LINEN-SHIRT"})
+
+    assert [p.sku for p in exact.context["cl"].result_list] == [sku]
+    assert {p.sku.product for p in prefix.context["cl"].result_list} == {shirt}
+    assert len(prefix.context["cl"].result_list) == 2
+
+
 def test_product_category_filter_includes_subcategories_when_parent_chosen(admin_client, tree):
     in_tops = make_product(category=tree["tops"])
     make_product(category=tree["shoes"])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -61,6 +62,17 @@ class ReasonConfirmImportForm(ConfirmImportForm):
     change_reason = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
 
+def _exact_sku_ids(term: str) -> list[int]:
+    """SKUs whose code or barcode is exactly ``term`` (an indexed lookup, not a scan)."""
+    term = term.strip()
+    if not term or len(term) > 64 or " " in term:
+        return []
+    codes = {term, term.upper()}
+    return list(
+        Sku.objects.filter(Q(code__in=codes) | Q(barcode=term)).values_list("pk", flat=True)[:50]
+    )
+
+
 class CatalogImportExportAdmin(CatalogAuditedAdmin, ImportExportModelAdmin):
     formats = (base_formats.CSV,)
     import_form_class = ReasonImportForm
@@ -101,7 +113,8 @@ class BrandAdmin(CatalogAuditedAdmin):
 
 class CategoryForm(ChangeReasonFormMixin, MoveNodeForm):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         slug = cleaned.get("slug")
         position = cleaned.get("treebeard_position")
         if not slug or not position:
@@ -263,7 +276,7 @@ class ProductAdmin(CatalogImportExportAdmin):
     )
     list_select_related = ("brand", "category")
     list_filter = ("is_active", "brand__online_only", "brand", CategorySubtreeFilter)
-    search_fields = ("slug", "name_en", "name_zh", "=skus__code", "=skus__barcode")
+    search_fields = ("slug", "name_en", "name_zh")
     search_help_text = _("Slug, name (English or Chinese), or an exact SKU code or barcode.")
     autocomplete_fields = ("brand", "category")
     readonly_fields = (
@@ -277,6 +290,17 @@ class ProductAdmin(CatalogImportExportAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        # A pasted SKU code or barcode is answered from the unique index; only other
+        # terms scan product slugs and names (never the much larger SKU table).
+        sku_ids = _exact_sku_ids(search_term)
+        if sku_ids:
+            product_ids = Sku.objects.filter(pk__in=sku_ids).values("product_id")
+            return queryset.filter(pk__in=product_ids), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 class PriceInline(admin.TabularInline):
@@ -338,6 +362,14 @@ class PriceAdmin(CatalogImportExportAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        sku_ids = _exact_sku_ids(search_term)
+        if sku_ids:  # the common case, a pasted code: indexed, no scan
+            return queryset.filter(sku_id__in=sku_ids), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("SKU"), ordering="sku__code")
     def sku_code(self, price: Price) -> str:
