@@ -1,0 +1,1 @@
+"""Demo data for ``omnimall manage load_demo`` and the benchmarks."""

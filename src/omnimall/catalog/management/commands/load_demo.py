@@ -1,0 +1,64 @@
+"""``omnimall manage load_demo [--products N] [--seed S]``: the demo catalog, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from omnimall.catalog.demo.loader import load_demo
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo catalog (3 brands, a 3-level category tree, products with SKUs, prices "
+        "and images) and 14 stock locations. Does nothing when the demo data is already there."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--products",
+            type=_positive,
+            default=2000,
+            help="number of products to generate (default 2000)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=2026,
+            help="random seed: the same seed gives the same catalog",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbose = options["verbosity"] > 0
+
+        def out(message: str) -> None:
+            if verbose:
+                self.stdout.write(message)
+
+        try:
+            result = load_demo(
+                products=options["products"],
+                seed=options["seed"],
+                progress=verbose and not options["no_progress"],
+                out=out,
+            )
+        except KeyboardInterrupt as exc:  # the transaction rolled back: nothing half-loaded
+            raise CommandError("interrupted; nothing was loaded") from exc
+        if not result.loaded:
+            out("Demo data already loaded (the demo brands exist); nothing to do.")
+            return
+        out(
+            self.style.SUCCESS(
+                f"Demo data loaded: {result.products} products, {result.skus} SKUs "
+                f"in {result.seconds:.1f} s."
+            )
+        )
