@@ -4,10 +4,11 @@ from django.urls import include, path, re_path
 from django.views.static import serve as serve_file
 
 from omnimall.api import api
-from omnimall.core.views import healthz
+from omnimall.core.views import healthz, hello
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("bench/hello", hello),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

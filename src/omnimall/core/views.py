@@ -17,3 +17,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             {"status": "unavailable", "database": "down", "error": type(exc).__name__}, status=503
         )
     return JsonResponse({"status": "ok", "database": "up", "vendor": connection.vendor})
+
+
+def hello(request: HttpRequest) -> JsonResponse:
+    """A bare JSON view with no database work: the framework's ceiling in the benchmarks
+    (benchmarks/storefront.py compares every page's throughput with it)."""
+    return JsonResponse({"hello": "world"})
