@@ -83,6 +83,12 @@ def test_head_of_ecommerce_views_audit_trail_and_api_keys_but_changes_nothing():
     assert all(".view_" in p for p in perms)
 
 
+def test_merchandiser_and_marketing_see_zero_result_searches():
+    assert "search.view_zeroresultquery" in perms_of(roles.MERCHANDISER)
+    assert "search.view_zeroresultquery" in perms_of(roles.MARKETING)
+    assert "search.view_zeroresultquery" in perms_of(roles.HEAD_OF_ECOMMERCE)
+
+
 def test_sync_roles_restores_a_role_when_its_group_was_edited_by_hand():
     group = Group.objects.get(name=roles.MARKETING)
     group.permissions.add(Permission.objects.get(codename="change_product"))

@@ -38,12 +38,18 @@ def _crud(app_label: str, models: tuple[str, ...]) -> tuple[str, ...]:
 
 
 VIEW_CATALOG = ("catalog.view_*",)
+# What shoppers searched for and did not find: work for merchandising and marketing.
+ZERO_RESULT_SEARCHES = "search.view_zeroresultquery"
 
 ROLES: dict[str, tuple[str, ...]] = {
     # Catalog and prices: the merchandiser's whole job.
-    MERCHANDISER: (*_crud("catalog", CATALOG_MODELS), "sales_channels.view_saleschannel"),
+    MERCHANDISER: (
+        *_crud("catalog", CATALOG_MODELS),
+        "sales_channels.view_saleschannel",
+        ZERO_RESULT_SEARCHES,
+    ),
     # Promotions, coupons and affiliates arrive with later issues.
-    MARKETING: VIEW_CATALOG,
+    MARKETING: (*VIEW_CATALOG, ZERO_RESULT_SEARCHES),
     LOGISTICS: (
         *VIEW_CATALOG,
         "inventory.view_stocklocation",

@@ -42,5 +42,6 @@ class Migration(migrations.Migration):
         ("catalog", "0002_default_price_lists"),
         ("sales_channels", "0002_default_channels"),
         ("inventory", "0001_initial"),
+        ("search", "0001_initial"),
     ]
     operations = [migrations.RunPython(forwards, backwards)]
