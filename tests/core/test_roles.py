@@ -157,3 +157,17 @@ def test_head_of_ecommerce_sees_audit_entries_but_cannot_edit_them(client):
     assert b"visible reason" in listing.content
     assert detail.status_code == 200
     assert edit.status_code == 403
+
+
+def test_sync_roles_command_lists_each_role_with_its_permission_count():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Group.objects.filter(name=roles.STORE_STAFF).delete()
+    out = StringIO()
+
+    call_command("sync_roles", stdout=out)
+
+    assert "store staff: " in out.getvalue()
+    assert "inventory.view_stocklocation" in perms_of(roles.STORE_STAFF)

@@ -171,7 +171,7 @@ class ActorKindFilter(admin.SimpleListFilter):
     title = _("actor kind")
     parameter_name = "actor_kind"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [
             ("user", _("staff user")),
             ("api_key", _("integration (API key)")),
