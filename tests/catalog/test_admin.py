@@ -396,3 +396,24 @@ def test_view_only_staff_sees_product_page_without_reason_field(client, tree):
 
     assert response.status_code == 200
     assert b"change_reason" not in response.content
+
+
+def test_category_delete_is_refused_when_a_subcategory_still_holds_products(admin_client, tree):
+    make_product(category=tree["tops"])
+    url = f"/admin/catalog/category/{tree['clothing'].pk}/delete/"
+
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 200
+    assert response.context["protected"]
+    assert Category.objects.filter(pk=tree["tops"].pk).exists()
+
+
+def test_category_delete_removes_subtree_and_audits_when_it_holds_no_products(admin_client, tree):
+    url = f"/admin/catalog/category/{tree['clothing'].pk}/delete/"
+
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Category.objects.filter(slug__in=["clothing", "tops"]).exists()
+    assert AuditEntry.objects.filter(action="category.deleted").count() == 1

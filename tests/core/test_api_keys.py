@@ -119,3 +119,25 @@ def test_api_keys_cannot_be_deleted_in_admin(admin_client):
 
     assert response.status_code == 403
     assert ApiKey.objects.filter(pk=key.pk).exists()
+
+
+def test_head_of_ecommerce_sees_api_keys_but_cannot_create_or_change_them(client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    key = api_keys.create_api_key(name="POS", scopes=["pos"], actor=Actor.system()).key
+    user = get_user_model().objects.create_user("head", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="head of e-commerce"))
+    client.force_login(user)
+
+    listing = client.get("/admin/core/apikey/")
+    detail = client.get(f"/admin/core/apikey/{key.pk}/change/")
+    add = client.get("/admin/core/apikey/add/")
+    change = client.post(f"/admin/core/apikey/{key.pk}/change/", {"name": "x", "scopes": ["wms"]})
+
+    assert listing.status_code == 200
+    assert detail.status_code == 200
+    assert add.status_code == 403
+    assert change.status_code == 403
+    key.refresh_from_db()
+    assert key.scopes == ["pos"]

@@ -156,6 +156,14 @@ class CategoryAdmin(CatalogAuditedAdmin, TreeAdmin):
     readonly_fields = ("full_slug",)
     show_full_result_count = False
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # Deleting a node deletes its subtree: list (and check for protected products) all of
+        # it, so a category whose sub-categories still hold products is refused, not a 500.
+        nodes = list(objs)
+        for obj in list(nodes):
+            nodes.extend(Category.objects.get_descendants(obj))
+        return super().get_deleted_objects(nodes, request)
+
     def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
         # MoveNodeForm.save() writes to the tree even with commit=False; the services
         # below do all the writing instead (and keep full_slug right).
