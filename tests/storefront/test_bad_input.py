@@ -24,6 +24,8 @@ BAD_QUERIES = [
     "?" + "&".join(f"size={n}" for n in range(900)),
     "?%ff%fe=%c0%af",
     "?colour[]=black&brand[$ne]=1",
+    "?size=%00&brand=%00&colour=%00&price=%00&sort=%00&cursor=%00&page_size=%00",
+    "?size=M%00L",
 ]
 
 

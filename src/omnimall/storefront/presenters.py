@@ -56,18 +56,25 @@ def format_money(value: Decimal | None) -> str:
     return "¥" + (text[:-3] if text.endswith(".00") else text)
 
 
+def clean_text(value: str) -> str:
+    """Without NUL characters: PostgreSQL refuses them in any string parameter."""
+    return value.replace("\x00", "")
+
+
 def listing_params(request: HttpRequest) -> dict[str, list[str]]:
     """The request's query string as lists, trimmed to sane sizes (never raises)."""
     params: dict[str, list[str]] = {}
     for key, values in request.GET.lists():
         if len(key) > 40:
             continue
-        params[key] = [v[:MAX_PARAM_LENGTH] for v in values[:MAX_VALUES_PER_PARAM]]
+        params[clean_text(key)] = [
+            clean_text(v[:MAX_PARAM_LENGTH]) for v in values[:MAX_VALUES_PER_PARAM]
+        ]
     return params
 
 
 def search_text(request: HttpRequest) -> str:
-    return " ".join(request.GET.get(SEARCH_PARAM, "").split())[:MAX_QUERY_LENGTH]
+    return " ".join(clean_text(request.GET.get(SEARCH_PARAM, "")).split())[:MAX_QUERY_LENGTH]
 
 
 def _encode(params: Mapping[str, Iterable[str]]) -> str:
@@ -116,17 +123,23 @@ def canonical_url(request: HttpRequest, *, extra: Iterable[str] = ()) -> str:
     return request.build_absolute_uri(request.path + (query if query != "?" else ""))
 
 
-def featured_categories(nodes: Iterable[object], *, limit: int = 8) -> list[object]:
+@dataclass(frozen=True, slots=True)
+class Tile:
+    node: object  # CategoryNode
+    parent: object | None  # its parent, shown as context ("Women · T-shirts")
+
+
+def featured_categories(nodes: Iterable[object], *, limit: int = 8) -> list[Tile]:
     """Featured categories at any depth, tree order; the top level when none is featured."""
     roots = list(nodes)
-    found: list[object] = []
-    stack = list(reversed(roots))
+    found: list[Tile] = []
+    stack: list[tuple[object, object | None]] = [(root, None) for root in reversed(roots)]
     while stack and len(found) < limit:
-        node = stack.pop()
+        node, parent = stack.pop()
         if getattr(node, "is_featured", False):
-            found.append(node)
-        stack.extend(reversed(getattr(node, "children", ())))
-    return found or roots[:limit]
+            found.append(Tile(node, parent))
+        stack.extend((child, node) for child in reversed(getattr(node, "children", ())))
+    return found or [Tile(root, None) for root in roots[:limit]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def category(request: HttpRequest, full_slug: str) -> HttpResponse:
-    found = selectors.get_category(full_slug, request=request)
+    found = selectors.get_category(presenters.clean_text(full_slug), request=request)
     if found is None:
         raise Http404("unknown category")
     node, ancestors = found
@@ -53,7 +53,7 @@ def category(request: HttpRequest, full_slug: str) -> HttpResponse:
 
 @require_GET
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    detail = selectors.get_product_detail(slug, request=request)
+    detail = selectors.get_product_detail(presenters.clean_text(slug), request=request)
     if detail is None:
         raise Http404("unknown product")
     canonical = request.build_absolute_uri(reverse("storefront:product", args=[detail.slug]))
