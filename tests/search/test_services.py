@@ -107,3 +107,16 @@ def test_record_zero_result_query_ignores_blank_when_text_is_only_spaces():
     record_zero_result_query(query=" \x00 ")
 
     assert not ZeroResultQuery.objects.exists()
+
+
+def test_save_audited_updates_results_when_index_was_rebuilt_first(
+    shop, django_capture_on_commit_callbacks
+):
+    rebuild_index()
+
+    shop.dress.name_en = "Velvet Gown"
+    with django_capture_on_commit_callbacks(execute=True):
+        save_audited(instance=shop.dress, actor=TEST_ACTOR)
+
+    assert _slugs("velvet") == ["silk-dress"]
+    assert _slugs("midi") == []

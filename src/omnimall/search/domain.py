@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 MAX_QUERY_LENGTH = 100  # characters kept of a search text; nobody types more
 MAX_QUERY_TERMS = 8  # terms used of a query; bounds the work one request can cause
@@ -89,21 +90,25 @@ def tokenize(text: str) -> tuple[str, ...]:
     return _tokens(text) if text else ()
 
 
+@lru_cache(maxsize=65536)
+def _index_tokens(text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for term in tokenize(text):
+        seen.setdefault(term, None)
+        if len(term) > 1 and has_cjk(term):
+            for ch in term:
+                if has_cjk(ch):
+                    seen.setdefault(ch, None)
+    return tuple(seen)
+
+
 def index_terms(texts: Iterable[str]) -> list[str]:
     """Index terms of several texts, each once, in first-seen order.
 
     Besides jieba's words, every Chinese character of a multi-character word is indexed on
     its own, so that one-character queries ("鞋", "裙") find "运动鞋" and "连衣裙".
     """
-    seen: dict[str, None] = {}
-    for text in texts:
-        for term in tokenize(text):
-            seen.setdefault(term, None)
-            if len(term) > 1 and has_cjk(term):
-                for ch in term:
-                    if has_cjk(ch):
-                        seen.setdefault(ch, None)
-    return list(seen)
+    return list(dict.fromkeys(chain.from_iterable(_index_tokens(t) for t in texts if t)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,8 @@ def rebuild_index(*, progress: bool = False) -> int:
         transaction.atomic(),
         tqdm(total=len(rows), disable=not progress, desc="Writing", unit="doc") as bar,
     ):
+        backend = get_backend()
+        backend.begin_rebuild()
         SearchDocument.objects.all().delete()
         SearchTerm.objects.all().delete()
         for chunk in indexing.chunked(rows, _REBUILD_BATCH):
@@ -92,8 +94,8 @@ def rebuild_index(*, progress: bool = False) -> int:
         indexing.store_category_signatures(
             indexing.category_signatures(lookups.category_paths), replace_all=True
         )
+        backend.finish_rebuild()
         bump_version(SEARCH_CACHE_NAMESPACE)
-        get_backend().optimize()
     return len(rows)
 
 

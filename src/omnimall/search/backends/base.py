@@ -29,5 +29,9 @@ class SearchBackend(Protocol):
         ``version`` is the search index version, for backends that cache the vocabulary.
         """
 
-    def optimize(self) -> None:
-        """Compact the index after a bulk rebuild."""
+    def begin_rebuild(self) -> None:
+        """Inside the rebuild's transaction, before all documents are deleted and reinserted:
+        a backend may switch its per-row index maintenance off."""
+
+    def finish_rebuild(self) -> None:
+        """Inside the rebuild's transaction, after the documents were written."""

@@ -63,7 +63,11 @@ class PostgresBackend:
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def optimize(self) -> None:
+    def begin_rebuild(self) -> None:
+        # Plain DELETE + INSERT (not TRUNCATE): searches keep reading the old rows meanwhile.
+        return
+
+    def finish_rebuild(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE search_searchdocument")
             cursor.execute("ANALYZE search_searchterm")

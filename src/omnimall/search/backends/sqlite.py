@@ -28,6 +28,25 @@ _MATCH_SQL = (
     "ORDER BY bm25(search_fts, 4.0, 1.0), rowid LIMIT %s"
 )
 
+# The same triggers as migration 0002 (which keeps its own frozen copy).
+_TRIGGERS = {
+    "search_document_ai": """CREATE TRIGGER search_document_ai
+        AFTER INSERT ON search_searchdocument BEGIN
+        INSERT INTO search_fts(rowid, title, body) VALUES (new.product_id, new.title, new.body);
+    END""",
+    "search_document_ad": """CREATE TRIGGER search_document_ad
+        AFTER DELETE ON search_searchdocument BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title, body)
+        VALUES ('delete', old.product_id, old.title, old.body);
+    END""",
+    "search_document_au": """CREATE TRIGGER search_document_au
+        AFTER UPDATE ON search_searchdocument BEGIN
+        INSERT INTO search_fts(search_fts, rowid, title, body)
+        VALUES ('delete', old.product_id, old.title, old.body);
+        INSERT INTO search_fts(rowid, title, body) VALUES (new.product_id, new.title, new.body);
+    END""",
+}
+
 
 def _fts_expression(terms: Sequence[QueryTerm]) -> str:
     # Terms are runs of word characters (domain.tokenize), so quoting them makes every one
@@ -90,6 +109,18 @@ class SqliteBackend:
                 self._vocab_version = version
             return self._vocab_terms, self._vocab_counts
 
-    def optimize(self) -> None:
+    def begin_rebuild(self) -> None:
+        # Per-row triggers would cost a 'delete' and an insert into FTS5 per document; a
+        # rebuild drops them (DDL is transactional in SQLite: a failure restores them),
+        # empties the index at once and, in finish_rebuild, indexes the new rows in one pass.
         with connection.cursor() as cursor:
+            for name in _TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+
+    def finish_rebuild(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            for sql in _TRIGGERS.values():
+                cursor.execute(sql)
