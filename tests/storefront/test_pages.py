@@ -261,3 +261,12 @@ def test_sitemap_lists_home_categories_and_products_when_catalog_exists(client, 
     assert "<loc>http://testserver/</loc>" in bodies
     assert "<loc>http://testserver/c/women/tops/t-shirts/</loc>" in bodies
     assert "<loc>http://testserver/p/court-sneakers/</loc>" in bodies
+
+
+def test_server_error_page_renders_without_database_when_something_breaks(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()

@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.catalog.domain import COLOURS
+from omnimall.catalog.selectors import CategoryNode, ProductDetail, SkuView
 
 FACET_PARAMS = ("brand", "size", "colour", "price")
 SORT_PARAM = "sort"
@@ -125,20 +126,22 @@ def canonical_url(request: HttpRequest, *, extra: Iterable[str] = ()) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Tile:
-    node: object  # CategoryNode
-    parent: object | None  # its parent, shown as context ("Women · T-shirts")
+    node: CategoryNode
+    parent: CategoryNode | None  # shown as context ("Women · T-shirts")
 
 
-def featured_categories(nodes: Iterable[object], *, limit: int = 8) -> list[Tile]:
+def featured_categories(nodes: Iterable[CategoryNode], *, limit: int = 8) -> list[Tile]:
     """Featured categories at any depth, tree order; the top level when none is featured."""
     roots = list(nodes)
     found: list[Tile] = []
-    stack: list[tuple[object, object | None]] = [(root, None) for root in reversed(roots)]
+    stack: list[tuple[CategoryNode, CategoryNode | None]] = [
+        (root, None) for root in reversed(roots)
+    ]
     while stack and len(found) < limit:
         node, parent = stack.pop()
-        if getattr(node, "is_featured", False):
+        if node.is_featured:
             found.append(Tile(node, parent))
-        stack.extend((child, node) for child in reversed(getattr(node, "children", ())))
+        stack.extend((child, node) for child in reversed(node.children))
     return found or [Tile(root, None) for root in roots[:limit]]
 
 
@@ -151,13 +154,13 @@ class VariantOption:
 
 @dataclass(frozen=True, slots=True)
 class VariantPicker:
-    selected: object | None  # SkuView
+    selected: SkuView | None
     sizes: tuple[VariantOption, ...]
     colours: tuple[VariantOption, ...]
 
 
 def variant_picker(
-    *, skus: tuple, sizes: tuple[str, ...], colours: tuple[str, ...], sku_code: str
+    *, skus: tuple[SkuView, ...], sizes: tuple[str, ...], colours: tuple[str, ...], sku_code: str
 ) -> VariantPicker:
     """The selected SKU (``?sku=`` or the first) and, per size and colour, the SKU a click
     on it selects; links work without JavaScript and the script mirrors the same rule."""
@@ -166,7 +169,7 @@ def variant_picker(
     wanted = sku_code.strip().upper()
     selected = next((s for s in skus if s.code.upper() == wanted), skus[0])
 
-    def pick(*, size: str | None = None, colour: str | None = None) -> object | None:
+    def pick(*, size: str | None = None, colour: str | None = None) -> SkuView | None:
         exact = [
             s
             for s in skus
@@ -189,7 +192,7 @@ def variant_picker(
     )
 
 
-def skus_for_script(skus: Iterable[object]) -> list[dict[str, str]]:
+def skus_for_script(skus: Iterable[SkuView]) -> list[dict[str, str]]:
     """What the variant picker script needs: plain strings, prices already formatted."""
     return [
         {
@@ -221,7 +224,9 @@ def in_language(obj: object, field: str) -> str:
     return (zh or en) if (get_language() or "zh-hans").startswith("zh") else (en or zh)
 
 
-def product_json_ld(*, request: HttpRequest, detail: object, canonical: str) -> dict[str, object]:
+def product_json_ld(
+    *, request: HttpRequest, detail: ProductDetail, canonical: str
+) -> dict[str, object]:
     """schema.org Product with one Offer per SKU that has a price."""
     offers = [
         {
