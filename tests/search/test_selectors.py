@@ -127,3 +127,10 @@ def test_suggest_answers_in_chinese_when_query_is_chinese(shop):
 def test_suggest_returns_nothing_when_query_is_blank_or_syntax(shop):
     assert suggest("") == ()
     assert suggest('"*:') == ()
+
+
+def test_search_listing_suggests_single_words_when_known_words_match_nothing_together(shop):
+    result = search_listing("silk sneakers", {})
+
+    assert result.page.total == 0
+    assert result.suggestions[:2] == ("silk", "sneakers")

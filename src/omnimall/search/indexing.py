@@ -103,8 +103,8 @@ def build_documents(
         body_texts: list[str] = [*lookups.brands.get(brand_id, ())]
         body_texts.extend(lookups.category_paths.get(category_id, ()))
         for code in sorted(colours[product_id]):
-            colour = COLOURS.get(code)
-            body_texts.extend((code, colour.name_en, colour.name_zh) if colour else (code,))
+            known = COLOURS.get(code)
+            body_texts.extend((code, known.name_en, known.name_zh) if known else (code,))
         body_texts.extend(_attribute_values(attributes))
         in_title = set(title)
         body = [term for term in index_terms(body_texts) if term not in in_title]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -73,7 +74,7 @@ def _versions(request: object | None = None) -> tuple[int, int]:
     """(search index version, catalog version) in one query, memoised on the request."""
     memo = getattr(request, "_omnimall_search_versions", None)
     if memo is not None:
-        return memo  # type: ignore[no-any-return]
+        return memo
     found = dict(
         CacheVersion.objects.filter(namespace__in=(_SEARCH_NS, _CATALOG_NS)).values_list(
             "namespace", "version"
@@ -126,7 +127,8 @@ def _ranked(query: str, terms: Sequence[QueryTerm], version: int) -> _Ranked:
         return ranked
     backend = get_backend()
     ids = backend.match(terms, limit=RESULT_LIMIT)
-    corrected_query, alternatives = None, ()
+    corrected_query: str | None = None
+    alternatives: tuple[str, ...] = ()
     if not ids:
         corrected, alternatives = _correct(terms, version)
         if corrected and corrected != tuple(terms):
@@ -162,6 +164,9 @@ def _correct(
         elif has_cjk(term.text):
             replacement = cjk_fallback(term.text, known)
         corrected.extend(QueryTerm(text=w, prefix=False) for w in (replacement or "").split())
+    if len(terms) > 1 and all(t.text in known for t in terms):
+        # Every word exists but not together ("red sneakers"): offer each on its own.
+        alternatives.extend(t.text for t in terms)
     return tuple(dict.fromkeys(corrected)), tuple(dict.fromkeys(alternatives))
 
 
@@ -195,21 +200,33 @@ def _named_entries(catalog_version: int) -> tuple[_Named, ...]:
     memo = _named_memo.get("entries")
     if memo is not None and memo[0] == catalog_version:
         return memo[1]
+    text = CharField()
     categories = (
         Category.objects.filter(is_active=True)
         .order_by()
-        .values_list("name_en", "name_zh", "full_slug", Value("category", output_field=CharField()))
+        .values_list("name_en", "name_zh", "full_slug", "path", Value("category", text))
     )
     brands = (
         Brand.objects.filter(is_active=True)
         .order_by()
-        .values_list("name_en", "name_zh", "slug", Value("brand", output_field=CharField()))
+        .values_list("name_en", "name_zh", "slug", Value("", text), Value("brand", text))
     )
+    rows = list(categories.union(brands, all=True))  # one query
+    step = Category.steplen
+    names_by_path = {path: (en, zh) for en, zh, _, path, kind in rows if kind == "category"}
+    repeated = Counter(en for en, _, _, _, kind in rows if kind == "category")
     entries = []
-    for name_en, name_zh, slug, kind in categories.union(brands, all=True):  # one query
-        url = f"/c/{slug}/" if kind == "category" else f"/search/?q={quote(name_en or name_zh)}"
+    for name_en, name_zh, slug, path, kind in rows:
         terms = frozenset(tokenize(name_en) + tokenize(name_zh))
-        entries.append(_Named(kind, name_en, name_zh, url, terms))
+        if kind == "brand":
+            url = f"/search/?q={quote(name_en or name_zh)}"
+            entries.append(_Named("brand", name_en, name_zh, url, terms))
+            continue
+        parent = names_by_path.get(path[:-step]) if len(path) > step else None
+        if repeated[name_en] > 1 and parent:
+            # "Sneakers" under Men and under Women: say which one ("Men › Sneakers").
+            name_en, name_zh = f"{parent[0]} › {name_en}", f"{parent[1]} › {name_zh}"
+        entries.append(_Named("category", name_en, name_zh, f"/c/{slug}/", terms))
     entries.sort(key=lambda e: (e.kind != "category", e.url.count("/"), e.name_en))
     with _named_lock:
         _named_memo["entries"] = (catalog_version, tuple(entries))
