@@ -1,0 +1,239 @@
+"""Benchmark plumbing: run omnimall commands, a gunicorn server, wrk, and read worker memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA_SCRIPT = Path(__file__).resolve().parent / "rotate.lua"
+SERVER_TIMING_QUERIES = re.compile(r'db;desc="queries=(\d+)"')
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of every child: production-like settings on the benchmark database."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "omnimall.settings",
+            "OMNIMALL_DATABASE_URL": database_url,
+            "OMNIMALL_VAR_DIR": str(ROOT / "var"),
+            "OMNIMALL_DEBUG": "0",
+            # A throwaway key: the benchmark never issues anything that outlives it.
+            "OMNIMALL_SECRET_KEY": secrets.token_urlsafe(48),
+            "OMNIMALL_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "OMNIMALL_LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
+    """``omnimall manage …`` in a child process; its progress bars go to our stderr."""
+    command = [sys.executable, "-m", "omnimall.cli", "manage", *args]
+    result = subprocess.run(
+        command,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else sys.stderr,
+    )
+    return result.stdout if capture else ""
+
+
+def run_python(env: dict[str, str], script: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(script), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE,
+    )
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+    def db_queries(self) -> int | None:
+        match = SERVER_TIMING_QUERIES.search(self.headers.get("server-timing", ""))
+        return int(match.group(1)) if match else None
+
+
+def fetch(base_url: str, path: str, timeout: float = 60) -> Response:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(base_url + path, timeout=timeout) as reply:
+            body = reply.read()
+            status, headers = reply.status, reply.headers
+    except urllib.error.HTTPError as error:
+        body, status, headers = error.read(), error.code, error.headers
+    return Response(
+        status, {k.lower(): v for k, v in headers.items()}, body, time.perf_counter() - started
+    )
+
+
+class Gunicorn:
+    """gunicorn started directly (not ``omnimall serve``: the benchmark database may hold
+    the demo admin account, which ``serve`` rightly refuses)."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "omnimall.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=sys.stderr,
+            stderr=sys.stderr,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with code {self.process.returncode}")
+            try:
+                reply = fetch(self.base_url, "/healthz", timeout=5)
+                if reply.status == 200:
+                    return json.loads(reply.body)
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("gunicorn did not answer /healthz in time")
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The ppid is the second field after the parenthesised command name.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def worker_rss_mb(self) -> tuple[float, float]:
+        """(largest current RSS, largest peak RSS) of the workers, in MB."""
+        current, peak = 0.0, 0.0
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            current = max(current, int(fields["VmRSS"].split()[0]) / 1024)
+            peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
+        return round(current, 1), round(peak, 1)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    errors: int  # socket errors, timeouts and non-2xx/3xx answers
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    @property
+    def ok_rps(self) -> float:
+        """Successful answers per second: errors do not count as throughput."""
+        return max(self.requests - self.errors, 0) / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(
+    base_url: str, paths: list[str], *, seconds: int, connections: int, threads: int = 2
+) -> WrkResult:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+        handle.write("\n".join(paths) + "\n")
+        paths_file = handle.name
+    try:
+        output = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(LUA_SCRIPT),
+                base_url,
+                "--",
+                paths_file,
+            ],
+            check=True,
+            text=True,
+            capture_output=True,
+        ).stdout
+    finally:
+        os.unlink(paths_file)
+    line = next(ln for ln in output.splitlines() if ln.startswith("WRK_RESULT "))
+    data = json.loads(line.removeprefix("WRK_RESULT "))
+    errors = sum(
+        data[k]
+        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+    )
+    return WrkResult(
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        errors=errors,
+        p50_ms=data["p50_us"] / 1000,
+        p95_ms=data["p95_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+    )

@@ -1,0 +1,228 @@
+"""Storefront speed: pages and search against a bare Django view, on a real server.
+
+    .venv/bin/python benchmarks/storefront.py --products 100000
+    .venv/bin/python benchmarks/storefront.py --database-url postgresql://postgres@127.0.0.1:5432/bench_store
+
+Migrates the benchmark database (default: a SQLite file under var/), loads the demo catalog
+with ``--products`` products if it is not there, starts gunicorn on 127.0.0.1 (2 workers,
+debug off), warms it up, and drives it with wrk over many product, category and search
+URLs picked from the database. Progress goes to stderr; the last line of stdout is one
+JSON object with the figures docs/benchmarks.md records. See that file for the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+# benchmarks/ is on sys.path when this file runs as a script.
+from harness import (
+    ROOT,
+    Gunicorn,
+    WrkResult,
+    fetch,
+    log,
+    manage,
+    run_python,
+    run_wrk,
+    server_env,
+)
+
+TARGETS = {  # issue 2, "Speed"
+    "product_hello_ratio": (">=", 0.30),
+    "category_hello_ratio": (">=", 0.20),
+    "search_p95_ms": ("<=", 30),
+    "worker_rss_mb": ("<=", 200),
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="postgresql://… for PostgreSQL (default: var/bench-storefront-N.sqlite3)",
+    )
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=8,
+        help="concurrent wrk connections (search always uses 8)",
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="empty the database first (its whole public schema on PostgreSQL)",
+    )
+    return parser.parse_args(argv)
+
+
+def reset_database(url: str) -> None:
+    if url.startswith("sqlite:"):
+        path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        if not url.startswith("sqlite:////"):
+            path = ROOT / path
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def prepare_database(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    url = env["OMNIMALL_DATABASE_URL"]
+    if args.reset:
+        log(f"resetting {url}")
+        reset_database(url)
+    log("migrating")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    sample = json.loads(run_python(env, Path(__file__).parent / "sample_catalog.py"))
+    if sample["products"] == 0:
+        log(f"loading the demo catalog with {args.products} products (once)")
+        manage(env, "load_demo", "--products", str(args.products), "--seed", str(args.seed))
+        sample = json.loads(run_python(env, Path(__file__).parent / "sample_catalog.py"))
+    elif sample["products"] != args.products:
+        sys.exit(
+            f"{url} holds {sample['products']} products, not {args.products}: "
+            "re-run with --reset to rebuild it, or pass --products "
+            f"{sample['products']}"
+        )
+    log("collecting static files (debug is off: pages need the manifest)")
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+    return sample
+
+
+def healthy_paths(base_url: str, label: str, paths: list[str]) -> list[str]:
+    """Request every path once (the cold pass, 4 at a time); keep those answering 200."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda path: fetch(base_url, path).status, paths))
+    good = [path for path, status in zip(paths, statuses, strict=True) if status == 200]
+    bad: dict[int, list[str]] = {}
+    for path, status in zip(paths, statuses, strict=True):
+        if status != 200:
+            bad.setdefault(status, []).append(path)
+    for status, failing in sorted(bad.items()):
+        log(
+            f"WARNING {label}: {len(failing)} of {len(paths)} paths answer {status}, "
+            f"e.g. {failing[0]} — left out of the load"
+        )
+    log(f"{label}: {len(good)} paths answer 200")
+    return good
+
+
+def measure(
+    base_url: str, label: str, paths: list[str], args: argparse.Namespace, connections: int
+) -> WrkResult | None:
+    if not paths:
+        log(f"{label}: nothing to measure")
+        return None
+    run_wrk(base_url, paths, seconds=min(3, args.duration), connections=connections)  # warm-up
+    result = run_wrk(base_url, paths, seconds=args.duration, connections=connections)
+    log(
+        f"{label}: {result.ok_rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+        f"p95 {result.p95_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors} "
+        f"of {result.requests}"
+    )
+    return result
+
+
+def cold_queries(base_url: str, path: str | None) -> int | None:
+    """SQL queries of one request, read from its Server-Timing header."""
+    if path is None:
+        return None
+    reply = fetch(base_url, path)
+    queries = reply.db_queries()
+    log(f"{path}: HTTP {reply.status}, {queries} queries, {reply.seconds * 1000:.0f} ms")
+    return queries
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    url = (
+        args.database_url
+        or f"sqlite:///{ROOT / 'var' / f'bench-storefront-{args.products}.sqlite3'}"
+    )
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = server_env(url)
+    sample = prepare_database(env, args)
+    server = Gunicorn(env, workers=args.workers)
+    try:
+        health = server.wait_ready()
+        base = server.base_url
+        log(
+            f"gunicorn on {base} with {args.workers} workers, database {health.get('vendor')}, "
+            f"{sample['products']} products"
+        )
+        # Query counts on a first (uncached) request: the bound the pages must hold.
+        product_queries = cold_queries(base, (sample["product_paths"] or [None])[-1])
+        category_queries = cold_queries(base, (sample["category_paths"] or [None])[-1])
+        hello = measure(base, "hello", ["/bench/hello"], args, args.connections)
+        products = measure(
+            base,
+            "product pages",
+            healthy_paths(base, "product pages", sample["product_paths"]),
+            args,
+            args.connections,
+        )
+        categories = measure(
+            base,
+            "category pages",
+            healthy_paths(base, "category pages", sample["category_paths"]),
+            args,
+            args.connections,
+        )
+        search = measure(
+            base, "search API", healthy_paths(base, "search API", sample["search_paths"]), args, 8
+        )
+        rss, peak = server.worker_rss_mb()
+        log(f"worker RSS after the load: {rss} MB (peak {peak} MB)")
+    finally:
+        server.stop()
+        log("gunicorn stopped")
+
+    def rps(result: WrkResult | None) -> float | None:
+        return round(result.ok_rps, 1) if result else None
+
+    def ratio(part: WrkResult | None) -> float | None:
+        return round(part.ok_rps / hello.ok_rps, 3) if part and hello and hello.ok_rps else None
+
+    return {
+        "database": health.get("vendor"),
+        "hello_rps": rps(hello),
+        "product_rps": rps(products),
+        "category_rps": rps(categories),
+        "search_p95_ms": round(search.p95_ms, 1) if search else None,
+        "product_page_queries": product_queries,
+        "category_page_queries": category_queries,
+        "worker_rss_mb": rss,
+        "product_hello_ratio": ratio(products),
+        "category_hello_ratio": ratio(categories),
+    }
+
+
+def report_targets(result: dict[str, Any]) -> None:
+    for key, (op, limit) in TARGETS.items():
+        value = result.get(key)
+        ok = value is not None and (value >= limit if op == ">=" else value <= limit)
+        log(f"target {key} {op} {limit}: {value} -> {'met' if ok else 'NOT met'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    result = run(args)
+    report_targets(result)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
