@@ -23,6 +23,25 @@
   document.addEventListener("DOMContentLoaded", foldFacets);
   document.addEventListener("htmx:afterSettle", foldFacets);
 
+  // The language form posts the page to come back to; after HTMX swaps (facets, sort,
+  // pages) the address bar is ahead of the server-rendered value, so send the live one.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.classList && form.classList.contains("lang-switch") && form.next) {
+      form.next.value = window.location.pathname + window.location.search;
+    }
+  });
+
+  // Gallery thumbnails scroll the gallery instead of jumping the whole page.
+  document.addEventListener("click", function (event) {
+    var thumb = event.target.closest && event.target.closest(".gallery-thumbs a[href^='#image-']");
+    if (!thumb) return;
+    var slide = document.getElementById(thumb.getAttribute("href").slice(1));
+    if (!slide || !slide.parentElement) return;
+    event.preventDefault();
+    slide.parentElement.scrollTo({ left: slide.offsetLeft - slide.parentElement.offsetLeft, behavior: "smooth" });
+  });
+
   // Escape closes the live suggestions.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
