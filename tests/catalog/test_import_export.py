@@ -292,3 +292,32 @@ def test_admin_import_is_forbidden_when_staff_may_only_view(client, catalog):
     response = client.get("/admin/catalog/price/import/")
 
     assert response.status_code == 403
+
+
+def test_admin_import_confirm_refuses_a_file_name_it_did_not_issue(admin_client, catalog):
+    response = admin_client.post(
+        "/admin/catalog/price/process_import/",
+        {"import_file_name": "../../etc/passwd", "original_file_name": "x.csv", "format": "0"},
+    )
+
+    assert response.status_code == 200
+    assert "import_file_name" in response.context["confirm_form"].errors
+
+
+def test_admin_import_confirm_asks_for_a_new_upload_when_confirmed_twice(admin_client, catalog):
+    sku = catalog["shirt"].skus.order_by("code").first()
+    upload = SimpleUploadedFile(
+        "prices.csv", csv_bytes(PRICE_HEADERS, ("online", sku.code, "299.00", "249.00"))
+    )
+    preview = admin_client.post(
+        "/admin/catalog/price/import/", {"import_file": upload, "format": "0"}
+    )
+    confirm_form = preview.context["confirm_form"]
+    confirm_data = {name: confirm_form[name].value() for name in confirm_form.fields}
+    admin_client.post("/admin/catalog/price/process_import/", confirm_data)
+
+    again = admin_client.post("/admin/catalog/price/process_import/", confirm_data)
+
+    assert again.status_code == 302
+    assert again["Location"].endswith("/admin/catalog/price/import/")
+    assert AuditEntry.objects.filter(action="price.imported").count() == 1

@@ -126,6 +126,15 @@ def test_audit_changelist_filters_and_searches_entries(admin_client, brand_chang
     assert list(by_search.context["cl"].result_list) == [brand_change_entry]
 
 
+@pytest.mark.parametrize("query", [{"action": "\x00"}, {"actor_kind": "x\x00"}, {"q": "\x00"}])
+def test_audit_changelist_answers_200_when_filter_values_are_junk(
+    admin_client, brand_change_entry, query
+):
+    response = admin_client.get("/admin/core/auditentry/", query)
+
+    assert response.status_code == 200
+
+
 def test_audit_detail_shows_before_and_after_as_a_table(admin_client, brand_change_entry):
     response = admin_client.get(f"/admin/core/auditentry/{brand_change_entry.pk}/change/")
 

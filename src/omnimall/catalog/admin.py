@@ -7,13 +7,16 @@ raw-id inputs for product foreign keys, and no full ``COUNT(*)`` on the big tabl
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
@@ -58,8 +61,27 @@ class ReasonImportForm(ImportForm):
     )
 
 
+IMPORT_FILE_SALT = "omnimall.catalog.admin.import-file"
+IMPORT_FILE_MAX_AGE = 24 * 3600
+
+
 class ReasonConfirmImportForm(ConfirmImportForm):
     change_reason = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def clean_import_file_name(self) -> str:
+        # The name of the uploaded temp file travels signed, so a crafted form cannot point
+        # the import at some other file on the server.
+        try:
+            name = signing.loads(
+                self.cleaned_data["import_file_name"],
+                salt=IMPORT_FILE_SALT,
+                max_age=IMPORT_FILE_MAX_AGE,
+            )
+        except signing.BadSignature as exc:
+            raise forms.ValidationError(
+                _("This import has expired; upload the file again.")
+            ) from exc
+        return os.path.basename(str(name))
 
 
 def _exact_sku_ids(term: str) -> list[int]:
@@ -90,7 +112,18 @@ class CatalogImportExportAdmin(CatalogAuditedAdmin, ImportExportModelAdmin):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
             initial["change_reason"] = import_form.cleaned_data.get("change_reason", "")
+            initial["import_file_name"] = signing.dumps(
+                initial["import_file_name"], salt=IMPORT_FILE_SALT
+            )
         return initial
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:  # confirmed twice, or the temp file was cleaned away
+            messages.error(request, _("The uploaded file is gone; upload it again."))
+            info = (self.opts.app_label, self.opts.model_name)
+            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         form = kwargs.get("form")
