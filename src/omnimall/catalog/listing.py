@@ -16,11 +16,11 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .domain import PRICE_BANDS, PRICE_BANDS_BY_CODE
+from .domain import PRICE_BANDS_BY_CODE
 from .models import Product, ProductImage, Sku
 
 _CURSOR_SALT = "omnimall.catalog.cursor"
@@ -66,55 +66,16 @@ def product_queryset(f: Filters, *, skip: str | None = None) -> QuerySet[Product
             )
         )
     if skip != "price" and f.price_bands:
-        qs = qs.filter(reduce(or_, (_band_q(code) for code in f.price_bands)))
+        qs = qs.filter(reduce(or_, (band_q(code) for code in f.price_bands)))
     return qs.order_by()
 
 
-def _band_q(code: str) -> Q:
+def band_q(code: str) -> Q:
     band = PRICE_BANDS_BY_CODE[code]
     q = Q(display_price__gte=band.low)
     if band.high is not None:
         q &= Q(display_price__lt=band.high)
     return q
-
-
-# --- facets: one GROUP BY query each ---------------------------------------------
-
-
-def count_brands(f: Filters) -> list[tuple[str, str, str, int]]:
-    rows = (
-        product_queryset(f, skip="brand")
-        .values("brand__slug", "brand__name_en", "brand__name_zh")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return [(r["brand__slug"], r["brand__name_en"], r["brand__name_zh"], r["n"]) for r in rows]
-
-
-def count_sku_field(f: Filters, field: str) -> dict[str, int]:
-    """Products per size (or colour) over active SKUs; ``field`` is "size" or "colour"."""
-    products = product_queryset(f, skip=field).values("id")
-    rows = (
-        Sku.objects.filter(is_active=True, product_id__in=products)
-        .exclude(**{field: ""})
-        .values(field)
-        .annotate(n=Count("product_id", distinct=True))
-        .order_by()
-    )
-    return {r[field]: r["n"] for r in rows}
-
-
-def count_price_bands(f: Filters) -> dict[str, int]:
-    band = Case(*(When(_band_q(b.code), then=Value(b.code)) for b in PRICE_BANDS), default=None)
-    rows = (
-        product_queryset(f, skip="price")
-        .filter(display_price__isnull=False)
-        .annotate(band=band)
-        .values("band")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {r["band"]: r["n"] for r in rows if r["band"]}
 
 
 # --- keyset pagination ---------------------------------------------------------------

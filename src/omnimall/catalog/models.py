@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -149,8 +151,9 @@ class ProductImage(models.Model):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images"
     )
-    image = models.ImageField(_("image"), upload_to="products/", width_field="width",
-                              height_field="height")
+    image = models.ImageField(
+        _("image"), upload_to="products/", width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Optional: the image shows this colour, so the variant picker can switch to it.
@@ -165,7 +168,7 @@ class ProductImage(models.Model):
         ordering = ["product_id", "position", "id"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""
 
     @property
     def alt(self) -> str:
@@ -198,8 +201,9 @@ class Price(models.Model):
     price_list = models.ForeignKey(
         PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="prices"
     )
-    sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.CASCADE,
-                            related_name="prices")
+    sku = models.ForeignKey(
+        Sku, verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="prices"
+    )
     list_price = models.DecimalField(_("list price"), max_digits=12, decimal_places=2)
     sale_price = models.DecimalField(
         _("sale price"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -223,5 +227,5 @@ class Price(models.Model):
         return f"{self.sku_id} @ {self.price_list_id}: {self.effective_price}"
 
     @property
-    def effective_price(self):  # noqa: ANN201 - Decimal
+    def effective_price(self) -> Decimal:
         return self.sale_price if self.sale_price is not None else self.list_price

@@ -1,0 +1,134 @@
+"""Facet counts (disjunctive): each facet counts with every OTHER selected facet applied.
+
+One query (four GROUP BYs under UNION ALL); the caller caches per query state and version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
+
+from .domain import COLOURS, PRICE_BANDS, sort_sizes
+from .listing import Filters, band_q, product_queryset
+from .models import Sku
+from .readmodels import Facet, FacetValue, ListingQuery
+
+_COLUMNS = ("kind", "value", "en", "zh", "n")
+
+
+def _brand_counts(f: Filters) -> QuerySet[Any]:
+    return (
+        product_queryset(f, skip="brand")
+        .annotate(
+            kind=Value("brand"),
+            value=F("brand__slug"),
+            en=F("brand__name_en"),
+            zh=F("brand__name_zh"),
+        )
+        .values("kind", "value", "en", "zh")
+        .annotate(n=Count("id"))
+        .values_list(*_COLUMNS)
+        .order_by()
+    )
+
+
+def _sku_counts(f: Filters, field: str) -> QuerySet[Any]:
+    """Products per size (or colour) over their active SKUs; ``field`` is "size"/"colour"."""
+    products = product_queryset(f, skip=field).values("id")
+    return (
+        Sku.objects.filter(is_active=True, product_id__in=products)
+        .exclude(**{field: ""})
+        .annotate(kind=Value(field), value=F(field), en=Value(""), zh=Value(""))
+        .values("kind", "value", "en", "zh")
+        .annotate(n=Count("product_id", distinct=True))
+        .values_list(*_COLUMNS)
+        .order_by()
+    )
+
+
+def _band_counts(f: Filters) -> QuerySet[Any]:
+    band = Case(
+        *(When(band_q(b.code), then=Value(b.code)) for b in PRICE_BANDS),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    return (
+        product_queryset(f, skip="price")
+        .filter(display_price__isnull=False)
+        .annotate(kind=Value("price"), value=band, en=Value(""), zh=Value(""))
+        .values("kind", "value", "en", "zh")
+        .annotate(n=Count("id"))
+        .values_list(*_COLUMNS)
+        .order_by()
+    )
+
+
+def count_facets(f: Filters) -> dict[str, list[tuple[str, str, str, int]]]:
+    """{facet code: [(value, label_en, label_zh, products)]}, from ONE query: the four
+    GROUP BY counts glued with UNION ALL, so a cold listing costs one round trip for them."""
+    combined = _brand_counts(f).union(
+        _sku_counts(f, "size"), _sku_counts(f, "colour"), _band_counts(f), all=True
+    )
+    out: dict[str, list[tuple[str, str, str, int]]] = {
+        "brand": [],
+        "size": [],
+        "colour": [],
+        "price": [],
+    }
+    for kind, value, en, zh, n in combined:
+        if value:
+            out[kind].append((value, en, zh, n))
+    return out
+
+
+_ONE_SIZE = {"ONE": ("One size", "均码")}
+
+
+def compute_facets(f: Filters, query: ListingQuery) -> tuple[tuple[Facet, ...], int]:
+    """The four facets with counts and selection flags, and the total; one query."""
+    counts = count_facets(f)
+    brand_rows = counts["brand"]
+    # Every product has exactly one brand, so the brand counts also give the total.
+    total = sum(n for slug, _en, _zh, n in brand_rows if not f.brands or slug in f.brands)
+    brand_rows.sort(key=lambda r: (-r[3], r[1].lower(), r[0]))
+    present = {slug for slug, *_ in brand_rows}
+    brands = [
+        FacetValue(slug, en, zh, n, slug in query.brands) for slug, en, zh, n in brand_rows
+    ] + [FacetValue(slug, slug, slug, 0, True) for slug in sorted(query.brands - present)]
+
+    size_counts = {v: n for v, _en, _zh, n in counts["size"]}
+    sizes = [
+        FacetValue(s, *_ONE_SIZE.get(s, (s, s)), size_counts.get(s, 0), s in query.sizes)
+        for s in sort_sizes({*size_counts, *query.sizes})
+    ]
+    colour_counts = {v: n for v, _en, _zh, n in counts["colour"]}
+    known = [c for c in COLOURS if c in colour_counts or c in query.colours]
+    colours = [
+        FacetValue(
+            code,
+            COLOURS[code].name_en if code in COLOURS else code,
+            COLOURS[code].name_zh if code in COLOURS else code,
+            colour_counts.get(code, 0),
+            code in query.colours,
+        )
+        for code in known + sorted(set(colour_counts) - set(COLOURS))
+    ]
+    band_counts = {v: n for v, _en, _zh, n in counts["price"]}
+    bands = [
+        FacetValue(
+            b.code,
+            b.label,
+            b.label if b.high else f"¥{b.low}以上",
+            band_counts.get(b.code, 0),
+            b.code in query.price_bands,
+        )
+        for b in PRICE_BANDS
+        if b.code in band_counts or b.code in query.price_bands
+    ]
+    return (
+        Facet("brand", "Brand", "品牌", tuple(brands)),
+        Facet("size", "Size", "尺码", tuple(sizes)),
+        Facet("colour", "Colour", "颜色", tuple(colours)),
+        Facet("price", "Price", "价格", tuple(bands)),
+    ), total
