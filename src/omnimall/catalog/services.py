@@ -74,10 +74,10 @@ def refresh_display_prices(*, product_ids: Iterable[int]) -> None:
 def _rebuild_full_slugs(category: Category) -> None:
     """Set ``full_slug`` on ``category`` and every descendant (after a rename or move)."""
     category.refresh_from_db()
-    parent = category.get_parent()
+    parent = Category.objects.get_parent(category)
     prefix = f"{parent.full_slug}/" if parent else ""
     Category.objects.filter(pk=category.pk).update(full_slug=prefix + category.slug)
-    for child in category.get_children():
+    for child in Category.objects.get_children(category):
         _rebuild_full_slugs(child)
 
 
@@ -99,7 +99,11 @@ def create_category(
         "name_zh": name_zh,
     }
     values.update(fields)
-    category = parent.add_child(**values) if parent else Category.add_root(**values)
+    category = (
+        Category.objects.add_child(parent, values)
+        if parent
+        else Category.objects.add_root(values)
+    )
     audit.record(
         actor=actor,
         action="category.created",
