@@ -20,9 +20,11 @@ from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db.models import CharField, Value
+from django.utils.translation import get_language
 
 from omnimall.catalog import selectors as catalog_selectors
 from omnimall.catalog.models import Brand, Category
+from omnimall.core import cache_versions
 from omnimall.core.models import CacheVersion
 
 from .backends import get_backend
@@ -41,6 +43,7 @@ RESULT_LIMIT = 1000  # ranked ids handed to the listing; nobody pages past this
 MAX_SUGGESTIONS = 6  # alternative queries offered when nothing was found
 _CACHE_TIMEOUT = 10 * 60  # keys carry the index version; this only bounds memory
 _SEARCH_NS, _CATALOG_NS = "search", "catalog"  # cache version namespaces
+_LISTING_PARAMS = ("brand", "size", "colour", "price", "sort", "cursor", "page_size")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,11 @@ def _key(*parts: object) -> str:
 
 
 def _versions(request: object | None = None) -> tuple[int, int]:
-    """(search index version, catalog version) in one query, memoised on the request."""
+    """(search index version, catalog version) in one query, memoised on the request.
+
+    The catalog version is also put where ``core.cache_versions.current_version`` memoises
+    it on the request, so the catalog's own listing code does not read it a second time.
+    """
     memo = getattr(request, "_omnimall_search_versions", None)
     if memo is not None:
         return memo
@@ -83,7 +90,21 @@ def _versions(request: object | None = None) -> tuple[int, int]:
     versions = (found.get(_SEARCH_NS, 0), found.get(_CATALOG_NS, 0))
     if request is not None:
         request._omnimall_search_versions = versions  # type: ignore[attr-defined]
+        shared = getattr(request, cache_versions._REQUEST_ATTR, None)
+        if shared is None:
+            shared = {}
+            setattr(request, cache_versions._REQUEST_ATTR, shared)
+        shared.setdefault(_CATALOG_NS, versions[1])
     return versions
+
+
+def _params_key(params: Mapping[str, list[str]]) -> str:
+    parts = []
+    for name in _LISTING_PARAMS:
+        raw = params.get(name) or []
+        values = [raw] if isinstance(raw, str) else [v for v in raw if isinstance(v, str)]
+        parts.append(f"{name}={values[:100]!r}")
+    return "&".join(parts)
 
 
 def _empty_page(sort: str = "relevance") -> catalog_selectors.ProductPage:
@@ -104,20 +125,30 @@ def search_listing(
     terms = parse_query(query)
     if not terms:
         return SearchPage(query=query, page=_empty_page(), corrected_query=None, suggestions=())
-    version, _ = _versions(request)
+    version, catalog_version = _versions(request)
+    # The whole result, per index and catalog version: a repeated search (the common case:
+    # popular queries, paging back) costs the one version query above.
+    digest = _key(get_language(), query.lower(), _params_key(params))
+    page_key = f"search:page:{version}:{catalog_version}:{digest}"
+    result: SearchPage | None = cache.get(page_key)
+    if result is not None:
+        return result
     ranked = _ranked(query, terms, version)
     listing_query = catalog_selectors.parse_listing_query(params, product_ids=ranked.ids)
     if not ranked.ids:
-        return SearchPage(
+        result = SearchPage(
             query=query,
             page=_empty_page(listing_query.sort),
             corrected_query=None,
             suggestions=_alternatives(ranked.alternatives, request=request),
         )
-    page = catalog_selectors.list_products(listing_query, request=request)
-    return SearchPage(
-        query=query, page=page, corrected_query=ranked.corrected_query, suggestions=()
-    )
+    else:
+        page = catalog_selectors.list_products(listing_query, request=request)
+        result = SearchPage(
+            query=query, page=page, corrected_query=ranked.corrected_query, suggestions=()
+        )
+    cache.set(page_key, result, _CACHE_TIMEOUT)
+    return result
 
 
 def _ranked(query: str, terms: Sequence[QueryTerm], version: int) -> _Ranked:
@@ -256,9 +287,13 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
             out.append(Suggestion(text=text, kind=entry.kind, url=entry.url))
             if len(out) >= max(2, limit // 2):
                 break
-    for slug, name_en, name_zh in get_backend().match_titles(terms, limit=limit):
+    shown = {s.text.casefold() for s in out}
+    # Twice the rows: products sharing a name (one per colourway) are shown once.
+    for slug, name_en, name_zh in get_backend().match_titles(terms, limit=limit * 2):
         text = (name_zh or name_en) if zh else (name_en or name_zh)
-        out.append(Suggestion(text=text, kind="product", url=f"/p/{slug}/"))
+        if text.casefold() not in shown:
+            shown.add(text.casefold())
+            out.append(Suggestion(text=text, kind="product", url=f"/p/{slug}/"))
     result = tuple(out[:limit])
     cache.set(key, result, _CACHE_TIMEOUT)
     return result
