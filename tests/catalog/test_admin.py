@@ -417,3 +417,49 @@ def test_category_delete_removes_subtree_and_audits_when_it_holds_no_products(ad
     assert response.status_code == 302
     assert not Category.objects.filter(slug__in=["clothing", "tops"]).exists()
     assert AuditEntry.objects.filter(action="category.deleted").count() == 1
+
+
+def png_upload(name: str = "new.png"):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "navy").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_product_page_previews_images_and_links_to_the_shop(admin_client, tree):
+    from .factories import make_image
+
+    product = make_product(category=tree["tops"], slug="linen-shirt")
+    image = make_image(product)
+
+    response = admin_client.get(f"/admin/catalog/product/{product.pk}/change/")
+
+    html = response.content.decode()
+    assert f'<img src="{image.image.url}"' in html
+    assert 'href="/p/linen-shirt/"' in html  # "view on site"
+
+
+def test_image_uploaded_in_product_inline_is_saved_with_size_and_audited(admin_client, tree):
+    product = make_product(category=tree["tops"])
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    data = admin_form_data(
+        admin_client.get(url),
+        **{
+            "images-TOTAL_FORMS": "1",
+            "images-0-image": png_upload(),
+            "images-0-position": "0",
+            "images-0-product": str(product.pk),
+            "images-0-colour": "navy",
+        },
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    image = product.images.get()
+    assert (image.width, image.height) == (8, 6)
+    assert AuditEntry.objects.filter(action="productimage.created").exists()

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
@@ -296,10 +297,22 @@ class SkuInline(admin.TabularInline):
     show_change_link = True  # its prices are edited on the SKU's page
 
 
+@admin.display(description=_("preview"))
+def image_preview(image: ProductImage) -> str:
+    if not image.image:
+        return "—"
+    return format_html('<img src="{}" alt="" style="max-height:60px">', image.image.url)
+
+
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
-    fields = ("image", "colour", "alt_en", "alt_zh", "position")
+    fields = ("preview", "image", "colour", "alt_en", "alt_zh", "position")
+    readonly_fields = ("preview",)
     extra = 0
+
+    @admin.display(description=_("preview"))
+    def preview(self, image: ProductImage) -> str:
+        return image_preview(image)
 
 
 @admin.register(Product)
@@ -331,6 +344,9 @@ class ProductAdmin(CatalogImportExportAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
+
+    def view_on_site(self, product: Product) -> str:
+        return reverse("storefront:product", kwargs={"slug": product.slug})
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -365,12 +381,17 @@ class SkuAdmin(CatalogAuditedAdmin):
 
 @admin.register(ProductImage)
 class ProductImageAdmin(CatalogAuditedAdmin):
-    list_display = ("image", "product", "colour", "position", "width", "height")
+    list_display = ("preview", "image", "product", "colour", "position", "width", "height")
     list_select_related = ("product",)
     search_fields = ("^product__slug",)
     raw_id_fields = ("product",)
+    readonly_fields = ("preview",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    @admin.display(description=_("preview"))
+    def preview(self, image: ProductImage) -> str:
+        return image_preview(image)
 
 
 # --- prices ----------------------------------------------------------------------------

@@ -158,6 +158,11 @@ class AuditedAdminMixin:
         formset.save_m2m()
 
 
+admin.site.site_header = _("omnimall back office")
+admin.site.site_title = _("omnimall back office")
+admin.site.index_title = _("Catalog, prices, stock and the audit trail")
+
+
 # --- the audit trail -------------------------------------------------------------------
 
 
