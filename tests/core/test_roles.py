@@ -171,3 +171,38 @@ def test_sync_roles_command_lists_each_role_with_its_permission_count():
 
     assert "store staff: " in out.getvalue()
     assert "inventory.view_stocklocation" in perms_of(roles.STORE_STAFF)
+
+
+def stock_location_form(**overrides):
+    data = {
+        "code": "sh-01",
+        "name_en": "Shanghai 1",
+        "name_zh": "上海一店",
+        "kind": "store",
+        "city": "Shanghai",
+        "priority": "100",
+        "can_ship": "on",
+        "is_active": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(("role", "status"), [(roles.LOGISTICS, 302), (roles.STORE_STAFF, 403)])
+def test_only_logistics_may_edit_a_stock_location(client, role, status):
+    from omnimall.inventory.models import StockLocation
+
+    location = StockLocation.objects.create(
+        code="sh-01", name_en="Shanghai 1", name_zh="上海一店", kind="store", city="Shanghai"
+    )
+    client.force_login(staff_in(role, "someone"))
+
+    response = client.post(
+        f"/admin/inventory/stocklocation/{location.pk}/change/",
+        stock_location_form(priority="10", change_reason="closer to the warehouse"),
+    )
+
+    assert response.status_code == status
+    location.refresh_from_db()
+    assert (location.priority == 10) is (status == 302)
+    assert AuditEntry.objects.filter(action="stocklocation.changed").exists() is (status == 302)
