@@ -270,3 +270,28 @@ def test_server_error_page_renders_without_database_when_something_breaks(rf):
 
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_pages_show_new_price_at_once_when_price_changes_after_being_cached(client, shop):
+    from decimal import Decimal
+
+    from omnimall.catalog import services
+    from tests.catalog.factories import TEST_ACTOR, storefront_price_list
+
+    client.get("/c/women/tops/", **EN)
+    client.get("/p/linen-shirt/", **EN)
+    sku = shop.shirt.skus.get()
+
+    services.set_price(
+        sku=sku,
+        price_list=storefront_price_list(),
+        list_price=Decimal("399.00"),
+        sale_price=Decimal("249.00"),
+        actor=TEST_ACTOR,
+    )
+    listing = client.get("/c/women/tops/", **EN).content.decode()
+    product = client.get("/p/linen-shirt/", **EN).content.decode()
+
+    assert '<span class="price-now price-sale">¥249</span>' in listing
+    assert '<span class="price-now price-sale" data-role="price">¥249</span>' in product
+    assert "¥299" not in listing

@@ -7,6 +7,7 @@ crawled; these helpers rebuild query strings from it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +48,13 @@ def listing_context(params: Mapping[str, list[str]], *, search: bool = False) ->
         "sort_options": [(key, _SORT_LABELS[key]) for key in keys if search or key != "relevance"],
         "has_filters": any(params.get(key) for key in FACET_PARAMS),
     }
+
+
+def fragment_key(*, version: int, parts: Iterable[object]) -> str:
+    """A cache key for a page's rendered body: the catalog version (bumped by every catalog
+    or price change, so nothing stale is ever served) plus what the body depends on."""
+    text = "\x1f".join(str(part) for part in parts)
+    return f"{version}:{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
 
 
 def format_money(value: Decimal | None) -> str:

@@ -12,10 +12,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from omnimall.catalog import selectors
+from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
+from omnimall.core.cache_versions import current_version
 from omnimall.search import selectors as search_selectors
 from omnimall.search import services as search_services
 
 from . import presenters
+
+
+def _fragment_key(request: HttpRequest, *parts: object) -> str:
+    # The version was read (and memoised on the request) by the selectors: no extra query.
+    version = current_version(CATALOG_CACHE_NAMESPACE, request)
+    return presenters.fragment_key(version=version, parts=parts)
 
 
 @require_GET
@@ -25,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "featured_categories": presenters.featured_categories(tree),
         "products": selectors.list_featured_products(limit=12, request=request),
         "canonical": request.build_absolute_uri(reverse("storefront:home")),
+        "fragment_key": _fragment_key(request, "home"),
     }
     return render(request, "storefront/home.html", context)
 
@@ -46,6 +55,7 @@ def category(request: HttpRequest, full_slug: str) -> HttpResponse:
         "category_bar": node.children or siblings,
         "page": page,
         "canonical": presenters.canonical_url(request),
+        "fragment_key": _fragment_key(request, node.id, sorted(params.items())),
         **presenters.listing_context(params),
     }
     return render(request, "storefront/category.html", context)
@@ -70,6 +80,9 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
         "related": selectors.list_related_products(product_id=detail.id, limit=8, request=request),
         "canonical": canonical,
         "json_ld": presenters.product_json_ld(request=request, detail=detail, canonical=canonical),
+        "fragment_key": _fragment_key(
+            request, detail.id, picker.selected.code if picker.selected else ""
+        ),
     }
     return render(request, "storefront/product.html", context)
 
