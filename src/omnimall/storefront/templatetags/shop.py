@@ -81,7 +81,7 @@ def facet_values(context: Context, facet: object) -> SafeString:
         selected = " is-selected" if v.selected else ""
         current = ' aria-current="true"' if v.selected else ""
         out.append(
-            f'<li><a class="facet-value{selected}" href="{escape(href)}" rel="nofollow"{current} '
+            f'<li><a class="facet-value{selected}" href="{escape(href)}"{current} '
             f'data-facet="{escape(code)}" data-value="{escape(v.value)}">'
             f'<span class="check" aria-hidden="true"></span>{swatch}'
             f'<span class="facet-label">{escape(label)}</span> '
