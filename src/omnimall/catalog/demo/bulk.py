@@ -1,4 +1,4 @@
-"""Fast multi-row inserts for generated data: one ``executemany`` per table and batch.
+"""Fast inserts for generated data: one ``COPY`` (PostgreSQL) or ``executemany`` per batch.
 
 ``bulk_create`` spends most of its time building model instances and preparing each value
 through the field API (about 40 µs per row); the demo inserts well over a million rows for
@@ -29,7 +29,7 @@ def _field_prep(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 
 def _column_plan(
     model: type[models.Model], now: datetime
-) -> tuple[str, list[tuple[str, Callable[[Any], Any], Any]]]:
+) -> tuple[str, str, list[tuple[str, Callable[[Any], Any], Any]]]:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     plan = []
     for field in fields:
@@ -43,8 +43,10 @@ def _column_plan(
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names come from model metadata
-    return sql, plan
+    table = quote(model._meta.db_table)
+    insert = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
+    copy = f"COPY {table} ({columns}) FROM STDIN"
+    return insert, copy, plan
 
 
 def insert_rows(
@@ -53,10 +55,16 @@ def insert_rows(
     """Insert ``rows`` ({attname: value}) into ``model``'s table. No signals, no ``save()``."""
     if not rows:
         return
-    sql, plan = _column_plan(model, now)
+    insert, copy, plan = _column_plan(model, now)
     params = [
         tuple(prep(row[name]) if name in row else default for name, prep, default in plan)
         for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            # COPY is several times faster than row-by-row INSERTs on PostgreSQL.
+            with cursor.cursor.copy(copy) as stream:
+                for values in params:
+                    stream.write_row(values)
+        else:
+            cursor.executemany(insert, params)
