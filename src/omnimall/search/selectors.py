@@ -289,7 +289,9 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
                 break
     shown = {s.text.casefold() for s in out}
     # Twice the rows: products sharing a name (one per colourway) are shown once.
-    for slug, name_en, name_zh in get_backend().match_titles(terms, limit=limit * 2):
+    # One Latin letter names half the catalog: categories and brands only, until a second.
+    rows = get_backend().match_titles(terms, limit=limit * 2) if zh or len(query) > 1 else []
+    for slug, name_en, name_zh in rows:
         text = (name_zh or name_en) if zh else (name_en or name_zh)
         if text.casefold() not in shown:
             shown.add(text.casefold())

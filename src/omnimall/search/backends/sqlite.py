@@ -21,6 +21,7 @@ from omnimall.search.domain import QueryTerm
 from omnimall.search.models import SearchTerm
 
 VOCABULARY_CAP = 50_000  # most frequent Latin terms kept in memory per process
+SUGGEST_CANDIDATES = 500  # name hits considered for suggestions (most popular shown)
 MIN_SIMILARITY = 70.0  # rapidfuzz ratio (0-100); "sneakr" ~ "sneakers" is 86
 # bm25 column weights (title, body): a hit in the product name counts four times more.
 _MATCH_SQL = (
@@ -78,11 +79,12 @@ class SqliteBackend:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT p.slug, p.name_en, p.name_zh FROM search_fts "
-                "JOIN catalog_product p ON p.id = search_fts.rowid "
-                "WHERE search_fts MATCH %s AND p.is_active "
+                # The most popular among the first name hits: bounded work per keystroke.
+                "SELECT p.slug, p.name_en, p.name_zh FROM ("
+                " SELECT rowid AS id FROM search_fts WHERE search_fts MATCH %s LIMIT %s"
+                ") hits JOIN catalog_product p ON p.id = hits.id WHERE p.is_active "
                 "ORDER BY p.popularity DESC, p.id LIMIT %s",
-                [f"title : ({_fts_expression(terms)})", limit],
+                [f"title : ({_fts_expression(terms)})", SUGGEST_CANDIDATES, limit],
             )
             return list(cursor.fetchall())
 
