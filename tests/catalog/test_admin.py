@@ -175,6 +175,17 @@ def test_price_search_finds_prices_of_a_sku_by_code_or_code_prefix(admin_client,
     assert len(prefix.context["cl"].result_list) == 2
 
 
+def test_sku_colour_filter_lists_only_skus_of_that_colour(admin_client, tree):
+    make_product(category=tree["tops"], variants=(("M", "black", "9.00"), ("M", "red", "9.00")))
+
+    red = admin_client.get("/admin/catalog/sku/", {"colour": "red"})
+    junk = admin_client.get("/admin/catalog/sku/", {"colour": "\x00"})
+
+    assert [s.colour for s in red.context["cl"].result_list] == ["red"]
+    assert junk.status_code == 200
+    assert list(junk.context["cl"].result_list) == []
+
+
 def test_product_category_filter_includes_subcategories_when_parent_chosen(admin_client, tree):
     in_tops = make_product(category=tree["tops"])
     make_product(category=tree["shoes"])

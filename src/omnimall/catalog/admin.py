@@ -96,6 +96,22 @@ def _exact_sku_ids(term: str) -> list[int]:
     )
 
 
+SKU_PREFIX_LIMIT = 1000
+
+
+def _sku_ids_by_code_prefix(term: str) -> list[int]:
+    """Up to SKU_PREFIX_LIMIT SKUs whose code starts with ``term``.
+
+    A case-sensitive prefix (as typed, and upper-cased), so PostgreSQL answers it from the
+    ``varchar_pattern_ops`` index Django creates beside the unique one, not a table scan.
+    """
+    if len(term) > 64:
+        return []
+    prefixes = Q(code__startswith=term) | Q(code__startswith=term.upper())
+    rows = Sku.objects.filter(prefixes).order_by().values_list("pk", flat=True)
+    return list(rows[:SKU_PREFIX_LIMIT])
+
+
 class CatalogImportExportAdmin(CatalogAuditedAdmin, ImportExportModelAdmin):
     formats = (base_formats.CSV,)
     import_form_class = ReasonImportForm
@@ -282,6 +298,22 @@ COLOUR_CHOICES = [
 ]
 
 
+class ColourFilter(admin.SimpleListFilter):
+    """Choices from the colour list, not a DISTINCT scan of every SKU."""
+
+    title = _("colour")
+    parameter_name = "colour"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(c.code, f"{c.name_en} / {c.name_zh}") for c in domain.COLOURS.values()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(colour=value) if value in domain.COLOURS else queryset.none()
+
+
 class SkuInlineForm(forms.ModelForm):
     colour = forms.ChoiceField(label=_("colour"), choices=COLOUR_CHOICES, required=False)
 
@@ -371,7 +403,7 @@ class PriceInline(admin.TabularInline):
 class SkuAdmin(CatalogAuditedAdmin):
     list_display = ("code", "barcode", "product", "size", "colour", "is_active")
     list_select_related = ("product",)
-    list_filter = ("is_active", "colour")
+    list_filter = ("is_active", ColourFilter)
     search_fields = ("=code", "=barcode", "^product__slug")
     raw_id_fields = ("product",)
     inlines = (PriceInline,)
@@ -418,20 +450,26 @@ class PriceAdmin(CatalogImportExportAdmin):
     list_select_related = ("sku__product", "price_list")
     list_filter = ("price_list",)
     search_fields = ("^sku__code", "=sku__barcode")
-    search_help_text = _("SKU code (its beginning is enough) or exact barcode.")
+    search_help_text = _(
+        "SKU code (its beginning is enough: the first 1,000 matching SKUs) or exact barcode."
+    )
     raw_id_fields = ("sku",)
     readonly_fields = ("updated_at",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
+    # Grouped by SKU: served by the sku_id index whether the list is searched or not (the
+    # default "-pk" makes PostgreSQL walk the whole table backwards to find a searched SKU).
+    ordering = ("sku_id", "price_list_id")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
-        sku_ids = _exact_sku_ids(search_term)
-        if sku_ids:  # the common case, a pasted code: indexed, no scan
-            return queryset.filter(sku_id__in=sku_ids), False
-        return super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        sku_ids = _exact_sku_ids(term) or _sku_ids_by_code_prefix(term)
+        return queryset.filter(sku_id__in=sku_ids), False
 
     @admin.display(description=_("SKU"), ordering="sku__code")
     def sku_code(self, price: Price) -> str:
