@@ -295,3 +295,14 @@ def test_pages_show_new_price_at_once_when_price_changes_after_being_cached(clie
     assert '<span class="price-now price-sale">¥249</span>' in listing
     assert '<span class="price-now price-sale" data-role="price">¥249</span>' in product
     assert "¥299" not in listing
+
+
+def test_navigation_shows_new_category_at_once_when_added_after_being_cached(client, shop):
+    from tests.catalog.factories import make_category
+
+    client.get("/", **EN)
+
+    make_category("bags", name_en="Bags", name_zh="包袋")
+    html = client.get("/", **EN).content.decode()
+
+    assert 'class="nav-link" href="/c/bags/">Bags</a>' in html
