@@ -134,3 +134,10 @@ def test_search_listing_suggests_single_words_when_known_words_match_nothing_tog
 
     assert result.page.total == 0
     assert result.suggestions[:2] == ("silk", "sneakers")
+
+
+def test_suggest_returns_chinese_category_and_product_when_query_is_chinese_prefix(shop):
+    found = [(s.text, s.kind, s.url) for s in suggest("运动")]
+
+    assert ("运动鞋", "category", "/c/shoes/sneakers/") in found
+    assert ("男士越野跑步运动鞋", "product", "/p/trail-runner/") in found

@@ -35,3 +35,6 @@ class SearchBackend(Protocol):
 
     def finish_rebuild(self) -> None:
         """Inside the rebuild's transaction, after the documents were written."""
+
+    def compact(self) -> None:
+        """After a rebuild committed, outside any transaction: reclaim the old rows."""

@@ -89,6 +89,13 @@ class PostgresBackend:
         # Plain DELETE + INSERT (not TRUNCATE): searches keep reading the old rows meanwhile.
         return
 
+    def compact(self) -> None:
+        # A rebuild leaves 100k dead rows that every bitmap scan would visit until
+        # autovacuum comes by; VACUUM cannot run inside a transaction block.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE search_searchdocument")
+            cursor.execute("VACUUM ANALYZE search_searchterm")
+
     def finish_rebuild(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE search_searchdocument")

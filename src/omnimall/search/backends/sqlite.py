@@ -120,6 +120,9 @@ class SqliteBackend:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
 
+    def compact(self) -> None:
+        return  # finish_rebuild already merged the FTS5 segments; SQLite reuses free pages
+
     def finish_rebuild(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
