@@ -543,3 +543,26 @@ def test_list_featured_products_takes_popular_products_of_featured_categories(sh
     featured = selectors.list_featured_products(limit=2)
 
     assert [c.id for c in featured] == [p["tee-black"].pk, p["tee-red"].pk]
+
+
+def test_selectors_read_the_catalog_version_once_when_inside_one_request(
+    shop, django_assert_num_queries
+):
+    # What request_started/request_finished trigger (sending those signals here would
+    # also close the test's database connection).
+    from omnimall.catalog.tree import _end_request, _start_request
+
+    selectors.get_category_tree()
+    _listing(category_id=shop["tees"].pk)
+
+    _start_request()
+    try:
+        with django_assert_num_queries(1):
+            selectors.get_category_tree()
+            selectors.get_category("clothing/tops/tees")
+            _listing(category_id=shop["tees"].pk)
+    finally:
+        _end_request()
+
+    with django_assert_num_queries(1):  # outside a request: read afresh each call
+        selectors.get_category_tree()

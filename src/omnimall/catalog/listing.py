@@ -101,32 +101,60 @@ CARD_FIELDS = (
 )
 
 
-def ordering(sort: str, *, forward: bool) -> tuple[Any, ...]:
-    field, desc, nullable = SORT_FIELDS[sort]
+def ordering(sort: str, *, forward: bool = True) -> tuple[Any, ...]:
+    """ORDER BY for a sort without NULLS modifiers, so the sort indexes serve it."""
+    field, desc, _nullable = SORT_FIELDS[sort]
     down = desc if forward else not desc
-    if not nullable:  # no NULLS modifier, or PostgreSQL could not use the sort indexes
-        expr = F(field).desc() if down else F(field).asc()
-    elif forward:  # products without a price come last in both price orders...
-        expr = F(field).desc(nulls_last=True) if down else F(field).asc(nulls_last=True)
-    else:  # ...so walking backwards meets them first
-        expr = F(field).desc(nulls_first=True) if down else F(field).asc(nulls_first=True)
-    return (expr, F("id").desc() if down else F("id").asc())
+    return (F(field).desc() if down else F(field).asc(), F("id").desc() if down else F("id").asc())
 
 
-def keyset_q(sort: str, *, value: Any, pk: int, forward: bool) -> Q:
-    """Rows strictly after (forward) or before (backward) the row (value, pk) in ``sort``."""
+def keyset_rows(
+    qs: QuerySet[Product], sort: str, *, after: tuple[Any, int] | None, forward: bool, limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` card rows strictly beyond the row ``after`` = (sort value, id), or from
+    the start, walking ``forward`` in ``sort`` order or backward (rows come out reversed).
+
+    Every query is an index range scan from the cursor: no OFFSET, so page 500 costs what
+    page 1 does. Unpriced products come last in both price orders; they are read as a
+    separate segment rather than with ``NULLS LAST``, which no index could serve both ways.
+    """
     field, desc, nullable = SORT_FIELDS[sort]
     down = desc if forward else not desc
-    op = "lt" if down else "gt"
-    id_q = Q(**{f"id__{op}": pk})
-    if value is None:  # only price sorts: the cursor row is in the trailing null block
-        in_nulls = Q(**{f"{field}__isnull": True}) & id_q
-        return in_nulls if forward else (Q(**{f"{field}__isnull": False}) | in_nulls)
-    q = Q(**{f"{field}__{op}": value}) | (Q(**{field: value}) & id_q)
-    if nullable:
-        return q | Q(**{f"{field}__isnull": True}) if forward else q
-    # The redundant bound lets the database start an index range scan at the cursor.
-    return q & Q(**{f"{field}__{'lte' if down else 'gte'}": value})
+    op, bound = ("lt", "lte") if down else ("gt", "gte")
+    id_order = F("id").desc() if down else F("id").asc()
+
+    def priced(cursor: tuple[Any, int] | None, n: int) -> list[dict[str, Any]]:
+        q = qs.filter(**{f"{field}__isnull": False}) if nullable else qs
+        if cursor is not None:
+            value, pk = cursor
+            # The redundant bound lets the database start the index scan at the cursor.
+            q = q.filter(
+                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}),
+                **{f"{field}__{bound}": value},
+            )
+        order = F(field).desc() if down else F(field).asc()
+        return list(q.order_by(order, id_order).values(*CARD_FIELDS)[:n])
+
+    def unpriced(after_pk: int | None, n: int) -> list[dict[str, Any]]:
+        q = qs.filter(**{f"{field}__isnull": True})
+        if after_pk is not None:
+            q = q.filter(**{f"id__{op}": after_pk})
+        return list(q.order_by(id_order).values(*CARD_FIELDS)[:n])
+
+    if not nullable:
+        return priced(after, limit)
+    in_unpriced = after is not None and after[0] is None
+    if forward:
+        rows = [] if in_unpriced else priced(after, limit)
+        if len(rows) < limit:
+            rows += unpriced(after[1] if in_unpriced and after else None, limit - len(rows))
+        return rows
+    if not in_unpriced:
+        return priced(after, limit)
+    rows = unpriced(after[1] if after else None, limit)
+    if len(rows) < limit:
+        rows += priced(None, limit - len(rows))
+    return rows
 
 
 def sort_value(sort: str, row: dict[str, Any]) -> Any:

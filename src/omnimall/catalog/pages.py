@@ -57,16 +57,13 @@ def _keyset_rows(
     filters: listing.Filters, sort: str, cursor: listing.Cursor | None, size: int
 ) -> tuple[list[dict[str, Any]], int, bool, bool]:
     """(rows, page number, has previous, has next): an index range scan, no OFFSET."""
-    qs = listing.product_queryset(filters)
-    if cursor is not None:
-        forward = cursor.forward
-        qs = qs.filter(listing.keyset_q(sort, value=cursor.key, pk=cursor.pk, forward=forward))
-    else:
-        forward = True
-    rows = list(
-        qs.order_by(*listing.ordering(sort, forward=forward)).values(*listing.CARD_FIELDS)[
-            : size + 1
-        ]
+    forward = cursor.forward if cursor is not None else True
+    rows = listing.keyset_rows(
+        listing.product_queryset(filters),
+        sort,
+        after=(cursor.key, cursor.pk) if cursor is not None else None,
+        forward=forward,
+        limit=size + 1,
     )
     more = len(rows) > size
     rows = rows[:size]

@@ -21,8 +21,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 
-from omnimall.core.cache_versions import current_version
-
 from . import listing
 from .domain import COLOURS, PRICE_BANDS_BY_CODE, effective_price, lowest_prices, sort_sizes
 from .facets import compute_facets
@@ -43,8 +41,7 @@ from .readmodels import (
     SkuView,
     _zh,
 )
-from .services import CATALOG_CACHE_NAMESPACE
-from .tree import CACHE_TIMEOUT, CategoryIndex, category_index
+from .tree import CACHE_TIMEOUT, CategoryIndex, catalog_version, category_index
 
 __all__ = [
     "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "SORTS", "CategoryNode", "Facet", "FacetValue",
@@ -135,7 +132,7 @@ _MISSING = "-"  # cached "no such product", so junk slugs do not hit the databas
 
 
 def _version(request: object | None = None) -> int:
-    return current_version(CATALOG_CACHE_NAMESPACE, request)
+    return catalog_version(request)
 
 
 def _digest(*parts: object) -> str:

@@ -6,12 +6,17 @@ the lookups listings need (by URL path, ancestors, subtree ids), built once per 
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+
+from omnimall.core.cache_versions import current_version
 
 from .models import Category
 from .readmodels import CategoryNode
+from .services import CATALOG_CACHE_NAMESPACE
 
 CACHE_TIMEOUT = 60 * 60  # keys carry the catalog version, so this only bounds memory
 
@@ -84,9 +89,48 @@ def load_tree() -> tuple[tuple[CategoryNode, ...], tuple[int, ...]]:
 
 
 _index_memo: dict[str, tuple[tuple[str, int], CategoryIndex]] = {}
+# While a request runs, this thread's catalog version and index are read once and reused:
+# a page that shows the navigation bar, a category and a listing reads the version once.
+# Outside requests (tasks, shells, tests calling selectors) every call reads it afresh.
+_per_request = threading.local()
+
+
+def _start_request(**_kwargs: object) -> None:
+    _per_request.memo = {}
+
+
+def _end_request(**_kwargs: object) -> None:
+    _per_request.memo = None
+
+
+request_started.connect(_start_request, dispatch_uid="omnimall.catalog.tree.start")
+request_finished.connect(_end_request, dispatch_uid="omnimall.catalog.tree.end")
+
+
+def catalog_version(request: object | None = None) -> int:
+    """The catalog cache version: once per request (``request`` or the running request)."""
+    if request is not None:
+        return current_version(CATALOG_CACHE_NAMESPACE, request)
+    memo: dict[str, object] | None = getattr(_per_request, "memo", None)
+    if memo is None:
+        return current_version(CATALOG_CACHE_NAMESPACE)
+    if "version" not in memo:
+        memo["version"] = current_version(CATALOG_CACHE_NAMESPACE)
+    return memo["version"]  # type: ignore[return-value]
 
 
 def category_index(version: int) -> CategoryIndex:
+    memo: dict[str, object] | None = getattr(_per_request, "memo", None)
+    found = memo.get(f"index:{version}") if memo is not None else None
+    if isinstance(found, CategoryIndex):
+        return found
+    index = _process_index(version)
+    if memo is not None:
+        memo[f"index:{version}"] = index
+    return index
+
+
+def _process_index(version: int) -> CategoryIndex:
     # The per-process memo saves unpickling the tree on every request. Its key includes a
     # token kept in the shared cache, so clearing the cache also drops every process's memo.
     token = cache.get("catalog:memo-token")
