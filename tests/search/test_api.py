@@ -112,3 +112,13 @@ def test_zero_result_admin_lists_queries_when_staff_opens_it(admin_client, shop)
 
     assert response.status_code == 200
     assert b"unicorn boots" in response.content
+
+
+def test_search_api_has_the_product_listing_shape_when_both_list_products(client, shop):
+    products = client.get("/api/v1/products").json()
+    found = client.get("/api/v1/search", {"q": "tops"}).json()
+
+    assert set(found) == set(products) | {"query", "corrected_query", "suggestions"}
+    assert set(found["items"][0]) == set(products["items"][0])
+    assert set(found["facets"][0]) == set(products["facets"][0])
+    assert found["items"][0]["price"] in {"99.00", "899.00"}

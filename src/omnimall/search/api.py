@@ -8,6 +8,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from omnimall.catalog.schemas import product_page_out
+
 from . import selectors, services
 from .schemas import SearchOut, SearchParams, SuggestionsOut
 
@@ -36,51 +38,13 @@ def search_products(request: HttpRequest, params: Query[SearchParams]) -> HttpRe
     page = result.page
     if result.query and page.total == 0 and not params.cursor:
         services.record_zero_result_query(query=result.query)
-    return _json(
-        {
-            "query": result.query,
-            "corrected_query": result.corrected_query,
-            "suggestions": list(result.suggestions),
-            "items": [
-                {
-                    "id": card.id,
-                    "slug": card.slug,
-                    "name": card.name,
-                    "name_en": card.name_en,
-                    "name_zh": card.name_zh,
-                    "brand_name": card.brand_name,
-                    "price": card.price,
-                    "list_price": card.list_price,
-                    "image_url": card.image_url,
-                    "colours": list(card.colours),
-                    "url": f"/p/{card.slug}/",
-                }
-                for card in page.items
-            ],
-            "facets": [
-                {
-                    "code": facet.code,
-                    "label": facet.label,
-                    "values": [
-                        {
-                            "value": v.value,
-                            "label": v.label,
-                            "count": v.count,
-                            "selected": v.selected,
-                        }
-                        for v in facet.values
-                    ],
-                }
-                for facet in page.facets
-            ],
-            "total": page.total,
-            "page_number": page.page_number,
-            "page_count": page.page_count,
-            "next_cursor": page.next_cursor,
-            "prev_cursor": page.prev_cursor,
-            "sort": page.sort,
-        }
-    )
+    body = {
+        "query": result.query,
+        "corrected_query": result.corrected_query,
+        "suggestions": list(result.suggestions),
+        **product_page_out(page),
+    }
+    return _json(body)
 
 
 @router.get("/suggest", response=SuggestionsOut, summary="Search-box suggestions")

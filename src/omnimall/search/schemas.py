@@ -1,62 +1,25 @@
-"""Output schemas of the search API.
-
-They repeat the field names of the product listing API (``items``, ``facets``, ``total``,
-``page_number``, ``page_count``, ``next_cursor``, ``prev_cursor``, ``sort``) so one client
-model reads both. When ``omnimall.catalog.schemas`` defines the listing schemas, these
-should be replaced by imports of those.
-"""
+"""Search API schemas: the catalog's listing shape plus what a search adds."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from ninja import Schema
 
-
-class ProductCardOut(Schema):
-    id: int
-    slug: str
-    name: str
-    name_en: str
-    name_zh: str
-    brand_name: str
-    price: Decimal | None
-    list_price: Decimal | None
-    image_url: str
-    colours: list[str]
-    url: str
+from omnimall.catalog.schemas import ProductPageOut
 
 
-class FacetValueOut(Schema):
-    value: str
-    label: str
-    count: int
-    selected: bool
+class SearchOut(ProductPageOut):
+    """``GET /api/v1/products``'s page (items, facets, total, page_number, page_count,
+    next_cursor, prev_cursor, sort), plus the normalised query, the corrected query when a
+    typo was fixed, and alternative queries when nothing was found."""
 
-
-class FacetOut(Schema):
-    code: str
-    label: str
-    values: list[FacetValueOut]
-
-
-class SearchOut(Schema):
     query: str
     corrected_query: str | None
     suggestions: list[str]
-    items: list[ProductCardOut]
-    facets: list[FacetOut]
-    total: int
-    page_number: int
-    page_count: int
-    next_cursor: str | None
-    prev_cursor: str | None
-    sort: str
 
 
 class SuggestionOut(Schema):
     text: str
-    kind: str
+    kind: str  # "product", "category" or "brand"
     url: str
 
 
@@ -65,7 +28,8 @@ class SuggestionsOut(Schema):
 
 
 class SearchParams(Schema):
-    """Query parameters; facet parameters may repeat (``brand=a&brand=b``)."""
+    """Everything is text so junk never fails validation (the listing is lenient); facet
+    parameters repeat (``brand=a&brand=b``). ``q`` past 100 characters is ignored."""
 
     q: str = ""
     brand: list[str] = []
