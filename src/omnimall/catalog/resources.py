@@ -12,10 +12,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from import_export import fields, resources, widgets
 
+from omnimall.core import audit
 from omnimall.core.actors import Actor
 
 from . import services
@@ -25,14 +26,28 @@ IMPORT_ACTOR = Actor.system("csv-import")
 
 
 class LookupWidget(widgets.ForeignKeyWidget):
-    """A foreign key by a natural code; an unknown code is a row error that names it."""
+    """A foreign key by a natural code; an unknown code is a row error that names it.
+
+    Lookups are remembered for one import (the row's key is read twice per row, and a
+    file names the same few price lists and brands on every line).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache: dict[str, Any] = {}
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        key = str(value).strip() if value is not None else ""
+        if key in self.cache:
+            return self.cache[key]
         try:
-            return super().clean(value, row, **kwargs)
+            found = super().clean(value, row, **kwargs)
         except ObjectDoesNotExist:
             name = self.model._meta.verbose_name
             raise ValueError(f"No {name} with {self.field} “{value}”.") from None
+        if len(self.cache) < 50_000:
+            self.cache[key] = found
+        return found
 
 
 class MoneyWidget(widgets.DecimalWidget):
@@ -51,6 +66,7 @@ class _AuditedResource(resources.ModelResource):
         self.actor = actor
         self.reason = reason
         self._changed_product_ids: set[int] = set()
+        self._before: dict[str, Any] = {}
 
     def import_data(self, dataset: Any, **kwargs: Any) -> Any:
         # All or nothing, whoever calls: one bad row (a validation error included) rolls back
@@ -67,7 +83,39 @@ class _AuditedResource(resources.ModelResource):
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         self._changed_product_ids = set()
+        for field in self.fields.values():
+            if isinstance(field.widget, LookupWidget):
+                field.widget.cache.clear()
         super().before_import(dataset, **kwargs)
+
+    def validate_instance(
+        self,
+        instance: models.Model,
+        import_validation_errors: Any = None,
+        validate_unique: bool = True,
+    ) -> None:
+        # The foreign keys came from LookupWidget, which has just found them: skip
+        # full_clean's second existence query per key and row. Values and check constraints
+        # are still validated; uniqueness of the looked-up key is what found the row.
+        errors = dict(import_validation_errors or {})
+        lookups = [
+            field.attribute
+            for field in self.fields.values()
+            if isinstance(field.widget, LookupWidget) and field.attribute
+        ]
+        try:
+            instance.full_clean(exclude=[*errors, *lookups], validate_unique=validate_unique)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def after_init_instance(
+        self, instance: models.Model, new: bool, row: Any, **kwargs: Any
+    ) -> None:
+        # The row as loaded, before the file's values land on it: the audit's "before".
+        self._before = {} if new else audit.snapshot(instance)
+        super().after_init_instance(instance, new, row, **kwargs)
 
     def do_instance_save(self, instance: models.Model, is_create: bool) -> None:
         # Replaced by save_instance below, which knows the actor; kept as a guard.
@@ -82,6 +130,7 @@ class _AuditedResource(resources.ModelResource):
             actor=self._actor(kwargs),
             reason=kwargs.get("change_reason") or self.reason or "CSV import",
             action=f"{instance._meta.model_name}.imported",
+            before=self._before,
         )
         self._changed_product_ids.update(product_ids)
         self.after_save_instance(instance, row, **kwargs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -290,27 +291,35 @@ def move_category(
 
 
 def save_audited_in_batch(
-    *, instance: models.Model, actor: Actor, reason: str = "", action: str | None = None
+    *,
+    instance: models.Model,
+    actor: Actor,
+    reason: str = "",
+    action: str | None = None,
+    before: dict[str, Any] | None = None,
 ) -> tuple[int, ...]:
     """``save_audited`` without the per-row refresh and notification.
 
     For batch writers such as the CSV import: call inside the batch's transaction, collect
     the returned product ids and call ``finish_catalog_batch`` once at the end. An update
-    that changes nothing writes no audit entry.
+    that changes nothing writes no audit entry. ``before`` is the row as it was read
+    (``audit.snapshot``) when the caller already holds it; otherwise it is read here.
     """
     assert transaction.get_connection().in_atomic_block, "call inside a transaction"  # noqa: S101
     model = type(instance)
     if isinstance(instance, Category):
         raise ValueError("Categories are tree nodes: use add_category / save_audited.")
-    existing = (
-        None if instance.pk is None else model._default_manager.filter(pk=instance.pk).first()
-    )
-    before = {} if existing is None else audit.snapshot(existing)
+    if before is None:
+        existing = (
+            None if instance.pk is None else model._default_manager.filter(pk=instance.pk).first()
+        )
+        before = {} if existing is None else audit.snapshot(existing)
+    is_new = not before
     instance.save()
     changes = audit.diff(before, audit.snapshot(instance))
-    if existing is not None and not changes:
+    if not is_new and not changes:
         return ()
-    verb = "created" if existing is None else "changed"
+    verb = "created" if is_new else "changed"
     audit.record(
         actor=actor,
         action=action or f"{model._meta.model_name}.{verb}",
@@ -318,6 +327,8 @@ def save_audited_in_batch(
         changes=changes,
         reason=reason,
     )
+    if isinstance(instance, Price) and Price.sku.is_cached(instance):
+        return (instance.sku.product_id,)  # the importer loaded the SKU already: no query
     return _product_ids_of(instance)
 
 
