@@ -128,6 +128,7 @@ def parse_listing_query(
     )
 
 
+_CACHED_PAGES = 3
 _MISSING = "-"  # cached "no such product", so junk slugs do not hit the database each time
 
 
@@ -169,8 +170,12 @@ def list_products(query: ListingQuery, *, request: object | None = None) -> Prod
         _digest(query.product_ids) if query.product_ids is not None else None,
         *(sorted(v) for v in (query.brands, query.sizes, query.colours, query.price_bands)),
     )
+    # Whole pages are cached only near the top of a listing, where the traffic is; deeper
+    # pages cost one index range scan anyway, and caching every cursor would fill memory.
+    cursor = listing.decode_cursor(query.cursor, sort=sort)
+    cacheable = cursor is None or cursor.page <= _CACHED_PAGES
     page_key = f"catalog:page:{version}:{_digest(state, sort, query.cursor, page_size)}"
-    page = cache.get(page_key)
+    page = cache.get(page_key) if cacheable else None
     if page is not None:
         return page
     filters = _filters(query, category_index(version))
@@ -183,7 +188,8 @@ def list_products(query: ListingQuery, *, request: object | None = None) -> Prod
         cache.set(facets_key, cached, CACHE_TIMEOUT)
     facet_tuple, total = cached
     page = build_page(query, sort, page_size, filters, facet_tuple, total)
-    cache.set(page_key, page, CACHE_TIMEOUT)
+    if cacheable:
+        cache.set(page_key, page, CACHE_TIMEOUT)
     return page
 
 
