@@ -3,10 +3,12 @@
 CONTRACT (the storefront and search code against these names; keep them stable):
 every function returns frozen dataclasses, never querysets, and decides its own query
 shape. Bilingual dataclasses carry both texts; ``.name`` picks the active language.
+The dataclasses live in ``catalog.readmodels`` and are re-exported here.
 
 Caching: every cached value is keyed by the catalog cache version (bumped by
-``catalog.services`` on each change), so a change is visible at the next request. Public
-readers take an optional ``request`` so the version is read once per request.
+``catalog.services`` on each change), so a change is visible at the next request. The
+version is one primary-key read, done once per request (``tree.catalog_version``).
+Query building lives in ``listing`` (filters, keyset, cursors), ``facets`` and ``pages``.
 """
 
 from __future__ import annotations
