@@ -46,6 +46,11 @@ def _jieba():  # the jieba module (untyped)
     return jieba
 
 
+def warm_up() -> None:
+    """Load jieba now rather than on the first Chinese search (for server start-up hooks)."""
+    _jieba()
+
+
 def normalise_query(text: str) -> str:
     """What the shopper meant to type: NFKC, no control characters, single spaces, ≤ 100."""
     text = unicodedata.normalize("NFKC", text or "")
@@ -73,10 +78,11 @@ def _fold(token: str) -> str:
     return unicodedata.normalize("NFC", stripped)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _tokens(text: str) -> tuple[str, ...]:
     # Cached: brand, category, colour and attribute texts repeat across thousands of
-    # products, so a rebuild segments each distinct string once.
+    # products, so a rebuild segments each distinct string once; popular queries too.
+    # Bounded: ~16k short strings is a few MB per worker.
     text = unicodedata.normalize("NFKC", text)
     pieces: Iterable[str] = _jieba().cut_for_search(text) if has_cjk(text) else (text,)
     out: list[str] = []
@@ -90,7 +96,7 @@ def tokenize(text: str) -> tuple[str, ...]:
     return _tokens(text) if text else ()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _index_tokens(text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for term in tokenize(text):
