@@ -86,11 +86,6 @@ class ReasonConfirmImportForm(ConfirmImportForm):
         return os.path.basename(str(name))
 
 
-def _printable(term: str) -> str:
-    # PostgreSQL refuses NUL bytes in text parameters (a 500); nobody searches for them.
-    return term.replace("\x00", "")
-
-
 def _exact_sku_ids(term: str) -> list[int]:
     """SKUs whose code or barcode is exactly ``term`` (an indexed lookup, not a scan)."""
     term = term.strip()
@@ -391,7 +386,6 @@ class ProductAdmin(CatalogImportExportAdmin):
     ) -> tuple[QuerySet[Any], bool]:
         # A pasted SKU code or barcode is answered from the unique index; only other
         # terms scan product slugs and names (never the much larger SKU table).
-        search_term = _printable(search_term)
         sku_ids = _exact_sku_ids(search_term)
         if sku_ids:
             product_ids = Sku.objects.filter(pk__in=sku_ids).values("product_id")
@@ -472,7 +466,7 @@ class PriceAdmin(CatalogImportExportAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
-        term = _printable(search_term).strip()
+        term = search_term.strip()  # the admin's search form has already refused NUL bytes
         if not term:
             return queryset, False
         sku_ids = _exact_sku_ids(term) or _sku_ids_by_code_prefix(term)
