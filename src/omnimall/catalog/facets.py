@@ -10,16 +10,16 @@ from typing import Any
 from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 
 from .domain import COLOURS, PRICE_BANDS, sort_sizes
-from .listing import Filters, band_q, product_queryset
-from .models import Sku
+from .listing import Filters, band_q, base_queryset, product_queryset
+from .models import Product, Sku
 from .readmodels import Facet, FacetValue, ListingQuery
 
 _COLUMNS = ("kind", "value", "en", "zh", "n")
 
 
-def _brand_counts(f: Filters) -> QuerySet[Any]:
+def _brand_counts(f: Filters, base: QuerySet[Product]) -> QuerySet[Any]:
     return (
-        product_queryset(f, skip="brand")
+        product_queryset(f, base=base, skip="brand")
         .annotate(
             kind=Value("brand"),
             value=F("brand__slug"),
@@ -33,9 +33,9 @@ def _brand_counts(f: Filters) -> QuerySet[Any]:
     )
 
 
-def _sku_counts(f: Filters, field: str) -> QuerySet[Any]:
+def _sku_counts(f: Filters, field: str, base: QuerySet[Product]) -> QuerySet[Any]:
     """Products per size (or colour) over their active SKUs; ``field`` is "size"/"colour"."""
-    products = product_queryset(f, skip=field).values("id")
+    products = product_queryset(f, base=base, skip=field).values("id")
     return (
         Sku.objects.filter(is_active=True, product_id__in=products)
         .exclude(**{field: ""})
@@ -47,14 +47,14 @@ def _sku_counts(f: Filters, field: str) -> QuerySet[Any]:
     )
 
 
-def _band_counts(f: Filters) -> QuerySet[Any]:
+def _band_counts(f: Filters, base: QuerySet[Product]) -> QuerySet[Any]:
     band = Case(
         *(When(band_q(b.code), then=Value(b.code)) for b in PRICE_BANDS),
         default=Value(""),
         output_field=CharField(),
     )
     return (
-        product_queryset(f, skip="price")
+        product_queryset(f, base=base, skip="price")
         .filter(display_price__isnull=False)
         .annotate(kind=Value("price"), value=band, en=Value(""), zh=Value(""))
         .values("kind", "value", "en", "zh")
@@ -67,8 +67,12 @@ def _band_counts(f: Filters) -> QuerySet[Any]:
 def count_facets(f: Filters) -> dict[str, list[tuple[str, str, str, int]]]:
     """{facet code: [(value, label_en, label_zh, products)]}, from ONE query: the four
     GROUP BY counts glued with UNION ALL, so a cold listing costs one round trip for them."""
-    combined = _brand_counts(f).union(
-        _sku_counts(f, "size"), _sku_counts(f, "colour"), _band_counts(f), all=True
+    base = base_queryset(f)
+    combined = _brand_counts(f, base).union(
+        _sku_counts(f, "size", base),
+        _sku_counts(f, "colour", base),
+        _band_counts(f, base),
+        all=True,
     )
     out: dict[str, list[tuple[str, str, str, int]]] = {
         "brand": [],

@@ -43,8 +43,8 @@ class Filters:
 # --- filters ------------------------------------------------------------------
 
 
-def product_queryset(f: Filters, *, skip: str | None = None) -> QuerySet[Product]:
-    """Products matching every selected facet except ``skip`` (for disjunctive counts)."""
+def base_queryset(f: Filters) -> QuerySet[Product]:
+    """Visible products of the category or search result, before any facet."""
     qs = Product.objects.filter(is_active=True, brand__is_active=True)
     if f.category_ids is not None:
         qs = qs.filter(category_id__in=f.category_ids)
@@ -52,6 +52,18 @@ def product_queryset(f: Filters, *, skip: str | None = None) -> QuerySet[Product
         qs = qs.exclude(category_id__in=f.hidden_category_ids)
     if f.product_ids is not None:
         qs = qs.filter(id__in=f.product_ids)
+    return qs.order_by()
+
+
+def product_queryset(
+    f: Filters, *, skip: str | None = None, base: QuerySet[Product] | None = None
+) -> QuerySet[Product]:
+    """Products matching every selected facet except ``skip`` (for disjunctive counts).
+
+    Pass ``base`` (from ``base_queryset``) when building several: preparing a long
+    search-result id list is the costly part, and it is then done once.
+    """
+    qs = base_queryset(f) if base is None else base
     if skip != "brand" and f.brands:
         qs = qs.filter(brand__slug__in=f.brands)
     # A product matches a size (colour) when ANY of its active SKUs has it.
