@@ -126,7 +126,7 @@ def test_audit_changelist_filters_and_searches_entries(admin_client, brand_chang
     assert list(by_search.context["cl"].result_list) == [brand_change_entry]
 
 
-@pytest.mark.parametrize("query", [{"action": "\x00"}, {"actor_kind": "x\x00"}, {"q": "\x00"}])
+@pytest.mark.parametrize("query", [{"action": "\x00"}, {"actor_kind": "x\x00"}])
 def test_audit_changelist_answers_200_when_filter_values_are_junk(
     admin_client, brand_change_entry, query
 ):
