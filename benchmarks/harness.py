@@ -157,18 +157,24 @@ class Gunicorn:
                 pids.append(int(entry.name))
         return sorted(pids)
 
-    def worker_rss_mb(self) -> tuple[float, float]:
-        """(largest current RSS, largest peak RSS) of the workers, in MB."""
-        current, peak = 0.0, 0.0
+    def worker_memory_mb(self) -> dict[str, float]:
+        """Largest VmRSS, VmHWM (peak), RssAnon and RssFile over the workers, in MB.
+
+        RssFile counts file pages mapped into the process, such as SQLite's mmap of the
+        database file: shared with the OS page cache, not memory the worker owns.
+        """
+        largest = dict.fromkeys(("VmRSS", "VmHWM", "RssAnon", "RssFile"), 0.0)
         for pid in self.worker_pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            current = max(current, int(fields["VmRSS"].split()[0]) / 1024)
-            peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
-        return round(current, 1), round(peak, 1)
+            for key in largest:
+                if key in fields:
+                    value = int(fields[key].split()[0]) / 1024
+                    largest[key] = round(max(largest[key], value), 1)
+        return largest
 
     def stop(self) -> None:
         if self.process.poll() is not None:

@@ -138,13 +138,13 @@ def measure(
 
 
 def cold_queries(base_url: str, path: str | None) -> int | None:
-    """SQL queries of one request, read from its Server-Timing header."""
+    """SQL queries of one request, read from its Server-Timing header (None unless 200)."""
     if path is None:
         return None
     reply = fetch(base_url, path)
     queries = reply.db_queries()
     log(f"{path}: HTTP {reply.status}, {queries} queries, {reply.seconds * 1000:.0f} ms")
-    return queries
+    return queries if reply.status == 200 else None
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,8 +184,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         search = measure(
             base, "search API", healthy_paths(base, "search API", sample["search_paths"]), args, 8
         )
-        rss, peak = server.worker_rss_mb()
-        log(f"worker RSS after the load: {rss} MB (peak {peak} MB)")
+        memory = server.worker_memory_mb()
+        rss = memory["VmRSS"]
+        log(
+            f"worker RSS after the load: {rss} MB (peak {memory['VmHWM']} MB; "
+            f"anonymous {memory['RssAnon']} MB, mapped files {memory['RssFile']} MB)"
+        )
     finally:
         server.stop()
         log("gunicorn stopped")

@@ -158,3 +158,11 @@ def test_load_demo_refuses_when_products_is_not_positive():
     with pytest.raises(CommandError):
         call_command("load_demo", "--products", "0", stdout=StringIO())
     assert Product.objects.count() == 0
+
+
+def test_bench_hello_answers_json_without_database_work_when_requested(client):
+    # The framework ceiling of benchmarks/storefront.py: it must stay a bare view.
+    response = client.get("/bench/hello")
+    assert response.status_code == 200
+    assert response.json() == {"hello": "world"}
+    assert 'db;desc="queries=0"' in response["Server-Timing"]
