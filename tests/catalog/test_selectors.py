@@ -566,3 +566,19 @@ def test_selectors_read_the_catalog_version_once_when_inside_one_request(
 
     with django_assert_num_queries(1):  # outside a request: read afresh each call
         selectors.get_category_tree()
+
+
+@pytest.mark.parametrize("sort", ["popular", "price_desc", "newest"])
+def test_list_products_reads_deep_pages_without_offset_when_following_cursors(shop, many, sort):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page = _listing(sort=sort, page_size="3")
+    for _ in range(4):
+        page = _listing(sort=sort, page_size="3", cursor=page.next_cursor)
+    with CaptureQueriesContext(connection) as ctx:
+        deep = _listing(sort=sort, page_size="3", cursor=page.next_cursor)
+
+    assert deep.page_number == 6
+    assert ctx.captured_queries
+    assert not any("OFFSET" in q["sql"].upper() for q in ctx.captured_queries)
