@@ -582,3 +582,9 @@ def test_list_products_reads_deep_pages_without_offset_when_following_cursors(sh
     assert deep.page_number == 6
     assert ctx.captured_queries
     assert not any("OFFSET" in q["sql"].upper() for q in ctx.captured_queries)
+
+
+def test_selectors_use_the_cache_namespace_that_catalog_services_bump():
+    from omnimall.catalog import services, tree
+
+    assert tree.CATALOG_CACHE_NAMESPACE == services.CATALOG_CACHE_NAMESPACE

@@ -16,8 +16,9 @@ from omnimall.core.cache_versions import current_version
 
 from .models import Category
 from .readmodels import CategoryNode
-from .services import CATALOG_CACHE_NAMESPACE
 
+# The namespace catalog.services bumps on every change (selectors may not import services).
+CATALOG_CACHE_NAMESPACE = "catalog"
 CACHE_TIMEOUT = 60 * 60  # keys carry the catalog version, so this only bounds memory
 
 
