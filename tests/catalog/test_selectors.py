@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from omnimall.catalog import selectors
-from omnimall.catalog.models import Category, Product, Sku
+from omnimall.catalog.models import Category, Product, ProductImage, Sku
 from omnimall.catalog.services import notify_catalog_changed
 from tests.catalog.factories import BrandFactory, make_category, make_image, make_product
 
@@ -588,3 +588,20 @@ def test_selectors_use_the_cache_namespace_that_catalog_services_bump():
     from omnimall.catalog import services, tree
 
     assert tree.CATALOG_CACHE_NAMESPACE == services.CATALOG_CACHE_NAMESPACE
+
+
+def test_get_product_detail_gives_image_alt_in_the_active_language_when_cached(shop):
+    from django.utils import translation
+
+    boot = shop["products"]["boot"]
+    image = make_image(boot)
+    ProductImage.objects.filter(pk=image.pk).update(alt_en="Brown boot", alt_zh="棕色靴子")
+    notify_catalog_changed()
+
+    with translation.override("en"):
+        english = selectors.get_product_detail(boot.slug)
+    with translation.override("zh-hans"):
+        chinese = selectors.get_product_detail(boot.slug)
+
+    assert english.images[0].alt == "Brown boot"
+    assert chinese.images[0].alt == "棕色靴子"

@@ -132,8 +132,10 @@ class ImageView:
     url: str
     width: int | None
     height: int | None
-    alt: str
+    alt: str  # in the language active when read (the product cache is per language)
     colour: str
+    alt_en: str = ""
+    alt_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)

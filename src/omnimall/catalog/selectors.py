@@ -220,7 +220,8 @@ def get_product_detail(slug: str, *, request: object | None = None) -> ProductDe
     if not isinstance(slug, str) or not slug or len(slug) > 120:
         return None
     version = _version(request)
-    key = f"catalog:product:{version}:{_digest(slug)}"
+    # Per language too: ImageView.alt holds the text of the language it was read in.
+    key = f"catalog:product:{version}:{'zh' if _zh() else 'en'}:{_digest(slug)}"
     cached = cache.get(key)
     if cached is not None:
         return None if cached == _MISSING else cached
@@ -245,6 +246,8 @@ def _load_product_detail(slug: str, index: CategoryIndex) -> ProductDetail | Non
             width=width,
             height=height,
             alt=(alt_zh or alt_en) if _zh() else (alt_en or alt_zh),
+            alt_en=alt_en,
+            alt_zh=alt_zh,
             colour=colour,
         )
         for name, width, height, alt_en, alt_zh, colour in ProductImage.objects.filter(
