@@ -1,7 +1,26 @@
-from django.apps import AppConfig
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
+    # post_migrate is sent once per app, in INSTALLED_APPS order, each time after Django
+    # created that app's permissions; acting on the last app's signal means every
+    # permission exists, so roles pick up models that later migrations add.
+    if sender is not list(apps.get_app_configs())[-1]:
+        return
+    from omnimall.core.roles import sync_roles
+
+    sync_roles()
 
 
 class CoreConfig(AppConfig):
     name = "omnimall.core"
     label = "core"
     verbose_name = "Core: audit trail, API keys"
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="omnimall.sync_roles")
