@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
@@ -119,12 +120,18 @@ def apply_term_deltas(deltas: Mapping[str, int]) -> None:
     deltas = {term: d for term, d in deltas.items() if d}
     if not deltas:
         return
-    new_terms = [t for t, d in deltas.items() if d > 0]
+    # Concurrent re-indexing touches overlapping terms: insert and lock them in one fixed
+    # (sorted) order so two transactions can never deadlock on the vocabulary.
+    new_terms = sorted(t for t, d in deltas.items() if d > 0)
     SearchTerm.objects.bulk_create(
         [SearchTerm(term=t, doc_count=0, is_latin=is_latin_term(t)) for t in new_terms],
         ignore_conflicts=True,
         batch_size=_CHUNK,
     )
+    if connection.features.has_select_for_update:  # SQLite serialises writers anyway
+        for chunk in chunked(sorted(deltas), _CHUNK):
+            rows = SearchTerm.objects.select_for_update().filter(term__in=chunk).order_by("term")
+            list(rows.values_list("term", flat=True))
     by_delta: dict[int, list[str]] = defaultdict(list)
     for term, delta in deltas.items():
         by_delta[delta].append(term)
