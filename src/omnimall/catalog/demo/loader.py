@@ -1,6 +1,8 @@
-"""Write the demo catalog and stock locations: bulk inserts, one transaction, no per-row work.
+"""Write the demo catalog and stock locations: bulk inserts, no per-row work.
 
-Categories go through ``catalog.services.create_category`` (tree paths and audit); products,
+Categories go through ``catalog.services.create_category`` (tree paths and audit) and commit
+first; brands, products, SKUs, prices, images and locations follow in one transaction, so
+an interrupted load leaves no demo brand behind and the next run starts again. Products,
 SKUs, prices and images are bulk-inserted in batches with their display prices computed
 up front, so 100,000 products load in minutes. Signals, audit entries and search re-indexing
 are not run per row: the search index is rebuilt once at the end.
