@@ -22,3 +22,8 @@ def test_index_terms_segment_chinese_and_add_single_characters_when_words_are_lo
 
 def test_index_terms_fold_case_and_accents_when_latin():
     assert index_terms(["Café CRÈME"]) == ["cafe", "creme"]
+
+
+def test_parse_query_matches_lone_letter_exactly_when_query_is_latin():
+    assert [(t.text, t.prefix) for t in parse_query("s")] == [("s", False)]
+    assert [(t.text, t.prefix) for t in parse_query("t恤")] == [("t", True), ("恤", True)]

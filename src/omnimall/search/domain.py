@@ -123,16 +123,27 @@ class QueryTerm:
     prefix: bool  # match index terms starting with ``text``
 
 
-def parse_query(query: str) -> tuple[QueryTerm, ...]:
+def parse_query(query: str, *, typing: bool = False) -> tuple[QueryTerm, ...]:
     """The AND-ed terms of a search text, each matching index terms that start with it.
 
     Prefixes serve typing ("sneak" finds sneakers) and jieba's case quirks: it cuts
     "t恤" into "t" + "恤" but "T恤" into one word, and the prefix "t" still finds "t恤".
+    A lone Latin letter in a Latin query matches only itself: as a prefix it would name
+    most of the catalog and cost a scan of most of the index. Except, when ``typing``
+    (suggestions), the last term: that word is still being typed.
     """
     terms: dict[str, None] = {}
     for term in tokenize(query):
         terms.setdefault(term, None)
-    return tuple(QueryTerm(text=t, prefix=True) for t in list(terms)[:MAX_QUERY_TERMS])
+    chinese = has_cjk(query)
+    words = list(terms)[:MAX_QUERY_TERMS]
+    return tuple(
+        QueryTerm(
+            text=t,
+            prefix=len(t) > 1 or chinese or not t.isascii() or (typing and i == len(words) - 1),
+        )
+        for i, t in enumerate(words)
+    )
 
 
 def cjk_fallback(term: str, known: Iterable[str]) -> str | None:

@@ -278,7 +278,7 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
     At most 3 queries (versions, categories + brands when not cached, products).
     """
     query = normalise_query(q)
-    terms = parse_query(query)
+    terms = parse_query(query, typing=True)
     limit = max(1, min(limit, 20))
     if not terms:
         return ()
