@@ -605,3 +605,32 @@ def test_get_product_detail_gives_image_alt_in_the_active_language_when_cached(s
 
     assert english.images[0].alt == "Brown boot"
     assert chinese.images[0].alt == "棕色靴子"
+
+
+def test_list_products_reuses_facets_another_worker_stored_when_its_memory_cache_is_cold(shop):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = _listing(category_id=shop["clothing"].pk, size="M")
+    cache.clear()  # what a second worker process sees: its own empty memory cache
+
+    with CaptureQueriesContext(connection) as ctx:
+        again = _listing(category_id=shop["clothing"].pk, size="M")
+
+    assert again == first
+    assert not any("COUNT(" in q["sql"].upper() for q in ctx.captured_queries)
+
+
+def test_list_products_recounts_and_drops_stale_stored_facets_when_the_catalog_changes(shop):
+    from omnimall.catalog.models import ListingFacetCache
+
+    _listing(category_id=shop["tees"].pk)
+    stale_version = ListingFacetCache.objects.get().version
+    make_product(category=shop["tees"], brand=BrandFactory(slug="acme"))
+
+    page = _listing(category_id=shop["tees"].pk)
+
+    assert page.total == 3
+    assert {v.value: v.count for v in page.facets[0].values}["acme"] == 2
+    assert not ListingFacetCache.objects.filter(version=stale_version).exists()

@@ -5,13 +5,15 @@ One query (four GROUP BYs under UNION ALL); the caller caches per query state an
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DatabaseError, connection
 from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 
 from .domain import COLOURS, PRICE_BANDS, sort_sizes
 from .listing import Filters, band_q, base_queryset, product_queryset
-from .models import Product, Sku
+from .models import ListingFacetCache, Product, Sku
 from .readmodels import Facet, FacetValue, ListingQuery
 
 _COLUMNS = ("kind", "value", "en", "zh", "n")
@@ -136,3 +138,48 @@ def compute_facets(f: Filters, query: ListingQuery) -> tuple[tuple[Facet, ...], 
         Facet("colour", "Colour", "颜色", tuple(colours)),
         Facet("price", "Price", "价格", tuple(bands)),
     ), total
+
+
+# --- the shared store: one computation per state and version for all workers ---------------
+
+logger = logging.getLogger(__name__)
+_last_cleaned = {"version": -1}  # the version this process last cleaned up to
+
+
+def load_stored(key: str) -> tuple[tuple[Facet, ...], int] | None:
+    """Facets and total stored by any worker for ``key`` (which includes the version)."""
+    payload = ListingFacetCache.objects.filter(key=key).values_list("payload", flat=True).first()
+    if not isinstance(payload, dict):
+        return None
+    try:
+        facets = tuple(
+            Facet(code, en, zh, tuple(FacetValue(*value) for value in values))
+            for code, en, zh, values in payload["f"]
+        )
+        return facets, int(payload["t"])
+    except (KeyError, TypeError, ValueError):  # written by another release: recompute
+        return None
+
+
+def store(key: str, version: int, result: tuple[tuple[Facet, ...], int]) -> None:
+    facets, total = result
+    payload = {
+        "t": total,
+        "f": [
+            [f.code, f.label_en, f.label_zh,
+             [[v.value, v.label_en, v.label_zh, v.count, v.selected] for v in f.values]]
+            for f in facets
+        ],
+    }  # fmt: skip
+    try:
+        ListingFacetCache.objects.bulk_create(
+            [ListingFacetCache(key=key, version=version, payload=payload)], ignore_conflicts=True
+        )
+    except DatabaseError:  # e.g. SQLite busy past its timeout: the page still answers
+        if connection.in_atomic_block:
+            raise
+        logger.warning("listing facet cache write failed", exc_info=True)
+        return
+    if _last_cleaned["version"] != version:  # once per process and version: drop older rows
+        _last_cleaned["version"] = version
+        ListingFacetCache.objects.filter(version__lt=version).delete()

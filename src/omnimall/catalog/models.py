@@ -229,3 +229,26 @@ class Price(models.Model):
     @property
     def effective_price(self) -> Decimal:
         return self.sale_price if self.sale_price is not None else self.list_price
+
+
+class ListingFacetCache(models.Model):
+    """Facet counts of one listing state, shared by every worker process.
+
+    Computing facets over a large category takes a second; without Redis each worker's
+    memory cache would compute every state again. Rows carry the catalog version they were
+    computed for, so a change never serves stale counts; older rows are only garbage and
+    are deleted as each process moves to a new version. Written and read only by
+    ``catalog.facets``.
+    """
+
+    key = models.CharField(max_length=80, primary_key=True)
+    version = models.PositiveBigIntegerField(db_index=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("listing facet cache entry")
+        verbose_name_plural = _("listing facet cache")
+
+    def __str__(self) -> str:
+        return self.key

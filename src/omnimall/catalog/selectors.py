@@ -23,9 +23,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 
-from . import listing
+from . import facets, listing
 from .domain import COLOURS, PRICE_BANDS_BY_CODE, effective_price, lowest_prices, sort_sizes
-from .facets import compute_facets
 from .models import Price, Product, ProductImage, Sku
 from .pages import build_cards, build_page
 from .readmodels import (
@@ -185,8 +184,11 @@ def list_products(query: ListingQuery, *, request: object | None = None) -> Prod
         return ProductPage((), (), 0, 1, 1, None, None, sort)
     facets_key = f"catalog:facets:{version}:{_digest(state)}"
     cached = cache.get(facets_key)
-    if cached is None:
-        cached = compute_facets(filters, query)
+    if cached is None:  # then the store all workers share, then the database counts
+        cached = facets.load_stored(facets_key)
+        if cached is None:
+            cached = facets.compute_facets(filters, query)
+            facets.store(facets_key, version, cached)
         cache.set(facets_key, cached, CACHE_TIMEOUT)
     facet_tuple, total = cached
     page = build_page(query, sort, page_size, filters, facet_tuple, total)
