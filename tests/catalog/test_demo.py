@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min
 
-from omnimall.catalog.demo.generate import ean13
+from omnimall.catalog.demo.generate import ProductGenerator, ean13
 from omnimall.catalog.domain import COLOURS
 from omnimall.catalog.models import Brand, Category, Price, Product, ProductImage, Sku
 from omnimall.inventory.models import StockLocation
@@ -166,3 +167,17 @@ def test_bench_hello_answers_json_without_database_work_when_requested(client):
     assert response.status_code == 200
     assert response.json() == {"hello": "world"}
     assert 'db;desc="queries=0"' in response["Server-Timing"]
+
+
+def test_ean13_appends_the_standard_check_digit_when_given_twelve_digits():
+    assert ean13("400638133393") == "4006381333931"  # a published example
+    assert ean13("690123456789") == "6901234567892"
+
+
+def test_product_generator_repeats_the_catalog_when_given_the_same_seed():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    first = [ProductGenerator(seed=5, now=now).product(n) for n in range(1, 30)]
+    again = [ProductGenerator(seed=5, now=now).product(n) for n in range(1, 30)]
+    other = [ProductGenerator(seed=6, now=now).product(n) for n in range(1, 30)]
+    assert first == again
+    assert first != other
