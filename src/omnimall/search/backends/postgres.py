@@ -13,7 +13,7 @@ from django.db import connection
 from omnimall.search.domain import QueryTerm
 
 MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator
-SUGGEST_CANDIDATES = 500  # name hits considered for suggestions (most popular shown)
+SUGGEST_CANDIDATES = 200  # name hits considered for suggestions (most popular shown)
 # Name hits (their own GIN index) up to the limit, ranked; then, only if they fall short
 # (LIMIT 0 never reads its input), other hits up to the rest of the limit, ranked.
 _MATCH_SQL = """

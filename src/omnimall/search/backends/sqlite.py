@@ -21,7 +21,7 @@ from omnimall.search.domain import QueryTerm
 from omnimall.search.models import SearchTerm
 
 VOCABULARY_CAP = 50_000  # most frequent Latin terms kept in memory per process
-SUGGEST_CANDIDATES = 500  # name hits considered for suggestions (most popular shown)
+SUGGEST_CANDIDATES = 200  # name hits considered for suggestions (most popular shown)
 MIN_SIMILARITY = 70.0  # rapidfuzz ratio (0-100); "sneakr" ~ "sneakers" is 86
 # bm25 column weights (title, body): a hit in the product name counts four times more.
 _MATCH_SQL = (
