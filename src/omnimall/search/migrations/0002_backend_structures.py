@@ -56,6 +56,14 @@ _POSTGRES_DROP = [
 ]
 
 
+class _TrigramExtension(TrigramExtension):
+    """Created when missing (PostgreSQL only); never dropped when migrating back: other
+    apps may use pg_trgm too, and Django's own backwards step is not vendor-guarded."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        return
+
+
 def _run(statements_by_vendor):
     def run(apps, schema_editor):
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
@@ -68,7 +76,7 @@ class Migration(migrations.Migration):
     dependencies = [("search", "0001_initial")]
 
     operations = [
-        TrigramExtension(),  # does nothing on other databases
+        _TrigramExtension(),  # does nothing on other databases
         migrations.RunPython(
             _run({"sqlite": _SQLITE_CREATE + _SQLITE_TRIGGERS, "postgresql": _POSTGRES_CREATE}),
             _run({"sqlite": _SQLITE_DROP, "postgresql": _POSTGRES_DROP}),
