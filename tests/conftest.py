@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -30,6 +31,33 @@ def _isolated_media_and_cache(settings, tmp_path: Path) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+# Rows the data migrations create; a transactional test's flush removes them.
+_MIGRATION_DATA = (
+    ("omnimall.channels.migrations.0002_default_channels", "create_channels"),
+    ("omnimall.catalog.migrations.0002_default_price_lists", "create_price_lists"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Put back what data migrations made, for tests marked ``django_db(transaction=True)``.
+
+    Such tests truncate every table when they end, so the next one would otherwise start
+    without the default sales channels, price lists and staff roles.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from omnimall.core.roles import sync_roles
+
+    for module, function in _MIGRATION_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+    sync_roles()
 
 
 @pytest.fixture(scope="session")

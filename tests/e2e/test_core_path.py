@@ -7,11 +7,9 @@ walks the same path with JavaScript switched off.
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps as django_apps
 
 from omnimall.search.services import rebuild_index
 from tests.catalog.factories import BrandFactory, make_category, make_product
@@ -19,19 +17,9 @@ from tests.catalog.factories import BrandFactory, make_category, make_product
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _restore_default_channels() -> None:
-    """A transactional test before this one flushed the rows the data migrations made
-    (sales channels and their price lists): put them back the way the migrations do."""
-    for module, function in (
-        ("omnimall.channels.migrations.0002_default_channels", "create_channels"),
-        ("omnimall.catalog.migrations.0002_default_price_lists", "create_price_lists"),
-    ):
-        getattr(importlib.import_module(module), function)(django_apps, None)
-
-
 @pytest.fixture
 def catalog():
-    _restore_default_channels()
+    # Default channels and price lists: put back by tests/conftest.py for transactional tests.
     women = make_category("women", name_en="Women", name_zh="女装", is_featured=True)
     tops = make_category("tops", parent=women, name_en="Tops", name_zh="上衣")
     tshirts = make_category("t-shirts", parent=tops, name_en="T-shirts", name_zh="T恤")
