@@ -141,3 +141,12 @@ def test_suggest_returns_chinese_category_and_product_when_query_is_chinese_pref
 
     assert ("运动鞋", "category", "/c/shoes/sneakers/") in found
     assert ("男士越野跑步运动鞋", "product", "/p/trail-runner/") in found
+
+
+def test_search_listing_echoes_query_as_typed_when_a_differently_cased_one_was_cached(shop):
+    search_listing("sneakers", {})
+
+    result = search_listing("Sneakers", {})
+
+    assert result.query == "Sneakers"
+    assert _slugs(result) == ["trail-runner"]

@@ -128,12 +128,12 @@ def search_listing(
     version, catalog_version = _versions(request)
     # The whole result, per index and catalog version: a repeated search (the common case:
     # popular queries, paging back) costs the one version query above.
-    digest = _key(get_language(), query.lower(), _params_key(params))
+    digest = _key(get_language(), query, _params_key(params))
     page_key = f"search:page:{version}:{catalog_version}:{digest}"
     result: SearchPage | None = cache.get(page_key)
     if result is not None:
         return result
-    ranked = _ranked(query, terms, version)
+    ranked = _ranked(terms, version)
     listing_query = catalog_selectors.parse_listing_query(params, product_ids=ranked.ids)
     if not ranked.ids:
         result = SearchPage(
@@ -151,8 +151,9 @@ def search_listing(
     return result
 
 
-def _ranked(query: str, terms: Sequence[QueryTerm], version: int) -> _Ranked:
-    key = f"search:ranked:{version}:{_key(query.lower())}"
+def _ranked(terms: Sequence[QueryTerm], version: int) -> _Ranked:
+    # Keyed by the terms: "Sneakers", "sneakers " and "SNEAKERS" share one ranking.
+    key = f"search:ranked:{version}:{_key(*(f'{t.text}:{t.prefix:d}' for t in terms))}"
     ranked: _Ranked | None = cache.get(key)
     if ranked is not None:
         return ranked
