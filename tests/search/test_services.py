@@ -57,6 +57,17 @@ def test_category_rename_reindexes_its_products_when_name_changes(
     assert _slugs("footwear") == ["trail-runner"]
 
 
+def test_brand_rename_reindexes_its_products_when_name_changes(
+    shop, django_capture_on_commit_callbacks
+):
+    brand = shop.tee.brand
+    brand.name_en = "Zephyrwear"
+    with django_capture_on_commit_callbacks(execute=True):
+        save_audited(instance=brand, actor=TEST_ACTOR)
+
+    assert _slugs("zephyrwear") == ["cotton-tee"]
+
+
 def test_rebuild_index_restores_documents_and_vocabulary_when_index_was_lost(shop):
     SearchDocument.objects.all().delete()
     SearchTerm.objects.all().delete()

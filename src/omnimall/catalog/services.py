@@ -21,7 +21,7 @@ from omnimall.core.events import publish_on_commit
 
 from . import domain
 from .events import CategoriesChanged, ProductsChanged
-from .models import Category, Price, PriceList, Product, ProductImage, Sku
+from .models import Brand, Category, Price, PriceList, Product, ProductImage, Sku
 
 CATALOG_CACHE_NAMESPACE = "catalog"
 
@@ -33,6 +33,9 @@ def _product_ids_of(instance: models.Model) -> tuple[int, ...]:
         return (instance.product_id,)
     if isinstance(instance, Price):
         return (Sku.objects.filter(pk=instance.sku_id).values_list("product_id", flat=True)[0],)
+    if isinstance(instance, Brand):
+        # Brand names are indexed with each product, so a rename re-indexes its products.
+        return tuple(Product.objects.filter(brand_id=instance.pk).values_list("pk", flat=True))
     return ()
 
 

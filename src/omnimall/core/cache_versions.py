@@ -7,6 +7,8 @@ Reading it costs one primary-key query per request, and it is read at most once 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import F
 
@@ -15,20 +17,28 @@ from .models import CacheVersion
 _REQUEST_ATTR = "_omnimall_cache_versions"
 
 
-def current_version(namespace: str, request: object | None = None) -> int:
-    """The namespace's version; memoised on ``request`` when one is given."""
+def current_versions(namespaces: Sequence[str], request: object | None = None) -> dict[str, int]:
+    """The versions of several namespaces in one query; memoised on ``request`` when given."""
     memo: dict[str, int] | None = getattr(request, _REQUEST_ATTR, None) if request else None
-    if memo is not None and namespace in memo:
-        return memo[namespace]
-    version = (
-        CacheVersion.objects.filter(namespace=namespace).values_list("version", flat=True).first()
-    ) or 0
-    if request is not None:
+    missing = [ns for ns in namespaces if memo is None or ns not in memo]
+    if missing:
+        found = dict(
+            CacheVersion.objects.filter(namespace__in=missing).values_list("namespace", "version")
+        )
+        fetched = {ns: found.get(ns, 0) for ns in missing}
+        if request is None:
+            return fetched
         if memo is None:
             memo = {}
             setattr(request, _REQUEST_ATTR, memo)
-        memo[namespace] = version
-    return version
+        memo.update(fetched)
+    assert memo is not None  # noqa: S101 - set above whenever anything was missing
+    return {ns: memo[ns] for ns in namespaces}
+
+
+def current_version(namespace: str, request: object | None = None) -> int:
+    """The namespace's version; memoised on ``request`` when one is given."""
+    return current_versions((namespace,), request)[namespace]
 
 
 def bump_version(namespace: str) -> None:

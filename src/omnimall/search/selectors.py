@@ -25,7 +25,6 @@ from django.utils.translation import get_language
 from omnimall.catalog import selectors as catalog_selectors
 from omnimall.catalog.models import Brand, Category
 from omnimall.core import cache_versions
-from omnimall.core.models import CacheVersion
 
 from .backends import get_backend
 from .domain import (
@@ -74,28 +73,10 @@ def _key(*parts: object) -> str:
 
 
 def _versions(request: object | None = None) -> tuple[int, int]:
-    """(search index version, catalog version) in one query, memoised on the request.
-
-    The catalog version is also put where ``core.cache_versions.current_version`` memoises
-    it on the request, so the catalog's own listing code does not read it a second time.
-    """
-    memo = getattr(request, "_omnimall_search_versions", None)
-    if memo is not None:
-        return memo
-    found = dict(
-        CacheVersion.objects.filter(namespace__in=(_SEARCH_NS, _CATALOG_NS)).values_list(
-            "namespace", "version"
-        )
-    )
-    versions = (found.get(_SEARCH_NS, 0), found.get(_CATALOG_NS, 0))
-    if request is not None:
-        request._omnimall_search_versions = versions  # type: ignore[attr-defined]
-        shared = getattr(request, cache_versions._REQUEST_ATTR, None)
-        if shared is None:
-            shared = {}
-            setattr(request, cache_versions._REQUEST_ATTR, shared)
-        shared.setdefault(_CATALOG_NS, versions[1])
-    return versions
+    """(search index version, catalog version) in one query, memoised on the request
+    where the catalog's own listing code finds it too."""
+    found = cache_versions.current_versions((_SEARCH_NS, _CATALOG_NS), request)
+    return found[_SEARCH_NS], found[_CATALOG_NS]
 
 
 def _params_key(params: Mapping[str, list[str]]) -> str:
