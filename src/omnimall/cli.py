@@ -84,6 +84,9 @@ def serve(bind: str, workers: int, extra: list[str]) -> None:
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         sys.exit(2)
+    # Static files are served by WhiteNoise from STATIC_ROOT; collecting is idempotent and
+    # quick, and doing it here means an upgrade can never serve stale or missing CSS.
+    _manage("collectstatic", "--noinput", "--verbosity", "0")
     os.execvp(  # noqa: S606 - replaces this process with gunicorn, by design
         sys.executable,
         [
@@ -91,6 +94,8 @@ def serve(bind: str, workers: int, extra: list[str]) -> None:
             "-m",
             "gunicorn",
             "omnimall.wsgi:application",
+            "--config",
+            "python:omnimall.gunicorn_conf",
             "--bind",
             bind,
             "--workers",

@@ -171,6 +171,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# A template naming a file that collectstatic has not seen yet gets the unhashed URL, not a 500.
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- mail -----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
