@@ -634,3 +634,22 @@ def test_list_products_recounts_and_drops_stale_stored_facets_when_the_catalog_c
     assert page.total == 3
     assert {v.value: v.count for v in page.facets[0].values}["acme"] == 2
     assert not ListingFacetCache.objects.filter(version=stale_version).exists()
+
+
+def test_list_products_drops_stored_facets_older_than_a_day_when_storing_new_ones(
+    shop, monkeypatch
+):
+    from datetime import timedelta
+
+    from omnimall.catalog import facets
+    from omnimall.catalog.models import ListingFacetCache
+    from omnimall.core import clock
+
+    old = ListingFacetCache.objects.create(key="old", version=10**12, payload={})
+    ListingFacetCache.objects.filter(pk=old.pk).update(created_at=clock.now() - timedelta(days=2))
+    monkeypatch.setattr(facets, "_last_cleaned", {"version": -1, "at": 0.0})
+
+    _listing(category_id=shop["shoes"].pk)
+
+    assert not ListingFacetCache.objects.filter(key="old").exists()
+    assert ListingFacetCache.objects.count() == 1

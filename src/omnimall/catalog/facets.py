@@ -6,10 +6,14 @@ One query (four GROUP BYs under UNION ALL); the caller caches per query state an
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import DatabaseError, connection
-from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+
+from omnimall.core import clock
 
 from .domain import COLOURS, PRICE_BANDS, sort_sizes
 from .listing import Filters, band_q, base_queryset, product_queryset
@@ -143,7 +147,11 @@ def compute_facets(f: Filters, query: ListingQuery) -> tuple[tuple[Facet, ...], 
 # --- the shared store: one computation per state and version for all workers ---------------
 
 logger = logging.getLogger(__name__)
-_last_cleaned = {"version": -1}  # the version this process last cleaned up to
+# Rows of older versions are garbage, and so are rows older than a day (every search and
+# filter combination stores one, and the catalog may not change for days).
+_MAX_AGE = timedelta(days=1)
+_CLEAN_EVERY_SECONDS = 3600.0
+_last_cleaned: dict[str, float] = {"version": -1, "at": 0.0}  # this process's last clean-up
 
 
 def load_stored(key: str) -> tuple[tuple[Facet, ...], int] | None:
@@ -180,6 +188,9 @@ def store(key: str, version: int, result: tuple[tuple[Facet, ...], int]) -> None
             raise
         logger.warning("listing facet cache write failed", exc_info=True)
         return
-    if _last_cleaned["version"] != version:  # once per process and version: drop older rows
-        _last_cleaned["version"] = version
-        ListingFacetCache.objects.filter(version__lt=version).delete()
+    moment = time.monotonic()
+    if _last_cleaned["version"] != version or moment - _last_cleaned["at"] > _CLEAN_EVERY_SECONDS:
+        _last_cleaned.update(version=version, at=moment)
+        ListingFacetCache.objects.filter(
+            Q(version__lt=version) | Q(created_at__lt=clock.now() - _MAX_AGE)
+        ).delete()
