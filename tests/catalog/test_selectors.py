@@ -653,3 +653,11 @@ def test_list_products_drops_stored_facets_older_than_a_day_when_storing_new_one
 
     assert not ListingFacetCache.objects.filter(key="old").exists()
     assert ListingFacetCache.objects.count() == 1
+
+
+def test_list_products_returns_an_empty_page_when_search_found_nothing(shop):
+    page = _listing(product_ids=(), size="M")
+
+    assert (page.items, page.total, page.sort, page.next_cursor) == ((), 0, "relevance", None)
+    assert [f.code for f in page.facets] == ["brand", "size", "colour", "price"]
+    assert page.facets[1].values[0].selected
