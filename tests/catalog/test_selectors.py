@@ -661,3 +661,15 @@ def test_list_products_returns_an_empty_page_when_search_found_nothing(shop):
     assert (page.items, page.total, page.sort, page.next_cursor) == ((), 0, "relevance", None)
     assert [f.code for f in page.facets] == ["brand", "size", "colour", "price"]
     assert page.facets[1].values[0].selected
+
+
+def test_list_products_falls_back_to_page_one_when_rows_past_the_cursor_are_gone(shop, many):
+    last = _listing(page_size="27")
+    (straggler,) = _listing(page_size="27", cursor=last.next_cursor).items  # 28 products
+    Product.objects.filter(pk=straggler.id).update(is_active=False)
+    notify_catalog_changed()
+
+    page = _listing(page_size="27", cursor=last.next_cursor)
+
+    assert page.page_number == 1
+    assert len(page.items) == 27

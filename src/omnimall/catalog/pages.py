@@ -70,6 +70,8 @@ def _keyset_rows(
     if cursor is None:
         return rows, 1, False, more
     if forward:
+        if not rows:  # the listing shrank past the cursor since: start over at page 1
+            return _keyset_rows(filters, sort, None, size)
         return rows, cursor.page, True, more
     if len(rows) < size:  # the rows before the cursor shrank since: start over at page 1
         return _keyset_rows(filters, sort, None, size)
@@ -88,7 +90,9 @@ def _relevance_rows(
     page_ids = ordered[:size]
     if cursor is not None and cursor.forward:
         after = [pid for pid in ordered if position[pid] > cursor.key]
-        page_ids, page_no, has_prev, has_next = after[:size], cursor.page, True, len(after) > size
+        if after:  # else the results shrank past the cursor: show page 1
+            page_ids, page_no, has_prev = after[:size], cursor.page, True
+            has_next = len(after) > size
     elif cursor is not None:
         before = [pid for pid in ordered if position[pid] < cursor.key]
         if len(before) >= size:
