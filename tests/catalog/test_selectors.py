@@ -622,9 +622,13 @@ def test_list_products_reuses_facets_another_worker_stored_when_its_memory_cache
     assert not any("COUNT(" in q["sql"].upper() for q in ctx.captured_queries)
 
 
-def test_list_products_recounts_and_drops_stale_stored_facets_when_the_catalog_changes(shop):
+def test_list_products_recounts_and_drops_stale_stored_facets_when_the_catalog_changes(
+    shop, monkeypatch
+):
+    from omnimall.catalog import facets
     from omnimall.catalog.models import ListingFacetCache
 
+    monkeypatch.setattr(facets, "_CLEAN_ONE_IN", 1)
     _listing(category_id=shop["tees"].pk)
     stale_version = ListingFacetCache.objects.get().version
     make_product(category=shop["tees"], brand=BrandFactory(slug="acme"))
@@ -647,7 +651,7 @@ def test_list_products_drops_stored_facets_older_than_a_day_when_storing_new_one
 
     old = ListingFacetCache.objects.create(key="old", version=10**12, payload={})
     ListingFacetCache.objects.filter(pk=old.pk).update(created_at=clock.now() - timedelta(days=2))
-    monkeypatch.setattr(facets, "_last_cleaned", {"version": -1, "at": 0.0})
+    monkeypatch.setattr(facets, "_CLEAN_ONE_IN", 1)
 
     _listing(category_id=shop["shoes"].pk)
 
@@ -673,3 +677,11 @@ def test_list_products_falls_back_to_page_one_when_rows_past_the_cursor_are_gone
 
     assert page.page_number == 1
     assert len(page.items) == 27
+
+
+def test_list_products_keeps_search_facets_out_of_the_shared_store(shop):
+    from omnimall.catalog.models import ListingFacetCache
+
+    _listing(product_ids=tuple(p.pk for p in shop["products"].values()))
+
+    assert not ListingFacetCache.objects.exists()

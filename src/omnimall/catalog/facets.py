@@ -5,6 +5,7 @@ One query (four GROUP BYs under UNION ALL); the caller caches per query state an
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from datetime import timedelta
@@ -147,11 +148,14 @@ def compute_facets(f: Filters, query: ListingQuery) -> tuple[tuple[Facet, ...], 
 # --- the shared store: one computation per state and version for all workers ---------------
 
 logger = logging.getLogger(__name__)
-# Rows of older versions are garbage, and so are rows older than a day (every search and
-# filter combination stores one, and the catalog may not change for days).
+# Rows of older versions are garbage, and so are rows older than a day (every filter
+# combination stores one, and the catalog may not change for days). About one store in
+# _CLEAN_ONE_IN (chosen by key, so deterministic) sweeps them, and at least one an hour per
+# process: a cold page should not pay a DELETE on top of its counts.
 _MAX_AGE = timedelta(days=1)
+_CLEAN_ONE_IN = 32
 _CLEAN_EVERY_SECONDS = 3600.0
-_last_cleaned: dict[str, float] = {"version": -1, "at": 0.0}  # this process's last clean-up
+_last_cleaned: dict[str, float] = {"at": time.monotonic()}  # this process's last sweep
 
 
 def load_stored(key: str) -> tuple[tuple[Facet, ...], int] | None:
@@ -189,8 +193,9 @@ def store(key: str, version: int, result: tuple[tuple[Facet, ...], int]) -> None
         logger.warning("listing facet cache write failed", exc_info=True)
         return
     moment = time.monotonic()
-    if _last_cleaned["version"] != version or moment - _last_cleaned["at"] > _CLEAN_EVERY_SECONDS:
-        _last_cleaned.update(version=version, at=moment)
+    sweep_turn = int(hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()[:4], 16)
+    if sweep_turn % _CLEAN_ONE_IN == 0 or moment - _last_cleaned["at"] > _CLEAN_EVERY_SECONDS:
+        _last_cleaned["at"] = moment
         ListingFacetCache.objects.filter(
             Q(version__lt=version) | Q(created_at__lt=clock.now() - _MAX_AGE)
         ).delete()

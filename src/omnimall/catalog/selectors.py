@@ -185,10 +185,13 @@ def list_products(query: ListingQuery, *, request: object | None = None) -> Prod
     facets_key = f"catalog:facets:{version}:{_digest(state)}"
     cached = cache.get(facets_key)
     if cached is None:  # then the store all workers share, then the database counts
-        cached = facets.load_stored(facets_key)
+        # Search results are not stored: their states are many and short-lived.
+        shared = query.product_ids is None
+        cached = facets.load_stored(facets_key) if shared else None
         if cached is None:
             cached = facets.compute_facets(filters, query)
-            facets.store(facets_key, version, cached)
+            if shared:
+                facets.store(facets_key, version, cached)
         cache.set(facets_key, cached, CACHE_TIMEOUT)
     facet_tuple, total = cached
     page = build_page(query, sort, page_size, filters, facet_tuple, total)
