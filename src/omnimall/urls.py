@@ -5,13 +5,14 @@ from django.views.static import serve as serve_file
 
 from omnimall.api import api
 from omnimall.core.views import healthz, hello
+from omnimall.storefront import views as storefront_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("bench/hello", hello),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", storefront_views.set_language, name="set_language"),
     path("", include("omnimall.storefront.urls")),
 ]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
 
 from omnimall.catalog import selectors
 from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
@@ -18,6 +20,10 @@ from omnimall.search import selectors as search_selectors
 from omnimall.search import services as search_services
 
 from . import presenters
+from .page_cache import cached_page
+
+# What the cached pages show; a bump of any of these versions retires their cached copies.
+_CATALOG_PAGES = cached_page(namespaces=(CATALOG_CACHE_NAMESPACE,))
 
 
 def _fragment_key(request: HttpRequest, *parts: object) -> str:
@@ -27,6 +33,7 @@ def _fragment_key(request: HttpRequest, *parts: object) -> str:
 
 
 @require_GET
+@_CATALOG_PAGES
 def home(request: HttpRequest) -> HttpResponse:
     tree = selectors.get_category_tree(request=request)
     context = {
@@ -39,6 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@_CATALOG_PAGES
 def category(request: HttpRequest, full_slug: str) -> HttpResponse:
     found = selectors.get_category(presenters.clean_text(full_slug), request=request)
     if found is None:
@@ -62,6 +70,7 @@ def category(request: HttpRequest, full_slug: str) -> HttpResponse:
 
 
 @require_GET
+@_CATALOG_PAGES
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     detail = selectors.get_product_detail(presenters.clean_text(slug), request=request)
     if detail is None:
@@ -112,6 +121,16 @@ def search_suggestions(request: HttpRequest) -> HttpResponse:
     return render(
         request, "storefront/_suggestions.html", {"query": query, "suggestions": suggestions}
     )
+
+
+@csrf_exempt
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch without a CSRF token in every page.
+
+    The token would make each page unique to its visitor and so uncacheable; a forged
+    switch could only change a visitor's display language, which harms nothing.
+    """
+    return django_set_language(request)
 
 
 @require_GET
