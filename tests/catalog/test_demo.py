@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, Max, Min
 
 from omnimall.catalog.demo.generate import ProductGenerator, ean13
@@ -181,3 +182,14 @@ def test_product_generator_repeats_the_catalog_when_given_the_same_seed():
     other = [ProductGenerator(seed=6, now=now).product(n) for n in range(1, 30)]
     assert first == again
     assert first != other
+
+
+def test_load_demo_leaves_planner_statistics_when_run(demo):
+    # Fresh bulk-loaded tables without statistics get slow plans (autovacuum may be off).
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'catalog_sku'")
+            assert cursor.fetchone()[0] == Sku.objects.count()
+        else:
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'catalog_sku'")
+            assert cursor.fetchone()[0] > 0

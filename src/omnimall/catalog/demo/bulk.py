@@ -9,7 +9,7 @@ does not give gets its model default, so new nullable or defaulted fields keep w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,3 +68,16 @@ def insert_rows(
                     stream.write_row(values)
         else:
             cursor.executemany(insert, params)
+
+
+def analyze(tables: Iterable[type[models.Model]]) -> None:
+    """Refresh the query planner's statistics after a bulk load.
+
+    Without them PostgreSQL plans the storefront's facet and listing queries blind until
+    autovacuum gets round to the tables (if it is on at all), and SQLite has none until
+    ``ANALYZE`` runs; a fresh 100,000-product catalog answered several times slower.
+    """
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

@@ -27,7 +27,7 @@ from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.inventory.models import StockLocation
 
-from .bulk import insert_rows
+from .bulk import analyze, insert_rows
 from .generate import ONLINE, STORES, ProductGenerator, ProductSpec
 from .images import SIZE, ensure_placeholders
 from .locations import LOCATIONS
@@ -76,6 +76,7 @@ def load_demo(
         out(f"products: {products}, SKUs: {sku_count}, new stock locations: {locations}")
         # Storefront caches start over; the search index is rebuilt once, below.
         services.notify_catalog_changed()
+    analyze([Brand, Category, Product, Sku, Price, ProductImage, StockLocation])
     _rebuild_search_index(out)
     return DemoResult(
         loaded=True, products=products, skus=sku_count, seconds=time.perf_counter() - started
