@@ -6,7 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from omnimall.catalog.selectors import list_products, parse_listing_query
+from omnimall.catalog.services import save_audited
 from omnimall.search.selectors import search_listing, suggest
+from tests.catalog.factories import TEST_ACTOR
 
 
 def _slugs(result) -> list[str]:
@@ -107,7 +109,8 @@ def test_search_listing_uses_two_queries_at_most_when_repeated(shop, django_asse
 
 
 def test_suggest_returns_prefix_matches_when_typing(shop, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    # versions, categories + brands, the category tree (for hidden ones), products
+    with django_assert_max_num_queries(4):
         found = suggest("snea")
 
     assert ("Trail Running Sneakers", "product", "/p/trail-runner/") in [
@@ -116,6 +119,24 @@ def test_suggest_returns_prefix_matches_when_typing(shop, django_assert_max_num_
     assert ("Sneakers", "category", "/c/shoes/sneakers/") in [
         (s.text, s.kind, s.url) for s in found
     ]
+
+
+def test_suggest_leaves_out_products_shoppers_cannot_open_when_brand_or_category_hidden(
+    shop, django_capture_on_commit_callbacks
+):
+    shop.stride.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        save_audited(instance=shop.stride, actor=TEST_ACTOR)
+    assert "/p/trail-runner/" not in [s.url for s in suggest("trail")]
+
+    shop.stride.is_active = True
+    shop.shoes.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        save_audited(instance=shop.stride, actor=TEST_ACTOR)
+        save_audited(instance=shop.shoes, actor=TEST_ACTOR)
+    urls = [s.url for s in suggest("sne")]
+    assert "/p/trail-runner/" not in urls
+    assert "/c/shoes/sneakers/" not in urls
 
 
 def test_suggest_answers_in_chinese_when_query_is_chinese(shop):

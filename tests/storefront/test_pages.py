@@ -8,6 +8,8 @@ import re
 import pytest
 from django.test import Client
 
+from omnimall.catalog.models import Brand, Product
+from omnimall.core.cache_versions import bump_version
 from tests.catalog.factories import make_image, make_product
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +263,17 @@ def test_sitemap_lists_home_categories_and_products_when_catalog_exists(client, 
     assert "<loc>http://testserver/</loc>" in bodies
     assert "<loc>http://testserver/c/women/tops/t-shirts/</loc>" in bodies
     assert "<loc>http://testserver/p/court-sneakers/</loc>" in bodies
+
+
+def test_sitemap_leaves_out_products_of_inactive_brands_when_brand_switched_off(client, shop):
+    product = Product.objects.get(slug="court-sneakers")
+    Brand.objects.filter(pk=product.brand_id).update(is_active=False)
+    bump_version("catalog")
+
+    bodies = _html(client.get("/sitemap-products.xml"))
+
+    assert "/p/court-sneakers/" not in bodies
+    assert client.get("/p/court-sneakers/").status_code == 404
 
 
 def test_server_error_page_renders_without_database_when_something_breaks(rf):

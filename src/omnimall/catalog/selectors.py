@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from . import facets, listing
 from .domain import COLOURS, PRICE_BANDS_BY_CODE, effective_price, lowest_prices, sort_sizes
@@ -374,3 +374,22 @@ def list_featured_products(
         cards = build_cards(list(rows))
         cache.set(key, cards, CACHE_TIMEOUT)
     return cards
+
+
+def get_hidden_category_ids(*, request: object | None = None) -> frozenset[int]:
+    """Categories shoppers cannot see: inactive ones and everything under them."""
+    return frozenset(category_index(_version(request)).hidden_ids)
+
+
+def list_sitemap_products() -> QuerySet[Product, dict[str, Any]]:
+    """Visible products as ``{"slug", "updated_at"}`` rows, ordered by id.
+
+    The one selector that returns a lazy queryset: the sitemap framework slices and
+    counts it page by page, so no sitemap page loads the whole catalog.
+    """
+    filters = listing.Filters(
+        category_ids=None,
+        hidden_category_ids=category_index(_version()).hidden_ids,
+        product_ids=None,
+    )
+    return listing.base_queryset(filters).order_by("id").values("slug", "updated_at")

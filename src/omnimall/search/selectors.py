@@ -220,8 +220,10 @@ def _named_entries(catalog_version: int) -> tuple[_Named, ...]:
     if memo is not None and memo[0] == catalog_version:
         return memo[1]
     text = CharField()
+    hidden = catalog_selectors.get_hidden_category_ids()
     categories = (
         Category.objects.filter(is_active=True)
+        .exclude(pk__in=hidden)
         .order_by()
         .values_list("name_en", "name_zh", "full_slug", "path", Value("category", text))
     )
@@ -257,7 +259,8 @@ def _named_entries(catalog_version: int) -> tuple[_Named, ...]:
 def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[Suggestion, ...]:
     """Categories, brands and products whose names start with what was typed so far.
 
-    At most 3 queries (versions, categories + brands when not cached, products).
+    At most 4 queries (versions; categories + brands and the catalog tree when not cached;
+    products).
     """
     query = normalise_query(q)
     terms = parse_query(query, typing=True)
@@ -281,7 +284,10 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
     # Twice the rows: products sharing a name (one per colourway) are shown once.
     # One Latin letter names half the catalog: categories and brands only, until a second.
     rows = get_backend().match_titles(terms, limit=limit * 2) if zh or len(query) > 1 else []
-    for slug, name_en, name_zh in rows:
+    hidden = catalog_selectors.get_hidden_category_ids(request=request)
+    for slug, name_en, name_zh, category_id in rows:
+        if category_id in hidden:
+            continue
         text = (name_zh or name_en) if zh else (name_en or name_zh)
         if text.casefold() not in shown:
             shown.add(text.casefold())

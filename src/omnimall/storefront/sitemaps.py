@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import QuerySet
@@ -50,16 +51,15 @@ class ProductSitemap(Sitemap):
     priority = 0.6
     limit = 5000
 
-    def items(self) -> QuerySet[Product]:
-        # A read-only values query: the paginator slices it, so no page loads every row.
-        # (A catalog selector returning this shape would be the tidier home for it.)
-        return Product.objects.filter(is_active=True).order_by("id").only("slug", "updated_at")
+    def items(self) -> QuerySet[Product, dict[str, Any]]:
+        # Only products a shopper can open (active, brand active, category visible).
+        return selectors.list_sitemap_products()
 
-    def location(self, item: Product) -> str:
-        return reverse("storefront:product", args=[item.slug])
+    def location(self, item: dict[str, Any]) -> str:
+        return reverse("storefront:product", args=[item["slug"]])
 
-    def lastmod(self, item: Product) -> datetime:
-        return item.updated_at
+    def lastmod(self, item: dict[str, Any]) -> datetime:
+        return item["updated_at"]
 
 
 SITEMAPS = {"home": HomeSitemap, "categories": CategorySitemap, "products": ProductSitemap}

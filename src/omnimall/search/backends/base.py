@@ -19,9 +19,12 @@ class SearchBackend(Protocol):
     def match(self, terms: Sequence[QueryTerm], *, limit: int) -> list[int]:
         """Ids of products whose documents hold every term, best match first."""
 
-    def match_titles(self, terms: Sequence[QueryTerm], *, limit: int) -> list[tuple[str, str, str]]:
-        """(slug, name_en, name_zh) of active products whose NAME holds every term, for
-        suggestions: most popular first."""
+    def match_titles(
+        self, terms: Sequence[QueryTerm], *, limit: int
+    ) -> list[tuple[str, str, str, int]]:
+        """(slug, name_en, name_zh, category_id) of active products of active brands whose
+        NAME holds every term, for suggestions: most popular first. The caller drops those
+        in hidden categories (the catalog knows which)."""
 
     def closest_terms(self, term: str, *, limit: int, version: int) -> list[str]:
         """Vocabulary terms nearest to ``term`` (a likely typo), best first.

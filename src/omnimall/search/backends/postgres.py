@@ -59,16 +59,19 @@ class PostgresBackend:
             cursor.execute(_MATCH_SQL, {"q": _tsquery(terms), "limit": limit})
             return [row[0] for row in cursor.fetchall()]
 
-    def match_titles(self, terms: Sequence[QueryTerm], *, limit: int) -> list[tuple[str, str, str]]:
+    def match_titles(
+        self, terms: Sequence[QueryTerm], *, limit: int
+    ) -> list[tuple[str, str, str, int]]:
         if not terms:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
                 # The most popular among the first name hits: bounded work per keystroke.
-                "SELECT p.slug, p.name_en, p.name_zh FROM ("
+                "SELECT p.slug, p.name_en, p.name_zh, p.category_id FROM ("
                 " SELECT product_id FROM search_searchdocument"
                 " WHERE title_document @@ to_tsquery('simple', %s) LIMIT %s"
-                ") hits JOIN catalog_product p ON p.id = hits.product_id WHERE p.is_active "
+                ") hits JOIN catalog_product p ON p.id = hits.product_id "
+                "JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active AND b.is_active "
                 "ORDER BY p.popularity DESC, p.id LIMIT %s",
                 [_tsquery(terms), SUGGEST_CANDIDATES, limit],
             )

@@ -74,15 +74,18 @@ class SqliteBackend:
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def match_titles(self, terms: Sequence[QueryTerm], *, limit: int) -> list[tuple[str, str, str]]:
+    def match_titles(
+        self, terms: Sequence[QueryTerm], *, limit: int
+    ) -> list[tuple[str, str, str, int]]:
         if not terms:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
                 # The most popular among the first name hits: bounded work per keystroke.
-                "SELECT p.slug, p.name_en, p.name_zh FROM ("
+                "SELECT p.slug, p.name_en, p.name_zh, p.category_id FROM ("
                 " SELECT rowid AS id FROM search_fts WHERE search_fts MATCH %s LIMIT %s"
-                ") hits JOIN catalog_product p ON p.id = hits.id WHERE p.is_active "
+                ") hits JOIN catalog_product p ON p.id = hits.id "
+                "JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active AND b.is_active "
                 "ORDER BY p.popularity DESC, p.id LIMIT %s",
                 [f"title : ({_fts_expression(terms)})", SUGGEST_CANDIDATES, limit],
             )
