@@ -65,6 +65,21 @@ def test_search_records_query_and_suggests_when_nothing_found(client, indexed_sh
     assert ZeroResultQuery.objects.get(query="qwertyuiop").count == 1
 
 
+def test_search_records_nothing_when_only_facets_empty_the_page(client, indexed_shop):
+    response = client.get("/search/?q=tee&price=1000-", **EN)
+
+    assert response.status_code == 200
+    assert _cards(response.content.decode()) == []
+    assert not ZeroResultQuery.objects.exists()
+
+
+def test_search_counts_repeated_zero_result_query_each_time(client, indexed_shop):
+    client.get("/search/?q=qwertyuiop", **EN)
+    client.get("/search/?q=QWERTYUIOP", **EN)
+
+    assert ZeroResultQuery.objects.get(query="qwertyuiop").count == 2
+
+
 def test_search_shows_alternatives_when_nothing_found_but_close_terms_exist(client, indexed_shop):
     response = client.get("/search/?q=sneakrz+linnen", **EN)
 

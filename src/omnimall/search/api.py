@@ -36,7 +36,7 @@ def search_products(request: HttpRequest, params: Query[SearchParams]) -> HttpRe
     listing_params = {name: request.GET.getlist(name) for name in _LISTING_PARAMS}
     result = selectors.search_listing(params.q, listing_params, request=request)
     page = result.page
-    if result.query and page.total == 0 and not params.cursor:
+    if result.text_found_nothing:
         services.record_zero_result_query(query=result.query)
     body = {
         "query": result.query,

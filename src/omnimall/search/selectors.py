@@ -51,6 +51,9 @@ class SearchPage:
     page: catalog_selectors.ProductPage
     corrected_query: str | None  # "sneakers" when "sneakr" found nothing as typed
     suggestions: tuple[str, ...]  # alternative queries when nothing was found
+    # The text itself matched nothing (not merely the facets emptied the page): the
+    # searches the team should see in the zero-result list.
+    text_found_nothing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ def search_listing(
             page=_empty_page(listing_query.sort),
             corrected_query=None,
             suggestions=_alternatives(ranked.alternatives, request=request),
+            text_found_nothing=True,
         )
     else:
         page = catalog_selectors.list_products(listing_query, request=request)

@@ -6,8 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from omnimall.core import clock
@@ -16,7 +15,7 @@ from omnimall.core.cache_versions import bump_version
 from . import indexing
 from .backends import get_backend
 from .domain import is_latin_term, normalise_query
-from .models import SearchDocument, SearchTerm, ZeroResultQuery
+from .models import SearchDocument, SearchTerm
 
 logger = logging.getLogger(__name__)
 
@@ -101,20 +100,24 @@ def rebuild_index(*, progress: bool = False) -> int:
     return len(rows)
 
 
+# One statement, race-safe on both databases (SQLite 3.24+ and PostgreSQL speak ON CONFLICT):
+# a search box is hit constantly, so counting costs one round trip, not a savepoint dance.
+_COUNT_ZERO_RESULT_SQL = (
+    "INSERT INTO search_zeroresultquery (query, count, first_seen, last_seen) "
+    "VALUES (%s, 1, %s, %s) "
+    "ON CONFLICT (query) DO UPDATE SET count = search_zeroresultquery.count + 1, "
+    "last_seen = excluded.last_seen"
+)
+
+
 def record_zero_result_query(*, query: str) -> None:
-    """Count one search that found nothing (race-safe: in-database increment or insert)."""
+    """Count one search whose text found nothing."""
     text = normalise_query(query).lower()
     if not text:
         return
-    now = clock.now()
-    with transaction.atomic():
-        if ZeroResultQuery.objects.filter(query=text).update(count=F("count") + 1, last_seen=now):
-            return
-        try:
-            with transaction.atomic():
-                ZeroResultQuery.objects.create(query=text, count=1, first_seen=now, last_seen=now)
-        except IntegrityError:  # another request inserted it first: count on its row
-            ZeroResultQuery.objects.filter(query=text).update(count=F("count") + 1, last_seen=now)
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_ZERO_RESULT_SQL, [text, now, now])
 
 
 def reindex_products_quietly(*, product_ids: Iterable[int]) -> None:

@@ -101,8 +101,8 @@ def search(request: HttpRequest) -> HttpResponse:
     query = presenters.search_text(request)
     params = presenters.listing_params(request)
     result = search_selectors.search_listing(query, params, request=request) if query else None
-    if result is not None and result.page.total == 0:
-        search_services.record_zero_result_query(query=query)
+    if result is not None and result.text_found_nothing:
+        search_services.record_zero_result_query(query=result.query)
     context = {
         "query": query,
         "result": result,
