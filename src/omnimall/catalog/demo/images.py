@@ -13,7 +13,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from omnimall.catalog.domain import COLOURS
 
-SIZE = 600
+# Portrait, like the storefront's 3:4 product frames, so nothing is cropped away.
+WIDTH, HEIGHT = 600, 800
+GRID = 480  # the silhouettes' 100 × 100 grid, in pixels
 MEDIA_SUBDIR = "demo"
 BACKGROUND = (244, 241, 236)
 LABEL_COLOUR = (90, 90, 90)
@@ -194,9 +196,12 @@ SHAPES: dict[str, list[tuple[str, object]]] = {
 }
 
 
+LABELS = {"tshirt": "t-shirt", "heel": "heels", "glasses": "sunglasses"}
+
+
 def image_name(shape: str, colour: str) -> str:
     """The storage name (relative to MEDIA_ROOT) of one placeholder."""
-    return f"{MEDIA_SUBDIR}/{shape}-{colour}.png"
+    return f"{MEDIA_SUBDIR}/{shape}-{colour}-{WIDTH}x{HEIGHT}.png"
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -221,10 +226,10 @@ def _box(box: object, scale: float) -> list[float]:
 def draw_placeholder(shape: str, colour: str, label: str) -> Image.Image:
     fill = _rgb(COLOURS[colour].hex)
     edge = _outline(fill)
-    image = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
+    image = Image.new("RGB", (GRID, GRID), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    scale = SIZE * 0.8 / 100  # leave the bottom fifth for the label
-    width = max(2, SIZE // 150)
+    scale = GRID / 100
+    width = max(2, GRID // 120)
     for kind, geometry in SHAPES[shape]:
         if kind == "polygon":
             draw.polygon(_scaled(geometry, scale), fill=fill, outline=edge, width=width)  # type: ignore[arg-type]
@@ -234,7 +239,7 @@ def draw_placeholder(shape: str, colour: str, label: str) -> Image.Image:
             draw.rectangle(_box(geometry, scale), fill=fill, outline=edge, width=width)
         elif kind == "rounded":
             draw.rounded_rectangle(
-                _box(geometry, scale), radius=SIZE // 30, fill=fill, outline=edge, width=width
+                _box(geometry, scale), radius=GRID // 24, fill=fill, outline=edge, width=width
             )
         elif kind == "ellipse":
             draw.ellipse(_box(geometry, scale), fill=fill, outline=edge, width=width)
@@ -242,14 +247,11 @@ def draw_placeholder(shape: str, colour: str, label: str) -> Image.Image:
             draw.pieslice(_box(geometry, scale), 180, 360, fill=fill, outline=edge, width=width)
         elif kind == "arc":
             draw.arc(_box(geometry, scale), 180, 360, fill=edge, width=width * 3)
-    # Centre the silhouette horizontally: the grid is drawn at 80 % of the width.
-    canvas = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
-    canvas.paste(
-        image.crop((0, 0, int(SIZE * 0.8), int(SIZE * 0.8))), (int(SIZE * 0.1), int(SIZE * 0.04))
-    )
-    font = ImageFont.load_default(size=SIZE // 18)
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    canvas.paste(image, ((WIDTH - GRID) // 2, (HEIGHT - GRID) // 2 - HEIGHT // 20))
+    font = ImageFont.load_default(size=WIDTH // 18)
     text_draw = ImageDraw.Draw(canvas)
-    text_draw.text((SIZE / 2, SIZE * 0.91), label, fill=LABEL_COLOUR, font=font, anchor="mm")
+    text_draw.text((WIDTH / 2, HEIGHT * 0.88), label, fill=LABEL_COLOUR, font=font, anchor="mm")
     return canvas
 
 
@@ -263,7 +265,7 @@ def ensure_placeholders(
         name = image_name(shape, colour)
         path = media_root / name
         if not path.exists():
-            label = f"{shape.upper()} · {COLOURS[colour].name_en.upper()}"
+            label = f"{LABELS.get(shape, shape).upper()} · {COLOURS[colour].name_en.upper()}"
             draw_placeholder(shape, colour, label).save(path, format="PNG")
         names[(shape, colour)] = name
     return names

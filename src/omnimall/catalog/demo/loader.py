@@ -29,7 +29,7 @@ from omnimall.inventory.models import StockLocation
 
 from .bulk import analyze, insert_rows
 from .generate import ONLINE, STORES, ProductGenerator, ProductSpec
-from .images import SIZE, ensure_placeholders
+from .images import HEIGHT, WIDTH, ensure_placeholders
 from .locations import LOCATIONS
 from .tables import BRAND_SLUGS, BRANDS, CATEGORY_TREE, PALETTES
 
@@ -231,8 +231,8 @@ class _Batch:
                 {
                     "product_id": product_ids[spec.slug],
                     "image": self.images[(spec.shape, colour)],
-                    "width": SIZE,
-                    "height": SIZE,
+                    "width": WIDTH,
+                    "height": HEIGHT,
                     "colour": colour,
                     "position": position,
                     "alt_en": f"{spec.name_en}, {domain.COLOURS[colour].name_en.lower()}",
