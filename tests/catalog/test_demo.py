@@ -10,6 +10,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Max, Min
@@ -121,6 +122,9 @@ def test_load_demo_spreads_created_at_and_popularity_when_run(demo):
 def test_load_demo_writes_shared_placeholder_images_under_media_root_when_run(demo, settings):
     assert not Product.objects.filter(images__isnull=True).exists()
     names = set(ProductImage.objects.values_list("image", flat=True))
+    image = ProductImage.objects.first()
+    with Image.open(Path(settings.MEDIA_ROOT) / image.image.name) as picture:
+        assert picture.size == (image.width, image.height)
     # shared files, not one per product
     assert len(names) < ProductImage.objects.count()
     for name in names:
