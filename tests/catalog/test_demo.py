@@ -10,10 +10,10 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Max, Min
+from PIL import Image
 
 from omnimall.catalog.demo.generate import ProductGenerator, ean13
 from omnimall.catalog.domain import COLOURS
