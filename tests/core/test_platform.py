@@ -54,3 +54,38 @@ def test_server_timing_can_be_switched_off(rf, settings):
     response = middleware(rf.get("/"))
 
     assert "Server-Timing" not in response
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_answers_json_404_when_requested(client):
+    response = client.get("/api/v1/no-such-thing")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_wrong_method_on_api_answers_json_405_when_posted(client):
+    response = client.post("/api/v1/categories")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.django_db
+def test_unknown_shop_path_keeps_html_404_when_not_under_api(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_api_answers_json_400_when_query_string_has_too_many_fields(client):
+    query = "&".join(f"brand=b{i}" for i in range(1500))
+
+    response = client.get(f"/api/v1/products?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class _QueryTimer:
@@ -54,3 +54,37 @@ class ServerTimingMiddleware:
             f'db;desc="queries={timer.count}";dur={db_ms:.1f}, app;dur={total_ms:.1f}'
         )
         return response
+
+
+class ApiJsonErrorsMiddleware:
+    """Under ``/api/``, a 404 for an unknown path, a 405 for a wrong method and a 400
+    for a malformed request (Django refuses, e.g., over 1,000 query parameters) are JSON too.
+
+    Ninja's handlers already answer JSON for errors raised inside an operation; these two
+    are produced before any operation runs (by URL resolution and Ninja's method dispatch).
+    """
+
+    _MESSAGES = {
+        400: ("bad_request", "The request is malformed (for example, too many parameters)."),
+        404: ("not_found", "No such API endpoint."),
+        405: ("method_not_allowed", "This endpoint does not accept that method."),
+    }
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        known = self._MESSAGES.get(response.status_code)
+        if (
+            known is None
+            or not request.path.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        code, message = known
+        body = {"error": {"code": code, "message": message, "details": {}}}
+        json_response = JsonResponse(body, status=response.status_code)
+        if response.has_header("Allow"):
+            json_response["Allow"] = response["Allow"]
+        return json_response
