@@ -24,11 +24,21 @@ class BrandFactory(factory.django.DjangoModelFactory):
     name_zh = factory.Sequence(lambda n: f"品牌{n}")
 
 
-def make_category(slug: str, *, parent: Category | None = None, name_en: str = "",
-                  name_zh: str = "", **fields: object) -> Category:
+def make_category(
+    slug: str,
+    *,
+    parent: Category | None = None,
+    name_en: str = "",
+    name_zh: str = "",
+    **fields: object,
+) -> Category:
     return services.create_category(
-        parent=parent, slug=slug, name_en=name_en or slug.replace("-", " ").title(),
-        name_zh=name_zh or f"类目{slug}", actor=TEST_ACTOR, **fields,
+        parent=parent,
+        slug=slug,
+        name_en=name_en or slug.replace("-", " ").title(),
+        name_zh=name_zh or f"类目{slug}",
+        actor=TEST_ACTOR,
+        **fields,
     )
 
 
@@ -61,12 +71,17 @@ def make_product(
     price_list = storefront_price_list()
     for position, (size, colour, list_price) in enumerate(variants):
         sku = Sku.objects.create(
-            product=product, code=f"{product.slug}-{size}-{colour}".upper(),
-            barcode=f"69{product.pk:06d}{position:04d}", size=size, colour=colour,
+            product=product,
+            code=f"{product.slug}-{size}-{colour}".upper(),
+            barcode=f"69{product.pk:06d}{position:04d}",
+            size=size,
+            colour=colour,
             position=position,
         )
         Price.objects.create(
-            price_list=price_list, sku=sku, list_price=Decimal(list_price),
+            price_list=price_list,
+            sku=sku,
+            list_price=Decimal(list_price),
             sale_price=Decimal(sale_price) if sale_price else None,
         )
     services.refresh_display_prices(product_ids=[product.pk])
@@ -75,8 +90,9 @@ def make_product(
     return product
 
 
-def make_image(product: Product, *, name: str = "image.png", position: int = 0,
-               colour: str = "") -> ProductImage:
+def make_image(
+    product: Product, *, name: str = "image.png", position: int = 0, colour: str = ""
+) -> ProductImage:
     """A real 4x3 PNG attached to ``product`` (ImageField reads its dimensions)."""
     import io
 

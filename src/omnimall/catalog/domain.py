@@ -35,7 +35,14 @@ COLOURS: dict[str, Colour] = {
 
 # Clothing sizes, then shoe sizes (EU), then one-size; unknown sizes sort last by name.
 SIZE_ORDER: tuple[str, ...] = (
-    "XXS", "XS", "S", "M", "L", "XL", "XXL", "3XL",
+    "XXS",
+    "XS",
+    "S",
+    "M",
+    "L",
+    "XL",
+    "XXL",
+    "3XL",
     *(str(n) for n in range(34, 47)),
     "ONE",
 )

@@ -381,7 +381,7 @@ def get_hidden_category_ids(*, request: object | None = None) -> frozenset[int]:
     return frozenset(category_index(_version(request)).hidden_ids)
 
 
-def list_sitemap_products() -> QuerySet[Product, dict[str, Any]]:
+def list_sitemap_products() -> QuerySet[Product, Any]:
     """Visible products as ``{"slug", "updated_at"}`` rows, ordered by id.
 
     The one selector that returns a lazy queryset: the sitemap framework slices and

@@ -104,9 +104,7 @@ def create_category(
     }
     values.update(fields)
     category = (
-        Category.objects.add_child(parent, values)
-        if parent
-        else Category.objects.add_root(values)
+        Category.objects.add_child(parent, values) if parent else Category.objects.add_root(values)
     )
     audit.record(
         actor=actor,

@@ -51,7 +51,7 @@ class ProductSitemap(Sitemap):
     priority = 0.6
     limit = 5000
 
-    def items(self) -> QuerySet[Product, dict[str, Any]]:
+    def items(self) -> QuerySet[Product, Any]:
         # Only products a shopper can open (active, brand active, category visible).
         return selectors.list_sitemap_products()
 
