@@ -114,6 +114,9 @@ class Gunicorn:
                 "-m",
                 "gunicorn",
                 "omnimall.wsgi:application",
+                # The production settings `omnimall serve` uses (jieba loaded after fork).
+                "--config",
+                "python:omnimall.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
