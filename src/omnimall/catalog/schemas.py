@@ -156,11 +156,11 @@ class ErrorOut(Schema):
 # --- input --------------------------------------------------------------------------------
 
 
-class ProductListParams(Schema):
-    """Listing filters. Everything is text so junk never fails validation: the selectors
-    drop unknown values, fall back to the default sort and clamp ``page_size`` (1–60)."""
+class ListingParams(Schema):
+    """Listing filters, shared by the product list and search. Everything is text so junk
+    never fails validation: the selectors drop unknown values, fall back to the default
+    sort and clamp ``page_size`` (1–60). Facet parameters repeat (``brand=a&brand=b``)."""
 
-    category: str = ""
     brand: list[str] = []
     size: list[str] = []
     colour: list[str] = []
@@ -168,6 +168,10 @@ class ProductListParams(Schema):
     sort: str = ""
     cursor: str = ""
     page_size: str = ""
+
+
+class ProductListParams(ListingParams):
+    category: str = ""
 
 
 # --- filling ------------------------------------------------------------------------------

@@ -121,20 +121,10 @@ def save_audited(
     *, instance: models.Model, actor: Actor, reason: str = "", action: str | None = None
 ) -> models.Model:
     """Save a catalog row edited in a form, with a before/after audit entry."""
-    model = type(instance)
-    is_new = instance.pk is None or not model._default_manager.filter(pk=instance.pk).exists()
-    before = {} if is_new else audit.snapshot(model._default_manager.get(pk=instance.pk))
-    if isinstance(instance, Category) and is_new:
+    if isinstance(instance, Category) and instance.pk is None:
         raise ValueError("Create categories with create_category (they are tree nodes).")
-    instance.save()
-    changes = audit.diff(before, audit.snapshot(instance))
-    verb = "created" if is_new else "changed"
-    audit.record(
-        actor=actor,
-        action=action or f"{model._meta.model_name}.{verb}",
-        subject=instance,
-        changes=changes,
-        reason=reason,
+    _created, changes = audit.save_with_audit(
+        instance=instance, actor=actor, reason=reason, action=action
     )
     if isinstance(instance, Category) and ({"slug"} & changes.keys()):
         _rebuild_full_slugs(instance)
@@ -148,14 +138,7 @@ def save_audited(
 @transaction.atomic
 def delete_audited(*, instance: models.Model, actor: Actor, reason: str = "") -> None:
     product_ids = _product_ids_of(instance)
-    audit.record(
-        actor=actor,
-        action=f"{instance._meta.model_name}.deleted",
-        subject=instance,
-        changes={k: [v, None] for k, v in audit.snapshot(instance).items()},
-        reason=reason,
-    )
-    instance.delete()
+    audit.delete_with_audit(instance=instance, actor=actor, reason=reason)
     if isinstance(instance, Sku | Price):
         refresh_display_prices(product_ids=product_ids)
     notify_catalog_changed(product_ids=product_ids, categories=isinstance(instance, Category))

@@ -53,35 +53,15 @@ def change_reason_of(form: forms.BaseForm | None) -> str:
 
 
 def _save_with_audit(*, instance: models.Model, actor: Actor, reason: str) -> None:
-    # Generic audited save for models whose app has no write service for admin edits yet
-    # (sales channels, stock locations): the row and its audit entry in one transaction.
-    model = type(instance)
+    # For models whose app has no write service for admin edits yet (sales channels,
+    # stock locations): the row and its audit entry in one transaction.
     with transaction.atomic():
-        existing = (
-            None if instance.pk is None else model._default_manager.filter(pk=instance.pk).first()
-        )
-        before = {} if existing is None else audit.snapshot(existing)
-        instance.save()
-        verb = "created" if existing is None else "changed"
-        audit.record(
-            actor=actor,
-            action=f"{model._meta.model_name}.{verb}",
-            subject=instance,
-            changes=audit.diff(before, audit.snapshot(instance)),
-            reason=reason,
-        )
+        audit.save_with_audit(instance=instance, actor=actor, reason=reason)
 
 
 def _delete_with_audit(*, instance: models.Model, actor: Actor, reason: str) -> None:
     with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action=f"{instance._meta.model_name}.deleted",
-            subject=instance,
-            changes={k: [v, None] for k, v in audit.snapshot(instance).items()},
-            reason=reason,
-        )
-        instance.delete()
+        audit.delete_with_audit(instance=instance, actor=actor, reason=reason)
 
 
 def _without_field(fieldsets: Any, name: str) -> list[Any]:

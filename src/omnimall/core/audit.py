@@ -62,3 +62,40 @@ def record(
         changes=changes or {},
         reason=reason,
     )
+
+
+def save_with_audit(
+    *, instance: models.Model, actor: Actor, reason: str = "", action: str | None = None
+) -> tuple[bool, dict[str, list[Any]]]:
+    """Save one row edited by a person and record before/after; returns (created, changes).
+
+    Call inside the transaction of the change (the caller's service owns it).
+    """
+    model = type(instance)
+    existing = (
+        None if instance.pk is None else model._default_manager.filter(pk=instance.pk).first()
+    )
+    before = {} if existing is None else snapshot(existing)
+    instance.save()
+    changes = diff(before, snapshot(instance))
+    verb = "created" if existing is None else "changed"
+    record(
+        actor=actor,
+        action=action or f"{model._meta.model_name}.{verb}",
+        subject=instance,
+        changes=changes,
+        reason=reason,
+    )
+    return existing is None, changes
+
+
+def delete_with_audit(*, instance: models.Model, actor: Actor, reason: str = "") -> None:
+    """Delete one row and record what it held. Call inside the transaction of the change."""
+    record(
+        actor=actor,
+        action=f"{instance._meta.model_name}.deleted",
+        subject=instance,
+        changes={k: [v, None] for k, v in snapshot(instance).items()},
+        reason=reason,
+    )
+    instance.delete()

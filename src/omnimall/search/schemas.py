@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Schema
 
-from omnimall.catalog.schemas import ProductPageOut
+from omnimall.catalog.schemas import ListingParams, ProductPageOut
 
 
 class SearchOut(ProductPageOut):
@@ -27,15 +27,7 @@ class SuggestionsOut(Schema):
     suggestions: list[SuggestionOut]
 
 
-class SearchParams(Schema):
-    """Everything is text so junk never fails validation (the listing is lenient); facet
-    parameters repeat (``brand=a&brand=b``). ``q`` past 100 characters is ignored."""
+class SearchParams(ListingParams):
+    """``q`` past 100 characters is ignored; the rest as for ``GET /api/v1/products``."""
 
     q: str = ""
-    brand: list[str] = []
-    size: list[str] = []
-    colour: list[str] = []
-    price: list[str] = []
-    sort: str = ""
-    cursor: str = ""
-    page_size: str = ""
