@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,7 +11,7 @@ class LocationKind(models.TextChoices):
 
 
 class StockLocation(models.Model):
-    """A warehouse or a store that holds stock. Stock levels and the ledger come with issue #3."""
+    """A warehouse or a store that holds stock."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=120)
@@ -39,3 +40,168 @@ class StockLocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_en}"
+
+
+class StockLevel(models.Model):
+    """Units of one SKU at one location.
+
+    ``on_hand`` always equals the sum of the level's movements; ``reserved`` always equals
+    the sum of its reservations in state ``held`` (expired or not: an expired hold keeps its
+    units here until a service releases it, while selectors already stop counting it).
+    Both counters change only through ``inventory.services`` with conditional ``F()``
+    updates; the constraints below are the backstop.
+    """
+
+    location = models.ForeignKey(
+        StockLocation,
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+    )
+    sku = models.ForeignKey(
+        "catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="stock_levels"
+    )
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    # Units kept back from online sale (e.g. for walk-in shoppers in a store).
+    safety_stock = models.IntegerField(_("safety stock"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        ordering = ["sku_id", "location_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "sku"], name="stocklevel_location_sku_uniq"
+            ),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stocklevel_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("on_hand")), name="stocklevel_reserved_lte_on_hand"
+            ),
+            models.CheckConstraint(
+                condition=Q(safety_stock__gte=0), name="stocklevel_safety_stock_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.location_id}: {self.on_hand} on hand, {self.reserved} reserved"
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", _("receipt")
+    SALE = "sale", _("sale")
+    RETURN = "return", _("return")
+    ADJUSTMENT = "adjustment", _("adjustment")
+    TRANSFER_OUT = "transfer_out", _("transfer out")
+    TRANSFER_IN = "transfer_in", _("transfer in")
+    COUNT_CORRECTION = "count_correction", _("count correction")
+
+
+# The sign each kind must carry, checked by the database (see StockMovement.Meta).
+INBOUND_KINDS = (MovementKind.RECEIPT, MovementKind.RETURN, MovementKind.TRANSFER_IN)
+OUTBOUND_KINDS = (MovementKind.SALE, MovementKind.TRANSFER_OUT)
+
+
+class StockMovement(models.Model):
+    """One immutable ledger entry: a signed change of a level's ``on_hand``.
+
+    Rows are only ever inserted (by ``inventory.services``), never updated or deleted;
+    the admin shows them read-only.
+    """
+
+    level = models.ForeignKey(
+        StockLevel,
+        verbose_name=_("stock level"),
+        on_delete=models.PROTECT,
+        related_name="movements",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
+    quantity = models.IntegerField(_("quantity"), help_text=_("Signed: + adds units, − removes."))
+    reason = models.TextField(_("reason"), blank=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=20)
+    actor_label = models.CharField(_("who"), max_length=150)
+    reference = models.CharField(_("reference"), max_length=120, blank=True, db_index=True)
+    reservation = models.ForeignKey(
+        "Reservation",
+        verbose_name=_("reservation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="movements",
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=INBOUND_KINDS, quantity__gt=0)
+                    | Q(kind__in=OUTBOUND_KINDS, quantity__lt=0)
+                    | (
+                        Q(kind__in=(MovementKind.ADJUSTMENT, MovementKind.COUNT_CORRECTION))
+                        & ~Q(quantity=0)
+                    )
+                ),
+                name="stockmovement_quantity_sign_fits_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} (level {self.level_id})"
+
+
+class ReservationState(models.TextChoices):
+    HELD = "held", _("held")
+    COMMITTED = "committed", _("committed")
+    RELEASED = "released", _("released")
+    EXPIRED = "expired", _("expired")
+
+
+class Reservation(models.Model):
+    """Units of one level promised to an owner (a checkout or an order) until ``expires_at``.
+
+    Only ``held`` reservations count in ``StockLevel.reserved``; a hold past ``expires_at``
+    stops counting against availability at once (selectors ignore it, ``reserve_stock``
+    releases it before reserving) and the periodic sweeper marks it ``expired``.
+    """
+
+    level = models.ForeignKey(
+        StockLevel,
+        verbose_name=_("stock level"),
+        on_delete=models.PROTECT,
+        related_name="reservations",
+    )
+    quantity = models.IntegerField(_("quantity"))
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=ReservationState.choices,
+        default=ReservationState.HELD,
+    )
+    owner_type = models.CharField(_("owner type"), max_length=40, blank=True)
+    owner_id = models.CharField(_("owner id"), max_length=64, blank=True)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_gt_0"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "expires_at"], name="reservation_state_expiry_idx"),
+            models.Index(fields=["level", "state"], name="reservation_level_state_idx"),
+            models.Index(fields=["owner_type", "owner_id"], name="reservation_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reservation {self.pk}: {self.quantity} × level {self.level_id} ({self.state})"
