@@ -27,3 +27,13 @@ def test_index_terms_fold_case_and_accents_when_latin():
 def test_parse_query_matches_lone_letter_exactly_when_query_is_latin():
     assert [(t.text, t.prefix) for t in parse_query("s")] == [("s", False)]
     assert [(t.text, t.prefix) for t in parse_query("t恤")] == [("t", True), ("恤", True)]
+
+
+def test_cjk_fallback_keeps_longest_known_part_when_word_has_a_suffix():
+    from omnimall.search.domain import cjk_fallback
+
+    known = {"鞋", "子", "运动", "运动鞋", "袜子"}
+
+    assert cjk_fallback("鞋子", known) == "鞋"
+    assert cjk_fallback("运动鞋子", known) == "运动鞋"
+    assert cjk_fallback("帽", known) is None

@@ -147,7 +147,16 @@ def parse_query(query: str, *, typing: bool = False) -> tuple[QueryTerm, ...]:
 
 
 def cjk_fallback(term: str, known: Iterable[str]) -> str | None:
-    """For an unknown Chinese word, its characters that the index knows ("鞋子" → "鞋")."""
+    """For an unknown Chinese word, the longest part of it that the index knows.
+
+    "鞋子" → "鞋", "运动鞋子" → "运动鞋": shoppers add suffixes and particles the catalog's
+    names lack. Taking every known character instead would AND in the suffix too (子) and
+    find nothing.
+    """
     known_set = set(known)
-    chars = [ch for ch in dict.fromkeys(term) if has_cjk(ch) and ch in known_set]
-    return " ".join(chars) or None
+    for size in range(len(term) - 1, 0, -1):
+        for start in range(len(term) - size + 1):
+            part = term[start : start + size]
+            if has_cjk(part) and part in known_set:
+                return part
+    return None
