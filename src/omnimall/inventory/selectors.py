@@ -1,0 +1,149 @@
+"""Stock reads shared by pages, APIs and checks. They return dataclasses, never querysets.
+
+Availability counts only live holds: a held reservation past ``expires_at`` is added back
+at once, whether or not a service has released it yet (see ``services``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from omnimall.core import clock
+
+from .domain import LevelBalance, available_to_sell
+from .models import Reservation, ReservationState, StockLevel, StockMovement
+
+
+@dataclass(frozen=True, slots=True)
+class LocationAvailability:
+    location_id: int
+    location_code: str
+    location_kind: str
+    city: str
+    can_ship: bool
+    offers_pickup: bool
+    on_hand: int
+    reserved: int  # live holds only
+    safety_stock: int
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkuAvailability:
+    sku_id: int
+    on_hand: int
+    available: int
+    locations: tuple[LocationAvailability, ...]
+
+
+def _sum_of(queryset: QuerySet[Any], field: str) -> Coalesce:
+    """``COALESCE((SELECT SUM(field) … per level), 0)`` as an annotation."""
+    total = queryset.order_by().values("level").annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def _lapsed_holds(now: datetime) -> Coalesce:
+    return _sum_of(
+        Reservation.objects.filter(
+            level=OuterRef("pk"), state=ReservationState.HELD, expires_at__lte=now
+        ),
+        "quantity",
+    )
+
+
+def _location_rows(*, sku_ids: Iterable[int], now: datetime) -> QuerySet[StockLevel]:
+    return (
+        StockLevel.objects.filter(sku_id__in=list(sku_ids), location__is_active=True)
+        .select_related("location")
+        .annotate(lapsed=_lapsed_holds(now))
+        .order_by("sku_id", "location__priority", "location__code")
+    )
+
+
+def _location_availability(level: StockLevel) -> LocationAvailability:
+    lapsed: int = level.lapsed  # type: ignore[attr-defined]
+    location = level.location
+    return LocationAvailability(
+        location_id=location.pk,
+        location_code=location.code,
+        location_kind=location.kind,
+        city=location.city,
+        can_ship=location.can_ship,
+        offers_pickup=location.offers_pickup,
+        on_hand=level.on_hand,
+        reserved=max(level.reserved - lapsed, 0),
+        safety_stock=level.safety_stock,
+        available=available_to_sell(
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            safety_stock=level.safety_stock,
+            lapsed_holds=lapsed,
+        ),
+    )
+
+
+def list_sku_availability(
+    *, sku_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, SkuAvailability]:
+    """Availability of each SKU, per active location and summed, in one query.
+
+    SKUs without any stock level are present with zero availability.
+    """
+    ids = list(dict.fromkeys(sku_ids))
+    per_sku: dict[int, list[LocationAvailability]] = {sku_id: [] for sku_id in ids}
+    for level in _location_rows(sku_ids=ids, now=now or clock.now()):
+        per_sku[level.sku_id].append(_location_availability(level))
+    return {
+        sku_id: SkuAvailability(
+            sku_id=sku_id,
+            on_hand=sum(loc.on_hand for loc in locations),
+            available=sum(loc.available for loc in locations),
+            locations=tuple(locations),
+        )
+        for sku_id, locations in per_sku.items()
+    }
+
+
+def get_sku_availability(*, sku_id: int, now: datetime | None = None) -> SkuAvailability:
+    """Availability of one SKU, summed over active locations, with the per-location rows."""
+    return list_sku_availability(sku_ids=[sku_id], now=now)[sku_id]
+
+
+def list_availability_by_location(
+    *, sku_id: int, now: datetime | None = None
+) -> list[LocationAvailability]:
+    """One row per active location holding a level of ``sku_id``, by location priority."""
+    return list(get_sku_availability(sku_id=sku_id, now=now).locations)
+
+
+def iter_level_balances(*, chunk_size: int = 2000) -> Iterator[LevelBalance]:
+    """Every level's counters beside the sums of its movements and its held reservations."""
+    rows = (
+        StockLevel.objects.order_by("pk")
+        .annotate(
+            movements_total=_sum_of(StockMovement.objects.filter(level=OuterRef("pk")), "quantity"),
+            held_total=_sum_of(
+                Reservation.objects.filter(level=OuterRef("pk"), state=ReservationState.HELD),
+                "quantity",
+            ),
+        )
+        .values_list(
+            "pk", "sku_id", "location_id", "on_hand", "reserved", "movements_total", "held_total"
+        )
+    )
+    for pk, sku_id, location_id, on_hand, reserved, movements, held in rows.iterator(chunk_size):
+        yield LevelBalance(
+            level_id=pk,
+            sku_id=sku_id,
+            location_id=location_id,
+            on_hand=on_hand,
+            reserved=reserved,
+            movements_total=movements,
+            held_total=held,
+        )
