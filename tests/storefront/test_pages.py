@@ -265,6 +265,14 @@ def test_sitemap_lists_home_categories_and_products_when_catalog_exists(client, 
     assert "<loc>http://testserver/p/court-sneakers/</loc>" in bodies
 
 
+def test_sitemap_lists_new_product_at_once_when_catalog_changes(client, shop):
+    assert "/p/fresh-arrival/" not in _html(client.get("/sitemap-products.xml"))
+
+    make_product(category=shop.tshirts, slug="fresh-arrival")
+
+    assert "/p/fresh-arrival/" in _html(client.get("/sitemap-products.xml"))
+
+
 def test_sitemap_leaves_out_products_of_inactive_brands_when_brand_switched_off(client, shop):
     product = Product.objects.get(slug="court-sneakers")
     Brand.objects.filter(pk=product.brand_id).update(is_active=False)

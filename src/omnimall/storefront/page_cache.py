@@ -1,4 +1,4 @@
-"""Whole-page cache for the public catalog pages (home, category, product).
+"""Whole-page cache for the public catalog pages (home, category, product, sitemap).
 
 A page is cached under its language, full URL (path + query string), whether HTMX asked
 for it, and the versions of what it shows (the catalog version, bumped in the database by
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
 from django.utils.translation import get_language
 
 from omnimall.core.cache_versions import current_versions
@@ -53,6 +54,8 @@ def cached_page(*, namespaces: Sequence[str]) -> Callable[[View], View]:
                 content_type, packed = hit
                 return HttpResponse(zlib.decompress(packed), content_type=content_type)
             response = view(request, *args, **kwargs)
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.render()  # e.g. the sitemap views answer lazily rendered responses
             # Only plain successful pages: a 404 for junk URLs must not fill the cache, and
             # a response that sets a cookie is specific to its visitor.
             if response.status_code == 200 and not response.streaming and not response.cookies:

@@ -1,6 +1,5 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
-from django.views.decorators.cache import cache_page
 
 from . import views
 from .sitemaps import SITEMAPS
@@ -15,13 +14,13 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",
-        cache_page(3600)(sitemap_views.index),
+        views.CATALOG_PAGES(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "storefront:sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        cache_page(3600)(sitemap_views.sitemap),
+        views.CATALOG_PAGES(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),

@@ -23,7 +23,7 @@ from . import presenters
 from .page_cache import cached_page
 
 # What the cached pages show; a bump of any of these versions retires their cached copies.
-_CATALOG_PAGES = cached_page(namespaces=(CATALOG_CACHE_NAMESPACE,))
+CATALOG_PAGES = cached_page(namespaces=(CATALOG_CACHE_NAMESPACE,))
 
 
 def _fragment_key(request: HttpRequest, *parts: object) -> str:
@@ -33,7 +33,7 @@ def _fragment_key(request: HttpRequest, *parts: object) -> str:
 
 
 @require_GET
-@_CATALOG_PAGES
+@CATALOG_PAGES
 def home(request: HttpRequest) -> HttpResponse:
     tree = selectors.get_category_tree(request=request)
     context = {
@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_CATALOG_PAGES
+@CATALOG_PAGES
 def category(request: HttpRequest, full_slug: str) -> HttpResponse:
     found = selectors.get_category(presenters.clean_text(full_slug), request=request)
     if found is None:
@@ -70,7 +70,7 @@ def category(request: HttpRequest, full_slug: str) -> HttpResponse:
 
 
 @require_GET
-@_CATALOG_PAGES
+@CATALOG_PAGES
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     detail = selectors.get_product_detail(presenters.clean_text(slug), request=request)
     if detail is None:
