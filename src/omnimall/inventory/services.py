@@ -7,21 +7,21 @@ Rules every function here keeps:
 - Counters change only by conditional ``UPDATE … SET x = x ± q WHERE <still allowed>`` and a
   row-count check; never read-modify-write in Python. The table's CHECK constraints are the
   backstop.
-- Lock order: reservation rows (by primary key) before stock-level rows (by primary key), in
-  every service, so two of them never wait on each other in a cycle.
+- Lock order: a stock-level row first (several of them in primary-key order), then the
+  reservation rows of that level. Every service keeps it, so none waits on another in a
+  cycle, and whoever changes a reservation's state holds its level's lock.
 - Expired holds. ``reserved`` counts every reservation in state ``held``, including one past
   its ``expires_at`` until a service releases it (``check_stock_ledger`` checks exactly that).
   Such a lapsed hold stops counting against availability at once anyway: the selectors
-  subtract only live holds, and ``reserve_stock`` first releases the lapsed holds of its level
-  inside its own transaction, so the freed units are sellable without waiting for the
-  periodic ``release_expired_reservations``.
+  subtract only live holds, and when ``reserve_stock`` finds too little stock it releases the
+  lapsed holds of its level inside its own transaction and tries again, so the freed units
+  are sellable without waiting for the periodic ``release_expired_reservations``.
 - Transactions are plain (not durable) ``atomic`` blocks: checkout and orders will call these
   inside their own unit of work.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -201,18 +201,20 @@ def set_safety_stock(
     return level
 
 
-def _release_lapsed_holds(*, level_id: int, now: datetime) -> int:
-    """Expire the holds of one level that are past ``expires_at``; returns the units freed.
+def _lock_level(level_id: int) -> None:
+    StockLevel.objects.select_for_update().filter(pk=level_id).values_list("pk").first()
 
-    Call inside a transaction. On PostgreSQL rows another transaction is already releasing
-    are skipped (SKIP LOCKED): waiting for them could deadlock with a caller that holds
-    another level's row, and that other transaction frees the units anyway.
+
+def _release_lapsed_holds(*, level_id: int, now: datetime) -> int:
+    """Expire the held reservations of one level past ``expires_at``; returns how many.
+
+    Call inside a transaction that holds the level's row lock (see the lock order above).
     """
-    lapsed = Reservation.objects.filter(
-        level_id=level_id, state=ReservationState.HELD, expires_at__lte=now
-    ).order_by("pk")
-    if connection.features.has_select_for_update_skip_locked:
-        lapsed = lapsed.select_for_update(skip_locked=True)
+    lapsed = (
+        Reservation.objects.select_for_update()
+        .filter(level_id=level_id, state=ReservationState.HELD, expires_at__lte=now)
+        .order_by("pk")
+    )
     rows = list(lapsed.values_list("pk", "quantity"))
     if not rows:
         return 0
@@ -221,7 +223,15 @@ def _release_lapsed_holds(*, level_id: int, now: datetime) -> int:
     )
     freed = sum(quantity for _, quantity in rows)
     StockLevel.objects.filter(pk=level_id).update(reserved=F("reserved") - freed, updated_at=Now())
-    return freed
+    return len(rows)
+
+
+def _hold_units(*, level_id: int, quantity: int) -> bool:
+    """The conditional UPDATE that decides a reservation: True if the units were held."""
+    matched = StockLevel.objects.filter(
+        pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
+    ).update(reserved=F("reserved") + quantity, updated_at=Now())
+    return matched == 1
 
 
 def reserve_stock(
@@ -238,7 +248,9 @@ def reserve_stock(
     """Hold ``quantity`` units at one location for ``hold_for``, or raise ``out_of_stock``.
 
     One conditional UPDATE decides: it succeeds only while on_hand ≥ reserved + safety
-    stock + quantity, so concurrent buyers can never hold more than there is.
+    stock + quantity, so concurrent buyers can never hold more than there is. Only when it
+    fails is the level locked, its lapsed holds released and the UPDATE tried once more, so
+    the common path stays one UPDATE and one INSERT.
     """
     _require_positive(quantity)
     if hold_for <= timedelta(0):
@@ -252,11 +264,14 @@ def reserve_stock(
     if level_id is None:
         raise InsufficientStockError([Shortage(sku_id, location_id, quantity, 0)])
     with transaction.atomic():
-        _release_lapsed_holds(level_id=level_id, now=now)
-        matched = StockLevel.objects.filter(
-            pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
-        ).update(reserved=F("reserved") + quantity, updated_at=Now())
-        if matched != 1:
+        held = _hold_units(level_id=level_id, quantity=quantity)
+        if not held:
+            # Under the level's lock no one else can free or take units: release the lapsed
+            # holds and decide again, so a refusal never counts an expired hold.
+            _lock_level(level_id)
+            _release_lapsed_holds(level_id=level_id, now=now)
+            held = _hold_units(level_id=level_id, quantity=quantity)
+        if not held:
             available = _level_available(level_id)
             raise InsufficientStockError([Shortage(sku_id, location_id, quantity, available)])
         return Reservation.objects.create(
@@ -270,10 +285,14 @@ def reserve_stock(
 
 
 def _lock_reservation(reservation_id: int) -> Reservation:
-    reservation = Reservation.objects.select_for_update().filter(pk=reservation_id).first()
-    if reservation is None:
+    """Lock the reservation's level, then the reservation (the lock order above)."""
+    level_id = (
+        Reservation.objects.filter(pk=reservation_id).values_list("level_id", flat=True).first()
+    )
+    if level_id is None:
         raise ReservationNotFoundError(reservation_id=reservation_id)
-    return reservation
+    _lock_level(level_id)
+    return Reservation.objects.select_for_update().get(pk=reservation_id)
 
 
 def commit_reservation(
@@ -336,32 +355,32 @@ def release_expired_reservations(
 ) -> int:
     """Mark every held reservation past ``expires_at`` expired; returns how many.
 
-    The periodic sweeper. Idempotent; each batch is its own short transaction. On PostgreSQL
-    rows are locked in primary-key order with SKIP LOCKED, so parallel sweepers share the
-    work; levels are then updated in primary-key order, so they never deadlock.
+    The periodic sweeper. Idempotent; each batch is its own short transaction that locks the
+    batch's levels in primary-key order. On PostgreSQL it skips levels another transaction
+    holds (SKIP LOCKED): parallel sweepers share the work, a busy level never stalls the
+    sweep, and what was skipped is picked up by the next run.
     """
     now = now or clock.now()
     released = 0
+    after_pk = 0
     while True:
         with transaction.atomic():
-            due = Reservation.objects.filter(
-                state=ReservationState.HELD, expires_at__lte=now
-            ).order_by("pk")
-            if connection.features.has_select_for_update_skip_locked:
-                due = due.select_for_update(skip_locked=True)
-            batch = list(due.values_list("pk", "level_id", "quantity")[:batch_size])
+            batch = list(
+                Reservation.objects.filter(
+                    state=ReservationState.HELD, expires_at__lte=now, pk__gt=after_pk
+                )
+                .order_by("pk")
+                .values_list("pk", "level_id")[:batch_size]
+            )
             if not batch:
                 return released
-            Reservation.objects.filter(pk__in=[pk for pk, _, _ in batch]).update(
-                state=ReservationState.EXPIRED, updated_at=Now()
-            )
-            freed: defaultdict[int, int] = defaultdict(int)
-            for _, level_id, quantity in batch:
-                freed[level_id] += quantity
-            for level_id in sorted(freed):
-                StockLevel.objects.filter(pk=level_id).update(
-                    reserved=F("reserved") - freed[level_id], updated_at=Now()
-                )
-        released += len(batch)
+            after_pk = batch[-1][0]
+            levels = StockLevel.objects.filter(pk__in={level_id for _, level_id in batch})
+            if connection.features.has_select_for_update_skip_locked:
+                levels = levels.select_for_update(skip_locked=True)
+            else:
+                levels = levels.select_for_update()
+            for level_id in list(levels.order_by("pk").values_list("pk", flat=True)):
+                released += _release_lapsed_holds(level_id=level_id, now=now)
         if len(batch) < batch_size:
             return released
