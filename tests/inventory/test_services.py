@@ -284,3 +284,18 @@ def test_release_expired_reservations_expires_only_due_holds_when_run_twice(stoc
     live.refresh_from_db()
     assert live.state == ReservationState.HELD
     assert level_of(location, sku).reserved == 2
+
+
+def test_release_expired_reservations_task_expires_lapsed_holds_when_run(stock):
+    from omnimall.inventory.tasks import release_expired_reservations_task
+
+    location, sku = stock
+    lapsed = _reserve(
+        location, sku, 3, now=clock.now() - timedelta(hours=1), hold_for=timedelta(minutes=5)
+    )
+
+    result = release_expired_reservations_task.apply().get()
+
+    lapsed.refresh_from_db()
+    assert (result, lapsed.state) == (1, ReservationState.EXPIRED)
+    assert level_of(location, sku).reserved == 0
