@@ -190,6 +190,16 @@ def test_reserve_stock_refuses_when_sku_has_no_stock_at_location(stock):
     assert refused.value.details["shortages"][0]["available"] == 0
 
 
+def test_reserve_stock_refuses_when_location_is_inactive(stock):
+    location, sku = stock
+    type(location).objects.filter(pk=location.pk).update(is_active=False)
+
+    with pytest.raises(InsufficientStockError):
+        _reserve(location, sku, 1)
+
+    assert level_of(location, sku).reserved == 0
+
+
 def test_reserve_stock_reuses_units_of_lapsed_hold_when_no_sweeper_ran(stock):
     location, sku = stock
     start = clock.now()

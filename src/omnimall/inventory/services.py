@@ -256,8 +256,9 @@ def reserve_stock(
     if hold_for <= timedelta(0):
         raise InvalidQuantityError("A hold must last a positive time.", hold_for=str(hold_for))
     now = now or clock.now()
+    # An inactive location sells nothing, as the availability selectors show.
     level_id = (
-        StockLevel.objects.filter(location_id=location_id, sku_id=sku_id)
+        StockLevel.objects.filter(location_id=location_id, sku_id=sku_id, location__is_active=True)
         .values_list("pk", flat=True)
         .first()
     )
