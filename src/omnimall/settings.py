@@ -139,6 +139,14 @@ CELERY_BROKER_URL = os.environ.get("OMNIMALL_BROKER_URL", REDIS_URL)
 # No broker configured: tasks run inline, so the demo needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Periodic work, run by `celery beat` (`omnimall worker -B` on a single machine).
+CELERY_BEAT_SCHEDULE = {
+    # Lapsed checkout holds stop counting at once anyway; this returns them to the ledger.
+    "release-expired-reservations": {
+        "task": "inventory.release_expired_reservations",
+        "schedule": 60.0,
+    },
+}
 
 # --- auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Literal
 from urllib.parse import quote
 
@@ -218,13 +219,13 @@ _named_lock = threading.Lock()
 _named_memo: dict[str, tuple[int, tuple[_Named, ...]]] = {}
 
 
-def _named_entries(catalog_version: int) -> tuple[_Named, ...]:
-    """Active categories and brands with their terms, per process and catalog version."""
+def _named_entries(catalog_version: int, hidden: frozenset[int]) -> tuple[_Named, ...]:
+    """Visible categories and active brands with their terms, per process and catalog
+    version (``hidden``: the categories shoppers cannot see, for that version)."""
     memo = _named_memo.get("entries")
     if memo is not None and memo[0] == catalog_version:
         return memo[1]
     text = CharField()
-    hidden = catalog_selectors.get_hidden_category_ids()
     categories = (
         Category.objects.filter(is_active=True)
         .exclude(pk__in=hidden)
@@ -271,6 +272,8 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
     limit = max(1, min(limit, 20))
     if not terms:
         return ()
+    # Outside a request (tasks, tests) a per-call memo still reads each version once.
+    request = request if request is not None else SimpleNamespace()
     version, catalog_version = _versions(request)
     key = f"search:suggest:{version}:{catalog_version}:{limit}:{_key(query.lower())}"
     cached: tuple[Suggestion, ...] | None = cache.get(key)
@@ -278,7 +281,8 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
         return cached
     zh = has_cjk(query)  # answer in the script the shopper types in
     out: list[Suggestion] = []
-    for entry in _named_entries(catalog_version):
+    hidden = catalog_selectors.get_hidden_category_ids(request=request)
+    for entry in _named_entries(catalog_version, hidden):
         if all(entry.matches(t.text) for t in terms):
             text = (entry.name_zh or entry.name_en) if zh else (entry.name_en or entry.name_zh)
             out.append(Suggestion(text=text, kind=entry.kind, url=entry.url))
@@ -288,7 +292,6 @@ def suggest(q: str, *, limit: int = 8, request: object | None = None) -> tuple[S
     # Twice the rows: products sharing a name (one per colourway) are shown once.
     # One Latin letter names half the catalog: categories and brands only, until a second.
     rows = get_backend().match_titles(terms, limit=limit * 2) if zh or len(query) > 1 else []
-    hidden = catalog_selectors.get_hidden_category_ids(request=request)
     for slug, name_en, name_zh, category_id in rows:
         if category_id in hidden:
             continue
