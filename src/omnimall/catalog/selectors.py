@@ -393,3 +393,8 @@ def list_sitemap_products() -> QuerySet[Product, Any]:
         product_ids=None,
     )
     return listing.base_queryset(filters).order_by("id").values("slug", "updated_at")
+
+
+def sku_exists(*, sku_id: int) -> bool:
+    """Whether a SKU with this id exists (active or not): for other apps' integrity checks."""
+    return Sku.objects.filter(pk=sku_id).exists()

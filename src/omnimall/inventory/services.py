@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Now
 
-from omnimall.catalog.models import Sku
+from omnimall.catalog import selectors as catalog_selectors
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 
@@ -73,7 +73,7 @@ def _ensure_level(*, location_id: int, sku_id: int) -> StockLevel:
     # otherwise surface as an IntegrityError after the work is done.
     if not StockLocation.objects.filter(pk=location_id).exists():
         raise StockLocationNotFoundError(location_id=location_id)
-    if not Sku.objects.filter(pk=sku_id).exists():
+    if not catalog_selectors.sku_exists(sku_id=sku_id):
         raise SkuNotFoundError(sku_id=sku_id)
     level, _ = StockLevel.objects.get_or_create(location_id=location_id, sku_id=sku_id)
     return level
