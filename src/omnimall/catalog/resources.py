@@ -118,8 +118,9 @@ class _AuditedResource(resources.ModelResource):
         super().after_init_instance(instance, new, row, **kwargs)
 
     def do_instance_save(self, instance: models.Model, is_create: bool) -> None:
-        # Replaced by save_instance below, which knows the actor; kept as a guard.
-        raise NotImplementedError
+        # Unreachable: save_instance below saves through catalog.services (audited, with
+        # the actor); this guard stops a future import-export path from bypassing it.
+        raise RuntimeError("catalog imports save through catalog.services.save_audited_in_batch")
 
     def save_instance(
         self, instance: models.Model, is_create: bool, row: Any, **kwargs: Any
