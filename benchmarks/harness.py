@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from omnimall.cli import gunicorn_argv
+
 ROOT = Path(__file__).resolve().parent.parent
 LUA_SCRIPT = Path(__file__).resolve().parent / "rotate.lua"
 SERVER_TIMING_QUERIES = re.compile(r'db;desc="queries=(\d+)"')
@@ -109,18 +111,9 @@ class Gunicorn:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
+            # The production command line `omnimall serve` runs, with a longer timeout.
             [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "omnimall.wsgi:application",
-                # The production settings `omnimall serve` uses (jieba loaded after fork).
-                "--config",
-                "python:omnimall.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
+                *gunicorn_argv(bind=f"127.0.0.1:{self.port}", workers=workers),
                 "--timeout",
                 "120",
                 "--log-level",

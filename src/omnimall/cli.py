@@ -75,6 +75,15 @@ def production_problems() -> list[str]:
     return problems
 
 
+def gunicorn_argv(*, bind: str, workers: int) -> list[str]:
+    """The production gunicorn command line (shared with benchmarks/harness.py)."""
+    return [
+        sys.executable, "-m", "gunicorn", "omnimall.wsgi:application",
+        "--config", "python:omnimall.gunicorn_conf",
+        "--bind", bind, "--workers", str(workers),
+    ]  # fmt: skip
+
+
 def serve(bind: str, workers: int, extra: list[str]) -> None:
     """Production server: gunicorn, refusing unsafe settings."""
     _setup_django()
@@ -87,24 +96,8 @@ def serve(bind: str, workers: int, extra: list[str]) -> None:
     # Static files are served by WhiteNoise from STATIC_ROOT; collecting is idempotent and
     # quick, and doing it here means an upgrade can never serve stale or missing CSS.
     _manage("collectstatic", "--noinput", "--verbosity", "0")
-    os.execvp(  # noqa: S606 - replaces this process with gunicorn, by design
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "omnimall.wsgi:application",
-            "--config",
-            "python:omnimall.gunicorn_conf",
-            "--bind",
-            bind,
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "-",
-            *extra,
-        ],
-    )
+    argv = gunicorn_argv(bind=bind, workers=workers)
+    os.execvp(sys.executable, [*argv, "--access-logfile", "-", *extra])  # noqa: S606
 
 
 def worker(extra: list[str]) -> None:

@@ -309,26 +309,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ("name", "scopes", "bound_to")
-        if not self.has_change_permission(request, obj):
-            return (
-                "name",
-                "prefix",
-                "scopes",
-                "bound_to",
-                "is_active",
-                "created_at",
-                "last_used_at",
-            )
-        return (
-            "name",
-            "prefix",
-            "scopes",
-            "bound_to",
-            "is_active",
-            "created_at",
-            "last_used_at",
-            CHANGE_REASON,
-        )
+        shown = ("name", "prefix", "scopes", "bound_to", "is_active", "created_at", "last_used_at")
+        # The reason field only where the user may change the key.
+        return (*shown, CHANGE_REASON) if self.has_change_permission(request, obj) else shown
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else ("prefix", "created_at", "last_used_at")

@@ -12,6 +12,21 @@ from typing import Protocol
 
 from omnimall.search.domain import QueryTerm
 
+SUGGEST_CANDIDATES = 200  # name hits considered for suggestions (most popular shown)
+
+
+def title_suggestions_sql(hits_sql: str) -> str:
+    """Suggestion rows over a backend's name-hit subquery (which selects ``id``, takes
+    the match and SUGGEST_CANDIDATES as its two parameters): the most popular hits of
+    active brands. One place for who may be suggested, whatever the engine."""
+    # hits_sql is a backend's module constant, never user text: values go as parameters.
+    return (
+        "SELECT p.slug, p.name_en, p.name_zh, p.category_id "  # noqa: S608
+        f"FROM ({hits_sql}) hits JOIN catalog_product p ON p.id = hits.id "
+        "JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active AND b.is_active "
+        "ORDER BY p.popularity DESC, p.id LIMIT %s"
+    )
+
 
 class SearchBackend(Protocol):
     vendor: str

@@ -12,8 +12,14 @@ from django.db import connection
 
 from omnimall.search.domain import QueryTerm
 
+from .base import SUGGEST_CANDIDATES, title_suggestions_sql
+
 MIN_SIMILARITY = 0.3  # pg_trgm's default threshold for the % operator
-SUGGEST_CANDIDATES = 200  # name hits considered for suggestions (most popular shown)
+_TITLE_SUGGESTIONS_SQL = title_suggestions_sql(
+    # The first name hits only: bounded work per keystroke.
+    "SELECT product_id AS id FROM search_searchdocument"
+    " WHERE title_document @@ to_tsquery('simple', %s) LIMIT %s"
+)
 # Name hits (their own GIN index) up to the limit, ranked; then, only if they fall short
 # (LIMIT 0 never reads its input), other hits up to the rest of the limit, ranked.
 _MATCH_SQL = """
@@ -66,13 +72,7 @@ class PostgresBackend:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                # The most popular among the first name hits: bounded work per keystroke.
-                "SELECT p.slug, p.name_en, p.name_zh, p.category_id FROM ("
-                " SELECT product_id FROM search_searchdocument"
-                " WHERE title_document @@ to_tsquery('simple', %s) LIMIT %s"
-                ") hits JOIN catalog_product p ON p.id = hits.product_id "
-                "JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active AND b.is_active "
-                "ORDER BY p.popularity DESC, p.id LIMIT %s",
+                _TITLE_SUGGESTIONS_SQL,
                 [_tsquery(terms), SUGGEST_CANDIDATES, limit],
             )
             return list(cursor.fetchall())

@@ -20,8 +20,13 @@ from rapidfuzz import fuzz, process
 from omnimall.search.domain import QueryTerm
 from omnimall.search.models import SearchTerm
 
+from .base import SUGGEST_CANDIDATES, title_suggestions_sql
+
 VOCABULARY_CAP = 50_000  # most frequent Latin terms kept in memory per process
-SUGGEST_CANDIDATES = 200  # name hits considered for suggestions (most popular shown)
+_TITLE_SUGGESTIONS_SQL = title_suggestions_sql(
+    # The first name hits only: bounded work per keystroke.
+    "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH %s LIMIT %s"
+)
 MIN_SIMILARITY = 70.0  # rapidfuzz ratio (0-100); "sneakr" ~ "sneakers" is 86
 # bm25 column weights (title, body): a hit in the product name counts four times more.
 _MATCH_SQL = (
@@ -81,12 +86,7 @@ class SqliteBackend:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                # The most popular among the first name hits: bounded work per keystroke.
-                "SELECT p.slug, p.name_en, p.name_zh, p.category_id FROM ("
-                " SELECT rowid AS id FROM search_fts WHERE search_fts MATCH %s LIMIT %s"
-                ") hits JOIN catalog_product p ON p.id = hits.id "
-                "JOIN catalog_brand b ON b.id = p.brand_id WHERE p.is_active AND b.is_active "
-                "ORDER BY p.popularity DESC, p.id LIMIT %s",
+                _TITLE_SUGGESTIONS_SQL,
                 [f"title : ({_fts_expression(terms)})", SUGGEST_CANDIDATES, limit],
             )
             return list(cursor.fetchall())
