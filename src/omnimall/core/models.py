@@ -85,3 +85,30 @@ class CacheVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.namespace}={self.version}"
+
+
+class IdempotencyKey(models.Model):
+    """A retried write's key, stored in the same transaction as the write's effect.
+
+    ``scope`` separates callers (one API key's keys never collide with another's);
+    ``fingerprint`` is a hash of the request, so the same key with a different payload
+    can be refused; ``response_*`` is what the first call returned, replayed verbatim.
+    """
+
+    scope = models.CharField(_("scope"), max_length=80)
+    key = models.CharField(_("key"), max_length=200)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), default=200)
+    response_body = models.JSONField(_("response body"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotencykey_scope_key_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

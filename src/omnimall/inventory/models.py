@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,13 @@ class StockLocation(models.Model):
         _("priority"), default=100, help_text=_("Lower ships first.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Store staff see and edit the stock of their own stores only.
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        blank=True,
+        related_name="stock_locations",
+    )
 
     class Meta:
         verbose_name = _("stock location")
@@ -205,3 +213,268 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"reservation {self.pk}: {self.quantity} × level {self.level_id} ({self.state})"
+
+
+class ChannelSafetyStock(models.Model):
+    """Units a sales channel keeps back at a location (or at every location).
+
+    Added to the level's own ``safety_stock`` when that channel reserves: e.g. the online
+    channel leaves 2 units of everything in each store for walk-in shoppers.
+    """
+
+    channel = models.ForeignKey(
+        "sales_channels.SalesChannel",
+        verbose_name=_("sales channel"),
+        on_delete=models.CASCADE,
+        related_name="safety_stock_rules",
+    )
+    location = models.ForeignKey(
+        StockLocation,
+        verbose_name=_("location"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="channel_safety_stock",
+        help_text=_("Empty: every location."),
+    )
+    units = models.PositiveIntegerField(_("units kept back"))
+
+    class Meta:
+        verbose_name = _("channel safety stock")
+        verbose_name_plural = _("channel safety stock")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "location"], name="channelsafety_channel_location_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["channel"],
+                condition=Q(location__isnull=True),
+                name="channelsafety_channel_default_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.location_id or '*'}: {self.units}"
+
+
+class FlashBucket(models.Model):
+    """A slice of a hot level's sellable units, so concurrent buyers lock different rows.
+
+    While a level has buckets (flash-sale mode), ``StockLevel.reserved`` counts the held
+    reservations plus every bucket's ``remaining``: the units were set aside when the
+    buckets were filled, and a buyer draws from one bucket without touching the level row.
+    """
+
+    level = models.ForeignKey(
+        StockLevel,
+        verbose_name=_("stock level"),
+        on_delete=models.PROTECT,
+        related_name="flash_buckets",
+    )
+    slot = models.PositiveSmallIntegerField(_("slot"))
+    remaining = models.IntegerField(_("remaining"), default=0)
+
+    class Meta:
+        verbose_name = _("flash-sale bucket")
+        verbose_name_plural = _("flash-sale buckets")
+        ordering = ["level_id", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "slot"], name="flashbucket_level_slot_uniq"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0), name="flashbucket_remaining_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"level {self.level_id} bucket {self.slot}: {self.remaining}"
+
+
+class TransferState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    IN_TRANSIT = "in_transit", _("in transit")
+    RECEIVED = "received", _("received")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Transfer(models.Model):
+    """Units moving from one location to another (e.g. a warehouse replenishing a store).
+
+    Dispatch takes the units off the source (transfer-out movements); while in transit
+    they belong to neither location; receipt adds them at the destination (transfer-in).
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    source = models.ForeignKey(
+        StockLocation,
+        verbose_name=_("from"),
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+    )
+    destination = models.ForeignKey(
+        StockLocation,
+        verbose_name=_("to"),
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=TransferState.choices, default=TransferState.DRAFT
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.CharField(_("created by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=F("destination")), name="transfer_source_ne_destination"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(
+        Transfer, verbose_name=_("transfer"), on_delete=models.CASCADE, related_name="lines"
+    )
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("transfer line")
+        verbose_name_plural = _("transfer lines")
+        ordering = ["transfer_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "sku"], name="transferline_transfer_sku_uniq"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transferline_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}: {self.quantity} × {self.sku_id}"
+
+
+class FulfilmentMethod(models.TextChoices):
+    SHIP = "ship", _("ship to the shopper")
+    PICKUP = "pickup", _("pick up in store")
+
+
+class FulfilmentState(models.TextChoices):
+    OPEN = "open", _("open")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+    SHIPPED = "shipped", _("shipped")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class FulfilmentRequest(models.Model):
+    """What one location must send (or hand over) for one order: lines with their holds.
+
+    Warehouses (WMS) and stores poll ``GET /api/v1/inventory/fulfilment-requests``; a
+    shipment confirmation commits the lines' reservations (sale movements).
+    """
+
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    location = models.ForeignKey(
+        StockLocation,
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="fulfilment_requests",
+    )
+    method = models.CharField(
+        _("method"), max_length=10, choices=FulfilmentMethod.choices, default=FulfilmentMethod.SHIP
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=FulfilmentState.choices,
+        default=FulfilmentState.OPEN,
+        db_index=True,
+    )
+    # The order it serves (filled by the orders app): its number and id.
+    reference = models.CharField(_("reference"), max_length=120, db_index=True)
+    owner_type = models.CharField(_("owner type"), max_length=40, blank=True)
+    owner_id = models.CharField(_("owner id"), max_length=64, blank=True)
+    ship_to = models.JSONField(_("ship to"), default=dict, blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("fulfilment request")
+        verbose_name_plural = _("fulfilment requests")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Shipment(models.Model):
+    """A confirmed dispatch of some or all lines of a fulfilment request."""
+
+    request = models.ForeignKey(
+        FulfilmentRequest,
+        verbose_name=_("fulfilment request"),
+        on_delete=models.PROTECT,
+        related_name="shipments",
+    )
+    carrier = models.CharField(_("carrier"), max_length=60)
+    tracking_number = models.CharField(_("tracking number"), max_length=80, db_index=True)
+    shipped_at = models.DateTimeField(_("shipped at"))
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["-shipped_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class FulfilmentLine(models.Model):
+    request = models.ForeignKey(
+        FulfilmentRequest,
+        verbose_name=_("fulfilment request"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+    )
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reservation = models.OneToOneField(
+        Reservation,
+        verbose_name=_("reservation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fulfilment_line",
+    )
+    shipment = models.ForeignKey(
+        Shipment,
+        verbose_name=_("shipment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+
+    class Meta:
+        verbose_name = _("fulfilment line")
+        verbose_name_plural = _("fulfilment lines")
+        ordering = ["request_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="fulfilmentline_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.quantity} × {self.sku_id}"

@@ -31,9 +31,8 @@ from django.db.models.functions import Now
 from omnimall.catalog import selectors as catalog_selectors
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
-
-from .domain import Shortage, available_to_sell
-from .errors import (
+from omnimall.inventory.domain import Shortage, available_to_sell
+from omnimall.inventory.errors import (
     AdjustmentBelowReservedError,
     InsufficientStockError,
     InvalidQuantityError,
@@ -45,7 +44,7 @@ from .errors import (
     StockLedgerError,
     StockLocationNotFoundError,
 )
-from .models import (
+from omnimall.inventory.models import (
     MovementKind,
     Reservation,
     ReservationState,
