@@ -15,9 +15,8 @@ from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from omnimall.core import clock
-
-from .domain import LevelBalance, available_to_sell
-from .models import Reservation, ReservationState, StockLevel, StockMovement
+from omnimall.inventory.domain import LevelBalance, available_to_sell
+from omnimall.inventory.models import Reservation, ReservationState, StockLevel, StockMovement
 
 
 @dataclass(frozen=True, slots=True)
