@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from omnimall.catalog.api import router as catalog_router
 from omnimall.core.api.errors import install_error_handlers
+from omnimall.inventory.api import availability_router, integration_router
 from omnimall.search.api import router as search_router
 
 api = NinjaAPI(
@@ -21,3 +22,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", catalog_router)
 api.add_router("/search", search_router)
+api.add_router("/", availability_router)
+api.add_router("/inventory", integration_router)
