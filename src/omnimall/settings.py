@@ -146,6 +146,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.release_expired_reservations",
         "schedule": 60.0,
     },
+    # Retried writes come back within minutes or hours; keys are kept for 30 days.
+    "purge-idempotency-keys": {
+        "task": "core.purge_idempotency_keys",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 
 # --- auth -----------------------------------------------------------------
