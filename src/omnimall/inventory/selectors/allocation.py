@@ -1,0 +1,312 @@
+"""Allocation and availability reads: stock snapshots in, plans and per-store states out.
+
+Two queries whatever the basket or product: the stock levels of the SKUs asked about
+(``stock.list_sku_availability``) and the active locations (a brand has tens, not
+thousands). The planning itself is pure (``inventory.domain``). Nothing here reserves:
+checkout reserves the planned lines with ``services.reserve_stock``, which refuses if
+the stock moved in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils.translation import get_language
+
+from omnimall.core.errors import ValidationFailedError
+from omnimall.inventory.domain import (
+    AllocationPlan,
+    AllocationRequest,
+    BasketLine,
+    Coordinates,
+    DeliveryMethod,
+    LocationStock,
+    StockState,
+    distance_km,
+    find_city,
+    same_city,
+    stock_state,
+    stores_serving_basket,
+    strategy_for,
+)
+from omnimall.inventory.errors import InvalidQuantityError, StockLocationNotFoundError
+from omnimall.inventory.models import StockLocation
+
+from .stock import SkuAvailability, list_sku_availability
+
+NEARBY_KM = 50.0  # a store this close to the shopper's city counts as "near"
+MAX_LINES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCity:
+    """The shopper's city as understood: a known city, or the centre of a shop's stores."""
+
+    name_en: str
+    name_zh: str
+    coordinates: Coordinates
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if _zh() else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    location_id: int
+    code: str
+    kind: str
+    name_en: str
+    name_zh: str
+    city: str
+    address: str
+    opening_hours: str
+    coordinates: Coordinates | None
+    priority: int
+    can_ship: bool
+    offers_pickup: bool
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if _zh() else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStock:
+    """One pick-up store's stock of one SKU, as a shopper sees it."""
+
+    store: Location
+    distance_km: float | None  # None when the shopper's city is unknown
+    available: int
+    state: StockState
+
+
+@dataclass(frozen=True, slots=True)
+class SkuStock:
+    sku_id: int
+    delivery_available: int  # units the locations that ship can sell
+    delivery_state: StockState
+    stores: tuple[StoreStock, ...]  # every pick-up store, nearest first
+    pickup_store_count: int  # stores holding at least one unit
+    nearby_store_count: int | None  # of those, within NEARBY_KM of the city (None: no city)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductAvailability:
+    city: ResolvedCity | None  # None: no city given, or one we cannot place
+    skus: Mapping[int, SkuStock]
+
+
+@dataclass(frozen=True, slots=True)
+class PickupStore:
+    store: Location
+    distance_km: float | None
+
+
+def _zh() -> bool:
+    return (get_language() or "").startswith("zh")
+
+
+def _coordinates(latitude: Decimal | None, longitude: Decimal | None) -> Coordinates | None:
+    if latitude is None or longitude is None:
+        return None
+    return Coordinates(float(latitude), float(longitude))
+
+
+def list_locations() -> list[Location]:
+    """Every active location, by priority then code (one query)."""
+    rows = StockLocation.objects.filter(is_active=True).order_by("priority", "code")
+    return [
+        Location(
+            location_id=row.pk,
+            code=row.code,
+            kind=row.kind,
+            name_en=row.name_en,
+            name_zh=row.name_zh,
+            city=row.city,
+            address=row.address,
+            opening_hours=row.opening_hours,
+            coordinates=_coordinates(row.latitude, row.longitude),
+            priority=row.priority,
+            can_ship=row.can_ship,
+            offers_pickup=row.offers_pickup,
+        )
+        for row in rows
+    ]
+
+
+def resolve_city(name: str | None, locations: Iterable[Location] = ()) -> ResolvedCity | None:
+    """A city from the table in ``domain.CITIES``; else the average position of the shop's
+    locations in a city of that name; else None (then nothing is ordered by distance)."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 60:
+        return None
+    known = find_city(name)
+    if known is not None:
+        return ResolvedCity(known.name_en, known.name_zh, known.coordinates)
+    placed = [loc for loc in locations if loc.coordinates is not None and same_city(loc.city, name)]
+    if not placed:
+        return None
+    points = [loc.coordinates for loc in placed if loc.coordinates is not None]
+    centre = Coordinates(
+        sum(p.latitude for p in points) / len(points),
+        sum(p.longitude for p in points) / len(points),
+    )
+    return ResolvedCity(placed[0].city, placed[0].city, centre)
+
+
+def _distance(location: Location, city: ResolvedCity | None) -> float | None:
+    if city is None or location.coordinates is None:
+        return None
+    return round(distance_km(location.coordinates, city.coordinates), 1)
+
+
+def _snapshots(
+    locations: Sequence[Location], availability: Mapping[int, SkuAvailability]
+) -> list[LocationStock]:
+    per_location: dict[int, dict[int, int]] = {loc.location_id: {} for loc in locations}
+    for sku_id, sku in availability.items():
+        for level in sku.locations:
+            if level.location_id in per_location:
+                per_location[level.location_id][sku_id] = level.available
+    return [
+        LocationStock(
+            location_id=loc.location_id,
+            kind=loc.kind,
+            city=loc.city,
+            coordinates=loc.coordinates,
+            priority=loc.priority,
+            can_ship=loc.can_ship,
+            offers_pickup=loc.offers_pickup,
+            available=per_location[loc.location_id],
+        )
+        for loc in locations
+    ]
+
+
+def _clean_lines(lines: Iterable[BasketLine]) -> tuple[BasketLine, ...]:
+    cleaned = tuple(lines)
+    if not cleaned or len(cleaned) > MAX_LINES:
+        raise InvalidQuantityError("A basket needs 1 to 200 lines.", lines=len(cleaned))
+    for line in cleaned:
+        quantity = line.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise InvalidQuantityError(sku_id=line.sku_id, quantity=quantity)
+    return cleaned
+
+
+def _method(method: str | DeliveryMethod) -> DeliveryMethod:
+    try:
+        return DeliveryMethod(method)
+    except ValueError:
+        raise ValidationFailedError(
+            "The delivery method is 'ship' or 'pickup'.", method=str(method)[:20]
+        ) from None
+
+
+def plan_allocation(
+    *,
+    lines: Iterable[BasketLine],
+    method: str | DeliveryMethod,
+    city: str | None = None,
+    store_id: int | None = None,
+    channel_code: str = "online",
+    now: datetime | None = None,
+) -> AllocationPlan:
+    """Which locations would serve ``lines`` now, by the channel's strategy (2 queries).
+
+    Delivery: as few shipments as possible, then location priority, then distance to
+    ``city``. Pick-up: the store ``store_id`` only; an unknown store or one that offers no
+    pick-up is refused (404). Lines that cannot be served come back as shortages.
+    """
+    basket = _clean_lines(lines)
+    chosen = _method(method)
+    locations = list_locations()
+    if chosen == DeliveryMethod.PICKUP:
+        if store_id is None:
+            raise ValidationFailedError("Pick-up needs a store.", store_id=None)
+        if not any(loc.location_id == store_id and loc.offers_pickup for loc in locations):
+            raise StockLocationNotFoundError("No such pick-up store.", store_id=store_id)
+    availability = list_sku_availability(sku_ids=[line.sku_id for line in basket], now=now)
+    resolved = resolve_city(city, locations)
+    request = AllocationRequest(
+        lines=basket,
+        method=chosen,
+        origin=resolved.coordinates if resolved else None,
+        store_id=store_id,
+    )
+    return strategy_for(channel_code).plan(request, _snapshots(locations, availability))
+
+
+def list_pickup_stores(
+    *, lines: Iterable[BasketLine], city: str | None = None, now: datetime | None = None
+) -> list[PickupStore]:
+    """Stores that can hand over the whole basket now, nearest to ``city`` first."""
+    basket = _clean_lines(lines)
+    locations = list_locations()
+    availability = list_sku_availability(sku_ids=[line.sku_id for line in basket], now=now)
+    resolved = resolve_city(city, locations)
+    by_id = {loc.location_id: loc for loc in locations}
+    able = stores_serving_basket(
+        basket,
+        _snapshots(locations, availability),
+        origin=resolved.coordinates if resolved else None,
+    )
+    return [
+        PickupStore(
+            store=by_id[s.location_id], distance_km=_distance(by_id[s.location_id], resolved)
+        )
+        for s in able
+    ]
+
+
+def _sku_stock(
+    sku_id: int,
+    levels: Mapping[int, int],
+    locations: Sequence[Location],
+    city: ResolvedCity | None,
+) -> SkuStock:
+    delivery = sum(levels.get(loc.location_id, 0) for loc in locations if loc.can_ship)
+    stores = [
+        StoreStock(
+            store=loc,
+            distance_km=_distance(loc, city),
+            available=levels.get(loc.location_id, 0),
+            state=stock_state(levels.get(loc.location_id, 0)),
+        )
+        for loc in locations
+        if loc.offers_pickup
+    ]
+    # Nearest first; stores we cannot place go last; then by the shop's own order.
+    stores.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0))
+    with_stock = [s for s in stores if s.available > 0]
+    nearby = None
+    if city is not None:
+        nearby = sum(
+            1 for s in with_stock if s.distance_km is not None and s.distance_km <= NEARBY_KM
+        )
+    return SkuStock(
+        sku_id=sku_id,
+        delivery_available=delivery,
+        delivery_state=stock_state(delivery),
+        stores=tuple(stores),
+        pickup_store_count=len(with_stock),
+        nearby_store_count=nearby,
+    )
+
+
+def product_availability(
+    *, sku_ids: Iterable[int], city: str | None = None, now: datetime | None = None
+) -> ProductAvailability:
+    """Per SKU: delivery state and units, and every pick-up store's state (2 queries)."""
+    ids = list(dict.fromkeys(sku_ids))
+    locations = list_locations()
+    resolved = resolve_city(city, locations)
+    availability = list_sku_availability(sku_ids=ids, now=now) if ids else {}
+    skus = {}
+    for sku_id in ids:
+        levels = {level.location_id: level.available for level in availability[sku_id].locations}
+        skus[sku_id] = _sku_stock(sku_id, levels, locations, resolved)
+    return ProductAvailability(city=resolved, skus=skus)
