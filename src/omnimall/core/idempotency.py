@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
 from omnimall.core import clock
@@ -43,6 +44,14 @@ class InvalidIdempotencyKeyError(ValidationFailedError):
     message = "The Idempotency-Key header must be 1 to 200 printable characters."
 
 
+class IdempotencyKeyRequiredError(InvalidIdempotencyKeyError):
+    code = "idempotency_key_required"
+    message = (
+        "This call needs an Idempotency-Key header: one unique id per request, sent again "
+        "unchanged on a retry."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     status: int
@@ -58,7 +67,9 @@ def fingerprint(payload: Any) -> str:
 
 def _clean_key(key: str | None) -> str:
     key = (key or "").strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not key:
+        raise IdempotencyKeyRequiredError()
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidIdempotencyKeyError()
     return key
 
@@ -90,6 +101,8 @@ def run_once(
             claim = None  # a concurrent first call committed it; replay below
         if claim is not None:
             status, body = perform()
+            # Stored as JSON: the first caller gets exactly what a replay will get.
+            body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
             claim.response_status = status
             claim.response_body = body
             claim.save(update_fields=["response_status", "response_body"])

@@ -18,10 +18,13 @@ from omnimall.core.models import ApiKey
 
 
 class ApiKeyAuth(APIKeyHeader):
+    """Accepts a key holding ``scope`` (or any of ``more_scopes``)."""
+
     param_name = "X-Api-Key"
 
-    def __init__(self, scope: str) -> None:
+    def __init__(self, scope: str, *more_scopes: str) -> None:
         self.scope = scope
+        self.scopes = (scope, *more_scopes)
         super().__init__()
 
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
@@ -30,11 +33,20 @@ class ApiKeyAuth(APIKeyHeader):
         api_key = api_keys.authenticate(key)
         if api_key is None:
             return None
-        if self.scope not in api_key.scopes:
+        if not set(self.scopes) & set(api_key.scopes):
             raise PermissionDeniedError(
-                "This API key lacks the scope for this call.", required_scope=self.scope
+                "This API key lacks the scope for this call.",
+                required_scope=self.scope if len(self.scopes) == 1 else list(self.scopes),
             )
         return api_key
+
+
+def api_key_of(request: HttpRequest) -> ApiKey:
+    """The key ``ApiKeyAuth`` accepted for this request (its scopes and ``bound_to``)."""
+    key: Any = getattr(request, "auth", None)
+    if not isinstance(key, ApiKey):
+        raise PermissionDeniedError("This call needs an API key.")
+    return key
 
 
 def actor_from(request: HttpRequest) -> Actor:
