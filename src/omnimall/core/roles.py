@@ -41,6 +41,28 @@ VIEW_CATALOG = ("catalog.view_*",)
 # What shoppers searched for and did not find: work for merchandising and marketing.
 ZERO_RESULT_SEARCHES = "search.view_zeroresultquery"
 
+# Stock work shared by logistics and store staff: adjustments and safety stock
+# (``change_stocklevel``), creating transfers and moving them along (dispatch, receive,
+# cancel: ``change_transfer``).
+STOCK_EDITING = (
+    "inventory.change_stocklevel",
+    "inventory.add_transfer",
+    "inventory.change_transfer",
+)
+STORE_STOCK_VIEWS = tuple(
+    f"inventory.view_{model}"
+    for model in (
+        "stocklevel",
+        "stockmovement",
+        "reservation",
+        "transfer",
+        "transferline",
+        "fulfilmentrequest",
+        "fulfilmentline",
+        "shipment",
+    )
+)
+
 ROLES: dict[str, tuple[str, ...]] = {
     # Catalog and prices: the merchandiser's whole job.
     MERCHANDISER: (
@@ -50,13 +72,29 @@ ROLES: dict[str, tuple[str, ...]] = {
     ),
     # Promotions, coupons and affiliates arrive with later issues.
     MARKETING: (*VIEW_CATALOG, ZERO_RESULT_SEARCHES),
+    # Stock everywhere: locations and who staffs them, counters (through the stock
+    # services), transfers, flash-sale mode, channel safety stock.
     LOGISTICS: (
         *VIEW_CATALOG,
-        "inventory.view_stocklocation",
+        "inventory.view_*",
+        "inventory.add_stocklocation",
         "inventory.change_stocklocation",
+        *STOCK_EDITING,
+        "inventory.change_flashbucket",
+        "inventory.add_channelsafetystock",
+        "inventory.change_channelsafetystock",
+        "inventory.delete_channelsafetystock",
+        "sales_channels.view_saleschannel",
     ),
     CUSTOMER_SERVICE: VIEW_CATALOG,
-    STORE_STAFF: (*VIEW_CATALOG, "inventory.view_stocklocation"),
+    # The same stock work, but only at the stores whose ``StockLocation.staff`` lists them
+    # (the inventory admin narrows every list and refuses every write elsewhere).
+    STORE_STAFF: (
+        *VIEW_CATALOG,
+        "inventory.view_stocklocation",
+        *STORE_STOCK_VIEWS,
+        *STOCK_EDITING,
+    ),
     # Sees everything the business runs on, changes nothing by default.
     HEAD_OF_ECOMMERCE: (
         "core.view_*",
@@ -66,6 +104,20 @@ ROLES: dict[str, tuple[str, ...]] = {
         "search.view_*",
     ),
 }
+
+
+# Roles whose members see and edit stock at every location. Everybody else with stock
+# permissions (store staff) works only at the locations whose ``staff`` lists them.
+NETWORK_WIDE_STOCK_ROLES = frozenset({LOGISTICS, HEAD_OF_ECOMMERCE})
+
+
+def works_at_every_location(user: Any) -> bool:
+    """True for superusers and members of a network-wide stock role."""
+    if not getattr(user, "is_active", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(user.groups.filter(name__in=NETWORK_WIDE_STOCK_ROLES).exists())
 
 
 @dataclass(frozen=True)
