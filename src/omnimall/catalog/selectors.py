@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -398,3 +398,16 @@ def list_sitemap_products() -> QuerySet[Product, Any]:
 def sku_exists(*, sku_id: int) -> bool:
     """Whether a SKU with this id exists (active or not): for other apps' integrity checks."""
     return Sku.objects.filter(pk=sku_id).exists()
+
+
+def sku_ids_by_code(*, codes: Iterable[str], chunk_size: int = 5000) -> dict[str, int]:
+    """``{code: id}`` for the given SKU codes that exist (active or not), a few queries.
+
+    For integrations that name SKUs by code (stock reports, nightly stock files).
+    """
+    wanted = list(dict.fromkeys(codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), chunk_size):
+        chunk = wanted[start : start + chunk_size]
+        found.update(Sku.objects.filter(code__in=chunk).values_list("code", "pk"))
+    return found

@@ -1,0 +1,520 @@
+"""Stock reports (absolute counts) and receipts from warehouses (WMS) and stores.
+
+Shared by the integration API (one location per call) and the nightly file import
+(``imports``). Both go in two steps:
+
+1. **Validate every row first** (``check_count_rows`` / ``check_receipt_rows``, pure): an
+   unknown location or SKU, a count or quantity that is not a whole number (or is negative),
+   a SKU named twice, a count below the units reserved. Any bad row refuses the whole batch
+   with ``rows_rejected`` (422) listing every bad row, and nothing is written.
+2. **Apply in bulk, in one transaction**: create the missing stock levels, lock the levels
+   in primary-key order (in chunks), check again under the locks, append the movements with
+   ``bulk_create`` and move ``on_hand`` by the delta seen under the lock with ``F()``
+   (``UPDATE … SET on_hand = on_hand + delta``). A count equal to ``on_hand`` writes nothing.
+
+The transaction is a plain ``atomic`` (not durable): the API wraps it in
+``core.idempotency.run_once``, whose key row commits with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Now
+
+from omnimall.catalog import selectors as catalog_selectors
+from omnimall.core import audit, clock
+from omnimall.core.actors import Actor
+from omnimall.core.errors import ValidationFailedError
+from omnimall.inventory.models import MovementKind, StockLevel, StockLocation, StockMovement
+
+CHUNK = 2000
+MAX_LISTED_ERRORS = 1000
+_WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
+
+Pair = tuple[int, int]  # (location_id, sku_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int | None  # the caller's numbering: a line index, or a line of a file
+    sku: str
+    code: str
+    message: str
+    location: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "location": self.location,
+            "sku": self.sku,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class RowsRejectedError(ValidationFailedError):
+    code = "rows_rejected"
+    message = "Some rows were rejected; nothing was applied."
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__(
+            f"{len(self.errors)} row(s) rejected; nothing was applied.",
+            rejected=len(self.errors),
+            rows=[error.as_dict() for error in self.errors[:MAX_LISTED_ERRORS]],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    """One row as received: a location code, a SKU code and a raw count (or quantity)."""
+
+    row: int
+    location: str
+    sku: str
+    count: object
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSnapshot:
+    level_id: int
+    on_hand: int
+    reserved: int
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A validated row: what to set (a count) or add (a receipt quantity)."""
+
+    row: int
+    location: str
+    sku: str
+    location_id: int
+    sku_id: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    row: int
+    location: str
+    sku: str
+    before: int
+    after: int
+
+    @property
+    def delta(self) -> int:
+        return self.after - self.before
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    lines: tuple[LineResult, ...]
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for line in self.lines if line.delta)
+
+    @property
+    def units_added(self) -> int:
+        return sum(line.delta for line in self.lines if line.delta > 0)
+
+    @property
+    def units_removed(self) -> int:
+        return -sum(line.delta for line in self.lines if line.delta < 0)
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "lines": len(self.lines),
+            "changed": self.changed,
+            "units_added": self.units_added,
+            "units_removed": self.units_removed,
+            "net": self.units_added - self.units_removed,
+        }
+
+
+# --- validation (pure) ---------------------------------------------------------------
+
+
+def parse_whole_number(value: object) -> int | None:
+    """An int from an int, an integral float or a string of digits; None otherwise."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _WHOLE_NUMBER.match(value):
+        return int(value)
+    return None
+
+
+def _row_key(row: CountRow) -> tuple[str, str]:
+    return (row.location.strip(), row.sku.strip())
+
+
+def check_count_rows(
+    rows: Iterable[CountRow],
+    *,
+    locations: Mapping[str, int],
+    skus: Mapping[str, int],
+    levels: Mapping[Pair, LevelSnapshot],
+    tick: Callable[[], object] | None = None,
+) -> tuple[list[Target], list[RowError]]:
+    """Validate absolute counts; returns the targets and every problem found."""
+    targets: list[Target] = []
+    errors: list[RowError] = []
+    first_seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if tick is not None:
+            tick()
+        location, sku = _row_key(row)
+        found = _check_codes(row, locations=locations, skus=skus)
+        count = parse_whole_number(row.count)
+        if count is None:
+            found.append(_error(row, "invalid_count", f"count {row.count!r} is not a whole number"))
+        elif count < 0:
+            found.append(_error(row, "negative_count", f"count {count} is below zero"))
+        if (location, sku) in first_seen:
+            found.append(
+                _error(
+                    row,
+                    "duplicate_sku",
+                    f"SKU {sku} at {location} appears again (first at row "
+                    f"{first_seen[(location, sku)]})",
+                )
+            )
+        else:
+            first_seen[(location, sku)] = row.row
+        if found or count is None:
+            errors.extend(found)
+            continue
+        pair = (locations[location], skus[sku])
+        level = levels.get(pair)
+        if level is not None and count < level.reserved:
+            errors.append(_below_reserved(row, count=count, reserved=level.reserved))
+            continue
+        targets.append(Target(row.row, location, sku, pair[0], pair[1], count))
+    return targets, errors
+
+
+def check_receipt_rows(
+    rows: Iterable[CountRow], *, locations: Mapping[str, int], skus: Mapping[str, int]
+) -> tuple[list[Target], list[RowError]]:
+    """Validate received quantities (whole numbers above zero, each SKU once)."""
+    targets: list[Target] = []
+    errors: list[RowError] = []
+    first_seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        location, sku = _row_key(row)
+        found = _check_codes(row, locations=locations, skus=skus)
+        quantity = parse_whole_number(row.count)
+        if quantity is None or quantity <= 0:
+            found.append(
+                _error(row, "invalid_quantity", f"quantity {row.count!r} is not a whole number > 0")
+            )
+        if (location, sku) in first_seen:
+            found.append(
+                _error(
+                    row,
+                    "duplicate_sku",
+                    f"SKU {sku} appears again (row {first_seen[(location, sku)]})",
+                )
+            )
+        else:
+            first_seen[(location, sku)] = row.row
+        if found or quantity is None:
+            errors.extend(found)
+            continue
+        targets.append(Target(row.row, location, sku, locations[location], skus[sku], quantity))
+    return targets, errors
+
+
+def _error(row: CountRow, code: str, message: str) -> RowError:
+    return RowError(row=row.row, location=row.location, sku=row.sku, code=code, message=message)
+
+
+def _check_codes(
+    row: CountRow, *, locations: Mapping[str, int], skus: Mapping[str, int]
+) -> list[RowError]:
+    location, sku = _row_key(row)
+    found: list[RowError] = []
+    if location not in locations:
+        found.append(_error(row, "unknown_location", f"no stock location {location!r}"))
+    if sku not in skus:
+        found.append(_error(row, "unknown_sku", f"no SKU {sku!r}"))
+    return found
+
+
+def _below_reserved(row: CountRow, *, count: int, reserved: int) -> RowError:
+    return _error(
+        row,
+        "below_reserved",
+        f"count {count} is below the {reserved} units reserved for shoppers; ship or "
+        "release those holds first",
+    )
+
+
+# --- reading what validation needs ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    locations: dict[str, int]
+    skus: dict[str, int]
+
+
+def resolve_codes(rows: Sequence[CountRow]) -> Resolved:
+    """Location and SKU codes to ids, in a few queries whatever the number of rows."""
+    location_codes = {row.location.strip() for row in rows}
+    locations = dict(
+        StockLocation.objects.filter(code__in=location_codes).values_list("code", "pk")
+    )
+    skus = catalog_selectors.sku_ids_by_code(codes=(row.sku.strip() for row in rows))
+    return Resolved(locations=locations, skus=skus)
+
+
+def level_snapshots(pairs: Iterable[Pair]) -> dict[Pair, LevelSnapshot]:
+    """The levels that exist for ``pairs`` (unlocked): a few queries per location."""
+    by_location: dict[int, set[int]] = {}
+    for location_id, sku_id in pairs:
+        by_location.setdefault(location_id, set()).add(sku_id)
+    found: dict[Pair, LevelSnapshot] = {}
+    for location_id, sku_ids in by_location.items():
+        ordered = sorted(sku_ids)
+        for start in range(0, len(ordered), CHUNK * 2):
+            rows = StockLevel.objects.filter(
+                location_id=location_id, sku_id__in=ordered[start : start + CHUNK * 2]
+            ).values_list("pk", "sku_id", "on_hand", "reserved")
+            for pk, sku_id, on_hand, reserved in rows:
+                found[(location_id, sku_id)] = LevelSnapshot(pk, on_hand, reserved)
+    return found
+
+
+def lock_levels(
+    level_ids: Iterable[int], *, tick: Callable[[int], object] | None = None
+) -> dict[int, LevelSnapshot]:
+    """Lock levels in primary-key order (chunk after chunk) and read them under the lock."""
+    ordered = sorted(set(level_ids))
+    locked: dict[int, LevelSnapshot] = {}
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        rows = (
+            StockLevel.objects.select_for_update()
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .values_list("pk", "on_hand", "reserved")
+        )
+        for pk, on_hand, reserved in rows:
+            locked[pk] = LevelSnapshot(pk, on_hand, reserved)
+        if tick is not None:
+            tick(len(chunk))
+    return locked
+
+
+# --- applying ------------------------------------------------------------------------
+
+
+def _ensure_levels(targets: Sequence[Target]) -> dict[Pair, int]:
+    """Level ids for every target, creating the missing levels (empty) in bulk."""
+    pairs = {(t.location_id, t.sku_id) for t in targets}
+    ids = {pair: snap.level_id for pair, snap in level_snapshots(pairs).items()}
+    missing = [pair for pair in pairs if pair not in ids]
+    if missing:
+        StockLevel.objects.bulk_create(
+            [StockLevel(location_id=loc, sku_id=sku) for loc, sku in sorted(missing)],
+            batch_size=CHUNK,
+            ignore_conflicts=True,  # a concurrent writer may have created one meanwhile
+        )
+        ids.update({pair: snap.level_id for pair, snap in level_snapshots(missing).items()})
+    return ids
+
+
+def _write_changes(
+    changes: Sequence[tuple[int, int]],
+    *,
+    kind: MovementKind,
+    actor: Actor,
+    reason: str,
+    reference: str,
+    tick: Callable[[int], object] | None = None,
+) -> None:
+    """Append one movement per ``(level_id, delta)`` and move ``on_hand`` by the delta.
+
+    Call with the levels locked. ``on_hand`` changes by ``F("on_hand") + delta`` (never an
+    absolute value from Python); the CHECK constraints stay the backstop.
+    """
+    for start in range(0, len(changes), CHUNK):
+        chunk = changes[start : start + CHUNK]
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    level_id=level_id,
+                    kind=kind,
+                    quantity=delta,
+                    reason=reason,
+                    actor_kind=actor.kind,
+                    actor_label=actor.label[:150],
+                    reference=reference[:120],
+                )
+                for level_id, delta in chunk
+            ]
+        )
+        updated = StockLevel.objects.bulk_update(
+            [
+                StockLevel(pk=level_id, on_hand=F("on_hand") + delta, updated_at=Now())
+                for level_id, delta in chunk
+            ],
+            ["on_hand", "updated_at"],
+        )
+        if updated != len(chunk):
+            raise RuntimeError(f"{len(chunk) - updated} locked stock levels vanished")
+        if tick is not None:
+            tick(len(chunk))
+
+
+def apply_counts(
+    targets: Sequence[Target],
+    *,
+    actor: Actor,
+    reason: str,
+    reference: str = "",
+    tick: Callable[[int], object] | None = None,
+) -> BatchResult:
+    """Set each target's ``on_hand`` to its count: count-correction movements for the
+    differences only. Call inside a transaction; raises ``RowsRejectedError`` (nothing
+    written) when a count is below what became reserved since validation."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("apply_counts must run inside a transaction")
+    needed = [t for t in targets if t.value > 0]
+    level_ids = _ensure_levels(needed)
+    existing = level_snapshots({(t.location_id, t.sku_id) for t in targets if t.value == 0})
+    for pair, found in existing.items():
+        level_ids.setdefault(pair, found.level_id)
+    locked = lock_levels(level_ids.values(), tick=tick)
+    results: list[LineResult] = []
+    changes: list[tuple[int, int]] = []
+    errors: list[RowError] = []
+    for t in targets:
+        level_id = level_ids.get((t.location_id, t.sku_id))
+        snap = locked.get(level_id) if level_id is not None else None
+        before = snap.on_hand if snap is not None else 0
+        if snap is not None and t.value < snap.reserved:
+            row = CountRow(t.row, t.location, t.sku, t.value)
+            errors.append(_below_reserved(row, count=t.value, reserved=snap.reserved))
+            continue
+        results.append(LineResult(t.row, t.location, t.sku, before=before, after=t.value))
+        if level_id is not None and t.value != before:
+            changes.append((level_id, t.value - before))
+    if errors:
+        raise RowsRejectedError(errors)
+    _write_changes(
+        changes,
+        kind=MovementKind.COUNT_CORRECTION,
+        actor=actor,
+        reason=reason,
+        reference=reference,
+        tick=tick,
+    )
+    return BatchResult(lines=tuple(results))
+
+
+def _location_or_reject(code: str) -> int:
+    location_id = StockLocation.objects.filter(code=code).values_list("pk", flat=True).first()
+    if location_id is None:
+        raise RowsRejectedError(
+            [
+                RowError(
+                    row=None,
+                    location=code,
+                    sku="",
+                    code="unknown_location",
+                    message=f"no stock location {code!r}",
+                )
+            ]
+        )
+    return location_id
+
+
+def apply_stock_report(
+    *,
+    location: str,
+    lines: Sequence[tuple[str, object]],
+    actor: Actor,
+    reference: str = "",
+    counted_at: datetime | None = None,
+) -> BatchResult:
+    """A WMS snapshot or a store's count: ``lines`` of ``(sku_code, count)`` for one
+    location, absolute. Rows are numbered from 0 (their index in ``lines``)."""
+    location_id = _location_or_reject(location)
+    rows = [CountRow(i, location, sku, count) for i, (sku, count) in enumerate(lines)]
+    skus = catalog_selectors.sku_ids_by_code(codes=(row.sku.strip() for row in rows))
+    locations = {location: location_id}
+    with transaction.atomic():
+        pairs = {(location_id, skus[row.sku.strip()]) for row in rows if row.sku.strip() in skus}
+        targets, errors = check_count_rows(
+            rows, locations=locations, skus=skus, levels=level_snapshots(pairs)
+        )
+        if errors:
+            raise RowsRejectedError(errors)
+        when = (counted_at or clock.now()).isoformat()
+        result = apply_counts(
+            targets,
+            actor=actor,
+            reason=f"stock report, counted at {when}",
+            reference=reference,
+        )
+        audit.record(
+            actor=actor,
+            action="stock.report_applied",
+            subject=StockLocation.objects.get(pk=location_id),
+            changes={**result.totals(), "counted_at": when},
+            reason=reference,
+        )
+    return result
+
+
+def record_receipt(
+    *, location: str, reference: str, lines: Sequence[tuple[str, object]], actor: Actor
+) -> BatchResult:
+    """Goods received at one location (an ASN or purchase order): ``lines`` of
+    ``(sku_code, quantity)``, all or nothing. Rows are numbered from 0."""
+    location_id = _location_or_reject(location)
+    rows = [CountRow(i, location, sku, quantity) for i, (sku, quantity) in enumerate(lines)]
+    skus = catalog_selectors.sku_ids_by_code(codes=(row.sku.strip() for row in rows))
+    targets, errors = check_receipt_rows(rows, locations={location: location_id}, skus=skus)
+    if errors:
+        raise RowsRejectedError(errors)
+    with transaction.atomic():
+        level_ids = _ensure_levels(targets)
+        locked = lock_levels(level_ids.values())
+        results = []
+        changes = []
+        for t in targets:
+            level_id = level_ids[(t.location_id, t.sku_id)]
+            before = locked[level_id].on_hand
+            results.append(LineResult(t.row, t.location, t.sku, before, before + t.value))
+            changes.append((level_id, t.value))
+        _write_changes(
+            changes,
+            kind=MovementKind.RECEIPT,
+            actor=actor,
+            reason="goods received",
+            reference=reference,
+        )
+        result = BatchResult(lines=tuple(results))
+        audit.record(
+            actor=actor,
+            action="stock.receipt_recorded",
+            subject=StockLocation.objects.get(pk=location_id),
+            changes=result.totals(),
+            reason=reference,
+        )
+    return result
