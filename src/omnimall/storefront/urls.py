@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<path:full_slug>/", views.category, name="category"),
     path("p/<str:slug>/", views.product, name="product"),
+    path("p/<str:slug>/availability/", views.product_availability, name="product_availability"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.search_suggestions, name="search_suggest"),
     path("robots.txt", views.robots_txt, name="robots"),

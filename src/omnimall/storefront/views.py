@@ -9,17 +9,20 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 from django.views.i18n import set_language as django_set_language
 
 from omnimall.catalog import selectors
 from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
 from omnimall.core.cache_versions import current_version
+from omnimall.inventory.selectors import allocation as stock_selectors
 from omnimall.search import selectors as search_selectors
 from omnimall.search import services as search_services
 
-from . import presenters
+from . import availability, presenters
 from .page_cache import cached_page
 
 # What the cached pages show; a bump of any of these versions retires their cached copies.
@@ -94,6 +97,41 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
         ),
     }
     return render(request, "storefront/product.html", context)
+
+
+@require_GET
+@never_cache  # stock moves with every sale: never from a cache, and cheap (see below)
+@vary_on_headers("HX-Request")
+def product_availability(request: HttpRequest, slug: str) -> HttpResponse:
+    """Stock of the selected SKU for delivery and in the stores near a city.
+
+    Kept out of the cached product page, which loads it with HTMX on load and on a change
+    of variant or city; without JavaScript the page links here and this is a full page.
+    Cost: the product from the catalog cache, then two indexed queries.
+    """
+    detail = selectors.get_product_detail(presenters.clean_text(slug), request=request)
+    if detail is None:
+        raise Http404("unknown product")
+    picker = presenters.variant_picker(
+        skus=detail.skus,
+        sizes=detail.sizes,
+        colours=detail.colours,
+        sku_code=presenters.clean_text(request.GET.get("sku", "")[:64]),
+    )
+    sku = picker.selected
+    city_query = presenters.clean_text(request.GET.get("city", "")[:60]).strip()
+    found = stock_selectors.product_availability(sku_ids=[sku.id] if sku else [], city=city_query)
+    stock = found.skus.get(sku.id) if sku else None
+    context = {
+        "product": detail,
+        "sku": sku,
+        "stock": stock,
+        "city": found.city,
+        **availability.availability_context(stock=stock, city=found.city, city_query=city_query),
+    }
+    fragment = request.headers.get("HX-Request") == "true"
+    template = "storefront/_availability.html" if fragment else "storefront/availability.html"
+    return render(request, template, context)
 
 
 @require_GET

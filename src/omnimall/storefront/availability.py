@@ -1,0 +1,65 @@
+"""What the product page's availability fragment shows: stores in view, the city menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import get_language
+
+from omnimall.inventory.domain import CITIES, find_city, same_city
+from omnimall.inventory.selectors.allocation import ResolvedCity, SkuStock
+
+STORES_SHOWN = 5  # the nearest ones; the rest fold under "All N stores"
+
+
+@dataclass(frozen=True, slots=True)
+class CityOption:
+    value: str
+    label: str
+    selected: bool
+
+
+def _label(name: str) -> str:
+    known = find_city(name)
+    if known is None:
+        return name
+    return known.name_zh if (get_language() or "").startswith("zh") else known.name_en
+
+
+def city_options(
+    *, stock: SkuStock | None, city: ResolvedCity | None
+) -> tuple[tuple[CityOption, ...], tuple[CityOption, ...]]:
+    """(cities with a pick-up store, other known cities) for the city menu."""
+    store_cities: list[str] = []
+    for s in stock.stores if stock else ():
+        name = s.store.city
+        if name and not any(same_city(name, seen) for seen in store_cities):
+            store_cities.append(name)
+    # The table's spelling where it knows the city, in the table's order (largest first).
+    known = [c.name_en for c in CITIES if any(same_city(c.name_en, n) for n in store_cities)]
+    unknown = [n for n in store_cities if find_city(n) is None]
+    others = [c.name_en for c in CITIES if c.name_en not in known]
+
+    def option(name: str) -> CityOption:
+        chosen = city is not None and same_city(name, city.name_en)
+        return CityOption(value=name, label=_label(name), selected=chosen)
+
+    return tuple(option(n) for n in known + unknown), tuple(option(n) for n in others)
+
+
+def availability_context(
+    *, stock: SkuStock | None, city: ResolvedCity | None, city_query: str
+) -> dict[str, Any]:
+    stores = stock.stores if stock else ()
+    if city is None:  # no distance to sort by: stores that have it first
+        stores = tuple(sorted(stores, key=lambda s: s.available <= 0))
+    with_stores, other_cities = city_options(stock=stock, city=city)
+    return {
+        "stores_shown": stores[:STORES_SHOWN],
+        "stores_more": stores[STORES_SHOWN:],
+        "store_cities": with_stores,
+        "other_cities": other_cities,
+        "city_query": city_query,
+        "city_unknown": bool(city_query) and city is None,
+    }
