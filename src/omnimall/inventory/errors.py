@@ -61,3 +61,23 @@ class AdjustmentBelowReservedError(ConflictError):
 
 class StockLedgerError(RuntimeError):
     """A counter disagrees with the ledger: a bug or a hand-edited row, never user input."""
+
+
+class UnknownChannelError(NotFoundError):
+    code = "unknown_channel"
+    message = "No such sales channel."
+
+
+class InvalidTransferError(ValidationFailedError):
+    code = "invalid_transfer"
+    message = "The transfer is not valid."
+
+
+class TransferNotFoundError(NotFoundError):
+    code = "unknown_transfer"
+    message = "No such transfer."
+
+
+class TransferStateError(ConflictError):
+    code = "transfer_state"
+    message = "The transfer cannot make that change in its current state."

@@ -7,7 +7,7 @@ at once, whether or not a service has released it yet (see ``services``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,13 @@ from django.db.models.functions import Coalesce
 
 from omnimall.core import clock
 from omnimall.inventory.domain import LevelBalance, available_to_sell
-from omnimall.inventory.models import Reservation, ReservationState, StockLevel, StockMovement
+from omnimall.inventory.models import (
+    ChannelSafetyStock,
+    Reservation,
+    ReservationState,
+    StockLevel,
+    StockMovement,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +93,45 @@ def _location_availability(level: StockLevel) -> LocationAvailability:
     )
 
 
+def _channel_kept_back(channel_code: str) -> tuple[int, dict[int, int]]:
+    """(units kept back everywhere, {location_id: units}) by ``channel_code``'s rules.
+
+    An unknown channel keeps nothing back (``reserve_stock`` refuses it).
+    """
+    rules: dict[int | None, int] = dict(
+        ChannelSafetyStock.objects.filter(channel__code=channel_code).values_list(
+            "location_id", "units"
+        )
+    )
+    default = rules.pop(None, 0)
+    return default, {location_id: units for location_id, units in rules.items() if location_id}
+
+
+def _less_kept_back(row: LocationAvailability, units: int) -> LocationAvailability:
+    """A location's row with a channel's safety units added to its safety stock."""
+    if not units:
+        return row
+    return replace(
+        row, safety_stock=row.safety_stock + units, available=max(row.available - units, 0)
+    )
+
+
 def list_sku_availability(
-    *, sku_ids: Iterable[int], now: datetime | None = None
+    *, sku_ids: Iterable[int], now: datetime | None = None, channel_code: str | None = None
 ) -> dict[int, SkuAvailability]:
     """Availability of each SKU, per active location and summed, in one query.
 
-    SKUs without any stock level are present with zero availability.
+    SKUs without any stock level are present with zero availability. With
+    ``channel_code``, what that channel keeps back at each location (its safety stock
+    rules) is left out too, as ``reserve_stock`` does for that channel (one query more).
     """
     ids = list(dict.fromkeys(sku_ids))
     per_sku: dict[int, list[LocationAvailability]] = {sku_id: [] for sku_id in ids}
+    default, kept_back = _channel_kept_back(channel_code) if channel_code else (0, {})
     for level in _location_rows(sku_ids=ids, now=now or clock.now()):
-        per_sku[level.sku_id].append(_location_availability(level))
+        row = _location_availability(level)
+        row = _less_kept_back(row, kept_back.get(row.location_id, default))
+        per_sku[level.sku_id].append(row)
     return {
         sku_id: SkuAvailability(
             sku_id=sku_id,
@@ -109,16 +143,18 @@ def list_sku_availability(
     }
 
 
-def get_sku_availability(*, sku_id: int, now: datetime | None = None) -> SkuAvailability:
+def get_sku_availability(
+    *, sku_id: int, now: datetime | None = None, channel_code: str | None = None
+) -> SkuAvailability:
     """Availability of one SKU, summed over active locations, with the per-location rows."""
-    return list_sku_availability(sku_ids=[sku_id], now=now)[sku_id]
+    return list_sku_availability(sku_ids=[sku_id], now=now, channel_code=channel_code)[sku_id]
 
 
 def list_availability_by_location(
-    *, sku_id: int, now: datetime | None = None
+    *, sku_id: int, now: datetime | None = None, channel_code: str | None = None
 ) -> list[LocationAvailability]:
     """One row per active location holding a level of ``sku_id``, by location priority."""
-    return list(get_sku_availability(sku_id=sku_id, now=now).locations)
+    return list(get_sku_availability(sku_id=sku_id, now=now, channel_code=channel_code).locations)
 
 
 def iter_level_balances(*, chunk_size: int = 2000) -> Iterator[LevelBalance]:

@@ -22,13 +22,15 @@ Rules every function here keeps:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from omnimall.catalog import selectors as catalog_selectors
+from omnimall.channels import selectors as channel_selectors
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 from omnimall.inventory.domain import Shortage, available_to_sell
@@ -43,8 +45,10 @@ from omnimall.inventory.errors import (
     SkuNotFoundError,
     StockLedgerError,
     StockLocationNotFoundError,
+    UnknownChannelError,
 )
 from omnimall.inventory.models import (
+    ChannelSafetyStock,
     MovementKind,
     Reservation,
     ReservationState,
@@ -100,9 +104,14 @@ def _append_movement(
     )
 
 
-def _level_available(level_id: int) -> int:
+def _level_available(level_id: int, kept_back: int = 0) -> int:
+    """What the level can still promise; ``kept_back``: a channel's extra safety units."""
     row = StockLevel.objects.values("on_hand", "reserved", "safety_stock").get(pk=level_id)
-    return available_to_sell(**row)
+    return available_to_sell(
+        on_hand=row["on_hand"],
+        reserved=row["reserved"],
+        safety_stock=row["safety_stock"] + kept_back,
+    )
 
 
 def receive_stock(
@@ -200,6 +209,59 @@ def set_safety_stock(
     return level
 
 
+def channel_kept_back(*, channel_code: str | None, location_ids: Iterable[int]) -> dict[int, int]:
+    """Units ``channel_code`` keeps back at each location, on top of the level's own.
+
+    The rule for (channel, location) wins over the channel's rule for every location
+    (location empty); no rule means 0. ``None`` (no channel named) keeps nothing back.
+    """
+    ids = list(dict.fromkeys(location_ids))
+    if channel_code is None:
+        return dict.fromkeys(ids, 0)
+    channel_id = channel_selectors.get_channel_id(channel_code)
+    if channel_id is None:
+        raise UnknownChannelError(channel_code=channel_code)
+    rules: dict[int | None, int] = dict(
+        ChannelSafetyStock.objects.filter(channel_id=channel_id)
+        .filter(Q(location_id__in=ids) | Q(location__isnull=True))
+        .values_list("location_id", "units")
+    )
+    default = rules.get(None, 0)
+    return {location_id: rules.get(location_id, default) for location_id in ids}
+
+
+def set_channel_safety_stock(
+    *, channel_code: str, location_id: int | None, units: int, actor: Actor
+) -> ChannelSafetyStock:
+    """Keep ``units`` back from ``channel_code`` at one location, or at every location (None).
+
+    A location's rule overrides the channel-wide one, so 0 at a location lifts a
+    channel-wide rule there.
+    """
+    if isinstance(units, bool) or not isinstance(units, int) or units < 0:
+        raise InvalidQuantityError(units=units)
+    channel_id = channel_selectors.get_channel_id(channel_code)
+    if channel_id is None:
+        raise UnknownChannelError(channel_code=channel_code)
+    with transaction.atomic():
+        if location_id is not None and not StockLocation.objects.filter(pk=location_id).exists():
+            raise StockLocationNotFoundError(location_id=location_id)
+        rule, created = ChannelSafetyStock.objects.select_for_update().get_or_create(
+            channel_id=channel_id, location_id=location_id, defaults={"units": units}
+        )
+        before = None if created else rule.units
+        if not created and rule.units != units:
+            rule.units = units
+            rule.save(update_fields=["units"])
+        audit.record(
+            actor=actor,
+            action="stock.channel_safety_stock_set",
+            subject=rule,
+            changes={"units": [before, units], "channel": channel_code},
+        )
+    return rule
+
+
 def _lock_level(level_id: int) -> None:
     StockLevel.objects.select_for_update().filter(pk=level_id).values_list("pk").first()
 
@@ -225,10 +287,14 @@ def _release_lapsed_holds(*, level_id: int, now: datetime) -> int:
     return len(rows)
 
 
-def _hold_units(*, level_id: int, quantity: int) -> bool:
-    """The conditional UPDATE that decides a reservation: True if the units were held."""
+def _hold_units(*, level_id: int, quantity: int, kept_back: int = 0) -> bool:
+    """The conditional UPDATE that decides a reservation: True if the units were held.
+
+    ``kept_back`` (a channel's safety units at this location) is a bound parameter of the
+    same statement: on_hand ≥ reserved + safety_stock + kept_back + quantity.
+    """
     matched = StockLevel.objects.filter(
-        pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity
+        pk=level_id, on_hand__gte=F("reserved") + F("safety_stock") + (quantity + kept_back)
     ).update(reserved=F("reserved") + quantity, updated_at=Now())
     return matched == 1
 
@@ -242,12 +308,14 @@ def reserve_stock(
     owner_id: str = "",
     reference: str = "",
     hold_for: timedelta = DEFAULT_HOLD,
+    channel_code: str | None = None,
     now: datetime | None = None,
 ) -> Reservation:
     """Hold ``quantity`` units at one location for ``hold_for``, or raise ``out_of_stock``.
 
     One conditional UPDATE decides: it succeeds only while on_hand ≥ reserved + safety
-    stock + quantity, so concurrent buyers can never hold more than there is. Only when it
+    stock (+ the channel's safety stock here, when ``channel_code`` is given) + quantity,
+    so concurrent buyers can never hold more than there is. Only when it
     fails is the level locked, its lapsed holds released and the UPDATE tried once more, so
     the common path stays one UPDATE and one INSERT.
     """
@@ -255,6 +323,9 @@ def reserve_stock(
     if hold_for <= timedelta(0):
         raise InvalidQuantityError("A hold must last a positive time.", hold_for=str(hold_for))
     now = now or clock.now()
+    kept_back = channel_kept_back(channel_code=channel_code, location_ids=[location_id])[
+        location_id
+    ]
     # An inactive location sells nothing, as the availability selectors show.
     level_id = (
         StockLevel.objects.filter(location_id=location_id, sku_id=sku_id, location__is_active=True)
@@ -264,15 +335,15 @@ def reserve_stock(
     if level_id is None:
         raise InsufficientStockError([Shortage(sku_id, location_id, quantity, 0)])
     with transaction.atomic():
-        held = _hold_units(level_id=level_id, quantity=quantity)
+        held = _hold_units(level_id=level_id, quantity=quantity, kept_back=kept_back)
         if not held:
             # Under the level's lock no one else can free or take units: release the lapsed
             # holds and decide again, so a refusal never counts an expired hold.
             _lock_level(level_id)
             _release_lapsed_holds(level_id=level_id, now=now)
-            held = _hold_units(level_id=level_id, quantity=quantity)
+            held = _hold_units(level_id=level_id, quantity=quantity, kept_back=kept_back)
         if not held:
-            available = _level_available(level_id)
+            available = _level_available(level_id, kept_back)
             raise InsufficientStockError([Shortage(sku_id, location_id, quantity, available)])
         return Reservation.objects.create(
             level_id=level_id,
