@@ -10,7 +10,9 @@ def _sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     # post_migrate is sent once per app, in INSTALLED_APPS order, each time after Django
     # created that app's permissions; acting on the last app's signal means every
     # permission exists, so roles pick up models that later migrations add.
-    if sender is not list(apps.get_app_configs())[-1]:
+    # Django sends post_migrate only for apps with a models module (not the storefront).
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is not with_models[-1]:
         return
     from omnimall.core.roles import sync_roles
 

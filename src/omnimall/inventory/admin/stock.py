@@ -262,15 +262,12 @@ class StockLevelAdmin(admin.ModelAdmin):
             ),
             0,
         )
-        queryset = (
-            super()
-            .get_queryset(request)
-            .annotate(
-                in_flash=Exists(bucketed),
-                available=Greatest(F("on_hand") - F("reserved") - F("safety_stock"), Value(0))
-                + bucketed_units,
-            )
-        )
+        # Not super(): its ordering may name the annotation before it exists.
+        queryset = StockLevel.objects.annotate(
+            in_flash=Exists(bucketed),
+            available=Greatest(F("on_hand") - F("reserved") - F("safety_stock"), Value(0))
+            + bucketed_units,
+        ).order_by(*(self.get_ordering(request) or ()))
         return scope_of(request).narrow(queryset, "location_id")
 
     # -- columns
