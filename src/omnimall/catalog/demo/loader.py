@@ -31,6 +31,7 @@ from .bulk import analyze, insert_rows
 from .generate import ONLINE, STORES, ProductGenerator, ProductSpec
 from .images import HEIGHT, WIDTH, ensure_placeholders
 from .locations import LOCATIONS
+from .stock import demo_stock_present, load_demo_stock
 from .tables import BRAND_SLUGS, BRANDS, CATEGORY_TREE, PALETTES
 
 BATCH = 2000
@@ -43,6 +44,7 @@ class DemoResult:
     products: int
     skus: int
     seconds: float
+    stock_levels: int = 0  # also set when only the stock was missing (an older demo)
 
 
 def demo_present() -> bool:
@@ -54,7 +56,17 @@ def load_demo(
 ) -> DemoResult:
     started = time.perf_counter()
     if demo_present():
-        return DemoResult(loaded=False, products=0, skus=0, seconds=time.perf_counter() - started)
+        # A demo loaded before stock existed gets its stock now; otherwise nothing to do.
+        levels = 0
+        if not demo_stock_present():
+            levels = load_demo_stock(seed=seed, progress=progress, out=out).levels
+        return DemoResult(
+            loaded=False,
+            products=0,
+            skus=0,
+            seconds=time.perf_counter() - started,
+            stock_levels=levels,
+        )
     # Categories commit first, on their own: the search index reacts to new categories
     # (CategoriesChanged) by re-indexing their products, which must not yet exist.
     with transaction.atomic():
@@ -74,12 +86,17 @@ def load_demo(
         )
         locations = _create_locations()
         out(f"products: {products}, SKUs: {sku_count}, new stock locations: {locations}")
+        stock = load_demo_stock(seed=seed, progress=progress, out=out)
         # Storefront caches start over; the search index is rebuilt once, below.
         services.notify_catalog_changed()
     analyze([Brand, Category, Product, Sku, Price, ProductImage, StockLocation])
     _rebuild_search_index(out)
     return DemoResult(
-        loaded=True, products=products, skus=sku_count, seconds=time.perf_counter() - started
+        loaded=True,
+        products=products,
+        skus=sku_count,
+        seconds=time.perf_counter() - started,
+        stock_levels=stock.levels,
     )
 
 

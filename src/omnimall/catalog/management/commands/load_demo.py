@@ -19,7 +19,8 @@ def _positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Load the demo catalog (3 brands, a 3-level category tree, products with SKUs, prices "
-        "and images) and 14 stock locations. Does nothing when the demo data is already there."
+        "and images), 14 stock locations and their stock (receipt movements). Does nothing "
+        "when the demo data is already there, except stocking an older demo that has none."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -54,11 +55,14 @@ class Command(BaseCommand):
         except KeyboardInterrupt as exc:  # the transaction rolled back: nothing half-loaded
             raise CommandError("interrupted; nothing was loaded") from exc
         if not result.loaded:
-            out("Demo data already loaded (the demo brands exist); nothing to do.")
+            if result.stock_levels:
+                out(f"Demo catalog already loaded; added its stock ({result.stock_levels} levels).")
+            else:
+                out("Demo data already loaded (the demo brands exist); nothing to do.")
             return
         out(
             self.style.SUCCESS(
-                f"Demo data loaded: {result.products} products, {result.skus} SKUs "
-                f"in {result.seconds:.1f} s."
+                f"Demo data loaded: {result.products} products, {result.skus} SKUs, "
+                f"{result.stock_levels} stock levels in {result.seconds:.1f} s."
             )
         )
