@@ -322,14 +322,24 @@ def lock_levels(
 # --- applying ------------------------------------------------------------------------
 
 
-def _ensure_levels(targets: Sequence[Target]) -> dict[Pair, int]:
-    """Level ids for every target, creating the missing levels (empty) in bulk."""
+def _ensure_levels(targets: Sequence[Target], *, create_empty: bool = True) -> dict[Pair, int]:
+    """Level ids for the targets, creating missing levels (empty) in bulk.
+
+    With ``create_empty=False`` a target whose value is 0 gets no new level (a count of 0
+    where nothing was ever stocked changes nothing).
+    """
     pairs = {(t.location_id, t.sku_id) for t in targets}
     ids = {pair: snap.level_id for pair, snap in level_snapshots(pairs).items()}
-    missing = [pair for pair in pairs if pair not in ids]
+    missing = sorted(
+        {
+            (t.location_id, t.sku_id)
+            for t in targets
+            if (t.location_id, t.sku_id) not in ids and (create_empty or t.value > 0)
+        }
+    )
     if missing:
         StockLevel.objects.bulk_create(
-            [StockLevel(location_id=loc, sku_id=sku) for loc, sku in sorted(missing)],
+            [StockLevel(location_id=loc, sku_id=sku) for loc, sku in missing],
             batch_size=CHUNK,
             ignore_conflicts=True,  # a concurrent writer may have created one meanwhile
         )
@@ -393,11 +403,7 @@ def apply_counts(
     written) when a count is below what became reserved since validation."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("apply_counts must run inside a transaction")
-    needed = [t for t in targets if t.value > 0]
-    level_ids = _ensure_levels(needed)
-    existing = level_snapshots({(t.location_id, t.sku_id) for t in targets if t.value == 0})
-    for pair, found in existing.items():
-        level_ids.setdefault(pair, found.level_id)
+    level_ids = _ensure_levels(targets, create_empty=False)
     locked = lock_levels(level_ids.values(), tick=tick)
     results: list[LineResult] = []
     changes: list[tuple[int, int]] = []
