@@ -22,8 +22,8 @@ MOVEMENTS = reverse("admin:inventory_stockmovement_changelist")
 ADJUST = reverse("admin:inventory_stocklevel_adjust")
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
+@pytest.fixture(autouse=True, name="_english")
+def english_fixture(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # Django's own messages untranslated
 
 
@@ -47,8 +47,8 @@ def receive(location, sku, quantity, reference="PO-1"):
     return level_of(location, sku)
 
 
-@pytest.fixture
-def net():
+@pytest.fixture(name="net")
+def net_fixture():
     """A warehouse and two stores in two cities; two SKUs stocked unevenly."""
     warehouse = make_location("wh-sh", city="Shanghai", priority=10)
     store_a = make_location("st-a", kind=LocationKind.STORE, city="Shanghai")

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from omnimall.core import audit
 from omnimall.core.actors import Actor
 from omnimall.core.admin import AuditedAdminMixin, change_reason_of
+from omnimall.inventory import services
 from omnimall.inventory.models import ChannelSafetyStock, StockLocation
 
 from .scope import scope_of
@@ -21,6 +22,7 @@ from .stock import LocationFilter
 
 if TYPE_CHECKING:
     from django import forms
+    from django.db import models
     from django.db.models import ManyToManyField, QuerySet
     from django.forms import ModelMultipleChoiceField
     from django.http import HttpRequest
@@ -84,6 +86,21 @@ class ChannelSafetyStockAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("channel", "location", "units")
     list_select_related = ("channel", "location")
     list_filter = ("channel", LocationFilter)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A rule is the channel × location pair: change its units, or add another rule.
+        return ("channel", "location") if obj is not None else ()
+
+    def audited_save(self, *, instance: models.Model, actor: Actor, reason: str) -> None:
+        if not isinstance(instance, ChannelSafetyStock):
+            raise TypeError(instance)
+        saved = services.set_channel_safety_stock(
+            channel_code=instance.channel.code,
+            location_id=instance.location_id,
+            units=instance.units,
+            actor=actor,
+        )
+        instance.pk = saved.pk  # the admin goes on with this object (log entry, redirect)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ChannelSafetyStock]:
         queryset = super().get_queryset(request)

@@ -19,12 +19,17 @@ FORM_TEMPLATE = "admin/inventory/form_page.html"
 
 def error_text(exc: DomainError) -> str:
     """The refusal as one sentence, with its plain figures (e.g. on hand and reserved)."""
-    details = [
-        f"{key.replace('_', ' ')}: {value}"
-        for key, value in exc.details.items()
-        if isinstance(value, str | int) and not isinstance(value, bool)
-    ]
-    return f"{exc.message} ({', '.join(details)})" if details else str(exc.message)
+    details: list[str] = []
+    for key, value in exc.details.items():
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            details.append(f"{key.replace('_', ' ')}: {value}")
+        elif isinstance(value, list | tuple):  # e.g. shortages: one dict per line
+            details.extend(
+                ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in item.items())
+                for item in value
+                if isinstance(item, dict)
+            )
+    return f"{exc.message} ({'; '.join(details)})" if details else str(exc.message)
 
 
 def form_page(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.inventory.models import Transfer, TransferLine, TransferState
+from omnimall.inventory.services import transfers as transfer_services
 
 from .forms import CancelTransferForm, TransferForm
 from .pages import error_text, form_page
@@ -30,13 +31,6 @@ from .stock import LocationFilter
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django.http import HttpRequest, HttpResponse
-
-
-def _services() -> Any:
-    # Imported on use: the transfer workflow lives in its own service module.
-    from omnimall.inventory.services import transfers
-
-    return transfers
 
 
 class SourceFilter(LocationFilter):
@@ -176,7 +170,7 @@ class TransferAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             try:
-                transfer = _services().create_transfer(
+                transfer = transfer_services.create_transfer(
                     source_id=data["source"].pk,
                     destination_id=data["destination"].pk,
                     lines=data["lines"],
@@ -247,13 +241,12 @@ class TransferAdmin(admin.ModelAdmin):
 
     def _run_step(self, request: HttpRequest, transfer: Transfer, step: str, reason: str) -> None:
         actor = Actor.from_user(request.user)
-        transfers = _services()
         if step == "dispatch":
-            transfers.dispatch_transfer(transfer_id=transfer.pk, actor=actor)
+            transfer_services.dispatch_transfer(transfer_id=transfer.pk, actor=actor)
         elif step == "receive":
-            transfers.receive_transfer(transfer_id=transfer.pk, actor=actor)
+            transfer_services.receive_transfer(transfer_id=transfer.pk, actor=actor)
         else:
-            transfers.cancel_transfer(transfer_id=transfer.pk, actor=actor, reason=reason)
+            transfer_services.cancel_transfer(transfer_id=transfer.pk, actor=actor, reason=reason)
 
     def step_view(self, request: HttpRequest, transfer_id: int, step: str) -> HttpResponse:
         """Confirm (GET) and run (POST) one step: dispatch, receive or cancel."""
