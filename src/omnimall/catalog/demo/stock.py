@@ -16,6 +16,7 @@ rows rather than tens of millions.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,6 +110,7 @@ def load_demo_stock(
         return StockResult(levels=0, units=0)
     planner = _Planner(seed=seed, locations=locations, full_network=total <= FULL_NETWORK_MAX_SKUS)
     now = clock.now()
+    started = time.perf_counter()
     levels = units = 0
     with (
         transaction.atomic(),
@@ -127,7 +129,8 @@ def load_demo_stock(
             units += sum(added.values())
             bar.update(len(batch))
     analyze([StockLevel, StockMovement])
-    out(f"demo stock: {levels} stock levels, {units} units (receipt movements)")
+    seconds = time.perf_counter() - started
+    out(f"demo stock: {levels} stock levels, {units} units (receipt movements) in {seconds:.1f} s")
     return StockResult(levels=levels, units=units)
 
 
