@@ -132,7 +132,7 @@ def import_stock_counts(
     to_lock = sum(1 for t in targets if t.value > 0 or (t.location_id, t.sku_id) in levels)
     to_write = preview.changed
     with (
-        tqdm(total=to_lock + to_write, desc="apply", unit="row", disable=not progress) as bar,
+        tqdm(total=to_lock + 2 * to_write, desc="apply", unit="row", disable=not progress) as bar,
         transaction.atomic(),
     ):
         result = apply_counts(
