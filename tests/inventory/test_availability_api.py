@@ -201,8 +201,29 @@ def test_product_availability_uses_two_queries_whatever_the_skus(
 ):
     with django_assert_num_queries(2):
         found = product_availability(sku_ids=[s.pk for s in stocked], city="Shanghai")
+    with django_assert_num_queries(3):
+        product_availability(sku_ids=[s.pk for s in stocked], channel_code="online")
 
     assert len(found.skus) == 3
+
+
+def test_availability_leaves_out_what_the_storefront_channel_keeps_back(client, network, stocked):
+    small, _medium, _large = stocked
+    services.set_channel_safety_stock(
+        channel_code="online", location_id=network["bj"].pk, units=2, actor=STOCK_ACTOR
+    )
+
+    body = client.get("/api/v1/products/avail-tee/availability").json()
+    plan = plan_allocation(lines=[BasketLine(small.pk, 42)], method="ship")
+    in_store = plan_allocation(
+        lines=[BasketLine(small.pk, 42)], method="ship", channel_code="stores"
+    )
+
+    s = _sku(body, small.code)
+    assert s["delivery"]["available"] == 41
+    assert next(st for st in s["stores"] if st["code"] == "bj-store")["available"] == 1
+    assert [(x.sku_id, x.available) for x in plan.shortages] == [(small.pk, 41)]
+    assert in_store.complete  # the stores channel keeps nothing back
 
 
 def test_plan_allocation_ships_from_warehouse_then_splits_when_needed(network, stocked):

@@ -6,6 +6,7 @@ default), so no query string can turn into a 500 here.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -107,7 +108,7 @@ def product_availability(request: HttpRequest, slug: str) -> HttpResponse:
 
     Kept out of the cached product page, which loads it with HTMX on load and on a change
     of variant or city; without JavaScript the page links here and this is a full page.
-    Cost: the product from the catalog cache, then two indexed queries.
+    Cost: the product from the catalog cache, then three small indexed queries.
     """
     detail = selectors.get_product_detail(presenters.clean_text(slug), request=request)
     if detail is None:
@@ -120,7 +121,11 @@ def product_availability(request: HttpRequest, slug: str) -> HttpResponse:
     )
     sku = picker.selected
     city_query = presenters.clean_text(request.GET.get("city", "")[:60]).strip()
-    found = stock_selectors.product_availability(sku_ids=[sku.id] if sku else [], city=city_query)
+    found = stock_selectors.product_availability(
+        sku_ids=[sku.id] if sku else [],
+        city=city_query,
+        channel_code=settings.STOREFRONT_CHANNEL,
+    )
     stock = found.skus.get(sku.id) if sku else None
     context = {
         "product": detail,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
@@ -132,5 +133,9 @@ def get_product_availability(
     detail = catalog_selectors.get_product_detail(slug, request=request) if clean else None
     if detail is None:
         raise NotFoundError("Unknown product.", slug=slug[:120])
-    found = product_availability(sku_ids=[s.id for s in detail.skus], city=params.city)
+    found = product_availability(
+        sku_ids=[s.id for s in detail.skus],
+        city=params.city,
+        channel_code=settings.STOREFRONT_CHANNEL,
+    )
     return _product_out(detail.slug, detail.skus, found)

@@ -1,10 +1,11 @@
 """Allocation and availability reads: stock snapshots in, plans and per-store states out.
 
-Two queries whatever the basket or product: the stock levels of the SKUs asked about
-(``stock.list_sku_availability``) and the active locations (a brand has tens, not
-thousands). The planning itself is pure (``inventory.domain``). Nothing here reserves:
-checkout reserves the planned lines with ``services.reserve_stock``, which refuses if
-the stock moved in between.
+Two or three queries whatever the basket or product: the stock levels of the SKUs asked
+about (``stock.list_sku_availability``, plus the channel's safety stock rules when a
+channel is given) and the active locations (a brand has tens, not thousands). The
+planning itself is pure (``inventory.domain``). Nothing here reserves: checkout reserves
+the planned lines with ``services.reserve_stock``, which refuses if the stock moved in
+between.
 """
 
 from __future__ import annotations
@@ -215,11 +216,12 @@ def plan_allocation(
     channel_code: str = "online",
     now: datetime | None = None,
 ) -> AllocationPlan:
-    """Which locations would serve ``lines`` now, by the channel's strategy (2 queries).
+    """Which locations would serve ``lines`` now, by the channel's strategy (3 queries).
 
     Delivery: as few shipments as possible, then location priority, then distance to
     ``city``. Pick-up: the store ``store_id`` only; an unknown store or one that offers no
-    pick-up is refused (404). Lines that cannot be served come back as shortages.
+    pick-up is refused (404). Lines that cannot be served come back as shortages. What
+    the channel keeps back (its safety stock rules) is not offered.
     """
     basket = _clean_lines(lines)
     chosen = _method(method)
@@ -229,7 +231,9 @@ def plan_allocation(
             raise ValidationFailedError("Pick-up needs a store.", store_id=None)
         if not any(loc.location_id == store_id and loc.offers_pickup for loc in locations):
             raise StockLocationNotFoundError("No such pick-up store.", store_id=store_id)
-    availability = list_sku_availability(sku_ids=[line.sku_id for line in basket], now=now)
+    availability = list_sku_availability(
+        sku_ids=[line.sku_id for line in basket], now=now, channel_code=channel_code
+    )
     resolved = resolve_city(city, locations)
     request = AllocationRequest(
         lines=basket,
@@ -241,12 +245,18 @@ def plan_allocation(
 
 
 def list_pickup_stores(
-    *, lines: Iterable[BasketLine], city: str | None = None, now: datetime | None = None
+    *,
+    lines: Iterable[BasketLine],
+    city: str | None = None,
+    channel_code: str | None = None,
+    now: datetime | None = None,
 ) -> list[PickupStore]:
     """Stores that can hand over the whole basket now, nearest to ``city`` first."""
     basket = _clean_lines(lines)
     locations = list_locations()
-    availability = list_sku_availability(sku_ids=[line.sku_id for line in basket], now=now)
+    availability = list_sku_availability(
+        sku_ids=[line.sku_id for line in basket], now=now, channel_code=channel_code
+    )
     resolved = resolve_city(city, locations)
     by_id = {loc.location_id: loc for loc in locations}
     able = stores_serving_basket(
@@ -298,13 +308,23 @@ def _sku_stock(
 
 
 def product_availability(
-    *, sku_ids: Iterable[int], city: str | None = None, now: datetime | None = None
+    *,
+    sku_ids: Iterable[int],
+    city: str | None = None,
+    channel_code: str | None = None,
+    now: datetime | None = None,
 ) -> ProductAvailability:
-    """Per SKU: delivery state and units, and every pick-up store's state (2 queries)."""
+    """Per SKU: delivery state and units, and every pick-up store's state.
+
+    Two queries, three with ``channel_code`` (whose safety stock rules are then left out,
+    as ``reserve_stock`` leaves them out for that channel).
+    """
     ids = list(dict.fromkeys(sku_ids))
     locations = list_locations()
     resolved = resolve_city(city, locations)
-    availability = list_sku_availability(sku_ids=ids, now=now) if ids else {}
+    availability = (
+        list_sku_availability(sku_ids=ids, now=now, channel_code=channel_code) if ids else {}
+    )
     skus = {}
     for sku_id in ids:
         levels = {level.location_id: level.available for level in availability[sku_id].locations}
