@@ -208,7 +208,7 @@ def test_level_page_draws_on_hand_over_time_and_stock_by_location(
     )
     url = reverse("admin:inventory_stocklevel_change", args=[level.pk])
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):
         response = logistics.get(url)
 
     html = response.content.decode()

@@ -28,7 +28,6 @@ from omnimall.core.errors import DomainError
 from omnimall.inventory import services
 from omnimall.inventory.models import (
     FlashBucket,
-    LocationKind,
     MovementKind,
     Reservation,
     StockLevel,
@@ -182,7 +181,6 @@ class StockLevelAdmin(admin.ModelAdmin):
         "sku_code",
         "product_name",
         "location_code",
-        "location_kind",
         "city",
         "on_hand",
         "reserved",
@@ -284,10 +282,6 @@ class StockLevelAdmin(admin.ModelAdmin):
     def location_code(self, level: StockLevel) -> str:
         return level.location.code
 
-    @admin.display(description=_("kind"))
-    def location_kind(self, level: StockLevel) -> str:
-        return str(LocationKind(level.location.kind).label)
-
     @admin.display(description=_("city"), ordering="location__city")
     def city(self, level: StockLevel) -> str:
         return level.location.city
@@ -368,17 +362,34 @@ class StockLevelAdmin(admin.ModelAdmin):
             "can_flash": self.has_flash_permission(request),
             **(extra_context or {}),
         }
-        if object_id.isdigit():
-            level = self.get_queryset(request).filter(pk=int(object_id)).first()
-            if level is not None:
-                extra["charts"] = [
-                    (gettext("On hand over time"), self.on_hand_chart(level)),
-                    (
-                        gettext("This SKU at every location: on hand (reserved)"),
-                        self.by_location_chart(request, level),
-                    ),
-                ]
         return super().change_view(request, object_id, form_url, extra)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        # The page's SKU, product and location in the same query (the default loads lazily).
+        if not str(object_id).isdigit():
+            return None
+        queryset = self.get_queryset(request).select_related("sku__product", "location")
+        return queryset.filter(pk=int(object_id)).first()
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["subtitle"] = level_label(obj)
+            context["charts"] = [
+                (gettext("On hand over time"), self.on_hand_chart(obj)),
+                (
+                    gettext("This SKU at every location: on hand (reserved)"),
+                    self.by_location_chart(request, obj),
+                ),
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_ordering(self, request: HttpRequest) -> Any:
         if request.GET.get("stock") in ("low", "out"):

@@ -1,0 +1,225 @@
+"""Locations with their staff, channel safety stock, fulfilment requests and flash-sale mode."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from omnimall.channels.models import SalesChannel
+from omnimall.core import roles
+from omnimall.core.models import AuditEntry
+from omnimall.inventory.models import (
+    ChannelSafetyStock,
+    FlashBucket,
+    FulfilmentLine,
+    FulfilmentRequest,
+    Shipment,
+    StockLocation,
+)
+from omnimall.inventory.services import reserve_stock
+from tests.catalog.test_admin import admin_form_data
+from tests.inventory.factories import level_of
+from tests.inventory.test_admin_stock import english_fixture, net_fixture, staff_in  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+LEVELS = reverse("admin:inventory_stocklevel_changelist")
+
+
+@pytest.fixture
+def logistics(client):
+    client.force_login(staff_in(roles.LOGISTICS, "lena"))
+    return client
+
+
+# --- locations and who works there ----------------------------------------------------
+
+
+def test_logistics_assigns_staff_to_a_store_and_it_is_audited(logistics, net):
+    sam = staff_in(roles.STORE_STAFF, "sam")
+    url = reverse("admin:inventory_stocklocation_change", args=[net["a"].pk])
+
+    response = logistics.post(
+        url, admin_form_data(logistics.get(url), staff=[str(sam.pk)], change_reason="new hire")
+    )
+
+    assert response.status_code == 302
+    assert list(net["a"].staff.values_list("username", flat=True)) == ["sam"]
+    entry = AuditEntry.objects.get(action="stocklocation.staff_changed")
+    assert entry.changes == {"staff": [[], ["sam"]]}
+    assert (entry.actor_label, entry.reason) == ("lena", "new hire")
+
+
+def test_logistics_adds_a_store_and_it_is_audited(logistics):
+    response = logistics.post(
+        reverse("admin:inventory_stocklocation_add"),
+        {
+            "code": "st-new",
+            "name_en": "New store",
+            "name_zh": "新店",
+            "kind": "store",
+            "city": "Hangzhou",
+            "priority": "100",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert StockLocation.objects.filter(code="st-new").exists()
+    assert AuditEntry.objects.filter(action="stocklocation.created", actor_label="lena").exists()
+
+
+def test_store_staff_sees_only_their_store_and_cannot_edit_it(client, net):
+    client.force_login(staff_in(roles.STORE_STAFF, "sam", stores=[net["a"]]))
+    url = reverse("admin:inventory_stocklocation_change", args=[net["a"].pk])
+
+    listing = client.get(reverse("admin:inventory_stocklocation_changelist")).content.decode()
+    edit = client.post(url, {"code": "st-a", "priority": "1"})
+
+    assert "st-a" in listing
+    assert "st-b" not in listing
+    assert edit.status_code == 403
+
+
+# --- channel safety stock -------------------------------------------------------------
+
+
+def test_logistics_sets_channel_safety_stock_through_the_service(logistics, net):
+    online = SalesChannel.objects.get(code="online")
+    add = reverse("admin:inventory_channelsafetystock_add")
+
+    created = logistics.post(add, {"channel": online.pk, "location": net["a"].pk, "units": "2"})
+    rule = ChannelSafetyStock.objects.get()
+    url = reverse("admin:inventory_channelsafetystock_change", args=[rule.pk])
+    changed = logistics.post(url, admin_form_data(logistics.get(url), units="3"))
+
+    assert created.status_code == 302
+    assert changed.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.channel_id, rule.location_id, rule.units) == (online.pk, net["a"].pk, 3)
+    entries = AuditEntry.objects.filter(action="stock.channel_safety_stock_set")
+    assert [e.changes["units"] for e in entries.order_by("pk")] == [[None, 2], [2, 3]]
+    assert {e.actor_label for e in entries} == {"lena"}
+
+
+def test_store_staff_cannot_change_channel_safety_stock(client, net):
+    client.force_login(staff_in(roles.STORE_STAFF, "sam", stores=[net["a"]]))
+    online = SalesChannel.objects.get(code="online")
+
+    response = client.post(
+        reverse("admin:inventory_channelsafetystock_add"),
+        {"channel": online.pk, "location": net["a"].pk, "units": "2"},
+    )
+
+    assert response.status_code == 403
+    assert not ChannelSafetyStock.objects.exists()
+
+
+# --- fulfilment requests --------------------------------------------------------------
+
+
+def make_request(location, sku, number):
+    request = FulfilmentRequest.objects.create(
+        number=number, location=location, reference=f"ORD-{number}"
+    )
+    shipment = Shipment.objects.create(
+        request=request, carrier="SF", tracking_number=f"SF{number}", shipped_at="2026-01-02T10:00Z"
+    )
+    FulfilmentLine.objects.create(request=request, sku=sku, quantity=1, shipment=shipment)
+    FulfilmentLine.objects.create(request=request, sku=sku, quantity=2)
+    return request
+
+
+def test_fulfilment_requests_are_listed_with_lines_and_shipments_read_only(
+    logistics, net, django_assert_max_num_queries
+):
+    for n in range(20):
+        make_request(net["wh"], net["tee"], f"FR-{n}")
+    request = FulfilmentRequest.objects.get(number="FR-7")
+    url = reverse("admin:inventory_fulfilmentrequest_change", args=[request.pk])
+
+    with django_assert_max_num_queries(10):
+        listing = logistics.get(reverse("admin:inventory_fulfilmentrequest_changelist"))
+    detail = logistics.get(url).content.decode()
+    edit = logistics.post(url, {"state": "shipped"})
+
+    assert listing.content.decode().count('<td class="field-line_count">2</td>') == 20
+    assert "SFFR-7" in detail
+    assert net["tee"].code in detail
+    assert edit.status_code == 403
+
+
+def test_store_staff_sees_only_the_fulfilment_requests_of_their_store(client, net):
+    make_request(net["a"], net["tee"], "FR-A")
+    make_request(net["b"], net["tee"], "FR-B")
+    client.force_login(staff_in(roles.STORE_STAFF, "sam", stores=[net["a"]]))
+
+    listing = client.get(reverse("admin:inventory_fulfilmentrequest_changelist")).content.decode()
+
+    assert "FR-A" in listing
+    assert "FR-B" not in listing
+
+
+# --- flash-sale mode ------------------------------------------------------------------
+
+
+def test_flash_sale_page_turns_the_mode_on_and_off_through_the_service(logistics, net):
+    level = level_of(net["wh"], net["tee"])
+    url = reverse("admin:inventory_stocklevel_flash_sale", args=[level.pk])
+
+    on = logistics.post(url, {"apply": "on", "buckets": "4"})
+    page = logistics.get(url).content.decode()
+    listing = logistics.get(LEVELS, {"location": net["wh"].pk}).content.decode()
+    off = logistics.post(url, {"turn_off": "off"})
+
+    assert on.status_code == 302
+    assert "on: 4 buckets, 40 units left in them" in page
+    assert 'name="turn_off"' in page
+    assert '<td class="field-available">40</td>' in listing  # bucketed units are for sale
+    assert off.status_code == 302
+    assert not FlashBucket.objects.exists()
+    actions = AuditEntry.objects.filter(actor_label="lena").values_list("action", flat=True)
+    assert set(actions) == {"stock.flash_sale_enabled", "stock.flash_sale_disabled"}
+
+
+def test_flash_sale_actions_switch_selected_levels(logistics, net):
+    ids = [str(level_of(net["wh"], sku).pk) for sku in (net["tee"], net["cap"])]
+    base = {"action": "enable_flash_sale_action", "_selected_action": ids}
+
+    form = logistics.post(LEVELS, {**base, "index": "0"})
+    on = logistics.post(LEVELS, {**base, "apply": "on", "buckets": "2"})
+    reserve_stock(location_id=net["wh"].pk, sku_id=net["tee"].pk, quantity=1)
+    off = logistics.post(
+        LEVELS, {"action": "disable_flash_sale_action", "_selected_action": ids, "index": "0"}
+    )
+
+    assert 'name="buckets"' in form.content.decode()
+    assert on.status_code == 302
+    assert off.status_code == 302
+    assert not FlashBucket.objects.exists()
+    assert AuditEntry.objects.filter(action="stock.flash_sale_enabled").count() == 2
+
+
+def test_flash_sale_bucket_count_out_of_range_is_a_form_error(logistics, net):
+    level = level_of(net["wh"], net["tee"])
+    url = reverse("admin:inventory_stocklevel_flash_sale", args=[level.pk])
+
+    response = logistics.post(url, {"apply": "on", "buckets": "9999"})
+
+    assert response.status_code == 200
+    assert "less than or equal to 64" in response.content.decode()
+    assert not FlashBucket.objects.exists()
+
+
+def test_store_staff_cannot_switch_flash_sale_mode(client, net):
+    client.force_login(staff_in(roles.STORE_STAFF, "sam", stores=[net["a"]]))
+    level = level_of(net["a"], net["tee"])
+    url = reverse("admin:inventory_stocklevel_flash_sale", args=[level.pk])
+
+    response = client.post(url, {"apply": "on", "buckets": "2"})
+    listing = client.get(LEVELS).content.decode()
+
+    assert response.status_code == 403
+    assert "enable_flash_sale_action" not in listing
+    assert "set_safety_stock_action" in listing
+    assert not FlashBucket.objects.exists()
