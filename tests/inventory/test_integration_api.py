@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test import Client
 
 from omnimall.core import api_keys
 from omnimall.core.actors import Actor
 from omnimall.core.models import AuditEntry, IdempotencyKey
 from omnimall.inventory import services
+from omnimall.inventory.errors import InsufficientStockError
 from omnimall.inventory.models import (
     FulfilmentState,
     LocationKind,
@@ -458,3 +463,45 @@ def test_openapi_schema_renders_the_integration_endpoints(client):
         assert path in paths
     params = paths["/api/v1/inventory/stock-reports"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params)
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_stock_reports_in_opposite_orders_and_buyers_race_without_deadlock_or_drift():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    location = make_location("wh-race")
+    skus = make_skus(4)
+    for sku in skus:
+        services.receive_stock(location_id=location.pk, sku_id=sku.pk, quantity=50, actor=ADMIN)
+    key = token(["wms"])
+    barrier = threading.Barrier(12)
+
+    def work(i: int) -> str:
+        try:
+            barrier.wait(timeout=30)
+            if i % 3 == 2:  # a buyer
+                try:
+                    services.reserve_stock(
+                        location_id=location.pk, sku_id=skus[i % 4].pk, quantity=1
+                    )
+                except InsufficientStockError:
+                    return "refused"
+                return "held"
+            ordered = skus if i % 2 else list(reversed(skus))
+            body = report("wh-race", *((s.code, 40 + i) for s in ordered))
+            return str(post(Client(), "/stock-reports", body, key).status_code)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(work, range(12)))
+
+    assert outcomes.count("201") == 8, outcomes  # no deadlock, no refusal
+    assert outcomes.count("held") == 4
+    reported = {40 + i for i in range(12) if i % 3 != 2}
+    levels = [level_of(location, sku) for sku in skus]
+    assert len({level.on_hand for level in levels}) == 1  # reports applied whole, one by one
+    assert levels[0].on_hand in reported
+    assert [level.reserved for level in levels] == [1, 1, 1, 1]
+    call_command("check_stock_ledger")
