@@ -13,7 +13,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from .selectors.fulfilment import FulfilmentRequestPage, FulfilmentRequestView
-from .services.reports import BatchResult
+from .services.stock_rows import BatchResult
 
 MAX_LINES = 5000
 WHOLE_NUMBER: dict[str, Any] = {"type": "integer"}

@@ -40,6 +40,7 @@ from omnimall.inventory.schemas import (
 from omnimall.inventory.selectors import fulfilment as selectors
 from omnimall.inventory.services import fulfilment as fulfilment_services
 from omnimall.inventory.services import reports as report_services
+from omnimall.inventory.services.stock_rows import RowError, RowsRejectedError
 
 router = Router(tags=["inventory integration"])
 auth = ApiKeyAuth("wms", "store")
@@ -72,10 +73,10 @@ def _location(request: HttpRequest, code: str) -> selectors.LocationRef:
     """The location a POST names, if the key may act for it (422 when it does not exist)."""
     ref = selectors.get_location_ref(code=code)
     if ref is None:
-        unknown = report_services.RowError(
+        unknown = RowError(
             row=None, location=code, sku="", code="unknown_location", message="no such location"
         )
-        raise report_services.RowsRejectedError([unknown])
+        raise RowsRejectedError([unknown])
     _require_access(request, code=ref.code, kind=ref.kind)
     return ref
 

@@ -21,7 +21,8 @@ from omnimall.core import audit
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
 
-from .reports import (
+from .reports import apply_counts, level_snapshots, resolve_codes
+from .stock_rows import (
     BatchResult,
     CountRow,
     LevelSnapshot,
@@ -29,10 +30,7 @@ from .reports import (
     Pair,
     RowsRejectedError,
     Target,
-    apply_counts,
     check_count_rows,
-    level_snapshots,
-    resolve_codes,
 )
 
 COLUMNS = ("location", "sku", "count")

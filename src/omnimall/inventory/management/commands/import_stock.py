@@ -21,7 +21,7 @@ from omnimall.inventory.services.imports import (
     import_stock_counts,
     read_count_rows,
 )
-from omnimall.inventory.services.reports import CountRow, RowError, RowsRejectedError
+from omnimall.inventory.services.stock_rows import CountRow, RowError, RowsRejectedError
 
 REPORT_COLUMNS = ("row", "location", "sku", "count", "code", "message")
 
