@@ -51,6 +51,7 @@ class LevelBalance:
     reserved: int
     movements_total: int
     held_total: int
+    bucketed_total: int = 0  # Σ remaining of its flash-sale buckets: they count in reserved
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +62,12 @@ class LedgerMismatch:
     field: str  # "on_hand" or "reserved"
     recorded: int
     expected: int
+    bucketed: int = 0  # of ``expected`` for "reserved": units in flash-sale buckets
 
     def describe(self) -> str:
         source = "sum of movements" if self.field == "on_hand" else "sum of held reservations"
+        if self.field == "reserved" and self.bucketed:
+            source += f" + flash buckets ({self.bucketed})"
         return (
             f"level {self.level_id} (sku {self.sku_id}, location {self.location_id}): "
             f"{self.field}={self.recorded} but {source}={self.expected}"
@@ -71,12 +75,13 @@ class LedgerMismatch:
 
 
 def find_ledger_mismatches(balances: Iterable[LevelBalance]) -> list[LedgerMismatch]:
-    """Every level whose ``on_hand`` ≠ Σ movements or ``reserved`` ≠ Σ held reservations."""
+    """Every level whose ``on_hand`` ≠ Σ movements or ``reserved`` ≠ Σ held reservations
+    + Σ its flash-sale buckets' remaining."""
     mismatches: list[LedgerMismatch] = []
     for b in balances:
         for field, recorded, expected in (
             ("on_hand", b.on_hand, b.movements_total),
-            ("reserved", b.reserved, b.held_total),
+            ("reserved", b.reserved, b.held_total + b.bucketed_total),
         ):
             if recorded != expected:
                 mismatches.append(
@@ -87,6 +92,7 @@ def find_ledger_mismatches(balances: Iterable[LevelBalance]) -> list[LedgerMisma
                         field=field,
                         recorded=recorded,
                         expected=expected,
+                        bucketed=b.bucketed_total if field == "reserved" else 0,
                     )
                 )
     return mismatches

@@ -81,3 +81,8 @@ class TransferNotFoundError(NotFoundError):
 class TransferStateError(ConflictError):
     code = "transfer_state"
     message = "The transfer cannot make that change in its current state."
+
+
+class StockLevelNotFoundError(NotFoundError):
+    code = "unknown_stock_level"
+    message = "No such stock level."

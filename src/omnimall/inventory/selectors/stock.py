@@ -18,6 +18,7 @@ from omnimall.core import clock
 from omnimall.inventory.domain import LevelBalance, available_to_sell
 from omnimall.inventory.models import (
     ChannelSafetyStock,
+    FlashBucket,
     Reservation,
     ReservationState,
     StockLevel,
@@ -62,17 +63,23 @@ def _lapsed_holds(now: datetime) -> Coalesce:
     )
 
 
+def _bucketed() -> Coalesce:
+    """Σ remaining of the level's flash-sale buckets (see ``services.flash``)."""
+    return _sum_of(FlashBucket.objects.filter(level=OuterRef("pk")), "remaining")
+
+
 def _location_rows(*, sku_ids: Iterable[int], now: datetime) -> QuerySet[StockLevel]:
     return (
         StockLevel.objects.filter(sku_id__in=list(sku_ids), location__is_active=True)
         .select_related("location")
-        .annotate(lapsed=_lapsed_holds(now))
+        .annotate(lapsed=_lapsed_holds(now), bucketed=_bucketed())
         .order_by("sku_id", "location__priority", "location__code")
     )
 
 
 def _location_availability(level: StockLevel) -> LocationAvailability:
     lapsed: int = level.lapsed  # type: ignore[attr-defined]
+    bucketed: int = level.bucketed  # type: ignore[attr-defined]
     location = level.location
     return LocationAvailability(
         location_id=location.pk,
@@ -82,14 +89,16 @@ def _location_availability(level: StockLevel) -> LocationAvailability:
         can_ship=location.can_ship,
         offers_pickup=location.offers_pickup,
         on_hand=level.on_hand,
-        reserved=max(level.reserved - lapsed, 0),
+        reserved=max(level.reserved - lapsed - bucketed, 0),
         safety_stock=level.safety_stock,
+        # Units in flash-sale buckets count in ``reserved`` but are for sale.
         available=available_to_sell(
             on_hand=level.on_hand,
             reserved=level.reserved,
             safety_stock=level.safety_stock,
             lapsed_holds=lapsed,
-        ),
+        )
+        + bucketed,
     )
 
 
@@ -167,12 +176,22 @@ def iter_level_balances(*, chunk_size: int = 2000) -> Iterator[LevelBalance]:
                 Reservation.objects.filter(level=OuterRef("pk"), state=ReservationState.HELD),
                 "quantity",
             ),
+            bucketed_total=_bucketed(),
         )
         .values_list(
-            "pk", "sku_id", "location_id", "on_hand", "reserved", "movements_total", "held_total"
+            "pk",
+            "sku_id",
+            "location_id",
+            "on_hand",
+            "reserved",
+            "movements_total",
+            "held_total",
+            "bucketed_total",
         )
     )
-    for pk, sku_id, location_id, on_hand, reserved, movements, held in rows.iterator(chunk_size):
+    for pk, sku_id, location_id, on_hand, reserved, movements, held, bucketed in rows.iterator(
+        chunk_size
+    ):
         yield LevelBalance(
             level_id=pk,
             sku_id=sku_id,
@@ -181,4 +200,5 @@ def iter_level_balances(*, chunk_size: int = 2000) -> Iterator[LevelBalance]:
             reserved=reserved,
             movements_total=movements,
             held_total=held,
+            bucketed_total=bucketed,
         )

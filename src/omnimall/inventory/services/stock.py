@@ -57,6 +57,8 @@ from omnimall.inventory.models import (
     StockMovement,
 )
 
+from . import flash
+
 DEFAULT_HOLD = timedelta(minutes=15)
 EXPIRY_BATCH = 500
 
@@ -263,7 +265,12 @@ def set_channel_safety_stock(
 
 
 def _lock_level(level_id: int) -> None:
-    StockLevel.objects.select_for_update().filter(pk=level_id).values_list("pk").first()
+    # FOR NO KEY UPDATE: a flash-sale buyer's reservation checks its foreign key with FOR KEY
+    # SHARE on the level at COMMIT, and must not wait behind a lock holder (services.flash).
+    no_key = connection.features.has_select_for_no_key_update
+    StockLevel.objects.select_for_update(no_key=no_key).filter(pk=level_id).values_list(
+        "pk"
+    ).first()
 
 
 def _release_lapsed_holds(*, level_id: int, now: datetime) -> int:
@@ -327,23 +334,31 @@ def reserve_stock(
         location_id
     ]
     # An inactive location sells nothing, as the availability selectors show.
-    level_id = (
+    found = (
         StockLevel.objects.filter(location_id=location_id, sku_id=sku_id, location__is_active=True)
-        .values_list("pk", flat=True)
+        .annotate(buckets=flash.bucket_count())  # flash-sale mode: same query, no extra trip
+        .values_list("pk", "buckets")
         .first()
     )
-    if level_id is None:
+    if found is None:
         raise InsufficientStockError([Shortage(sku_id, location_id, quantity, 0)])
+    level_id, buckets = found
     with transaction.atomic():
-        held = _hold_units(level_id=level_id, quantity=quantity, kept_back=kept_back)
+        held = flash.draw_units(level_id=level_id, quantity=quantity, buckets=buckets)
+        held = held or _hold_units(level_id=level_id, quantity=quantity, kept_back=kept_back)
         if not held:
             # Under the level's lock no one else can free or take units: release the lapsed
             # holds and decide again, so a refusal never counts an expired hold.
             _lock_level(level_id)
             _release_lapsed_holds(level_id=level_id, now=now)
             held = _hold_units(level_id=level_id, quantity=quantity, kept_back=kept_back)
+            held = held or flash.draw_across_buckets(
+                level_id=level_id, quantity=quantity, kept_back=kept_back
+            )
         if not held:
-            available = _level_available(level_id, kept_back)
+            available = _level_available(level_id, kept_back) + flash.units_in_buckets(
+                level_id=level_id
+            )
             raise InsufficientStockError([Shortage(sku_id, location_id, quantity, available)])
         return Reservation.objects.create(
             level_id=level_id,
