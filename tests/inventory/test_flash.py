@@ -251,6 +251,23 @@ def test_reserve_stock_refusal_counts_bucket_units_as_available():
 
 
 @pytest.mark.django_db
+def test_reserve_basket_draws_from_the_buckets_when_a_line_is_in_flash_mode():
+    location, sku, level = _stocked(6)
+    (plain,) = make_skus()
+    services.receive_stock(location_id=location.pk, sku_id=plain.pk, quantity=2, actor=STOCK_ACTOR)
+    flash.enable_flash_sale(level_id=level.pk, buckets=3, actor=STOCK_ACTOR)
+
+    holds = services.reserve_basket(lines=[(location.pk, sku.pk, 5), (location.pk, plain.pk, 1)])
+
+    assert [h.quantity for h in holds] == [5, 1]
+    assert sum(_buckets(level)) == 1
+    with pytest.raises(InsufficientStockError) as refused:
+        services.reserve_basket(lines=[(location.pk, sku.pk, 2)])
+    assert refused.value.shortages[0].available == 1
+    _assert_ledger_exact()
+
+
+@pytest.mark.django_db
 def test_commit_release_and_expiry_return_units_to_the_pool_when_drawn_from_buckets():
     location, sku, level = _stocked(9)
     flash.enable_flash_sale(level_id=level.pk, buckets=3, actor=STOCK_ACTOR)

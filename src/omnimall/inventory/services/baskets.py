@@ -21,6 +21,7 @@ from omnimall.inventory.domain import Shortage
 from omnimall.inventory.errors import InsufficientStockError, InvalidQuantityError
 from omnimall.inventory.models import Reservation, StockLevel
 
+from . import flash
 from .stock import (
     DEFAULT_HOLD,
     _hold_units,
@@ -104,8 +105,12 @@ def reserve_basket(
             if _hold_units(level_id=level_id, quantity=quantity, kept_back=extra):
                 continue
             _release_lapsed_holds(level_id=level_id, now=now)
-            if not _hold_units(level_id=level_id, quantity=quantity, kept_back=extra):
+            if _hold_units(level_id=level_id, quantity=quantity, kept_back=extra):
+                continue
+            # A level in flash-sale mode keeps its units in buckets (services.flash).
+            if not flash.draw_across_buckets(level_id=level_id, quantity=quantity, kept_back=extra):
                 available = _level_available(level_id, extra)
+                available += flash.units_in_buckets(level_id=level_id)
                 shortages[key] = Shortage(sku_id, location_id, quantity, available)
         if shortages or len(level_ids) < len(wanted):
             # Raising inside the atomic block undoes the lines already held.
