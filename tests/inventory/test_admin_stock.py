@@ -452,3 +452,17 @@ def test_safety_stock_action_sets_every_selected_level(logistics, net):
     assert applied.status_code == 302
     assert set(StockLevel.objects.filter(pk__in=ids).values_list("safety_stock", flat=True)) == {1}
     assert AuditEntry.objects.filter(action="stock.safety_stock_set").count() == 2
+
+
+# --- the charts ---------------------------------------------------------------------
+
+
+def test_charts_escape_their_labels_and_draw_nothing_without_data():
+    from omnimall.inventory.admin.charts import Bar, on_hand_line_svg, stock_by_location_svg
+
+    bars = stock_by_location_svg([Bar(label="<b>x</b>", on_hand=3, reserved=1)], title="t&t")
+
+    assert "&lt;b&gt;x&lt;/b&gt;" in bars
+    assert "<title>t&amp;t</title>" in bars
+    assert "<b>" not in bars
+    assert "<svg" not in on_hand_line_svg([], title="empty")

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from omnimall.inventory.models import FulfilmentLine, FulfilmentRequest, Shipment
 
+from .filters import LocationFilter
 from .scope import scope_of
-from .stock import LocationFilter
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet

@@ -17,8 +17,8 @@ from omnimall.core.admin import AuditedAdminMixin, change_reason_of
 from omnimall.inventory import services
 from omnimall.inventory.models import ChannelSafetyStock, StockLocation
 
+from .filters import LocationFilter
 from .scope import scope_of
-from .stock import LocationFilter
 
 if TYPE_CHECKING:
     from django import forms

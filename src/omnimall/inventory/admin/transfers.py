@@ -23,10 +23,10 @@ from omnimall.core.errors import DomainError
 from omnimall.inventory.models import Transfer, TransferLine, TransferState
 from omnimall.inventory.services import transfers as transfer_services
 
+from .filters import LocationFilter
 from .forms import CancelTransferForm, TransferForm
 from .pages import error_text, form_page
 from .scope import LocationScope, scope_of
-from .stock import LocationFilter
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
