@@ -466,3 +466,12 @@ def test_charts_escape_their_labels_and_draw_nothing_without_data():
     assert "<title>t&amp;t</title>" in bars
     assert "<b>" not in bars
     assert "<svg" not in on_hand_line_svg([], title="empty")
+
+
+def test_movement_history_of_another_stores_level_shows_nothing(store_a_staff, net):
+    other = level_of(net["b"], net["tee"])
+
+    response = store_a_staff.get(MOVEMENTS, {"level": other.pk})
+
+    assert response.status_code == 200
+    assert '<td class="field-kind">' not in response.content.decode()

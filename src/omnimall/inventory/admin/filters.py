@@ -113,7 +113,8 @@ class LevelFilter(admin.SimpleListFilter):
             .select_related("sku", "location")
             .first()
         )
-        return [] if level is None else [(value, level_label(level))]
+        # An unknown (or another store's) level still filters: to nothing.
+        return [(value, "—" if level is None else level_label(level))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
