@@ -12,8 +12,6 @@ from omnimall.inventory.services import reserve_stock
 from tests.inventory.factories import level_of
 from tests.inventory.test_admin_stock import english_fixture, net_fixture, staff_in  # noqa: F401
 
-pytest.importorskip("omnimall.inventory.services.flash")  # its own module (services.flash)
-
 pytestmark = pytest.mark.django_db
 
 LEVELS = reverse("admin:inventory_stocklevel_changelist")

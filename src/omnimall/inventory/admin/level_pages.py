@@ -21,6 +21,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.inventory import services
 from omnimall.inventory.models import FlashBucket, MovementKind, StockLevel
+from omnimall.inventory.services import flash as flash_services
 
 from .filters import level_label
 from .forms import AdjustmentForm, FlashSaleForm, SafetyStockForm
@@ -34,13 +35,10 @@ if TYPE_CHECKING:
 
 
 def _flash(*, enable: bool, level_id: int, actor: Actor, buckets: int = 0) -> None:
-    # Imported on use: flash-sale mode lives in its own service module.
-    from omnimall.inventory.services import flash
-
     if enable:
-        flash.enable_flash_sale(level_id=level_id, buckets=buckets, actor=actor)
+        flash_services.enable_flash_sale(level_id=level_id, buckets=buckets, actor=actor)
     else:
-        flash.disable_flash_sale(level_id=level_id, actor=actor)
+        flash_services.disable_flash_sale(level_id=level_id, actor=actor)
 
 
 def flash_state_text(level: StockLevel) -> str:
