@@ -475,3 +475,39 @@ def test_movement_history_of_another_stores_level_shows_nothing(store_a_staff, n
 
     assert response.status_code == 200
     assert '<td class="field-kind">' not in response.content.decode()
+
+
+def test_movement_and_reservation_lists_answer_with_bounded_queries(
+    logistics, net, django_assert_max_num_queries
+):
+    for n in range(60):
+        receive(net["a"], net["cap"], 1, reference=f"PO-{n}")
+        services.reserve_stock(location_id=net["a"].pk, sku_id=net["cap"].pk, quantity=1)
+
+    with django_assert_max_num_queries(10):
+        movements = logistics.get(MOVEMENTS)
+    with django_assert_max_num_queries(10):
+        holds = logistics.get(reverse("admin:inventory_reservation_changelist"))
+
+    assert movements.content.decode().count('<td class="field-kind">') == 64
+    assert holds.content.decode().count('<td class="field-state">') == 60
+
+
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        (roles.LOGISTICS, {"low", "adjust", "transfer"}),
+        (roles.HEAD_OF_ECOMMERCE, {"low"}),
+    ],
+)
+def test_inventory_index_links_the_stock_work_a_role_may_do(client, role, links):
+    client.force_login(staff_in(role, "someone"))
+    urls = {
+        "low": reverse("admin:inventory_stocklevel_low"),
+        "adjust": ADJUST,
+        "transfer": reverse("admin:inventory_transfer_add"),
+    }
+
+    html = client.get(reverse("admin:app_list", args=["inventory"])).content.decode()
+
+    assert {name for name, url in urls.items() if f'href="{url}"' in html} == links
