@@ -10,7 +10,9 @@ from django.db.models import Count, Sum
 
 from omnimall.catalog.demo.stock import DEMO_REFERENCE, SAFETY_STORES
 from omnimall.catalog.models import Sku
+from omnimall.inventory import services
 from omnimall.inventory.models import MovementKind, StockLevel, StockLocation, StockMovement
+from tests.inventory.factories import STOCK_ACTOR
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,23 @@ def test_load_demo_stocks_an_older_demo_once_when_its_stock_is_missing(demo):
     assert levels > 0
     assert "nothing to do" in second
     assert StockLevel.objects.count() == levels
+
+
+def test_load_demo_keeps_levels_a_shop_already_has_when_stocking_an_older_demo(demo):
+    StockMovement.objects.all().delete()
+    StockLevel.objects.all().delete()
+    sku = Sku.objects.order_by("pk").first()
+    store = StockLocation.objects.get(code="sh-nanjing-road")
+    services.receive_stock(location_id=store.pk, sku_id=sku.pk, quantity=99, actor=STOCK_ACTOR)
+
+    load()
+
+    assert StockLevel.objects.get(location=store, sku=sku).on_hand == 99
+    assert StockLevel.objects.count() > 100
+    assert "Stock ledger OK" in _ledger_check()
+
+
+def _ledger_check() -> str:
+    out = StringIO()
+    call_command("check_stock_ledger", stdout=out)
+    return out.getvalue()

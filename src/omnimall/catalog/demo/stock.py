@@ -109,6 +109,8 @@ def load_demo_stock(
     if not locations or not total:
         return StockResult(levels=0, units=0)
     planner = _Planner(seed=seed, locations=locations, full_network=total <= FULL_NETWORK_MAX_SKUS)
+    # A fresh demo has no level for its SKUs yet: then no batch needs to look for any.
+    some_exist = StockLevel.objects.filter(sku__in=skus).exists()
     now = clock.now()
     started = time.perf_counter()
     levels = units = 0
@@ -124,7 +126,7 @@ def load_demo_stock(
             if not batch:
                 break
             after = batch[-1]
-            added = _insert_batch(batch, planner, now)
+            added = _insert_batch(batch, planner, now, some_exist=some_exist)
             levels += len(added)
             units += sum(added.values())
             bar.update(len(batch))
@@ -134,10 +136,14 @@ def load_demo_stock(
     return StockResult(levels=levels, units=units)
 
 
-def _insert_batch(sku_ids: list[int], planner: _Planner, now: datetime) -> dict[int, int]:
+def _insert_batch(
+    sku_ids: list[int], planner: _Planner, now: datetime, *, some_exist: bool
+) -> dict[int, int]:
     """Levels and their receipts for one batch; returns {level_id: on_hand} of new levels."""
-    existing = set(
-        StockLevel.objects.filter(sku_id__in=sku_ids).values_list("location_id", "sku_id")
+    existing = (
+        set(StockLevel.objects.filter(sku_id__in=sku_ids).values_list("location_id", "sku_id"))
+        if some_exist
+        else set()
     )
     planned: dict[tuple[int, int], tuple[int, int]] = {}
     for sku_id in sku_ids:
