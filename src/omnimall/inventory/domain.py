@@ -106,9 +106,10 @@ def find_ledger_mismatches(balances: Iterable[LevelBalance]) -> list[LedgerMisma
 
 LOW_STOCK_THRESHOLD = 5  # "only N left" at or below this many units
 EARTH_RADIUS_KM = 6371.0088
-# Subsets of locations the exact fewest-shipments search may try before it falls back to
-# the greedy split (14 locations: 16,383 subsets at most; a big network goes greedy).
-MAX_EXACT_SUBSETS = 20_000
+# Work (subsets of locations tried × basket lines) the exact fewest-shipments search may do
+# before it falls back to the greedy split: every subset of the demo's 14 locations for a
+# basket of up to 12 lines; a big network or a huge basket goes greedy.
+MAX_EXACT_CHECKS = 200_000
 
 
 class DeliveryMethod(StrEnum):
@@ -337,9 +338,9 @@ def _fewest_locations(
 ) -> Sequence[LocationStock] | None:
     """The smallest set of locations that covers ``lines`` (best-ranked first), by trying
     every subset of 1, 2, … locations in rank order; None when that would take too long."""
-    budget = MAX_EXACT_SUBSETS
+    budget = MAX_EXACT_CHECKS
     for size in range(1, len(ranked) + 1):
-        budget -= math.comb(len(ranked), size)
+        budget -= math.comb(len(ranked), size) * len(lines)
         if budget < 0:
             return None
         for group in itertools.combinations(ranked, size):
@@ -354,16 +355,16 @@ def _greedy_locations(
     """Repeatedly take the location that serves most of what is still missing."""
     missing = {line.sku_id: line.quantity for line in lines}
     chosen: list[LocationStock] = []
-    left = list(ranked)
+    left = list(enumerate(ranked))  # (rank, location): ties go to the better rank
     while any(missing.values()) and left:
-        best = max(
+        best_rank, best = max(
             left,
-            key=lambda loc: (
-                sum(min(q, loc.units(sku)) for sku, q in missing.items()),
-                -left.index(loc),
+            key=lambda item: (
+                sum(min(q, item[1].units(sku)) for sku, q in missing.items() if q),
+                -item[0],
             ),
         )
-        left.remove(best)
+        left.remove((best_rank, best))
         chosen.append(best)
         for sku in missing:
             missing[sku] -= min(missing[sku], best.units(sku))
@@ -391,7 +392,7 @@ class FewestShipmentsStrategy:
     Among equally few shipments, locations are preferred by priority, then distance to
     the shopper (``nearest_first`` swaps the two). ``ship_from`` limits delivery to some
     kinds of location (e.g. warehouses only). Exact for small networks (every subset of
-    1, 2, … locations is tried); past ``MAX_EXACT_SUBSETS`` a greedy split.
+    1, 2, … locations is tried); past ``MAX_EXACT_CHECKS`` a greedy split.
     """
 
     nearest_first: bool = False
