@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,10 +51,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=20_000)
     parser.add_argument("--buyers", type=int, default=64)
     parser.add_argument("--buckets", type=int, default=32, help="flash-sale buckets")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="spread the buyers over this many processes, as threads with a connection "
+        "each (default: one process per buyer)",
+    )
     parser.add_argument("--pgbench-seconds", type=int, default=5)
     parser.add_argument("--refusal-seconds", type=float, default=1.0)
     parser.add_argument(
-        "--max-seconds", type=float, default=180, help="stop a selling run after this long"
+        "--max-seconds", type=float, default=300, help="stop a selling run after this long"
     )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile buyer 0 of each run (to stderr)"
@@ -173,21 +181,21 @@ class BuyerReport:
     busy_s: float = 0.0  # wall time inside reserve_stock
     db_s: float = 0.0  # of which inside cursor.execute (round trips, server work, lock waits)
     queries: int = 0
-    cpu_s: float = 0.0  # this process's CPU time over the run
+    cpu_s: float = 0.0  # its process's CPU time over the run (on one buyer per process)
     profile: str = ""
 
 
-def _buyer(
+def _buy(
     index: int,
     location_id: int,
     sku_id: int,
-    start: Any,
-    finish: Any,
+    go: threading.Event,
+    connected: threading.Barrier,
     max_seconds: float,
     refusal_seconds: float,
     profile: bool,
-    results: Any,
-) -> None:
+) -> BuyerReport:
+    """One buyer on its own connection: reserve one unit after another."""
     from django.db import connection
 
     from omnimall.inventory import services
@@ -210,8 +218,8 @@ def _buyer(
         import cProfile
 
         profiler = cProfile.Profile()
-    start.wait()
-    cpu_began = time.process_time()
+    connected.wait()
+    go.wait()
     report.first_attempt = time.perf_counter()
     stop_at = report.first_attempt + max_seconds
     first_refusal: float | None = None
@@ -254,10 +262,65 @@ def _buyer(
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
         report.profile = text.getvalue()
-    report.cpu_s = time.process_time() - cpu_began
-    results.put(report)
-    finish.wait()  # keep the connection (and its backend) alive until the parent has counted
-    connection.close()
+    return report
+
+
+def _buyer_process(
+    indexes: list[int],
+    location_id: int,
+    sku_id: int,
+    start: Any,
+    finish: Any,
+    max_seconds: float,
+    refusal_seconds: float,
+    profile: bool,
+    results: Any,
+) -> None:
+    """Buyers ``indexes``, one thread (and connection) each, in this process."""
+    from django.db import connections
+
+    go, counted, done = threading.Event(), threading.Event(), threading.Semaphore(0)
+    connected = threading.Barrier(len(indexes) + 1)
+    reports: list[BuyerReport] = []
+
+    def run(index: int) -> None:
+        try:
+            try:
+                reports.append(
+                    _buy(
+                        index,
+                        location_id,
+                        sku_id,
+                        go,
+                        connected,
+                        max_seconds,
+                        refusal_seconds,
+                        profile,
+                    )
+                )
+            finally:
+                done.release()
+            # Keep the connection (and its backend's CPU count) until the parent has counted.
+            counted.wait(timeout=600)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in indexes]
+    for thread in threads:
+        thread.start()
+    connected.wait()
+    start.wait()  # every process connected: go
+    cpu_began = time.process_time()
+    go.set()
+    for _ in indexes:
+        done.acquire()
+    if reports:  # the whole process's CPU time, on its first buyer
+        reports[0].cpu_s = time.process_time() - cpu_began
+    results.put(reports)
+    finish.wait()
+    counted.set()
+    for thread in threads:
+        thread.join()
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -300,15 +363,17 @@ def sell(args: argparse.Namespace, *, location_id: int, sku_id: int, label: str)
 
     connections.close_all()  # forked children open their own connections
     context = mp.get_context("fork")
-    start = context.Barrier(args.buyers + 1)
-    finish = context.Barrier(args.buyers + 1)
+    processes_wanted = min(args.processes or args.buyers, args.buyers)
+    groups = [list(range(args.buyers))[i::processes_wanted] for i in range(processes_wanted)]
+    start = context.Barrier(processes_wanted + 1)
+    finish = context.Barrier(processes_wanted + 1)
     results = context.Queue()
     processes = []
-    for index in range(args.buyers):
+    for indexes in groups:
         process = context.Process(
-            target=_buyer,
+            target=_buyer_process,
             args=(
-                index,
+                indexes,
                 location_id,
                 sku_id,
                 start,
@@ -322,13 +387,14 @@ def sell(args: argparse.Namespace, *, location_id: int, sku_id: int, label: str)
         )
         process.start()
         processes.append(process)
-    log(f"{label}: {args.buyers} buyers connected; selling {args.units} units")
+    log(f"{label}: {args.buyers} buyers ({processes_wanted} processes) selling {args.units} units")
+    start.wait(timeout=120)  # every buyer connected: they start now
     pg_before = {pid: _cpu_ticks(pid) for pid in _postgres_pids()}
     machine_before = _machine_ticks()
     began = time.perf_counter()
-    start.wait(timeout=120)
-    reports: list[BuyerReport] = [results.get(timeout=args.max_seconds + 120)]
-    reports += [results.get(timeout=120) for _ in range(args.buyers - 1)]
+    reports: list[BuyerReport] = list(results.get(timeout=args.max_seconds + 120))
+    for _ in range(processes_wanted - 1):
+        reports += results.get(timeout=120)
     elapsed = time.perf_counter() - began
     pg_after = {pid: _cpu_ticks(pid) for pid in _postgres_pids()}
     machine_after = _machine_ticks()
@@ -378,6 +444,7 @@ def sell(args: argparse.Namespace, *, location_id: int, sku_id: int, label: str)
             "postgres": round(pg_cpu / sold * 1000, 3) if sold else None,
         },
         "wall_s": round(elapsed, 2),
+        "processes": processes_wanted,
     }
     log(f"{label}: {json.dumps(result)}")
     return result
@@ -416,7 +483,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.update(env)
     import django
 
+    tz = os.environ.get("TZ")
     django.setup()
+    if tz is None:  # Django sets TZ to the site's zone; keep the log's clock local
+        os.environ.pop("TZ", None)
+        time.tzset()
     from omnimall.core.actors import Actor
     from omnimall.inventory.services import flash
 
@@ -454,6 +525,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "units": args.units,
         "buyers": args.buyers,
         "buckets": args.buckets,
+        "processes": plain["processes"],
     }
 
 

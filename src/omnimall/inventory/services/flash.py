@@ -91,14 +91,11 @@ def draw_units(*, level_id: int, quantity: int, buckets: int) -> bool:
 
 
 _TABLE = FlashBucket._meta.db_table
-# From the slot drawn onwards, the first bucket holding enough that no one else has locked.
-# SKIP LOCKED: a buyer never queues behind another buyer's bucket. The savepoint (sent in
-# the same round trip) lets a buyer who found none let go of any bucket row the statement
-# locked before it turns to the level row: nobody then holds a bucket while waiting for the
-# level, the other half of the lock order (the level, then its buckets) that the slow path,
-# enable and disable follow.
-_DRAW_SQL = f"""
-SAVEPOINT omnimall_flash_draw;
+_SAVEPOINT = "omnimall_flash_draw"
+# 1. From the slot drawn onwards, the first bucket holding enough that no other buyer has
+#    locked (SKIP LOCKED: no queueing). The savepoint rides in the same round trip.
+_DRAW_FREE_SQL = f"""
+SAVEPOINT {_SAVEPOINT};
 UPDATE {_TABLE} SET remaining = remaining - %(quantity)s
 WHERE remaining >= %(quantity)s AND id = (
     SELECT id FROM {_TABLE}
@@ -109,17 +106,30 @@ WHERE remaining >= %(quantity)s AND id = (
 )
 RETURNING id
 """  # noqa: S608 (the table name is ours; values are bound)
-_UNDO_SQL = "ROLLBACK TO SAVEPOINT omnimall_flash_draw; RELEASE SAVEPOINT omnimall_flash_draw"
+# 2. Every bucket with enough is busy: queue for the slot drawn (after letting go of
+#    anything statement 1 locked), rather than take the level's slow path.
+_DRAW_QUEUED_SQL = f"""
+ROLLBACK TO SAVEPOINT {_SAVEPOINT};
+UPDATE {_TABLE} SET remaining = remaining - %(quantity)s
+WHERE level_id = %(level_id)s AND slot = %(start)s AND remaining >= %(quantity)s
+RETURNING id
+"""  # noqa: S608
+# 3. None: let go of every bucket row touched. A READ COMMITTED UPDATE that waited for a
+#    row and then found it no longer matching keeps that row locked; rolled back, nobody
+#    holds a bucket while waiting for the level (the lock order is the level, then its
+#    buckets: the slow path, enable and disable).
+_UNDO_SQL = f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
 
 
 def _draw_postgresql(*, level_id: int, quantity: int, buckets: int, start: int) -> bool:
     params = {"quantity": quantity, "level_id": level_id, "buckets": buckets, "start": start}
     with connection.cursor() as cursor:
-        cursor.execute(_DRAW_SQL, params)
-        cursor.nextset()  # past the SAVEPOINT's empty result
-        if cursor.fetchone() is not None:
-            # The savepoint stays open: COMMIT (or the caller's RELEASE) takes it along.
-            return True
+        for sql in (_DRAW_FREE_SQL, _DRAW_QUEUED_SQL):
+            cursor.execute(sql, params)
+            cursor.nextset()  # past the SAVEPOINT's (or ROLLBACK's) empty result
+            if cursor.fetchone() is not None:
+                # The savepoint stays open: COMMIT (or the caller's RELEASE) takes it along.
+                return True
         cursor.execute(_UNDO_SQL)
     return False
 
