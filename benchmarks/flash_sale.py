@@ -408,6 +408,8 @@ def sell(args: argparse.Namespace, *, location_id: int, sku_id: int, label: str)
     sold = len(latencies)
     selling_s = max(last_sale - first, 1e-9)
     pg_cpu = sum(pg_after[pid] - pg_before.get(pid, 0) for pid in pg_after) / TICKS
+    mine = {r.backend_pid for r in reports}
+    backends_cpu = sum(pg_after.get(pid, 0) - pg_before.get(pid, 0) for pid in mine) / TICKS
     busy = (machine_after[0] - machine_before[0]) / TICKS
     idle = (machine_after[1] - machine_before[1]) / TICKS
     buyers_cpu = sum(r.cpu_s for r in reports)
@@ -435,13 +437,15 @@ def sell(args: argparse.Namespace, *, location_id: int, sku_id: int, label: str)
         "db_share_of_call": round(db_s / busy_s, 3) if busy_s else None,
         "cpu_s": {
             "buyers_python": round(buyers_cpu, 2),
-            "postgres": round(pg_cpu, 2),
+            "postgres": round(pg_cpu, 2),  # every postgres process on the machine
+            "postgres_buyer_backends": round(backends_cpu, 2),
             "machine_busy": round(busy, 2),
             "machine_idle": round(idle, 2),
         },
         "cpu_ms_per_sale": {
             "python": round(buyers_cpu / sold * 1000, 3) if sold else None,
             "postgres": round(pg_cpu / sold * 1000, 3) if sold else None,
+            "postgres_buyer_backends": round(backends_cpu / sold * 1000, 3) if sold else None,
         },
         "wall_s": round(elapsed, 2),
         "processes": processes_wanted,
