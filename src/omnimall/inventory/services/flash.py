@@ -51,9 +51,6 @@ from . import stock
 
 MAX_BUCKETS = 256
 
-# Not a secret: only spreads buyers over the buckets.
-_slots = random.Random()  # noqa: S311
-
 
 @functools.cache
 def bucket_count() -> RawSQL:
@@ -78,7 +75,9 @@ def draw_units(*, level_id: int, quantity: int, buckets: int) -> bool:
     """
     if buckets <= 0:
         return False
-    start = _slots.randrange(buckets)
+    # Not a secret, only spreads buyers over the buckets. The module's generator, because it
+    # is reseeded in every forked process (gunicorn workers): a copied one repeats its slots.
+    start = random.randrange(buckets)  # noqa: S311
     if connection.vendor == "postgresql":
         return _draw_postgresql(level_id=level_id, quantity=quantity, buckets=buckets, start=start)
     # SQLite serialises writers: no row locks to dodge. The slot drawn, else any with enough.
