@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from . import facets, listing
 from .domain import COLOURS, PRICE_BANDS_BY_CODE, effective_price, lowest_prices, sort_sizes
@@ -410,4 +410,23 @@ def sku_ids_by_code(*, codes: Iterable[str], chunk_size: int = 5000) -> dict[str
     for start in range(0, len(wanted), chunk_size):
         chunk = wanted[start : start + chunk_size]
         found.update(Sku.objects.filter(code__in=chunk).values_list("code", "pk"))
+    return found
+
+
+def sku_ids_by_code_or_barcode(codes: set[str]) -> dict[str, int]:
+    """``{typed code: sku id}`` for codes or barcodes that exist (case-insensitive code).
+
+    For staff typing or scanning what is on a label; integrations use ``sku_ids_by_code``.
+    """
+    if not codes:
+        return {}
+    wanted = codes | {code.upper() for code in codes}
+    rows = Sku.objects.filter(Q(code__in=wanted) | Q(barcode__in=codes)).values_list(
+        "pk", "code", "barcode"
+    )
+    found: dict[str, int] = {}
+    for pk, code, barcode in rows:
+        for typed in codes:
+            if typed in (code, barcode) or typed.upper() == code:
+                found[typed] = pk
     return found

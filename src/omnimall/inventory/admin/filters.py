@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.inventory.domain import LOW_STOCK_THRESHOLD
 from omnimall.inventory.models import StockLevel
 
 from .scope import scope_of
@@ -16,13 +16,6 @@ from .scope import scope_of
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django.http import HttpRequest
-
-DEFAULT_LOW_STOCK_UNITS = 5
-
-
-def low_stock_units() -> int:
-    """Available units at or below which a level counts as low (besides its safety stock)."""
-    return int(getattr(settings, "INVENTORY_LOW_STOCK_UNITS", DEFAULT_LOW_STOCK_UNITS))
 
 
 class LocationFilter(admin.SimpleListFilter):
@@ -79,7 +72,7 @@ class StockStateFilter(admin.SimpleListFilter):
             (
                 "low",
                 _("low stock (≤ %(units)d available, or ≤ safety stock)")
-                % {"units": low_stock_units()},
+                % {"units": LOW_STOCK_THRESHOLD},
             ),
             ("out", _("out of stock")),
         ]
@@ -92,7 +85,7 @@ class StockStateFilter(admin.SimpleListFilter):
             return queryset.filter(available__lte=0)
         if value == "low":
             return queryset.filter(
-                Q(available__lte=low_stock_units()) | Q(available__lte=F("safety_stock"))
+                Q(available__lte=LOW_STOCK_THRESHOLD) | Q(available__lte=F("safety_stock"))
             )
         return queryset if not value else queryset.none()
 

@@ -7,10 +7,9 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.catalog.models import Sku
+from omnimall.catalog.selectors import sku_ids_by_code_or_barcode
 from omnimall.inventory.models import MovementKind, StockLocation
 
 from .scope import LocationScope
@@ -18,22 +17,6 @@ from .scope import LocationScope
 MAX_UNITS = 1_000_000  # far above any real shelf; keeps numbers inside a 32-bit column
 MAX_TRANSFER_LINES = 500
 LINE_PATTERN = re.compile(r"^\s*(?P<code>[^\s,;\t]+)\s*[\s,;\t]\s*(?P<qty>[+-]?\d+)\s*$")
-
-
-def sku_ids_by_code(codes: set[str]) -> dict[str, int]:
-    """``{typed code: sku id}`` for codes or barcodes that exist (case-insensitive code)."""
-    if not codes:
-        return {}
-    wanted = codes | {code.upper() for code in codes}
-    rows = Sku.objects.filter(Q(code__in=wanted) | Q(barcode__in=codes)).values_list(
-        "pk", "code", "barcode"
-    )
-    found: dict[str, int] = {}
-    for pk, code, barcode in rows:
-        for typed in codes:
-            if typed in (code, barcode) or typed.upper() == code:
-                found[typed] = pk
-    return found
 
 
 class LocationChoiceField(forms.ModelChoiceField):
@@ -74,7 +57,7 @@ class AdjustmentForm(forms.Form):
 
     def clean_sku(self) -> int:
         typed = self.cleaned_data["sku"].strip()
-        sku_id = sku_ids_by_code({typed}).get(typed)
+        sku_id = sku_ids_by_code_or_barcode({typed}).get(typed)
         if sku_id is None:
             raise forms.ValidationError(_("No SKU has this code or barcode."))
         return sku_id
@@ -161,7 +144,7 @@ class TransferForm(forms.Form):
                 errors.append(_("Line %(n)d: the units must be positive.") % {"n": number})
                 continue
             parsed.append((match["code"], quantity))
-        found = sku_ids_by_code({code for code, _qty in parsed})
+        found = sku_ids_by_code_or_barcode({code for code, _qty in parsed})
         errors.extend(
             _("Unknown SKU “%(code)s”.") % {"code": code}
             for code, _qty in parsed

@@ -8,10 +8,10 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.catalog.selectors import sku_ids_by_code_or_barcode
 from omnimall.inventory.models import Reservation, StockMovement
 
 from .filters import LevelFilter, MovementLocationFilter
-from .forms import sku_ids_by_code
 from .scope import scope_of
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class StockMovementAdmin(_ReadOnlyAdmin):
         if not term:
             return queryset, False
         match = Q(reference__startswith=term)
-        sku_id = sku_ids_by_code({term}).get(term)
+        sku_id = sku_ids_by_code_or_barcode({term}).get(term)
         if sku_id is not None:
             match |= Q(level__sku_id=sku_id)
         return queryset.filter(match), False

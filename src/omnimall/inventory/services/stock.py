@@ -462,10 +462,13 @@ def release_expired_reservations(
                 return released
             after_pk = batch[-1][0]
             levels = StockLevel.objects.filter(pk__in={level_id for _, level_id in batch})
+            # NO KEY UPDATE, like _lock_level: flash buyers committing a bucket draw take a
+            # key-share lock on the level and must not wait for the sweep.
+            no_key = connection.features.has_select_for_no_key_update
             if connection.features.has_select_for_update_skip_locked:
-                levels = levels.select_for_update(skip_locked=True)
+                levels = levels.select_for_update(skip_locked=True, no_key=no_key)
             else:
-                levels = levels.select_for_update()
+                levels = levels.select_for_update(no_key=no_key)
             for level_id in list(levels.order_by("pk").values_list("pk", flat=True)):
                 released += _release_lapsed_holds(level_id=level_id, now=now)
         if len(batch) < batch_size:

@@ -128,6 +128,13 @@ def _lock_transfer(transfer_id: int) -> Transfer:
     return transfer
 
 
+_ACTIONS = {
+    TransferState.IN_TRANSIT: "dispatched",
+    TransferState.RECEIVED: "received",
+    TransferState.CANCELLED: "cancelled",
+}
+
+
 def _require_state(transfer: Transfer, *states: TransferState, action: str) -> None:
     if transfer.state not in states:
         raise TransferStateError(
@@ -135,6 +142,23 @@ def _require_state(transfer: Transfer, *states: TransferState, action: str) -> N
             transfer_id=transfer.pk,
             state=transfer.state,
         )
+
+
+def _move_to(
+    transfer: Transfer, state: TransferState, *, stamp: str, actor: Actor, reason: str = ""
+) -> None:
+    """Record the new state and its time on the transfer, and the change in the audit trail."""
+    before = transfer.state
+    transfer.state = state
+    setattr(transfer, stamp, clock.now())
+    transfer.save(update_fields=["state", stamp])
+    audit.record(
+        actor=actor,
+        action=f"transfer.{_ACTIONS[state]}",
+        subject=transfer,
+        changes={"state": [before, state]},
+        reason=reason,
+    )
 
 
 def _lines(transfer: Transfer) -> dict[int, int]:
@@ -217,15 +241,7 @@ def dispatch_transfer(*, transfer_id: int, actor: Actor) -> Transfer:
         transfer = _lock_transfer(transfer_id)
         _require_state(transfer, TransferState.DRAFT, action="dispatched")
         _take_from_source(transfer, actor)
-        transfer.state = TransferState.IN_TRANSIT
-        transfer.dispatched_at = clock.now()
-        transfer.save(update_fields=["state", "dispatched_at"])
-        audit.record(
-            actor=actor,
-            action="transfer.dispatched",
-            subject=transfer,
-            changes={"state": [TransferState.DRAFT, TransferState.IN_TRANSIT]},
-        )
+        _move_to(transfer, TransferState.IN_TRANSIT, stamp="dispatched_at", actor=actor)
     return transfer
 
 
@@ -235,15 +251,7 @@ def receive_transfer(*, transfer_id: int, actor: Actor) -> Transfer:
         transfer = _lock_transfer(transfer_id)
         _require_state(transfer, TransferState.IN_TRANSIT, action="received")
         _put_at(location_id=transfer.destination_id, transfer=transfer, actor=actor)
-        transfer.state = TransferState.RECEIVED
-        transfer.received_at = clock.now()
-        transfer.save(update_fields=["state", "received_at"])
-        audit.record(
-            actor=actor,
-            action="transfer.received",
-            subject=transfer,
-            changes={"state": [TransferState.IN_TRANSIT, TransferState.RECEIVED]},
-        )
+        _move_to(transfer, TransferState.RECEIVED, stamp="received_at", actor=actor)
     return transfer
 
 
@@ -254,19 +262,11 @@ def cancel_transfer(*, transfer_id: int, actor: Actor, reason: str) -> Transfer:
         raise ReasonRequiredError("Cancelling a transfer needs a reason.")
     with transaction.atomic():
         transfer = _lock_transfer(transfer_id)
-        before = transfer.state
         _require_state(transfer, TransferState.DRAFT, TransferState.IN_TRANSIT, action="cancelled")
-        if before == TransferState.IN_TRANSIT:
+        if transfer.state == TransferState.IN_TRANSIT:
             _put_at(location_id=transfer.source_id, transfer=transfer, actor=actor, reason=reason)
-        transfer.state = TransferState.CANCELLED
-        transfer.cancelled_at = clock.now()
-        transfer.save(update_fields=["state", "cancelled_at"])
-        audit.record(
-            actor=actor,
-            action="transfer.cancelled",
-            subject=transfer,
-            changes={"state": [before, TransferState.CANCELLED]},
-            reason=reason,
+        _move_to(
+            transfer, TransferState.CANCELLED, stamp="cancelled_at", actor=actor, reason=reason
         )
     return transfer
 
