@@ -268,10 +268,12 @@ class TransferAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form.add_error(None, error_text(exc))
             else:
-                messages.success(
-                    request,
-                    gettext("Transfer %(n)s: %(step)s done.") % {"n": transfer, "step": step},
-                )
+                done = {
+                    "dispatch": gettext("Transfer %(n)s dispatched."),
+                    "receive": gettext("Transfer %(n)s received."),
+                    "cancel": gettext("Transfer %(n)s cancelled."),
+                }
+                messages.success(request, done[step] % {"n": transfer})
                 return HttpResponseRedirect(url)
         titles = {
             "dispatch": gettext("Dispatch transfer %(n)s"),
