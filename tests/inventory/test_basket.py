@@ -199,7 +199,8 @@ def test_reserve_basket_locks_levels_in_primary_key_order_when_lines_come_revers
         services.reserve_basket(lines=lines)
 
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
-    order = [next(pk for pk in level_ids if re.search(rf'"id" = {pk}\b', sql)) for sql in updates]
+    level_of = {pk: re.compile(rf'(?:"id"|\bid) = {pk}\b') for pk in level_ids}
+    order = [next(pk for pk, pattern in level_of.items() if pattern.search(sql)) for sql in updates]
     assert order == level_ids
     if connection.features.has_select_for_update:
         lock_clause = r"FOR (NO KEY )?UPDATE"
