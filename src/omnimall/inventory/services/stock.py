@@ -361,7 +361,7 @@ def reserve_stock(
     stock (+ the channel's safety stock here, when ``channel_code`` is given) + quantity,
     so concurrent buyers can never hold more than there is. Only when it
     fails is the level locked, its lapsed holds released and the UPDATE tried once more, so
-    the common path stays one UPDATE and one INSERT.
+    the common path stays one UPDATE and one INSERT — on PostgreSQL one statement.
     """
     _require_positive(quantity)
     if hold_for <= timedelta(0):
