@@ -66,6 +66,13 @@ def bucket_count() -> RawSQL:
     return RawSQL(sql, (), output_field=IntegerField())  # noqa: S611 (no outside input)
 
 
+def first_slot(buckets: int) -> int:
+    """Where a buyer starts looking: a random slot, so buyers spread over the buckets."""
+    # Not a secret. The module's generator, because it is reseeded in every forked process
+    # (gunicorn workers): a copied private one repeats its slots in every worker.
+    return random.randrange(buckets)  # noqa: S311
+
+
 def draw_units(*, level_id: int, quantity: int, buckets: int) -> bool:
     """Take ``quantity`` units from one bucket of the level; True if taken.
 
@@ -75,9 +82,7 @@ def draw_units(*, level_id: int, quantity: int, buckets: int) -> bool:
     """
     if buckets <= 0:
         return False
-    # Not a secret, only spreads buyers over the buckets. The module's generator, because it
-    # is reseeded in every forked process (gunicorn workers): a copied one repeats its slots.
-    start = random.randrange(buckets)  # noqa: S311
+    start = first_slot(buckets)
     if connection.vendor == "postgresql":
         return _draw_postgresql(level_id=level_id, quantity=quantity, buckets=buckets, start=start)
     # SQLite serialises writers: no row locks to dodge. The slot drawn, else any with enough.
@@ -93,18 +98,17 @@ _TABLE = FlashBucket._meta.db_table
 _SAVEPOINT = "omnimall_flash_draw"
 # 1. From the slot drawn onwards, the first bucket holding enough that no other buyer has
 #    locked (SKIP LOCKED: no queueing). The savepoint rides in the same round trip.
-_DRAW_FREE_SQL = f"""
-SAVEPOINT {_SAVEPOINT};
-UPDATE {_TABLE} SET remaining = remaining - %(quantity)s
+#    ``reserve_stock`` on PostgreSQL also runs DRAW_FREE_UPDATE_SQL alone, with the
+#    reservation's INSERT in the same statement, before it tries anything else.
+DRAW_FREE_UPDATE_SQL = f"""UPDATE {_TABLE} SET remaining = remaining - %(quantity)s
 WHERE remaining >= %(quantity)s AND id = (
     SELECT id FROM {_TABLE}
     WHERE level_id = %(level_id)s AND remaining >= %(quantity)s
     ORDER BY (slot + %(buckets)s - %(start)s) %% %(buckets)s
     LIMIT 1
     FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""  # noqa: S608 (the table name is ours; values are bound)
+)"""  # noqa: S608 (the table name is ours; values are bound)
+_DRAW_FREE_SQL = f"SAVEPOINT {_SAVEPOINT};\n{DRAW_FREE_UPDATE_SQL}\nRETURNING id"
 # 2. Every bucket with enough is busy: queue for the slot drawn (after letting go of
 #    anything statement 1 locked), rather than take the level's slow path.
 _DRAW_QUEUED_SQL = f"""

@@ -22,6 +22,7 @@ Rules every function here keeps:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -302,18 +303,27 @@ _HOLD_SQL = f"""UPDATE {StockLevel._meta.db_table}
 SET reserved = reserved + %(quantity)s, updated_at = %(now)s
 WHERE id = %(level_id)s AND on_hand >= reserved + safety_stock + %(kept_back)s + %(quantity)s
 """  # noqa: S608 (table names from the models; values are bound)
-# On PostgreSQL the hold and its reservation row are one statement: in autocommit the level's
-# row lock then lives only inside the server (statement + commit), never across a round trip
-# to a Python process that 63 other buyers may be waiting behind for a CPU.
-_HOLD_AND_RECORD_SQL = f"""WITH held AS ({_HOLD_SQL} RETURNING id)
+# On PostgreSQL the hold (or, in flash-sale mode, the draw from a free bucket) and its
+# reservation row are one statement: in autocommit the row lock then lives only inside the
+# server (statement + commit), never across a round trip to a Python process that 63 other
+# buyers may be waiting behind for a CPU.
+_RECORD_HELD_SQL = f"""
 INSERT INTO {Reservation._meta.db_table}
     (level_id, quantity, state, owner_type, owner_id, reference, expires_at,
      created_at, updated_at)
-SELECT id, %(quantity)s, %(state)s, %(owner_type)s, %(owner_id)s, %(reference)s,
+SELECT %(level_id)s, %(quantity)s, %(state)s, %(owner_type)s, %(owner_id)s, %(reference)s,
     %(expires_at)s, %(now)s, %(now)s
 FROM held
 RETURNING id
 """  # noqa: S608
+_HOLD_AND_RECORD_SQL = f"WITH held AS ({_HOLD_SQL} RETURNING id) {_RECORD_HELD_SQL}"
+
+
+@functools.cache
+def _draw_and_record_sql() -> str:
+    # Built on first use: ``flash`` imports this module's primitives, so it is not ready yet
+    # while this module loads.
+    return f"WITH held AS ({flash.DRAW_FREE_UPDATE_SQL} RETURNING id) {_RECORD_HELD_SQL}"
 
 
 def _hold_units(*, level_id: int, quantity: int, kept_back: int = 0) -> bool:
@@ -325,15 +335,21 @@ def _hold_units(*, level_id: int, quantity: int, kept_back: int = 0) -> bool:
 
 
 def _hold_and_record(
-    *, level_id: int, quantity: int, kept_back: int, fields: dict[str, Any]
+    *, level_id: int, quantity: int, kept_back: int, buckets: int, fields: dict[str, Any]
 ) -> Reservation | None:
-    """PostgreSQL's fast path: hold and insert the reservation in one statement, or None."""
+    """PostgreSQL's fast path: hold (or draw) and insert the reservation in one statement.
+
+    None when it held nothing; the caller then takes the full path.
+    """
+    sql, params = _HOLD_AND_RECORD_SQL, {"kept_back": kept_back}
+    if buckets:
+        sql, params = (
+            _draw_and_record_sql(),
+            {"buckets": buckets, "start": flash.first_slot(buckets)},
+        )
     row_fields = {**fields, "state": ReservationState.HELD.value, "now": clock.now()}
     with connection.cursor() as cursor:
-        cursor.execute(
-            _HOLD_AND_RECORD_SQL,
-            {"level_id": level_id, "quantity": quantity, "kept_back": kept_back, **row_fields},
-        )
+        cursor.execute(sql, {"level_id": level_id, "quantity": quantity, **params, **row_fields})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -386,9 +402,13 @@ def reserve_stock(
         "reference": reference[:120],
         "expires_at": now + hold_for,
     }
-    if not buckets and connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         reservation = _hold_and_record(
-            level_id=level_id, quantity=quantity, kept_back=kept_back, fields=fields
+            level_id=level_id,
+            quantity=quantity,
+            kept_back=kept_back,
+            buckets=buckets,
+            fields=fields,
         )
         if reservation is not None:
             return reservation
