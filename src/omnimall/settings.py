@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "omnimall.channels",
     "omnimall.catalog",
     "omnimall.inventory",
+    "omnimall.checkout",
+    "omnimall.orders",
+    "omnimall.payments",
     "omnimall.search",
     "omnimall.storefront",
 ]
@@ -156,6 +159,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.purge_idempotency_keys",
         "schedule": 24 * 60 * 60.0,
     },
+    # Webhooks, emails and gateway notifications due for (re)delivery.
+    "deliver-outbox": {"task": "core.deliver_outbox", "schedule": 10.0},
+    # Unpaid orders past their hold: ask the gateway first, then cancel and release.
+    "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 60.0},
+    # Pick-ups not collected within PICKUP_UNCOLLECTED_DAYS: cancelled, refunded, released.
+    "cancel-uncollected-pickups": {
+        "task": "orders.cancel_uncollected_pickups",
+        "schedule": 60 * 60.0,
+    },
 }
 
 # --- auth -----------------------------------------------------------------
@@ -165,7 +177,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/account/login/"
+LOGIN_REDIRECT_URL = "/account/"
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+
+# --- orders and payments ----------------------------------------------------------
+# The shop's public base URL (e.g. https://shop.example.com), used for the payment
+# gateway's notify and return URLs and links in emails. Empty: taken from the request.
+SITE_URL = os.environ.get("OMNIMALL_SITE_URL", "").rstrip("/")
+# Deliver outbox messages right after the transaction that wrote them commits (inline
+# when no Celery broker is set, as in the demo); the periodic task retries what failed.
+OUTBOX_DELIVER_ON_COMMIT = _env_bool("OMNIMALL_OUTBOX_DELIVER_ON_COMMIT", True)
+OUTBOX_HTTP_TIMEOUT = float(os.environ.get("OMNIMALL_OUTBOX_HTTP_TIMEOUT", "5"))
+CHECKOUT_HOLD_MINUTES = int(os.environ.get("OMNIMALL_CHECKOUT_HOLD_MINUTES", "15"))
+PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS", "7"))
+RETURN_WINDOW_DAYS = int(os.environ.get("OMNIMALL_RETURN_WINDOW_DAYS", "14"))
+# Delivery is free from this subtotal; below it a flat fee (CNY).
+FREE_SHIPPING_FROM = os.environ.get("OMNIMALL_FREE_SHIPPING_FROM", "99.00")
+SHIPPING_FEE = os.environ.get("OMNIMALL_SHIPPING_FEE", "10.00")
+# The built-in sandbox gateway plays the bank. Its RSA key pair is created on first use.
+SANDBOX_APP_ID = os.environ.get("OMNIMALL_SANDBOX_APP_ID", "2026112700000001")
+SANDBOX_SELLER_ID = os.environ.get("OMNIMALL_SANDBOX_SELLER_ID", "2088000000000001")
+SANDBOX_KEY_FILE = Path(
+    os.environ.get("OMNIMALL_SANDBOX_KEY_FILE", VAR_DIR / "sandbox-gateway-key.pem")
+)
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

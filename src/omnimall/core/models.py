@@ -112,3 +112,85 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class WebhookSubscription(models.Model):
+    """An integration that wants order events POSTed to it, signed with its secret.
+
+    The secret must be kept in clear: it signs every delivery (HMAC-SHA256), so the
+    receiver can check the body came from us. ``topics`` lists event names such as
+    ``order.paid``; ``["*"]`` subscribes to all.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=128)
+    topics = models.JSONField(_("topics"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboxKind(models.TextChoices):
+    WEBHOOK = "webhook", _("webhook")
+    EMAIL = "email", _("email")
+    # A payment gateway's asynchronous notification (the sandbox gateway plays the bank).
+    GATEWAY_NOTIFICATION = "gateway_notification", _("gateway notification")
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DELIVERED = "delivered", _("delivered")
+    DEAD = "dead", _("dead letter")
+
+
+class OutboxMessage(models.Model):
+    """One message to one outside destination, written in the transaction that causes it.
+
+    A worker delivers due messages (``next_attempt_at``) with exponential back-off; after
+    the last attempt a message becomes a dead letter, listed in the back office where
+    staff can retry it. ``dedupe_key`` (optional) makes enqueueing idempotent.
+    """
+
+    kind = models.CharField(_("kind"), max_length=30, choices=OutboxKind.choices)
+    topic = models.CharField(_("topic"), max_length=80, db_index=True)
+    destination = models.CharField(_("destination"), max_length=500)
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        verbose_name=_("subscription"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    payload = models.JSONField(_("payload"), default=dict)
+    dedupe_key = models.CharField(
+        _("dedupe key"), max_length=200, unique=True, null=True, blank=True
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("max attempts"), default=8)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.topic} → {self.destination}"

@@ -214,6 +214,7 @@ def plan_allocation(
     city: str | None = None,
     store_id: int | None = None,
     channel_code: str = "online",
+    exclude_location_ids: Iterable[int] = (),
     now: datetime | None = None,
 ) -> AllocationPlan:
     """Which locations would serve ``lines`` now, by the channel's strategy (3 queries).
@@ -221,11 +222,13 @@ def plan_allocation(
     Delivery: as few shipments as possible, then location priority, then distance to
     ``city``. Pick-up: the store ``store_id`` only; an unknown store or one that offers no
     pick-up is refused (404). Lines that cannot be served come back as shortages. What
-    the channel keeps back (its safety stock rules) is not offered.
+    the channel keeps back (its safety stock rules) is not offered. Locations in
+    ``exclude_location_ids`` (e.g. one that just rejected the request) are left out.
     """
     basket = _clean_lines(lines)
     chosen = _method(method)
-    locations = list_locations()
+    excluded = set(exclude_location_ids)
+    locations = [loc for loc in list_locations() if loc.location_id not in excluded]
     if chosen == DeliveryMethod.PICKUP:
         if store_id is None:
             raise ValidationFailedError("Pick-up needs a store.", store_id=None)

@@ -25,7 +25,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 
 from omnimall.catalog import selectors as catalog_selectors
-from omnimall.core import audit, clock
+from omnimall.core import audit, clock, events
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from omnimall.inventory.domain import Shortage
@@ -36,6 +36,7 @@ from omnimall.inventory.errors import (
     SkuNotFoundError,
     StockLocationNotFoundError,
 )
+from omnimall.inventory.events import FulfilmentAccepted, FulfilmentRejected, FulfilmentShipped
 from omnimall.inventory.models import (
     FulfilmentLine,
     FulfilmentMethod,
@@ -228,6 +229,9 @@ def accept_fulfilment_request(*, request_id: int, actor: Actor) -> FulfilmentReq
         if request.state != FulfilmentState.OPEN:
             raise _refuse(request, "accept")
         _set_state(request, FulfilmentState.ACCEPTED, actor=actor)
+        events.publish_on_commit(
+            FulfilmentAccepted(request.pk, request.owner_type, request.owner_id)
+        )
     return request
 
 
@@ -251,13 +255,20 @@ def reject_fulfilment_request(*, request_id: int, reason: str, actor: Actor) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ReasonRequiredError("Rejecting a fulfilment request needs a reason.")
-    return _end_unshipped(
-        request_id=request_id,
-        state=FulfilmentState.REJECTED,
-        action="reject",
-        reason=reason,
-        actor=actor,
-    )
+    with transaction.atomic():
+        request = _end_unshipped(
+            request_id=request_id,
+            state=FulfilmentState.REJECTED,
+            action="reject",
+            reason=reason,
+            actor=actor,
+        )
+        events.publish_on_commit(
+            FulfilmentRejected(
+                request.pk, request.location_id, request.owner_type, request.owner_id, reason
+            )
+        )
+    return request
 
 
 def cancel_fulfilment_request(
@@ -371,7 +382,13 @@ def record_shipment(
             )
         FulfilmentLine.objects.filter(pk__in=[line.pk for line in chosen]).update(shipment=shipment)
         extra: dict[str, Any] = {"shipment_id": shipment.pk, "lines": [line.pk for line in chosen]}
-        if not request.lines.filter(shipment__isnull=True).exists():
+        complete = not request.lines.filter(shipment__isnull=True).exists()
+        events.publish_on_commit(
+            FulfilmentShipped(
+                request.pk, shipment.pk, request.owner_type, request.owner_id, complete
+            )
+        )
+        if complete:
             _set_state(request, FulfilmentState.SHIPPED, actor=actor, **extra)
         else:
             audit.record(

@@ -119,10 +119,21 @@ def _level_available(level_id: int, kept_back: int = 0) -> int:
 
 
 def receive_stock(
-    *, location_id: int, sku_id: int, quantity: int, actor: Actor, reference: str = ""
+    *,
+    location_id: int,
+    sku_id: int,
+    quantity: int,
+    actor: Actor,
+    reference: str = "",
+    kind: MovementKind = MovementKind.RECEIPT,
 ) -> StockMovement:
-    """Goods arrived at a location: ``on_hand`` grows by ``quantity`` (a receipt movement)."""
+    """Goods arrived at a location: ``on_hand`` grows by ``quantity``.
+
+    ``kind`` is a receipt (from a supplier), or a return (a shopper's goods came back).
+    """
     _require_positive(quantity)
+    if kind not in (MovementKind.RECEIPT, MovementKind.RETURN):
+        raise InvalidQuantityError("Only receipts and returns arrive.", kind=str(kind))
     with transaction.atomic():
         level = _ensure_level(location_id=location_id, sku_id=sku_id)
         StockLevel.objects.filter(pk=level.pk).update(
@@ -130,14 +141,14 @@ def receive_stock(
         )
         movement = _append_movement(
             level_id=level.pk,
-            kind=MovementKind.RECEIPT,
+            kind=kind,
             quantity=quantity,
             actor=actor,
             reference=reference,
         )
         audit.record(
             actor=actor,
-            action="stock.received",
+            action="stock.received" if kind == MovementKind.RECEIPT else "stock.returned",
             subject=level,
             changes={"on_hand": [f"+{quantity}"], "movement_id": movement.pk},
             reason=reference,
@@ -496,6 +507,24 @@ def release_reservation(*, reservation_id: int) -> Reservation:
         reservation.state = ReservationState.RELEASED
         reservation.save(update_fields=["state", "updated_at"])
     return reservation
+
+
+def extend_holds(
+    *, reservation_ids: Iterable[int], until: datetime, now: datetime | None = None
+) -> int:
+    """Keep live holds until ``until`` (an order was paid and now waits for shipping).
+
+    One UPDATE; only holds still ``held`` and not yet lapsed are extended (a lapsed hold's
+    units may already be promised elsewhere). Returns how many were extended: fewer than
+    asked means the caller must hold the rest anew.
+    """
+    now = now or clock.now()
+    ids = list(reservation_ids)
+    if not ids:
+        return 0
+    return Reservation.objects.filter(
+        pk__in=ids, state=ReservationState.HELD, expires_at__gt=now
+    ).update(expires_at=until, updated_at=Now())
 
 
 def release_expired_reservations(

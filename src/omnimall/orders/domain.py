@@ -1,0 +1,86 @@
+"""The order state machine: the one place that says which state may follow which.
+
+Pure Python (no Django). ``orders.services`` moves orders only through
+``check_transition``; a refused move raises ``OrderStateError`` (409 ``order_state``).
+
+    pending_payment → paid → allocated → partially_shipped → shipped → delivered
+                                       ↘ ready_for_pickup → picked_up
+    delivered / picked_up → completed
+    after delivery or pick-up: returned, partly_refunded, refunded
+    cancelled: while unpaid, or by staff (with a refund) before anything shipped
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+PENDING_PAYMENT = "pending_payment"
+PAID = "paid"
+ALLOCATED = "allocated"
+PARTIALLY_SHIPPED = "partially_shipped"
+SHIPPED = "shipped"
+READY_FOR_PICKUP = "ready_for_pickup"
+DELIVERED = "delivered"
+PICKED_UP = "picked_up"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+PARTLY_REFUNDED = "partly_refunded"
+REFUNDED = "refunded"
+RETURNED = "returned"
+
+_AFTER_HANDOVER = frozenset({COMPLETED, RETURNED, PARTLY_REFUNDED, REFUNDED})
+
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    PENDING_PAYMENT: frozenset({PAID, CANCELLED}),
+    PAID: frozenset({ALLOCATED, CANCELLED}),
+    # allocated → allocated: a rejected line was re-allocated elsewhere.
+    ALLOCATED: frozenset({ALLOCATED, PARTIALLY_SHIPPED, SHIPPED, READY_FOR_PICKUP, CANCELLED}),
+    PARTIALLY_SHIPPED: frozenset({PARTIALLY_SHIPPED, SHIPPED}),
+    SHIPPED: frozenset({DELIVERED}),
+    READY_FOR_PICKUP: frozenset({PICKED_UP, CANCELLED}),
+    DELIVERED: _AFTER_HANDOVER,
+    PICKED_UP: _AFTER_HANDOVER,
+    COMPLETED: frozenset({RETURNED, PARTLY_REFUNDED, REFUNDED}),
+    PARTLY_REFUNDED: frozenset({PARTLY_REFUNDED, REFUNDED, RETURNED, COMPLETED}),
+    RETURNED: frozenset({PARTLY_REFUNDED, REFUNDED}),
+    REFUNDED: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+# The shopper may cancel only before paying; staff may cancel until something has left.
+SHOPPER_CANCELLABLE = frozenset({PENDING_PAYMENT})
+STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})
+# A return may be requested once the goods are in the shopper's hands.
+RETURNABLE = frozenset({DELIVERED, PICKED_UP, COMPLETED, PARTLY_REFUNDED})
+PAID_STATES = frozenset(TRANSITIONS) - {PENDING_PAYMENT, CANCELLED}
+OPEN_FULFILMENT = frozenset({PAID, ALLOCATED, PARTIALLY_SHIPPED, READY_FOR_PICKUP})
+
+
+class OrderStateError(Exception):
+    """A move the state machine does not allow (``orders.errors`` maps it to 409)."""
+
+    def __init__(self, state: str, target: str) -> None:
+        super().__init__(f"An order that is {state} cannot become {target}.")
+        self.state = state
+        self.target = target
+
+
+def can_transition(state: str, target: str) -> bool:
+    return target in TRANSITIONS.get(state, frozenset())
+
+
+def check_transition(state: str, target: str) -> None:
+    if not can_transition(state, target):
+        raise OrderStateError(state, target)
+
+
+def shipping_state(*, lines_total: int, lines_shipped: int) -> str:
+    """The state an order shipping ``lines_shipped`` of ``lines_total`` units is in."""
+    if lines_shipped <= 0:
+        return ALLOCATED
+    return SHIPPED if lines_shipped >= lines_total else PARTIALLY_SHIPPED
+
+
+def refund_state(*, paid: object, refunded: object) -> str:
+    """``refunded`` once every paid cent went back, else ``partly_refunded``."""
+    return REFUNDED if refunded >= paid else PARTLY_REFUNDED  # type: ignore[operator]

@@ -1,0 +1,32 @@
+"""Refusals of the orders app; the API maps each to its status and code."""
+
+from __future__ import annotations
+
+from omnimall.core.errors import ConflictError, NotFoundError, ValidationFailedError
+
+
+class OrderNotFoundError(NotFoundError):
+    """Also what another shopper's order looks like: never 403, so ids leak nothing."""
+
+    code = "unknown_order"
+    message = "No such order."
+
+
+class OrderTransitionError(ConflictError):
+    code = "order_state"
+    message = "The order does not allow this in its current state."
+
+
+class ReturnNotAllowedError(ConflictError):
+    code = "return_not_allowed"
+    message = "This order cannot be returned."
+
+
+class InvalidReturnError(ValidationFailedError):
+    code = "invalid_return"
+    message = "The return is not valid."
+
+
+class PickupCodeError(NotFoundError):
+    code = "unknown_pickup_code"
+    message = "No order awaits pick-up with this code at this store."

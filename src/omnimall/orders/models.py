@@ -1,0 +1,272 @@
+"""Orders: what a shopper bought, at what price, from where, and everything since.
+
+The state machine lives in ``orders.domain`` (one place); ``state`` here is only ever
+changed by ``orders.services`` through it. Lines snapshot the product name, SKU code and
+the unit price computed on the server at checkout. ``OrderAllocation`` says which
+location serves how many units of a line, with the stock reservation that holds them
+and, once paid, the fulfilment request that ships them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderState(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("pending payment")
+    PAID = "paid", _("paid")
+    ALLOCATED = "allocated", _("allocated")
+    PARTIALLY_SHIPPED = "partially_shipped", _("partially shipped")
+    SHIPPED = "shipped", _("shipped")
+    READY_FOR_PICKUP = "ready_for_pickup", _("ready for pick-up")
+    DELIVERED = "delivered", _("delivered")
+    PICKED_UP = "picked_up", _("picked up")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
+    PARTLY_REFUNDED = "partly_refunded", _("partly refunded")
+    REFUNDED = "refunded", _("refunded")
+    RETURNED = "returned", _("returned")
+
+
+class DeliveryMethod(models.TextChoices):
+    SHIP = "ship", _("delivery")
+    PICKUP = "pickup", _("pick up in store")
+
+
+class CreditReason(models.TextChoices):
+    REFERRAL = "referral", _("store referral code")
+    PICKUP_STORE = "pickup_store", _("pick-up store")
+    HOME_STORE = "home_store", _("shopper's home store")
+    DELIVERY_CITY = "delivery_city", _("store serving the delivery city")
+
+
+class Order(models.Model):
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shopper"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
+    # Lets a guest see the order (confirmation page, emailed link) without an account.
+    guest_token = models.CharField(_("guest token"), max_length=64, unique=True)
+    cart_token = models.CharField(_("cart"), max_length=64, blank=True, db_index=True)
+    channel_code = models.CharField(_("channel"), max_length=40, default="online")
+    state = models.CharField(
+        _("state"),
+        max_length=30,
+        choices=OrderState.choices,
+        default=OrderState.PENDING_PAYMENT,
+        db_index=True,
+    )
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=20)
+    contact_name = models.CharField(_("name"), max_length=60)
+    delivery_method = models.CharField(
+        _("delivery method"), max_length=10, choices=DeliveryMethod.choices
+    )
+    # {"name", "phone", "province", "city", "district", "street", "postal_code"}; empty
+    # for pick-up.
+    ship_to = models.JSONField(_("ship to"), default=dict, blank=True)
+    pickup_store = models.ForeignKey(
+        "inventory.StockLocation",
+        verbose_name=_("pick-up store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pickup_orders",
+    )
+    pickup_code = models.CharField(_("pick-up code"), max_length=8, blank=True, db_index=True)
+    credited_store = models.ForeignKey(
+        "inventory.StockLocation",
+        verbose_name=_("credited store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credited_orders",
+    )
+    credit_reason = models.CharField(
+        _("credit reason"), max_length=20, choices=CreditReason.choices, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2)
+    shipping = models.DecimalField(
+        _("shipping"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    amount_paid = models.DecimalField(
+        _("paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    amount_refunded = models.DecimalField(
+        _("refunded"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    # Until when the stock is held for payment; an unpaid order past it is cancelled.
+    reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True)
+    needs_attention = models.BooleanField(_("needs attention"), default=False, db_index=True)
+    placed_at = models.DateTimeField(_("placed"), auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    ready_at = models.DateTimeField(_("ready for pick-up"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0, amount_paid__gte=0, amount_refunded__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__lte=models.F("amount_paid")),
+                name="order_refunded_lte_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT)
+    sku_code = models.CharField(_("SKU code"), max_length=64)
+    product_name = models.CharField(_("product"), max_length=200)
+    variant = models.CharField(_("variant"), max_length=80, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveSmallIntegerField(_("quantity"))
+    line_total = models.DecimalField(_("line total"), max_digits=12, decimal_places=2)
+    quantity_returned = models.PositiveSmallIntegerField(_("returned"), default=0)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity_returned__lte=models.F("quantity")),
+                name="orderline_quantities_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_code}"
+
+
+class OrderAllocation(models.Model):
+    """``quantity`` units of a line served by one location."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    location = models.ForeignKey(
+        "inventory.StockLocation", verbose_name=_("location"), on_delete=models.PROTECT
+    )
+    quantity = models.PositiveSmallIntegerField(_("quantity"))
+    reservation = models.ForeignKey(
+        "inventory.Reservation", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    fulfilment_line = models.ForeignKey(
+        "inventory.FulfilmentLine", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # A rejected or cancelled allocation stays as history; a live one serves the line.
+    is_live = models.BooleanField(_("live"), default=True)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.line_id} at {self.location_id}"
+
+
+class OrderEventKind(models.TextChoices):
+    STATE = "state", _("state change")
+    PAYMENT = "payment", _("payment")
+    REFUND = "refund", _("refund")
+    FULFILMENT = "fulfilment", _("fulfilment")
+    EMAIL = "email", _("email")
+    NOTE = "note", _("staff note")
+    RETURN = "return", _("return")
+    PROBLEM = "problem", _("problem")
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: every state change, payment, shipment, email and staff note."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=OrderEventKind.choices)
+    state_from = models.CharField(_("from"), max_length=30, blank=True)
+    state_to = models.CharField(_("to"), max_length=30, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order timeline")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.state_to or self.message[:40]}"
+
+
+class ReturnState(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    RECEIVED = "received", _("received")
+    REFUNDED = "refunded", _("refunded")
+
+
+class ReturnRequest(models.Model):
+    number = models.CharField(_("return number"), max_length=24, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    state = models.CharField(
+        _("state"), max_length=20, choices=ReturnState.choices, default=ReturnState.REQUESTED
+    )
+    reason = models.TextField(_("reason"))
+    staff_note = models.TextField(_("staff note"), blank=True)
+    received_at_location = models.ForeignKey(
+        "inventory.StockLocation",
+        verbose_name=_("received at"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    refund_amount = models.DecimalField(
+        _("refund amount"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReturnLine(models.Model):
+    request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveSmallIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("return line")
+        verbose_name_plural = _("return lines")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="returnline_qty_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.order_line_id}"

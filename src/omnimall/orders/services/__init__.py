@@ -1,0 +1,9 @@
+"""Order writes, one module per part of the lifecycle.
+
+``timeline`` (state moves and events; every other module moves orders through it),
+``placement`` (an order from a priced cart), ``payment`` (settling gateway
+notifications and status queries), ``fulfilment`` (allocation, shipments, pick-up,
+delivery), ``cancellation``, ``refunds``, ``returns``, ``messages`` (emails and
+webhooks through the outbox). Import the module: ``from omnimall.orders.services import
+placement``.
+"""
