@@ -5,8 +5,10 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from omnimall.catalog.api import router as catalog_router
+from omnimall.checkout.api import router as checkout_router
 from omnimall.core.api.errors import install_error_handlers
 from omnimall.inventory.api import availability_router, integration_router
+from omnimall.orders.api import router as orders_router
 from omnimall.search.api import router as search_router
 
 api = NinjaAPI(
@@ -24,3 +26,5 @@ api.add_router("/", catalog_router)
 api.add_router("/search", search_router)
 api.add_router("/", availability_router)
 api.add_router("/inventory", integration_router)
+api.add_router("/carts", checkout_router)
+api.add_router("/orders", orders_router)

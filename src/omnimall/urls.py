@@ -13,6 +13,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/setlang/", storefront_views.set_language, name="set_language"),
+    path("", include("omnimall.checkout.urls")),
+    path("", include("omnimall.orders.urls")),
+    path("", include("omnimall.payments.urls")),
+    path("", include("omnimall.storefront.accounts.urls")),
     path("", include("omnimall.storefront.urls")),
 ]
 
