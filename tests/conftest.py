@@ -84,3 +84,12 @@ def page(browser) -> Iterator[object]:
     pg.set_default_timeout(10_000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def race_database(tmp_path: Path) -> Iterator[None]:
+    """On SQLite, this test's connections use a file copy of the test database (races.py)."""
+    from tests.races import database_on_file
+
+    with database_on_file(tmp_path):
+        yield

@@ -12,17 +12,11 @@ deadlock, "database is locked") escapes ``_run_together`` and fails the test.
 from __future__ import annotations
 
 import itertools
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from omnimall.core import clock
 from omnimall.inventory import services
@@ -31,58 +25,13 @@ from omnimall.inventory.models import LocationKind, Reservation, ReservationStat
 from omnimall.inventory.selectors import transfers as transfer_selectors
 from omnimall.inventory.services import transfers
 from tests.inventory.factories import STOCK_ACTOR, level_of, make_location, make_skus
+from tests.races import run_together
 
 BUYERS = 64
 UNITS = 10
 T = TypeVar("T")
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def race_database(tmp_path: Path) -> Iterator[None]:
-    """On SQLite: this test's connections use a file copy of the test database."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    original = connections[DEFAULT_DB_ALIAS]
-    original.ensure_connection()
-    path = tmp_path / "race.sqlite3"
-    target = sqlite3.connect(path)
-    original.connection.backup(target)  # schema and migration data, as the suite sees them
-    target.close()
-    on_file = type(original)({**original.settings_dict, "NAME": str(path)}, DEFAULT_DB_ALIAS)
-    connections[DEFAULT_DB_ALIAS] = on_file
-    assert not connection.is_in_memory_db()
-    try:
-        yield
-    finally:
-        on_file.close()
-        # The in-memory database lives as long as this connection: never close it here.
-        connections[DEFAULT_DB_ALIAS] = original
-
-
-def _run_together(count: int, work: Callable[[int], T]) -> list[T]:
-    """Run ``work(i)`` in ``count`` threads released at the same instant; return results.
-
-    Each thread opens its own connection with the test thread's settings (so on SQLite it
-    reaches the same file) and closes it when done.
-    """
-    settings_dict = connection.settings_dict
-    wrapper = type(connections[DEFAULT_DB_ALIAS])
-    barrier = threading.Barrier(count)
-
-    def run(i: int) -> T:
-        connections[DEFAULT_DB_ALIAS] = wrapper(settings_dict, DEFAULT_DB_ALIAS)
-        try:
-            barrier.wait(timeout=30)
-            return work(i)
-        finally:
-            connections[DEFAULT_DB_ALIAS].close()
-            del connections[DEFAULT_DB_ALIAS]
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def test_reserve_stock_sells_exactly_the_last_units_when_64_buyers_race(race_database):
@@ -99,7 +48,7 @@ def test_reserve_stock_sells_exactly_the_last_units_when_64_buyers_race(race_dat
             return refused.code
         return "held"
 
-    outcomes = _run_together(BUYERS, buy)
+    outcomes = run_together(BUYERS, buy)
 
     assert outcomes.count("held") == UNITS
     assert outcomes.count("out_of_stock") == BUYERS - UNITS
@@ -134,7 +83,7 @@ def test_lapsed_holds_are_freed_once_when_sweepers_and_buyers_race(race_database
             return "out_of_stock"
         return "held"
 
-    outcomes = _run_together(32, act)
+    outcomes = run_together(32, act)
 
     level = level_of(location, sku)
     # 24 buyers, 20 units whose holds lapsed: each unit is freed once and resold once.
@@ -164,7 +113,7 @@ def test_reserve_basket_never_deadlocks_when_baskets_name_the_same_skus_in_oppos
             return refused.code
         return f"held {len(lines)}"
 
-    outcomes = _run_together(48, buy)
+    outcomes = run_together(48, buy)
 
     three, two = outcomes.count("held 3"), outcomes.count("held 2")
     assert three + two + outcomes.count("out_of_stock") == 48
@@ -205,7 +154,7 @@ def test_stock_stays_exact_when_baskets_transfers_and_single_reservations_race(r
         except InsufficientStockError:
             return "out_of_stock"
 
-    outcomes = _run_together(48, act)
+    outcomes = run_together(48, act)
 
     moved = 2 * outcomes.count("transferred")
     baskets = outcomes.count("basket")

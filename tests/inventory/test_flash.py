@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import StringIO
@@ -37,6 +35,7 @@ from omnimall.inventory.errors import (
 from omnimall.inventory.models import FlashBucket, Reservation, ReservationState, StockLevel
 from omnimall.inventory.services import flash
 from tests.inventory.factories import STOCK_ACTOR, level_of, make_location, make_skus
+from tests.races import run_together
 
 
 def _stocked(units: int, *, code: str = "wh-flash"):
@@ -378,20 +377,6 @@ def _require_postgresql() -> None:
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
 
 
-def _run_together(count: int, work):
-    barrier = threading.Barrier(count)
-
-    def run(i: int):
-        try:
-            barrier.wait(timeout=30)
-            return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def _buy(location, sku, quantity: int = 1) -> str:
     try:
         _reserve(location, sku, quantity)
@@ -408,7 +393,7 @@ def test_reserve_stock_sells_exactly_the_last_units_when_64_buyers_race_in_flash
     location, sku, level = _stocked(10, code="wh-flash-race")
     flash.enable_flash_sale(level_id=level.pk, buckets=buckets, actor=STOCK_ACTOR)
 
-    outcomes = _run_together(64, lambda _: _buy(location, sku))
+    outcomes = run_together(64, lambda _: _buy(location, sku))
 
     assert outcomes.count("held") == 10
     assert outcomes.count("out_of_stock") == 54
@@ -437,7 +422,7 @@ def test_no_unit_is_lost_or_oversold_when_buyers_race_enable_refill_and_disable(
             return "refilled"
         return _buy(location, sku, 1 + i % 3)  # 1, 2 or 3 units
 
-    outcomes = _run_together(48, act)
+    outcomes = run_together(48, act)
 
     held = Reservation.objects.filter(level=level, state=ReservationState.HELD)
     held_units = sum(held.values_list("quantity", flat=True))

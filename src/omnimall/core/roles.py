@@ -85,8 +85,25 @@ ROLES: dict[str, tuple[str, ...]] = {
         "inventory.change_channelsafetystock",
         "inventory.delete_channelsafetystock",
         "sales_channels.view_saleschannel",
+        # Orders they ship, delivery confirmations, returns arriving at warehouses.
+        "orders.view_order",
+        "orders.change_order",
+        "orders.view_returnrequest",
+        "orders.change_returnrequest",
+        # Deliveries that failed: webhooks to the WMS and partners.
+        "core.view_outboxmessage",
+        "core.change_outboxmessage",
     ),
-    CUSTOMER_SERVICE: VIEW_CATALOG,
+    # Orders end to end: the timeline and staff notes, cancellations and refunds
+    # (``change_order``), returns, the payments ledger and rejected notifications (view).
+    CUSTOMER_SERVICE: (
+        *VIEW_CATALOG,
+        "orders.view_*",
+        "orders.change_order",
+        "orders.change_returnrequest",
+        "payments.view_*",
+        "checkout.view_cart",
+    ),
     # The same stock work, but only at the stores whose ``StockLocation.staff`` lists them
     # (the inventory admin narrows every list and refuses every write elsewhere).
     STORE_STAFF: (
@@ -94,6 +111,11 @@ ROLES: dict[str, tuple[str, ...]] = {
         "inventory.view_stocklocation",
         *STORE_STOCK_VIEWS,
         *STOCK_EDITING,
+        # The pick-up desk and returns handed in at the counter, at their own stores.
+        "orders.view_order",
+        "orders.change_order",
+        "orders.view_returnrequest",
+        "orders.change_returnrequest",
     ),
     # Sees everything the business runs on, changes nothing by default.
     HEAD_OF_ECOMMERCE: (
@@ -102,6 +124,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "sales_channels.view_*",
         "inventory.view_*",
         "search.view_*",
+        "checkout.view_*",
+        "orders.view_*",
+        "payments.view_*",
     ),
 }
 

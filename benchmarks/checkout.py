@@ -1,0 +1,298 @@
+"""Checkout speed: the whole purchase over HTTP, against a bare Django view in the same run.
+
+    .venv/bin/python benchmarks/checkout.py --database-url postgresql://postgres@127.0.0.1:5432/bench_checkout
+
+Migrates the benchmark database, loads a small demo catalog once, stocks the SKUs it will
+buy at the warehouse, then starts gunicorn on 127.0.0.1 (debug off) and a Celery worker
+(the work an order does after its payment commits — allocation, emails, webhooks — runs
+there, as in production). ``--shoppers`` threads each repeat the purchase for
+``--duration`` seconds: create a cart, add 3 lines, check out (delivery), and post the
+sandbox gateway's signed TRADE_SUCCESS notification. Query counts come from the
+``Server-Timing`` header of each request. ``hello_rps`` is wrk on ``/bench/hello`` before
+and after, averaged. Progress goes to stderr; the last line of stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+# benchmarks/ is on sys.path when this file runs as a script.
+from harness import ROOT, Gunicorn, Response, log, manage, run_wrk, server_env
+
+TARGETS = {  # issue 4, "Speed and cost"
+    "queries_add_line": ("<=", 8),
+    "queries_checkout": ("<=", 30),
+    "queries_notify": ("<=", 20),
+    "orders_hello_ratio": (">=", 0.025),
+}
+ADDRESS = {
+    "name": "李雷",
+    "phone": "13800138000",
+    "province": "上海市",
+    "city": "上海",
+    "district": "黄浦区",
+    "street": "南京东路 100 号",
+    "postal_code": "200001",
+}
+CONTACT = {"name": "李雷", "email": "bench@example.com", "phone": "13800138000"}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="postgresql://… (default: var/bench-checkout.sqlite3)",
+    )
+    parser.add_argument("--products", type=int, default=300, help="demo catalog size")
+    parser.add_argument("--skus", type=int, default=60, help="SKUs the shoppers buy from")
+    parser.add_argument("--shoppers", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=30, help="seconds of purchases")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/14")
+    return parser.parse_args(argv)
+
+
+def request(
+    base: str, method: str, path: str, *, body: Any = None, form: dict[str, str] | None = None
+) -> tuple[Response, Any]:
+    data, headers = None, {}
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=60) as reply:
+            raw, status, reply_headers = reply.read(), reply.status, reply.headers
+    except urllib.error.HTTPError as error:
+        raw, status, reply_headers = error.read(), error.code, error.headers
+    response = Response(
+        status,
+        {k.lower(): v for k, v in reply_headers.items()},
+        raw,
+        time.perf_counter() - started,
+    )
+    try:
+        parsed = json.loads(raw) if raw[:1] in (b"{", b"[") else raw.decode()
+    except ValueError:
+        parsed = raw.decode(errors="replace")
+    return response, parsed
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.orders = 0
+        self.failures: dict[str, int] = {}
+        self.checkout_ms: list[float] = []
+        self.queries: dict[str, list[int]] = {"add_line": [], "checkout": [], "notify": []}
+
+    def count(self, what: str, response: Response) -> None:
+        queries = response.db_queries()
+        if queries is not None:
+            with self.lock:
+                self.queries[what].append(queries)
+
+    def fail(self, step: str, response: Response, body: Any) -> None:
+        code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
+        key = f"{step}:{response.status}:{code}"
+        with self.lock:
+            self.failures[key] = self.failures.get(key, 0) + 1
+
+
+def stock_skus(count: int) -> list[str]:
+    """Give ``count`` SKUs plenty of units at the first shipping warehouse; their codes."""
+    from omnimall.catalog.models import Sku
+    from omnimall.core.actors import Actor
+    from omnimall.inventory.models import StockLocation
+    from omnimall.inventory.services import receive_stock
+
+    warehouse = StockLocation.objects.filter(
+        kind="warehouse", can_ship=True, is_active=True
+    ).order_by("priority", "pk")[0]
+    skus = list(
+        Sku.objects.filter(is_active=True, product__is_active=True)
+        .order_by("pk")
+        .values_list("pk", "code")[:count]
+    )
+    actor = Actor.system("checkout-benchmark")
+    for sku_id, _code in skus:
+        receive_stock(
+            location_id=warehouse.pk,
+            sku_id=sku_id,
+            quantity=100_000,
+            actor=actor,
+            reference="checkout benchmark",
+        )
+    return [code for _pk, code in skus]
+
+
+def signed_notification(order_number: str) -> dict[str, str]:
+    """What the sandbox gateway would POST once the shopper paid (built from its books)."""
+    from omnimall.payments.gateways import sandbox
+    from omnimall.payments.models import Payment
+
+    out_trade_no = (
+        Payment.objects.filter(order__number=order_number)
+        .order_by("-pk")
+        .values_list("out_trade_no", flat=True)[0]
+    )
+    return sandbox.notification_for(out_trade_no)
+
+
+def purchase(base: str, codes: list[str], tally: Tally, rng: random.Random) -> None:
+    reply, cart = request(base, "POST", "/api/v1/carts", body={})
+    if reply.status != 201:
+        tally.fail("create_cart", reply, cart)
+        return
+    token = cart["id"]
+    for code in rng.sample(codes, 3):
+        reply, body = request(
+            base, "POST", f"/api/v1/carts/{token}/lines", body={"sku": code, "quantity": 1}
+        )
+        if reply.status not in (200, 201):
+            tally.fail("add_line", reply, body)
+            return
+        tally.count("add_line", reply)
+    reply, body = request(
+        base,
+        "POST",
+        f"/api/v1/carts/{token}/checkout",
+        body={"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS, "store": None},
+    )
+    if reply.status != 201:
+        tally.fail("checkout", reply, body)
+        return
+    tally.count("checkout", reply)
+    with tally.lock:
+        tally.checkout_ms.append(reply.seconds * 1000)
+    form = signed_notification(body["order"]["number"])
+    reply, text = request(base, "POST", "/payments/notify/sandbox/", form=form)
+    if reply.status != 200 or text != "success":
+        tally.fail("notify", reply, {"error": {"code": str(text)[:40]}})
+        return
+    tally.count("notify", reply)
+    with tally.lock:
+        tally.orders += 1
+
+
+def shop(base: str, codes: list[str], args: argparse.Namespace) -> tuple[Tally, float]:
+    tally = Tally()
+    deadline = time.monotonic() + args.duration
+
+    def shopper(index: int) -> None:
+        rng = random.Random(index)
+        while time.monotonic() < deadline:
+            purchase(base, codes, tally, rng)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.shoppers) as pool:
+        list(pool.map(shopper, range(args.shoppers)))
+    return tally, time.monotonic() - started
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "omnimall", "worker", "-c", "1", "-l", "WARNING"],
+        env=env,
+        cwd=ROOT,
+        stdout=sys.stderr,
+        stderr=sys.stderr,
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    url = args.database_url or f"sqlite:///{ROOT / 'var' / 'bench-checkout.sqlite3'}"
+    (ROOT / "var").mkdir(exist_ok=True)
+    env = server_env(url)
+    env["OMNIMALL_BROKER_URL"] = args.broker_url
+    env["GUNICORN_CMD_ARGS"] = f"--threads {args.threads}"
+    import redis
+
+    redis.Redis.from_url(args.broker_url).flushdb()
+    log("migrating")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from omnimall.catalog.models import Product
+
+    if not Product.objects.exists():
+        log(f"loading the demo catalog with {args.products} products (once)")
+        manage(env, "load_demo", "--products", str(args.products))
+    codes = stock_skus(args.skus)
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+    server = Gunicorn(env, workers=args.workers)
+    worker = start_worker(env)
+    try:
+        health = server.wait_ready()
+        base = server.base_url
+        log(f"gunicorn on {base}, database {health.get('vendor')}, {len(codes)} SKUs to buy")
+        purchase(base, codes, Tally(), random.Random(0))  # warm-up: first-use work
+        hello_before = run_wrk(base, ["/bench/hello"], seconds=10, connections=args.shoppers)
+        log(f"hello: {hello_before.ok_rps:.1f}/s")
+        tally, seconds = shop(base, codes, args)
+        log(f"{tally.orders} orders in {seconds:.1f} s; failures {tally.failures}")
+        hello_after = run_wrk(base, ["/bench/hello"], seconds=10, connections=args.shoppers)
+        log(f"hello (again): {hello_after.ok_rps:.1f}/s")
+    finally:
+        server.stop()
+        worker.terminate()
+        worker.wait(timeout=30)
+    hello_rps = (hello_before.ok_rps + hello_after.ok_rps) / 2
+    orders_per_s = tally.orders / seconds if seconds else 0.0
+    checkout_ms = sorted(tally.checkout_ms)
+    p95 = checkout_ms[int(0.95 * (len(checkout_ms) - 1))] if checkout_ms else None
+    return {
+        "database": health.get("vendor"),
+        "shoppers": args.shoppers,
+        "orders": tally.orders,
+        "failures": sum(tally.failures.values()),
+        "orders_per_s": round(orders_per_s, 2),
+        "p95_checkout_ms": round(p95, 1) if p95 is not None else None,
+        "queries_add_line": max(tally.queries["add_line"], default=None),
+        "queries_checkout": max(tally.queries["checkout"], default=None),
+        "queries_notify": max(tally.queries["notify"], default=None),
+        "median_queries_checkout": (
+            statistics.median(tally.queries["checkout"]) if tally.queries["checkout"] else None
+        ),
+        "hello_rps": round(hello_rps, 1),
+        "orders_hello_ratio": round(orders_per_s / hello_rps, 4) if hello_rps else None,
+    }
+
+
+def report_targets(result: dict[str, Any]) -> None:
+    for key, (op, limit) in TARGETS.items():
+        value = result.get(key)
+        ok = value is not None and (value >= limit if op == ">=" else value <= limit)
+        log(f"target {key} {op} {limit}: {value} -> {'met' if ok else 'NOT met'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    result = run(args)
+    report_targets(result)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
