@@ -361,3 +361,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
             actor=Actor.from_user(request.user),
         )
         messages.success(request, _("%(count)d API key(s) deactivated.") % {"count": count})
+
+from . import outbox_admin  # noqa: E402, F401 - registers the outbox and webhook admins

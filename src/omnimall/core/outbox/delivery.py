@@ -1,0 +1,145 @@
+"""The delivery worker: claim due messages, send them, record each outcome.
+
+Claiming and recording are short transactions; the network I/O happens between them,
+with no transaction open and no row locked:
+
+1. **Claim** a chunk of due messages (``pending`` and ``next_attempt_at`` empty or past,
+   lowest id first). On PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``, so
+   parallel workers take different rows. The claim itself is a conditional update that
+   moves ``next_attempt_at`` to a lease deadline unique to this claim; the rows still
+   carrying that deadline afterwards are the ones this worker owns (on SQLite, where
+   writes are serialised, the condition alone keeps two workers apart). A worker that
+   dies mid-chunk leaves its messages to be picked up again when the lease runs out.
+2. **Send** each message (``transports``).
+3. **Record** the outcome, only if the message still carries this worker's lease:
+   delivered; or a failed attempt with the next one after a back-off; or, after the last
+   attempt, a dead letter for staff to retry from the back office.
+
+Delivery is at-least-once: a receiver may see the same ``X-Omnimall-Delivery`` twice
+(e.g. the worker stopped between sending and recording) and should ignore repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+
+from omnimall.core import clock
+from omnimall.core.models import OutboxMessage, OutboxState
+
+from . import transports
+from .backoff import retry_delay
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 10
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0  # failed this time, another attempt scheduled
+    dead: int = 0  # failed for the last time: now dead letters
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"delivered {self.delivered}, failed {self.failed} (will retry), dead {self.dead}"
+
+
+def _lease() -> timedelta:
+    # Long enough for a whole chunk to time out one message after another.
+    return timedelta(seconds=CHUNK * float(settings.OUTBOX_HTTP_TIMEOUT) * 2 + 60)
+
+
+def _due(at: datetime) -> Q:
+    return Q(state=OutboxState.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at)
+    )
+
+
+def claim_due(
+    *, at: datetime, size: int, message_ids: Sequence[int] | None = None
+) -> list[OutboxMessage]:
+    """Take up to ``size`` due messages for this worker (see the module docstring)."""
+    lease_until = at + _lease() + timedelta(microseconds=secrets.randbelow(1_000_000))
+    with transaction.atomic():
+        candidates = OutboxMessage.objects.filter(_due(at))
+        if message_ids is not None:
+            candidates = candidates.filter(pk__in=list(message_ids))
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            return []
+        OutboxMessage.objects.filter(_due(at), pk__in=ids).update(next_attempt_at=lease_until)
+    return list(
+        OutboxMessage.objects.filter(pk__in=ids, next_attempt_at=lease_until)
+        .select_related("subscription")
+        .order_by("pk")
+    )
+
+
+def record_outcome(
+    message: OutboxMessage, result: transports.Result, *, at: datetime
+) -> OutboxState | None:
+    """Store what happened to one claimed message; returns its new state (None if the
+    claim was lost meanwhile, e.g. staff retried it by hand)."""
+    mine = OutboxMessage.objects.filter(
+        pk=message.pk, state=OutboxState.PENDING, next_attempt_at=message.next_attempt_at
+    )
+    attempts = message.attempts + 1
+    if result.ok:
+        changed = mine.update(
+            state=OutboxState.DELIVERED, attempts=attempts, delivered_at=at, next_attempt_at=None
+        )
+        return OutboxState.DELIVERED if changed else None
+    error = result.error[:MAX_ERROR_LENGTH]
+    if result.permanent or attempts >= message.max_attempts:
+        changed = mine.update(
+            state=OutboxState.DEAD, attempts=attempts, last_error=error, next_attempt_at=None
+        )
+        if changed:
+            logger.warning("Outbox message %s is a dead letter: %s", message.pk, error)
+        return OutboxState.DEAD if changed else None
+    changed = mine.update(
+        attempts=attempts,
+        last_error=error,
+        next_attempt_at=at + retry_delay(message.kind, attempts),
+    )
+    return OutboxState.PENDING if changed else None
+
+
+def deliver_due(
+    *, now: datetime | None = None, limit: int = 100, message_ids: Sequence[int] | None = None
+) -> DeliveryReport:
+    """Deliver up to ``limit`` due messages (only ``message_ids``, when given).
+
+    ``now`` fixes the clock (tests); by default each step uses the current time.
+    """
+    current: Callable[[], datetime] = (lambda: now) if now is not None else clock.now
+    report = DeliveryReport()
+    remaining = limit
+    while remaining > 0:
+        claimed = claim_due(at=current(), size=min(CHUNK, remaining), message_ids=message_ids)
+        if not claimed:
+            break
+        remaining -= len(claimed)
+        for message in claimed:
+            state = record_outcome(message, transports.send(message), at=current())
+            if state == OutboxState.DELIVERED:
+                report.delivered += 1
+            elif state == OutboxState.DEAD:
+                report.dead += 1
+            elif state == OutboxState.PENDING:
+                report.failed += 1
+    return report
