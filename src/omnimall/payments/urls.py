@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("payments/sandbox/pay/<str:trade_no>/", views.sandbox_pay, name="sandbox_pay"),
+]

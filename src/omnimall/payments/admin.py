@@ -1,0 +1,203 @@
+"""The payments back office: read-only. The ledger changes only through the services
+(notifications, status queries, refunds from the order's page), never by hand here.
+
+Payments with their ledger entries and refunds; the notification log, whose *rejected*
+rows are the staff queue (forged, tampered, wrong-amount or wrong-merchant calls); and
+the sandbox gateway's own books, listed apart under "sandbox gateway".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    NotificationLog,
+    NotificationOutcome,
+    Payment,
+    PaymentEntry,
+    Refund,
+    SandboxRefund,
+    SandboxTrade,
+)
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+class _ReadOnly:
+    """Nothing here is added, changed or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PaymentEntryInline(_ReadOnly, admin.TabularInline):
+    model = PaymentEntry
+    fields = ("created_at", "kind", "amount", "document", "actor_label")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class RefundInline(_ReadOnly, admin.TabularInline):
+    model = Refund
+    fields = ("created_at", "refund_no", "amount", "state", "reason", "failure")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+def _order_link(order: Any) -> str:
+    try:
+        url = reverse("admin:orders_order_change", args=[order.pk])
+    except NoReverseMatch:
+        return str(order.number)
+    return format_html('<a href="{}">{}</a>', url, order.number)
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "out_trade_no",
+        "order_number",
+        "gateway",
+        "amount",
+        "currency",
+        "state",
+        "amount_captured",
+        "amount_refunded",
+        "created_at",
+        "paid_at",
+    )
+    list_filter = ("state", "gateway", "created_at")
+    list_select_related = ("order",)
+    search_fields = ("=out_trade_no", "=trade_no", "=order__number")
+    search_help_text = _("Exact trade number (ours or the gateway's) or order number.")
+    readonly_fields = (
+        "order_number",
+        "gateway",
+        "out_trade_no",
+        "trade_no",
+        "amount",
+        "currency",
+        "state",
+        "amount_captured",
+        "amount_refunded",
+        "created_at",
+        "paid_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    inlines = (PaymentEntryInline, RefundInline)
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("order"), ordering="order__number")
+    def order_number(self, payment: Payment) -> str:
+        return _order_link(payment.order)
+
+
+@admin.register(NotificationLog)
+class NotificationLogAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "received_at",
+        "gateway",
+        "outcome",
+        "reason",
+        "out_trade_no",
+        "trade_status",
+        "remote_addr",
+    )
+    list_filter = ("outcome", "gateway", "reason", "received_at")
+    search_fields = ("=out_trade_no", "reason")
+    search_help_text = _("Exact trade number, or words of the reason.")
+    fields = (
+        "received_at",
+        "gateway",
+        "outcome",
+        "reason",
+        "out_trade_no",
+        "trade_status",
+        "remote_addr",
+        "parameters",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+    date_hierarchy = "received_at"
+
+    @admin.display(description=_("parameters (without the signature)"))
+    def parameters(self, log: NotificationLog) -> str:
+        text = json.dumps(log.params, ensure_ascii=False, indent=2, sort_keys=True)
+        return format_html("<pre>{}</pre>", text)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        # Staff land on the queue that needs them: rejected notifications.
+        if not request.GET and request.method == "GET":
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(
+                f"{request.path}?outcome__exact={NotificationOutcome.REJECTED}"
+            )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Refund)
+class RefundAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("refund_no", "payment", "amount", "state", "reason", "failure", "created_at")
+    list_filter = ("state", "created_at")
+    list_select_related = ("payment",)
+    search_fields = ("=refund_no", "=payment__out_trade_no", "=payment__order__number")
+    readonly_fields = ("payment", "refund_no", "amount", "reason", "state", "failure", "created_at")
+    fields = readonly_fields
+
+
+@admin.register(SandboxTrade)
+class SandboxTradeAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "trade_no",
+        "out_trade_no",
+        "total_amount",
+        "currency",
+        "status",
+        "refunded_amount",
+        "created_at",
+        "paid_at",
+    )
+    list_filter = ("status", "created_at")
+    search_fields = ("=trade_no", "=out_trade_no")
+    readonly_fields = (
+        "trade_no",
+        "out_trade_no",
+        "app_id",
+        "subject",
+        "total_amount",
+        "currency",
+        "status",
+        "refunded_amount",
+        "notify_url",
+        "return_url",
+        "created_at",
+        "paid_at",
+    )
+    fields = readonly_fields
+
+
+@admin.register(SandboxRefund)
+class SandboxRefundAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("out_request_no", "trade", "amount", "created_at")
+    list_select_related = ("trade",)
+    search_fields = ("=out_request_no", "=trade__trade_no")
+    readonly_fields = ("trade", "out_request_no", "amount", "created_at")
+    fields = readonly_fields
