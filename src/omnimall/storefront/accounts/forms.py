@@ -1,0 +1,210 @@
+"""Forms of the shopper-account pages: parsing and validation only, no writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from . import throttle
+from .services import email_taken, normalise_email
+
+MOBILE_RE = r"^1\d{10}$"
+# A mainland mobile number, or a landline with its area code (010-12345678).
+PHONE_RE = r"^(1\d{10}|0\d{2,3}-?\d{7,8})$"
+POSTAL_CODE_RE = r"^\d{6}$"
+EMAIL_MAX_LENGTH = 150  # it becomes the username (150 characters at most)
+
+mobile_validator = RegexValidator(
+    MOBILE_RE, _("Enter a mainland China mobile number: 11 digits starting with 1.")
+)
+phone_validator = RegexValidator(
+    PHONE_RE, _("Enter a mobile number (11 digits) or a landline with its area code.")
+)
+postal_code_validator = RegexValidator(POSTAL_CODE_RE, _("A postal code has 6 digits."))
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    name = forms.CharField(
+        label=_("Name"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=20,
+        validators=[mobile_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self) -> str:
+        email = normalise_email(self.cleaned_data["email"])
+        if email_taken(email):
+            raise forms.ValidationError(
+                _("An account with this email address already exists. Sign in instead?"),
+                code="email_taken",
+            )
+        return email
+
+    def clean_phone(self) -> str:
+        return "".join(self.cleaned_data["phone"].split())
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter your name."), code="required")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif first:
+            probe = get_user_model()(
+                username=data.get("email", ""),
+                email=data.get("email", ""),
+                first_name=data.get("name", ""),
+            )
+            try:
+                password_validation.validate_password(first, user=probe)
+            except forms.ValidationError as refused:
+                self.add_error("password1", refused)
+        return data
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, with the email address as the username.
+
+    Its one error for a wrong address or password is deliberately generic: it says
+    nothing about whether an account exists.
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The email address or password is not right. Please try again."),
+        "throttled": _("Too many attempts to sign in. Please wait a few minutes and try again."),
+    }
+
+    def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = _("Email")
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
+
+    def clean_username(self) -> str:
+        return normalise_email(self.cleaned_data.get("username") or "")
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username") or ""
+        if self.request is not None and throttle.is_throttled(self.request, email):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                throttle.count_failure(self.request, email)
+            raise
+
+
+class AddressForm(forms.Form):
+    """An address in the Chinese format (province, city, district, street)."""
+
+    name = forms.CharField(label=_("Recipient"), max_length=60)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    province = forms.CharField(label=_("Province"), max_length=40)
+    city = forms.CharField(label=_("City"), max_length=40)
+    district = forms.CharField(label=_("District"), max_length=40)
+    street = forms.CharField(label=_("Street address"), max_length=200)
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=10,
+        required=False,
+        validators=[postal_code_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    is_default = forms.BooleanField(label=_("Use as my default address"), required=False)
+
+    def clean_phone(self) -> str:
+        return "".join(self.cleaned_data["phone"].split())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for key in ("name", "province", "city", "district", "street"):
+            if key in data:
+                data[key] = " ".join(str(data[key]).split())
+                if not data[key]:
+                    self.add_error(key, _("This field is required."))
+        return data
+
+
+class ReturnForm(forms.Form):
+    """Which lines to return, how many of each, and why.
+
+    One quantity field per returnable line (``qty_<line id>``), each capped at what may
+    still be returned. The orders service checks all of it again.
+    """
+
+    reason = forms.CharField(
+        label=_("Why are you returning these items?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, lines: Sequence[tuple[int, str, int]], **kwargs: Any) -> None:
+        """``lines``: (order line id, label, quantity that may still be returned)."""
+        super().__init__(*args, **kwargs)
+        self.line_fields: list[tuple[str, int]] = []
+        for line_id, label, returnable in lines:
+            key = f"qty_{line_id}"
+            self.fields[key] = forms.IntegerField(
+                label=label, min_value=0, max_value=returnable, initial=0, required=False
+            )
+            self.line_fields.append((key, line_id))
+
+    def line_bound_fields(self) -> Iterable[forms.BoundField]:
+        return [self[key] for key, _line_id in self.line_fields]
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError(_("Tell us why you are returning the items."))
+        return reason
+
+    def chosen_lines(self) -> list[tuple[int, int]]:
+        return [
+            (line_id, self.cleaned_data.get(key) or 0)
+            for key, line_id in self.line_fields
+            if (self.cleaned_data.get(key) or 0) > 0
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not self.chosen_lines():
+            raise forms.ValidationError(
+                _("Choose at least one item and how many of it to return."), code="no_lines"
+            )
+        return data

@@ -1,0 +1,117 @@
+"""The signed-in shopper's own pages: account home, address book and order history.
+
+Reads go through ``checkout.selectors`` and ``orders.selectors``; writes through
+``checkout.services.addresses``. An address id that is not the shopper's own answers 404,
+the same as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from omnimall.checkout import selectors as checkout_selectors
+from omnimall.checkout.services import addresses as address_services
+from omnimall.core.errors import DomainError, NotFoundError
+from omnimall.orders import selectors as order_selectors
+from omnimall.storefront.accounts.forms import AddressForm
+
+RECENT_ORDERS = 3
+ADDRESS_FIELDS = (
+    "name",
+    "phone",
+    "province",
+    "city",
+    "district",
+    "street",
+    "postal_code",
+    "is_default",
+)
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1
+
+
+@require_GET
+@never_cache
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    page = order_selectors.list_orders_for_user(user=request.user, page=1)
+    context = {
+        "recent_orders": page.results[:RECENT_ORDERS],
+        "order_count": page.total,
+        "addresses": checkout_selectors.list_addresses(user=request.user)[:1],
+    }
+    return render(request, "storefront/account/home.html", context)
+
+
+@require_GET
+@never_cache
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    page = order_selectors.list_orders_for_user(user=request.user, page=_page_number(request))
+    return render(request, "storefront/account/orders.html", {"page": page})
+
+
+@require_GET
+@never_cache
+@login_required
+def addresses(request: HttpRequest) -> HttpResponse:
+    context = {"addresses": checkout_selectors.list_addresses(user=request.user)}
+    return render(request, "storefront/account/addresses.html", context)
+
+
+def _own_address(request: HttpRequest, address_id: int) -> Any:
+    address = checkout_selectors.get_address(user=request.user, address_id=address_id)
+    if address is None:
+        raise Http404("unknown address")
+    return address
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@login_required
+def address_edit(request: HttpRequest, address_id: int | None = None) -> HttpResponse:
+    """Add (no ``address_id``) or edit one of the shopper's addresses."""
+    address = _own_address(request, address_id) if address_id is not None else None
+    if request.method == "POST":
+        form = AddressForm(request.POST)
+    elif address is not None:
+        form = AddressForm(initial={key: getattr(address, key) for key in ADDRESS_FIELDS})
+    else:
+        form = AddressForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            address_services.save_address(
+                user=request.user, data=dict(form.cleaned_data), address_id=address_id
+            )
+        except NotFoundError:
+            raise Http404("unknown address") from None
+        except DomainError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Address saved."))
+            return redirect("account:addresses")
+    context: dict[str, Any] = {"form": form, "address": address}
+    return render(request, "storefront/account/address_form.html", context)
+
+
+@require_POST
+@never_cache
+@login_required
+def address_delete(request: HttpRequest, address_id: int) -> HttpResponse:
+    try:
+        address_services.delete_address(user=request.user, address_id=address_id)
+    except NotFoundError:
+        raise Http404("unknown address") from None
+    messages.success(request, _("Address deleted."))
+    return redirect("account:addresses")

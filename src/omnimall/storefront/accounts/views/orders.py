@@ -1,0 +1,236 @@
+"""One order, seen by its shopper: detail, payment status, cancel, request a return.
+
+Who may see an order: its signed-in owner, or anyone holding its guest token, given as
+``?token=`` (the gateway's return URL and the emailed link carry it) or remembered in the
+session under ``ORDER_TOKENS_KEY`` once a token was shown. Anyone else gets the shop's
+404 page, exactly as for a number that does not exist (``orders.selectors`` decides).
+
+The detail page is also where the payment gateway sends the shopper back. Coming back is
+never proof of payment: while the order is ``pending_payment`` the page says it waits
+for the payment confirmation and polls ``order_status`` (an uncached HTMX fragment)
+every two seconds; the order becomes paid only when the gateway's signed notification
+arrives (``payments`` / ``orders.services.payment``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from omnimall.core.actors import Actor
+from omnimall.core.errors import DomainError
+from omnimall.orders import domain, selectors
+from omnimall.orders.errors import OrderNotFoundError
+from omnimall.orders.selectors import OrderView
+from omnimall.orders.services import cancellation, returns
+from omnimall.payments import selectors as payment_selectors
+from omnimall.storefront.accounts.forms import ReturnForm
+
+ORDER_TOKENS_KEY = "omnimall_order_tokens"
+REMEMBERED_TOKENS = 20  # the newest orders a guest session remembers
+TOKEN_MAX_LENGTH = 64
+PAYMENT_OUTCOMES = ("declined", "abandoned")
+PENDING_PAYMENT_STATE = "pending"  # payments.models.PaymentState.PENDING
+
+
+def _remembered_tokens(request: HttpRequest) -> dict[str, str]:
+    tokens = request.session.get(ORDER_TOKENS_KEY)
+    return tokens if isinstance(tokens, dict) else {}
+
+
+def _remember_token(request: HttpRequest, number: str, token: str) -> None:
+    tokens = _remembered_tokens(request)
+    if tokens.get(number) == token:
+        return
+    tokens.pop(number, None)
+    tokens[number] = token
+    # Keep the newest few: dicts keep insertion order.
+    request.session[ORDER_TOKENS_KEY] = dict(list(tokens.items())[-REMEMBERED_TOKENS:])
+
+
+def _given_token(request: HttpRequest) -> str:
+    raw = request.POST.get("token") or request.GET.get("token") or ""
+    return raw.strip()[:TOKEN_MAX_LENGTH]
+
+
+def load_order(request: HttpRequest, number: str) -> tuple[OrderView, str]:
+    """The order ``number`` if this visitor may see it, and the token that showed it.
+
+    The token is "" when the signed-in owner sees it. Raises ``Http404`` otherwise.
+    """
+    number = selectors.clean_number(number)
+    if not number:
+        raise Http404("unknown order")
+    if request.user.is_authenticated:
+        try:
+            owned = selectors.get_order_for_viewer(
+                number=number, user=request.user, guest_token=None
+            )
+        except OrderNotFoundError:
+            pass
+        else:
+            return owned, ""
+    given = _given_token(request)
+    remembered = _remembered_tokens(request).get(number, "")
+    for token in dict.fromkeys(t for t in (given, remembered) if t):
+        try:
+            order = selectors.get_order_for_viewer(number=number, user=None, guest_token=token)
+        except OrderNotFoundError:
+            continue
+        _remember_token(request, number, token)
+        return order, token
+    raise Http404("unknown order")
+
+
+def _order_url(name: str, number: str, token: str, **params: str) -> str:
+    query = {"token": token, **params} if token else dict(params)
+    url = reverse(f"account:{name}", args=[number])
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _shopper_actor(request: HttpRequest, order: OrderView) -> Actor:
+    if request.user.is_authenticated:
+        return Actor.from_user(request.user)
+    return Actor(kind="anonymous", label=f"guest {order.email}"[:150])
+
+
+def pay_again_url(order: OrderView) -> str:
+    """Where the shopper can still pay: the latest open payment's gateway page, or "".
+
+    ``orders.selectors.OrderView`` does not carry the payment URL, so it is found here
+    from the payments ledger; only the sandbox gateway's page address is known.
+    """
+    if order.state != domain.PENDING_PAYMENT:
+        return ""
+    for payment in payment_selectors.list_payments_of_order(order.id):  # newest first
+        if payment.state == PENDING_PAYMENT_STATE and payment.gateway == "sandbox":
+            return reverse("payments:sandbox_pay", args=[payment.trade_no])
+    return ""
+
+
+def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[str, Any]:
+    outcome = request.GET.get("payment", "")
+    pending = order.state == domain.PENDING_PAYMENT
+    return {
+        "order": order,
+        "token": token,
+        "is_pending": pending,
+        "payment_outcome": outcome if outcome in PAYMENT_OUTCOMES else "",
+        "pay_again_url": pay_again_url(order) if pending else "",
+        "status_url": _order_url("order_status", order.number, token, was=order.state),
+        "cancel_url": _order_url("order_cancel", order.number, token),
+        "return_url": _order_url("order_return", order.number, token),
+        "detail_url": _order_url("order_detail", order.number, token),
+    }
+
+
+@require_GET
+@never_cache
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order, token = load_order(request, number)
+    context = _detail_context(request, order, token)
+    return render(request, "storefront/account/order_detail.html", context)
+
+
+@require_GET
+@never_cache
+@vary_on_headers("HX-Request")
+def order_status(request: HttpRequest, number: str) -> HttpResponse:
+    """The status block alone, polled while the payment confirmation is awaited.
+
+    When the order has left the state the page was showing (``?was=``), HTMX is told to
+    reload the whole page, which then shows what payment brought (pick-up code, timeline).
+    Without HTMX this is a plain page with the same block.
+    """
+    order, token = load_order(request, number)
+    context = _detail_context(request, order, token)
+    fragment = request.headers.get("HX-Request") == "true"
+    template = "_order_status.html" if fragment else "order_status.html"
+    response = render(request, f"storefront/account/{template}", context)
+    was = request.GET.get("was", "")
+    if fragment and was and was != order.state:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@never_cache
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    order, token = load_order(request, number)
+    try:
+        cancellation.cancel_order(
+            order_id=order.id,
+            actor=_shopper_actor(request, order),
+            reason=_("Cancelled by the shopper before paying."),
+            by_shopper=True,
+        )
+    except OrderNotFoundError:
+        raise Http404("unknown order") from None
+    except DomainError:
+        messages.error(
+            request,
+            _(
+                "This order can no longer be cancelled here: it has been paid. "
+                "Please contact us, or request a return once it arrives."
+            ),
+        )
+    else:
+        messages.success(request, _("Your order has been cancelled."))
+    return HttpResponseRedirect(_order_url("order_detail", order.number, token))
+
+
+def returnable_lines(order: OrderView) -> list[tuple[int, str, int]]:
+    """(line id, label, units that may still be returned) for each line with some left."""
+    lines = []
+    for line in order.lines:
+        left = line.quantity - line.quantity_returned
+        if left > 0:
+            label = " · ".join(part for part in (line.product_name, line.variant) if part)
+            lines.append((line.id, label, left))
+    return lines
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def order_return(request: HttpRequest, number: str) -> HttpResponse:
+    order, token = load_order(request, number)
+    detail_url = _order_url("order_detail", order.number, token)
+    lines = returnable_lines(order)
+    if not order.can_request_return or not lines:
+        messages.error(request, _("This order cannot be returned now."))
+        return HttpResponseRedirect(detail_url)
+    form = ReturnForm(request.POST if request.method == "POST" else None, lines=lines)
+    if request.method == "POST" and form.is_valid():
+        try:
+            returns.request_return(
+                order_id=order.id,
+                lines=form.chosen_lines(),
+                reason=form.cleaned_data["reason"],
+                actor=_shopper_actor(request, order),
+            )
+        except OrderNotFoundError:
+            raise Http404("unknown order") from None
+        except DomainError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request, _("Your return request has been sent. We will get back to you soon.")
+            )
+            return HttpResponseRedirect(detail_url)
+    context = {
+        "order": order,
+        "form": form,
+        "token": token,
+        "detail_url": detail_url,
+        "action_url": _order_url("order_return", order.number, token),
+    }
+    return render(request, "storefront/account/order_return.html", context)
