@@ -211,6 +211,7 @@ TOPIC_CHOICES = [
 
 
 class WebhookSubscriptionForm(ChangeReasonFormMixin, forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     topics = forms.MultipleChoiceField(
         label=_("topics"), choices=TOPIC_CHOICES, widget=forms.CheckboxSelectMultiple
     )
