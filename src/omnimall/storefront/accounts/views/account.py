@@ -77,6 +77,16 @@ def _own_address(request: HttpRequest, address_id: int) -> Any:
     return address
 
 
+def _refusal_to_form(form: AddressForm, refused: DomainError) -> None:
+    """Show the service's refusal on the form: per field when it names fields."""
+    problems = refused.details.get("errors")
+    if not isinstance(problems, dict) or not problems:
+        form.add_error(None, refused.message)
+        return
+    for field, problem in problems.items():
+        form.add_error(field if field in form.fields else None, str(problem))
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
@@ -97,7 +107,7 @@ def address_edit(request: HttpRequest, address_id: int | None = None) -> HttpRes
         except NotFoundError:
             raise Http404("unknown address") from None
         except DomainError as refused:
-            form.add_error(None, refused.message)
+            _refusal_to_form(form, refused)
         else:
             messages.success(request, _("Address saved."))
             return redirect("account:addresses")

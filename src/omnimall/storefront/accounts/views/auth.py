@@ -124,6 +124,7 @@ class SignOutView(auth_views.LogoutView):
     """POST only (Django's ``LogoutView``); then back to the home page."""
 
     http_method_names = ["post", "options"]
+
     def get_default_redirect_url(self) -> str:
         return reverse("storefront:home")
 

@@ -1,0 +1,327 @@
+"""Order history and the order page: who may see it, payment status, cancel, return."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import TestCase
+
+from omnimall.orders import domain
+from omnimall.orders.models import Order, ReturnRequest
+from omnimall.orders.services import fulfilment
+from tests.orders.factories import ACTOR, make_shop, pay, place, ship_all
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+HTMX = {"HTTP_HX_REQUEST": "true", **EN}
+
+
+@pytest.fixture(autouse=True)
+def _no_outbox_delivery(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+
+
+def _user(email="shopper@example.com"):
+    return get_user_model().objects.create_user(username=email, email=email, password="x")
+
+
+@pytest.fixture
+def shop():
+    return make_shop(units=40)
+
+
+@pytest.fixture
+def shopper(client):
+    user = _user()
+    client.force_login(user)
+    return user
+
+
+def _html(response):
+    return response.content.decode()
+
+
+def _url(placed, suffix=""):
+    return f"/orders/{placed.number}/{suffix}"
+
+
+def test_order_history_lists_only_the_shoppers_orders_newest_first_in_pages(client, shop, shopper):
+    mine = [place(shop, quantities=(1,), user=shopper) for _ in range(11)]
+    theirs = place(shop, quantities=(1,), user=_user("other@example.com"))
+
+    first = client.get("/account/orders/", **EN)
+    second = client.get("/account/orders/?page=2", **EN)
+    junk = client.get("/account/orders/?page=abc", **EN)
+
+    assert first.status_code == 200
+    assert "private" in first["Cache-Control"]
+    first_html, second_html = _html(first), _html(second)
+    numbers = [p.number for p in mine]
+    display = lambda n: f"{n[:6]} {n[6:]}"  # noqa: E731
+    assert display(numbers[-1]) in first_html
+    assert display(numbers[0]) not in first_html
+    assert display(numbers[0]) in second_html
+    assert display(theirs.number) not in first_html + second_html
+    assert "Page 1 of 2" in first_html
+    assert "pending payment" in first_html
+    assert junk.status_code == 200
+
+
+def test_account_home_greets_and_shows_three_recent_orders(client, shop, shopper):
+    shopper.first_name = "Mei"
+    shopper.save()
+    placed = [place(shop, quantities=(1,), user=shopper) for _ in range(4)]
+
+    response = client.get("/account/", **EN)
+
+    html = _html(response)
+    assert "Hello, Mei" in html
+    assert html.count('href="/orders/') == 3
+    assert f"{placed[0].number[:6]} {placed[0].number[6:]}" not in html
+    assert "See all 4 orders" in html
+
+
+def test_order_page_is_shown_to_its_owner_and_private(client, shop, shopper):
+    placed = place(shop, user=shopper)
+
+    response = client.get(_url(placed), **EN)
+
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    assert f"{placed.number[:6]} {placed.number[6:]}" in _html(response)
+
+
+def test_order_page_is_not_found_for_another_signed_in_shopper(client, shop):
+    placed = place(shop, user=_user("owner@example.com"))
+    client.force_login(_user("other@example.com"))
+
+    response = client.get(_url(placed), **EN)
+
+    assert response.status_code == 404
+    assert "We could not find that page" in _html(response)
+
+
+def test_order_page_is_shown_to_a_guest_with_its_token_and_remembered(client, shop):
+    placed = place(shop)
+
+    with_token = client.get(_url(placed) + f"?token={placed.guest_token}", **EN)
+    later = client.get(_url(placed), **EN)
+
+    assert with_token.status_code == 200
+    assert later.status_code == 200
+    assert client.session["omnimall_order_tokens"] == {placed.number: placed.guest_token}
+
+
+@pytest.mark.parametrize("query", ["", "?token=wrong", "?token=", "?token=" + "x" * 500])
+def test_order_page_is_not_found_without_the_right_token(client, shop, query):
+    placed = place(shop)
+
+    response = client.get(_url(placed) + query, **EN)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("number", ["000000000000", "abc", "1" * 40, "%20"])
+def test_order_page_is_not_found_for_unknown_or_junk_numbers(client, number):
+    response = client.get(f"/orders/{number}/", **EN)
+
+    assert response.status_code == 404
+
+
+def test_pending_order_page_waits_for_confirmation_and_polls_the_status_fragment(client, shop):
+    placed = place(shop)
+
+    response = client.get(_url(placed) + f"?token={placed.guest_token}", **EN)
+
+    html = _html(response)
+    assert "Waiting for payment confirmation" in html
+    assert 'hx-trigger="every 2s"' in html
+    assert f'hx-get="/orders/{placed.number}/status/?token={placed.guest_token}' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_coming_back_from_the_gateway_is_not_proof_of_payment(client, shop):
+    placed = place(shop)
+
+    response = client.get(_url(placed) + f"?token={placed.guest_token}&trade_status=paid", **EN)
+
+    assert "Waiting for payment confirmation" in _html(response)
+    assert Order.objects.get(pk=placed.order_id).state == domain.PENDING_PAYMENT
+
+
+def test_status_fragment_keeps_polling_while_pending_and_reloads_once_paid(client, shop):
+    placed = place(shop, method="pickup")
+    status = _url(placed, "status/") + f"?token={placed.guest_token}&was=pending_payment"
+
+    waiting = client.get(status, **HTMX)
+    pay(placed.order_id)
+    paid = client.get(status, **HTMX)
+    page = client.get(_url(placed), **EN)
+
+    assert waiting.status_code == 200
+    assert "HX-Refresh" not in waiting
+    assert 'hx-trigger="every 2s"' in _html(waiting)
+    assert "<html" not in _html(waiting)
+    assert paid["HX-Refresh"] == "true"
+    assert "every 2s" not in _html(paid)
+    assert "private" in paid["Cache-Control"]
+    order = Order.objects.get(pk=placed.order_id)
+    assert order.pickup_code
+    page_html = _html(page)
+    assert order.pickup_code in page_html
+    assert "Show this code at the counter" in page_html
+    assert "1 Nanjing Road" in page_html
+    assert "10:00-22:00" in page_html
+    assert "Waiting for payment confirmation" not in page_html
+
+
+def test_status_without_htmx_is_a_whole_page(client, shop):
+    placed = place(shop)
+
+    response = client.get(_url(placed, "status/") + f"?token={placed.guest_token}", **EN)
+
+    assert response.status_code == 200
+    assert "<html" in _html(response)
+    assert "Waiting for payment confirmation" in _html(response)
+
+
+def test_abandoned_payment_shows_message_and_a_link_to_pay_again(client, shop):
+    placed = place(shop)
+
+    response = client.get(_url(placed) + f"?token={placed.guest_token}&payment=abandoned", **EN)
+
+    html = _html(response)
+    assert "You left the payment page before paying." in html
+    assert "Pay again" in html
+    assert f'href="{placed.payment_url}"' in html
+
+
+def test_declined_payment_shows_message(client, shop):
+    placed = place(shop)
+
+    response = client.get(_url(placed) + f"?token={placed.guest_token}&payment=declined", **EN)
+
+    assert "Your payment was declined." in _html(response)
+
+
+def test_unknown_payment_outcome_is_ignored(client, shop):
+    placed = place(shop)
+
+    response = client.get(_url(placed) + f"?token={placed.guest_token}&payment=<b>x</b>", **EN)
+
+    assert response.status_code == 200
+    assert "<b>x</b>" not in _html(response)
+
+
+def test_cancel_unpaid_order_cancels_it_for_its_guest(client, shop):
+    placed = place(shop)
+
+    response = client.post(_url(placed, "cancel/") + f"?token={placed.guest_token}")
+
+    assert response.status_code == 302
+    assert response["Location"] == _url(placed) + f"?token={placed.guest_token}"
+    assert Order.objects.get(pk=placed.order_id).state == domain.CANCELLED
+    page = client.get(response["Location"], **EN)
+    assert "Your order has been cancelled." in _html(page)
+
+
+def test_cancel_paid_order_is_refused_with_a_message(client, shop, shopper):
+    placed = place(shop, user=shopper)
+    pay(placed.order_id)
+
+    response = client.post(_url(placed, "cancel/"), follow=True, **EN)
+
+    assert "can no longer be cancelled" in _html(response)
+    assert Order.objects.get(pk=placed.order_id).state != domain.CANCELLED
+
+
+def test_cancel_needs_post_and_access(client, shop):
+    placed = place(shop)
+
+    by_get = client.get(_url(placed, "cancel/") + f"?token={placed.guest_token}")
+    stranger = client.post(_url(placed, "cancel/"))
+
+    assert by_get.status_code == 405
+    assert stranger.status_code == 404
+    assert Order.objects.get(pk=placed.order_id).state == domain.PENDING_PAYMENT
+
+
+def _delivered(shop, user):
+    placed = place(shop, quantities=(2, 1), user=user)
+    order = ship_all(pay(placed.order_id))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        fulfilment.confirm_delivery(order_id=order.pk, actor=ACTOR)
+    return placed
+
+
+def test_shipped_order_shows_tracking(client, shop, shopper):
+    placed = place(shop, user=shopper)
+    ship_all(pay(placed.order_id), carrier="SF Express", tracking="SF123456")
+
+    response = client.get(_url(placed), **EN)
+
+    html = _html(response)
+    assert "SF Express" in html
+    assert "SF123456" in html
+    assert "shipped" in html
+
+
+def test_return_request_records_chosen_lines_and_shows_on_the_order(client, shop, shopper):
+    placed = _delivered(shop, shopper)
+    first, second = Order.objects.get(pk=placed.order_id).lines.order_by("pk")
+
+    form = client.get(_url(placed, "return/"), **EN)
+    response = client.post(
+        _url(placed, "return/"),
+        {f"qty_{first.pk}": "1", f"qty_{second.pk}": "0", "reason": "Too big"},
+    )
+
+    assert form.status_code == 200
+    assert 'name="qty_' in _html(form)
+    assert response.status_code == 302
+    request = ReturnRequest.objects.get()
+    assert list(request.lines.values_list("order_line_id", "quantity")) == [(first.pk, 1)]
+    assert request.reason == "Too big"
+    page = client.get(_url(placed), **EN)
+    assert request.number in _html(page)
+    assert "requested" in _html(page)
+    assert "Request a return" not in _html(page)  # one open return at a time
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"reason": "Too big"}, "Choose at least one item"),
+        ({"first": "0", "reason": "Too big"}, "Choose at least one item"),
+        ({"first": "3", "reason": "Too big"}, "less than or equal to 2"),
+        ({"first": "-1", "reason": "Too big"}, "greater than or equal to 0"),
+        ({"first": "two", "reason": "Too big"}, "Enter a whole number"),
+        ({"first": "1", "reason": "   "}, "This field is required"),
+    ],
+)
+def test_return_request_shows_form_errors_and_records_nothing_when_invalid(
+    client, shop, shopper, data, error
+):
+    placed = _delivered(shop, shopper)
+    first = Order.objects.get(pk=placed.order_id).lines.order_by("pk").first()
+    payload = {(f"qty_{first.pk}" if key == "first" else key): value for key, value in data.items()}
+
+    response = client.post(_url(placed, "return/"), payload, **EN)
+
+    assert response.status_code == 200
+    assert error in _html(response)
+    assert not ReturnRequest.objects.exists()
+
+
+def test_return_request_is_refused_before_delivery(client, shop, shopper):
+    placed = place(shop, user=shopper)
+    pay(placed.order_id)
+
+    response = client.post(
+        _url(placed, "return/"), {"qty_1": "1", "reason": "Too big"}, follow=True, **EN
+    )
+
+    assert "This order cannot be returned now." in _html(response)
+    assert not ReturnRequest.objects.exists()
