@@ -162,7 +162,13 @@ def test_refund_order_refuses_when_amount_exceeds_paid_less_refunded(sku):
 
 @pytest.mark.parametrize(
     ("amount", "reason"),
-    [(Decimal("0"), "x"), (Decimal("-1"), "x"), (Decimal("1.001"), "x"), (1.5, "x"), (Decimal(1), " ")],
+    [
+        (Decimal("0"), "x"),
+        (Decimal("-1"), "x"),
+        (Decimal("1.001"), "x"),
+        (1.5, "x"),
+        (Decimal(1), " "),
+    ],
 )
 def test_refund_order_refuses_bad_amount_or_missing_reason(sku, amount, reason):
     order = paid_order([(sku, 1, "80.00")])
@@ -184,7 +190,8 @@ def test_refund_order_is_idempotent_by_refund_no(sku):
     )
 
     order.refresh_from_db()
-    assert again.replayed and not first.replayed
+    assert again.replayed
+    assert not first.replayed
     assert again.refund_id == first.refund_id
     assert order.amount_refunded == Decimal("40.00")
     assert _payment_refunded(order) == Decimal("40.00")

@@ -184,7 +184,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "<int:return_id>/<str:step>/",
+                "<int:return_id>/steps/<str:step>/",
                 view(self.step_view),
                 name="orders_returnrequest_step",
             ),
