@@ -1,7 +1,49 @@
-"""Store API routes of the orders app (mounted in omnimall.api)."""
+"""Store API routes of the orders app (mounted in omnimall.api at ``/api/v1/orders``).
+
+``GET /{number}``: the order, for its signed-in owner (session) or whoever holds its
+guest token (``?token=``); anyone else gets the same 404 as for a missing order.
+``POST /{number}/delivery``: a carrier or WMS integration (API key, scope ``wms``)
+confirms delivery of a shipped order; confirming again is a no-op 200.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from ninja import Router
 
+from omnimall.core.api.auth import ApiKeyAuth, actor_from
+from omnimall.orders import selectors
+from omnimall.orders.errors import OrderNotFoundError
+from omnimall.orders.schemas import DeliveryIn, ErrorOut, OrderOut, OrderStateOut, order_out
+from omnimall.orders.services import fulfilment
+
 router = Router(tags=["orders"])
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.get("/{number}", response={200: OrderOut, **ERRORS}, summary="Get an order")
+def get_order(request: HttpRequest, number: str, token: str | None = None) -> dict[str, Any]:
+    """The order with its lines, shipments, timeline and payments (owner or guest token)."""
+    view = selectors.get_order_for_viewer(
+        number=number, user=getattr(request, "user", None), guest_token=token
+    )
+    return order_out(view)
+
+
+@router.post(
+    "/{number}/delivery",
+    auth=ApiKeyAuth("wms"),
+    response={200: OrderStateOut, **ERRORS},
+    summary="Confirm delivery",
+)
+def confirm_delivery(
+    request: HttpRequest, number: str, payload: DeliveryIn | None = None
+) -> dict[str, Any]:
+    """The shipped order reached the shopper (``shipped`` → ``delivered``); idempotent."""
+    order_id = selectors.order_id_for_number(number)
+    if order_id is None:
+        raise OrderNotFoundError(number=number[:24])
+    order = fulfilment.confirm_delivery(order_id=order_id, actor=actor_from(request))
+    return {"number": order.number, "state": order.state}

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "payments/notify/<str:gateway>/",
+        views.payment_notification,
+        name="payment_notification",
+    ),
+]

@@ -1,0 +1,145 @@
+"""Schemas of the orders Store API, and the function that fills them from an OrderView."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+
+from .selectors import OrderView
+
+
+class ErrorBodyOut(Schema):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorOut(Schema):
+    error: ErrorBodyOut
+
+
+class OrderLineOut(Schema):
+    sku_code: str
+    product_name: str
+    variant: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+    quantity_returned: int
+
+
+class StoreOut(Schema):
+    code: str
+    name: str
+    city: str
+    address: str
+    opening_hours: str
+
+
+class ShipmentOut(Schema):
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+class TimelineOut(Schema):
+    at: datetime
+    state: str
+    label: str
+
+
+class ReturnOut(Schema):
+    number: str
+    state: str
+    created_at: datetime
+    refund_amount: Decimal
+
+
+class PaymentOut(Schema):
+    gateway: str
+    state: str
+    amount: Decimal
+    amount_captured: Decimal
+    amount_refunded: Decimal
+    paid_at: datetime | None
+
+
+class OrderOut(Schema):
+    number: str
+    display_number: str
+    state: str
+    state_label: str
+    placed_at: datetime
+    paid_at: datetime | None
+    reserved_until: datetime | None
+    currency: str
+    subtotal: Decimal
+    shipping: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    amount_refunded: Decimal
+    delivery_method: str
+    ship_to: dict[str, str]
+    pickup_store: StoreOut | None
+    pickup_code: str
+    credited_store: str
+    lines: list[OrderLineOut]
+    shipments: list[ShipmentOut]
+    timeline: list[TimelineOut]
+    returns: list[ReturnOut]
+    payments: list[PaymentOut]
+    can_cancel: bool
+    can_request_return: bool
+
+
+class DeliveryIn(Schema):
+    delivered_at: datetime | None = None
+    note: str = ""
+
+
+class OrderStateOut(Schema):
+    number: str
+    state: str
+
+
+def order_out(view: OrderView) -> dict[str, Any]:
+    store = view.pickup_store
+    return {
+        "number": view.number,
+        "display_number": view.display_number,
+        "state": view.state,
+        "state_label": view.state_label,
+        "placed_at": view.placed_at,
+        "paid_at": view.paid_at,
+        "reserved_until": view.reserved_until,
+        "currency": view.currency,
+        "subtotal": view.subtotal,
+        "shipping": view.shipping,
+        "total": view.total,
+        "amount_paid": view.amount_paid,
+        "amount_refunded": view.amount_refunded,
+        "delivery_method": view.delivery_method,
+        "ship_to": view.ship_to,
+        "pickup_store": None
+        if store is None
+        else {
+            "code": store.code,
+            "name": store.name,
+            "city": store.city,
+            "address": store.address,
+            "opening_hours": store.opening_hours,
+        },
+        "pickup_code": view.pickup_code,
+        "credited_store": view.credited_store_name,
+        "lines": [asdict(line) for line in view.lines],
+        "shipments": [asdict(s) for s in view.shipments],
+        "timeline": [{"at": t.at, "state": t.state_to, "label": t.label} for t in view.timeline],
+        "returns": [asdict(r) for r in view.returns],
+        "payments": [asdict(p) for p in view.payments],
+        "can_cancel": view.can_cancel,
+        "can_request_return": view.can_request_return,
+    }

@@ -1,0 +1,470 @@
+"""Order reads for the shopper's pages, the Store API and the pick-up desk.
+
+They return frozen dataclasses. Order numbers are looked up ignoring spaces (people read
+them out as ``261127 482193``). Another shopper's order looks exactly like a missing one
+(``OrderNotFoundError``, 404).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Sum
+
+from omnimall.core import clock
+from omnimall.orders import domain
+from omnimall.orders.errors import OrderNotFoundError
+from omnimall.orders.models import (
+    CreditReason,
+    DeliveryMethod,
+    Order,
+    OrderAllocation,
+    OrderEvent,
+    OrderEventKind,
+    OrderState,
+    ReturnRequest,
+    ReturnState,
+)
+from omnimall.payments import selectors as payment_selectors
+
+PAGE_SIZE = 10
+# The code is shown once the order is paid and until it is handed over.
+PICKUP_CODE_VISIBLE = frozenset({domain.PAID, domain.ALLOCATED, domain.READY_FOR_PICKUP})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineView:
+    id: int
+    sku_id: int
+    sku_code: str
+    product_name: str
+    variant: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+    quantity_returned: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreView:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    name_zh: str
+    city: str
+    address: str
+    opening_hours: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentView:
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    state_from: str
+    state_to: str
+    label: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnSummary:
+    number: str
+    state: str
+    label: str
+    created_at: datetime
+    refund_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSummary:
+    gateway: str
+    out_trade_no: str
+    state: str
+    amount: Decimal
+    amount_captured: Decimal
+    amount_refunded: Decimal
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    id: int
+    number: str
+    display_number: str
+    state: str
+    state_label: str
+    placed_at: datetime
+    paid_at: datetime | None
+    ready_at: datetime | None
+    closed_at: datetime | None
+    reserved_until: datetime | None
+    lines: tuple[OrderLineView, ...]
+    currency: str
+    subtotal: Decimal
+    shipping: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    amount_refunded: Decimal
+    delivery_method: str
+    method_label: str
+    contact_name: str
+    email: str
+    phone: str
+    ship_to: dict[str, str]
+    pickup_store: StoreView | None
+    pickup_code: str  # "" unless paid and not yet handed over
+    credited_store_name: str
+    credit_reason: str
+    shipments: tuple[ShipmentView, ...]
+    timeline: tuple[TimelineEntry, ...]
+    can_cancel: bool
+    can_request_return: bool
+    returns: tuple[ReturnSummary, ...]
+    payments: tuple[PaymentSummary, ...]
+
+    @property
+    def is_paid(self) -> bool:
+        return self.state in domain.PAID_STATES
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    number: str
+    display_number: str
+    state: str
+    state_label: str
+    placed_at: datetime
+    total: Decimal
+    currency: str
+    item_count: int
+    delivery_method: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    results: tuple[OrderSummary, ...]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def clean_number(number: str) -> str:
+    """``"261127 482193"`` → ``"261127482193"``; anything not a plausible number → ``""``."""
+    cleaned = "".join(str(number or "").split())
+    return cleaned if cleaned.isdigit() and len(cleaned) <= 20 else ""
+
+
+def display_number(number: str) -> str:
+    return f"{number[:6]} {number[6:]}" if len(number) == 12 else number
+
+
+def _state_label(state: str) -> str:
+    return str(OrderState(state).label) if state in OrderState.values else state
+
+
+def _store(location: Any) -> StoreView | None:
+    if location is None:
+        return None
+    from django.utils.translation import get_language
+
+    zh = (get_language() or "").startswith("zh")
+    return StoreView(
+        id=location.pk,
+        code=location.code,
+        name=location.name_zh if zh else location.name_en,
+        name_en=location.name_en,
+        name_zh=location.name_zh,
+        city=location.city,
+        address=location.address,
+        opening_hours=location.opening_hours,
+    )
+
+
+def _store_name(location: Any) -> str:
+    store = _store(location)
+    return store.name if store is not None else ""
+
+
+def _orders() -> Any:
+    shipped = (
+        OrderAllocation.objects.filter(fulfilment_line__shipment__isnull=False)
+        .select_related("fulfilment_line__shipment")
+        .order_by("pk")
+    )
+    return Order.objects.select_related("pickup_store", "credited_store").prefetch_related(
+        "lines",
+        Prefetch(
+            "events",
+            queryset=OrderEvent.objects.filter(kind=OrderEventKind.STATE).order_by(
+                "created_at", "pk"
+            ),
+            to_attr="state_events",
+        ),
+        Prefetch("lines__allocations", queryset=shipped, to_attr="shipped_allocations"),
+        Prefetch("returns", queryset=ReturnRequest.objects.order_by("created_at")),
+    )
+
+
+def _shipments(order: Order) -> tuple[ShipmentView, ...]:
+    seen: dict[int, ShipmentView] = {}
+    for line in order.lines.all():
+        for row in getattr(line, "shipped_allocations", []):
+            shipment = row.fulfilment_line.shipment
+            seen.setdefault(
+                shipment.pk,
+                ShipmentView(shipment.carrier, shipment.tracking_number, shipment.shipped_at),
+            )
+    return tuple(sorted(seen.values(), key=lambda s: s.shipped_at))
+
+
+def _handed_over_at(events: Iterable[OrderEvent]) -> datetime | None:
+    for event in events:
+        if event.state_to in (domain.DELIVERED, domain.PICKED_UP):
+            return event.created_at
+    return None
+
+
+def _can_return(order: Order, events: list[OrderEvent]) -> bool:
+    if order.state not in domain.RETURNABLE:
+        return False
+    if any(r.state in (ReturnState.REQUESTED, ReturnState.APPROVED) for r in order.returns.all()):
+        return False
+    if all(line.quantity_returned >= line.quantity for line in order.lines.all()):
+        return False
+    handed = _handed_over_at(events)
+    return handed is None or clock.now() <= handed + timedelta(days=settings.RETURN_WINDOW_DAYS)
+
+
+def _view(order: Order) -> OrderView:
+    events: list[OrderEvent] = getattr(order, "state_events", [])
+    payments = payment_selectors.list_payments_of_order(order.pk)
+    return OrderView(
+        id=order.pk,
+        number=order.number,
+        display_number=display_number(order.number),
+        state=order.state,
+        state_label=_state_label(order.state),
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        ready_at=order.ready_at,
+        closed_at=order.closed_at,
+        reserved_until=order.reserved_until,
+        lines=tuple(
+            OrderLineView(
+                id=line.pk,
+                sku_id=line.sku_id,
+                sku_code=line.sku_code,
+                product_name=line.product_name,
+                variant=line.variant,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+                quantity_returned=line.quantity_returned,
+            )
+            for line in order.lines.all()
+        ),
+        currency=order.currency,
+        subtotal=order.subtotal,
+        shipping=order.shipping,
+        total=order.total,
+        amount_paid=order.amount_paid,
+        amount_refunded=order.amount_refunded,
+        delivery_method=order.delivery_method,
+        method_label=str(DeliveryMethod(order.delivery_method).label),
+        contact_name=order.contact_name,
+        email=order.email,
+        phone=order.phone,
+        ship_to={str(k): str(v) for k, v in (order.ship_to or {}).items()},
+        pickup_store=_store(order.pickup_store),
+        pickup_code=order.pickup_code if order.state in PICKUP_CODE_VISIBLE else "",
+        credited_store_name=_store_name(order.credited_store),
+        credit_reason=(
+            str(CreditReason(order.credit_reason).label)
+            if order.credit_reason in CreditReason.values
+            else ""
+        ),
+        shipments=_shipments(order),
+        timeline=tuple(
+            TimelineEntry(
+                at=e.created_at,
+                state_from=e.state_from,
+                state_to=e.state_to,
+                label=_state_label(e.state_to),
+                message=e.message if e.message in ("placed",) else "",
+            )
+            for e in events
+        ),
+        can_cancel=order.state in domain.SHOPPER_CANCELLABLE,
+        can_request_return=_can_return(order, events),
+        returns=tuple(
+            ReturnSummary(
+                number=r.number,
+                state=r.state,
+                label=str(ReturnState(r.state).label),
+                created_at=r.created_at,
+                refund_amount=r.refund_amount,
+            )
+            for r in order.returns.all()
+        ),
+        payments=tuple(
+            PaymentSummary(
+                gateway=p.gateway,
+                out_trade_no=p.out_trade_no,
+                state=p.state,
+                amount=p.amount,
+                amount_captured=p.amount_captured,
+                amount_refunded=p.amount_refunded,
+                paid_at=p.paid_at,
+            )
+            for p in payments
+        ),
+    )
+
+
+def _may_view(order: Order, *, user: Any, guest_token: str | None) -> bool:
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    if authenticated and order.user_id is not None and order.user_id == user.pk:
+        return True
+    if guest_token and isinstance(guest_token, str):
+        return secrets.compare_digest(guest_token.encode(), order.guest_token.encode())
+    return False
+
+
+def get_order_for_viewer(*, number: str, user: Any, guest_token: str | None) -> OrderView:
+    """The order if ``user`` owns it or ``guest_token`` is its token; else 404."""
+    cleaned = clean_number(number)
+    order = _orders().filter(number=cleaned).first() if cleaned else None
+    if order is None or not _may_view(order, user=user, guest_token=guest_token):
+        raise OrderNotFoundError(number=cleaned or str(number)[:24])
+    return _view(order)
+
+
+def get_order_by_id(order_id: int) -> OrderView:
+    """For staff pages and services' replies (no visibility check)."""
+    order = _orders().filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFoundError(order_id=order_id)
+    return _view(order)
+
+
+def list_orders_for_user(*, user: Any, page: int = 1) -> OrderPage:
+    """The signed-in shopper's orders, newest first, ``PAGE_SIZE`` a page (two queries)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return OrderPage(results=(), page=1, pages=1, total=0)
+    rows = (
+        Order.objects.filter(user_id=user.pk)
+        .annotate(items=Sum("lines__quantity"), line_count=Count("lines"))
+        .order_by("-placed_at", "-pk")
+        .only("number", "state", "placed_at", "total", "currency", "delivery_method")
+    )
+    paginator = Paginator(rows, PAGE_SIZE)
+    current = paginator.get_page(page)
+    return OrderPage(
+        results=tuple(
+            OrderSummary(
+                number=o.number,
+                display_number=display_number(o.number),
+                state=o.state,
+                state_label=_state_label(o.state),
+                placed_at=o.placed_at,
+                total=o.total,
+                currency=o.currency,
+                item_count=int(o.items or 0),  # type: ignore[attr-defined]
+                delivery_method=o.delivery_method,
+            )
+            for o in current.object_list
+        ),
+        page=current.number,
+        pages=paginator.num_pages,
+        total=paginator.count,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PickupView:
+    order_id: int
+    number: str
+    display_number: str
+    state: str
+    contact_name: str
+    phone: str
+    store_id: int
+    store_name: str
+    ready_at: datetime | None
+    lines: tuple[OrderLineView, ...]
+
+
+def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | None:
+    """The order awaiting pick-up under ``code`` at one of ``store_ids`` (None: any)."""
+    cleaned = "".join(str(code or "").split())[:8]
+    if not cleaned:
+        return None
+    rows = Order.objects.filter(
+        pickup_code=cleaned,
+        delivery_method=DeliveryMethod.PICKUP,
+        state__in=(domain.READY_FOR_PICKUP, domain.ALLOCATED, domain.PAID),
+    ).select_related("pickup_store")
+    if store_ids is not None:
+        rows = rows.filter(pickup_store_id__in=list(store_ids))
+    order = rows.prefetch_related("lines").order_by("-pk").first()
+    if order is None or order.pickup_store is None:
+        return None
+    return PickupView(
+        order_id=order.pk,
+        number=order.number,
+        display_number=display_number(order.number),
+        state=order.state,
+        contact_name=order.contact_name,
+        phone=order.phone,
+        store_id=order.pickup_store_id or 0,
+        store_name=f"{order.pickup_store.name_en} {order.pickup_store.name_zh}",
+        ready_at=order.ready_at,
+        lines=tuple(
+            OrderLineView(
+                id=line.pk,
+                sku_id=line.sku_id,
+                sku_code=line.sku_code,
+                product_name=line.product_name,
+                variant=line.variant,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+                quantity_returned=line.quantity_returned,
+            )
+            for line in order.lines.all()
+        ),
+    )
+
+
+def order_id_for_number(number: str) -> int | None:
+    """The id of the order with ``number`` (spaces ignored), for integrations and staff."""
+    cleaned = clean_number(number)
+    if not cleaned:
+        return None
+    return Order.objects.filter(number=cleaned).values_list("pk", flat=True).first()

@@ -1,0 +1,157 @@
+"""Cancelling orders: by the shopper before paying, by staff until something has left.
+
+Before an unpaid order is cancelled the gateway payment is closed, so the shopper cannot
+pay it afterwards; if the gateway says it was paid meanwhile, the payment is settled
+instead and the cancel is refused (409). Cancelling releases the order's holds (through
+its fulfilment requests when it has them) and refunds whatever was paid.
+
+``expire_unpaid_orders`` and ``cancel_uncollected_pickups`` are the periodic sweeps.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from omnimall.core import audit, clock
+from omnimall.core.actors import Actor
+from omnimall.core.errors import DomainError
+from omnimall.inventory import services as inventory
+from omnimall.inventory.services import fulfilment as inventory_fulfilment
+from omnimall.orders import domain
+from omnimall.orders.errors import OrderNotFoundError, OrderTransitionError
+from omnimall.orders.models import Order, OrderAllocation
+from omnimall.payments import selectors as payment_selectors
+from omnimall.payments import services as payments
+
+from . import messages
+from .fulfilment import live_requests
+from .payment import settle_from_query
+from .timeline import lock_order, transition
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = Actor.system("orders")
+
+
+class OrderAlreadyPaidError(OrderTransitionError):
+    code = "order_paid"
+    message = "The order has just been paid and can no longer be cancelled here."
+
+
+def _close_payments(order: Order) -> bool:
+    """Close the order's open gateway payments; True if one turned out paid (settled)."""
+    for payment_id in payment_selectors.list_pending_payment_ids(order.pk):
+        if payments.close_payment(payment_id=payment_id):
+            continue
+        settle_from_query(payment_id=payment_id, order_id=order.pk)
+        return True
+    return False
+
+
+def _release(order: Order, *, actor: Actor, reason: str) -> None:
+    for request_id in live_requests(order):
+        inventory_fulfilment.cancel_fulfilment_request(
+            request_id=request_id, actor=actor, reason=reason
+        )
+    held = sorted(
+        set(
+            OrderAllocation.objects.filter(
+                line__order=order,
+                is_live=True,
+                fulfilment_line__isnull=True,
+                reservation__isnull=False,
+            ).values_list("reservation_id", flat=True)
+        )
+    )
+    for reservation_id in held:
+        inventory.release_reservation(reservation_id=reservation_id)
+    OrderAllocation.objects.filter(line__order=order, is_live=True).update(is_live=False)
+
+
+def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) -> None:
+    """Cancel ``order_id``: holds released, payment closed or refunded, shopper told."""
+    allowed = domain.SHOPPER_CANCELLABLE if by_shopper else domain.STAFF_CANCELLABLE
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFoundError(order_id=order_id)
+    if order.state == domain.PENDING_PAYMENT and _close_payments(order):
+        # No network call under the order lock: the gateway is asked first.
+        raise OrderAlreadyPaidError(number=order.number, state=domain.PAID)
+    reason = (reason or "").strip()[:500] or "cancelled"
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.state not in allowed:
+            raise OrderTransitionError(
+                "The order cannot be cancelled in its current state.",
+                number=order.number,
+                state=order.state,
+                target=domain.CANCELLED,
+            )
+        _release(order, actor=actor, reason=reason)
+        transition(order, domain.CANCELLED, actor=actor, message=reason)
+        audit.record(actor=actor, action="order.cancelled", subject=order, reason=reason)
+        messages.email_shopper(order, template="cancelled", extra={"reason": reason})
+        messages.publish_order_event(order, topic="order.cancelled")
+        outstanding = order.amount_paid - order.amount_refunded
+        if outstanding > Decimal("0"):
+            from . import refunds
+
+            refunds.refund_order(
+                order_id=order.pk,
+                amount=outstanding,
+                reason=f"cancelled: {reason}"[:200],
+                actor=actor,
+                refund_no=f"{order.number}-cancel",
+            )
+
+
+def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Unpaid orders past their hold: settled if the gateway says paid, else cancelled."""
+    now = now or clock.now()
+    due = list(
+        Order.objects.filter(state=domain.PENDING_PAYMENT, reserved_until__lte=now)
+        .order_by("reserved_until", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    cancelled = 0
+    for order_id in due:
+        try:
+            cancel_order(
+                order_id=order_id, actor=SYSTEM, reason="payment timed out", by_shopper=False
+            )
+            cancelled += 1
+        except OrderAlreadyPaidError:
+            continue
+        except DomainError:
+            logger.exception("expiring order %s failed", order_id)
+    return cancelled
+
+
+def cancel_uncollected_pickups(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Pick-ups ready longer than ``PICKUP_UNCOLLECTED_DAYS``: cancelled, stock released,
+    refunded in full."""
+    now = now or clock.now()
+    cutoff = now - timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS)
+    due = list(
+        Order.objects.filter(state=domain.READY_FOR_PICKUP, ready_at__lte=cutoff)
+        .order_by("ready_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    cancelled = 0
+    for order_id in due:
+        try:
+            cancel_order(
+                order_id=order_id,
+                actor=SYSTEM,
+                reason=f"not collected within {settings.PICKUP_UNCOLLECTED_DAYS} days",
+                by_shopper=False,
+            )
+            cancelled += 1
+        except DomainError:
+            logger.exception("cancelling uncollected order %s failed", order_id)
+    return cancelled

@@ -1,0 +1,438 @@
+"""After payment: allocation to locations, fulfilment requests, shipments, delivery.
+
+``allocate_order`` (the task ``orders.allocate_order``, run after the payment commits)
+turns the order's live allocations into one inventory fulfilment request per location.
+The inventory app then tells us (``inventory.events``, handled in ``orders.handlers``):
+
+* ``FulfilmentAccepted`` — for a pick-up request, the store has put the goods aside:
+  the order is ``ready_for_pickup`` and the shopper gets an email with the code. For a
+  delivery request it is only noted on the timeline.
+* ``FulfilmentRejected`` — the location cannot serve its lines: they are allocated
+  elsewhere (never to a location that rejected them) with new holds and a new request;
+  if nowhere can, the order needs attention (staff decide: wait, or cancel and refund).
+* ``FulfilmentShipped`` — lines left: ``partially_shipped`` / ``shipped`` (or, for a
+  pick-up request, handed over: ``picked_up``).
+
+``confirm_delivery`` (WMS/carrier API, or staff) moves a shipped order to ``delivered``.
+Lock order everywhere: the order row first, then inventory's (request, levels, holds).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from omnimall.core import audit, clock
+from omnimall.core.actors import Actor
+from omnimall.core.errors import ValidationFailedError
+from omnimall.inventory import services as inventory
+from omnimall.inventory.domain import BasketLine
+from omnimall.inventory.errors import InsufficientStockError, StockLocationNotFoundError
+from omnimall.inventory.models import FulfilmentLine, FulfilmentState, ReservationState
+from omnimall.inventory.selectors import allocation as allocation_selectors
+from omnimall.inventory.services import fulfilment as inventory_fulfilment
+from omnimall.orders import domain
+from omnimall.orders.errors import OrderTransitionError
+from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
+
+from . import messages
+from .payment import HOLD_AFTER_PAYMENT_DAYS
+from .timeline import add_event, lock_order, transition
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = Actor.system("fulfilment")
+LIVE_REQUEST_STATES = (FulfilmentState.OPEN, FulfilmentState.ACCEPTED)
+DELIVERED_OR_LATER = frozenset(
+    {domain.DELIVERED, domain.COMPLETED, domain.RETURNED, domain.PARTLY_REFUNDED, domain.REFUNDED}
+)
+
+
+def _hold_for() -> timedelta:
+    return timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS + HOLD_AFTER_PAYMENT_DAYS)
+
+
+def _live_allocations(order: Order) -> list[OrderAllocation]:
+    return list(
+        OrderAllocation.objects.filter(line__order=order, is_live=True)
+        .select_related("line", "reservation")
+        .order_by("pk")
+    )
+
+
+def _order_id_by_number(number: str) -> int | None:
+    return Order.objects.filter(number=number).values_list("pk", flat=True).first()
+
+
+def _flag(order: Order, message: str, **data: object) -> None:
+    """Something staff must decide: flag the order and say why on the timeline."""
+    if not order.needs_attention:
+        order.needs_attention = True
+        order.save(update_fields=["needs_attention", "updated_at"])
+    add_event(order, kind=OrderEventKind.PROBLEM, message=message, data=dict(data))
+
+
+def _hold_elsewhere(
+    order: Order, units: dict[int, int], *, exclude: Iterable[int] = ()
+) -> list[OrderAllocation]:
+    """Plan and hold ``{line_id: units}`` anew; the new (unsaved→saved) allocations.
+
+    Raises ``InsufficientStockError`` / ``StockLocationNotFoundError`` when nowhere can.
+    """
+    lines = {line.pk: line for line in order.lines.filter(pk__in=list(units))}
+    per_sku: dict[int, int] = defaultdict(int)
+    for line_id, quantity in units.items():
+        per_sku[lines[line_id].sku_id] += quantity
+    plan = allocation_selectors.plan_allocation(
+        lines=[BasketLine(sku_id, quantity) for sku_id, quantity in per_sku.items()],
+        method=order.delivery_method,
+        city=(order.ship_to or {}).get("city") or None,
+        store_id=order.pickup_store_id,
+        channel_code=order.channel_code,
+        exclude_location_ids=list(exclude),
+    )
+    if plan.shortages:
+        raise InsufficientStockError(plan.shortages)
+    allocated = plan.allocated()
+    keys = list(allocated)
+    reservations = inventory.reserve_basket(
+        lines=[(loc, sku, allocated[(loc, sku)]) for loc, sku in keys],
+        owner_type="order",
+        owner_id=order.number,
+        reference=f"order {order.number}",
+        hold_for=_hold_for(),
+        channel_code=order.channel_code,
+    )
+    held = {key: r.pk for key, r in zip(keys, reservations, strict=True)}
+    rows: list[OrderAllocation] = []
+    for line_id, need in units.items():
+        line = lines[line_id]
+        for key in keys:
+            location_id, sku_id = key
+            if sku_id != line.sku_id or allocated[key] <= 0 or need <= 0:
+                continue
+            take = min(need, allocated[key])
+            allocated[key] -= take
+            need -= take
+            rows.append(
+                OrderAllocation(
+                    line=line, location_id=location_id, quantity=take, reservation_id=held[key]
+                )
+            )
+    return OrderAllocation.objects.bulk_create(rows)
+
+
+def _request_fulfilment(order: Order, allocations: Sequence[OrderAllocation]) -> list[str]:
+    """One fulfilment request per location for ``allocations``; links them; the numbers."""
+    by_location: dict[int, dict[int, list[OrderAllocation]]] = defaultdict(dict)
+    for row in allocations:
+        by_location[row.location_id].setdefault(row.reservation_id or 0, []).append(row)
+    if order.delivery_method == DeliveryMethod.PICKUP:
+        method, ship_to = "pickup", {"name": order.contact_name, "phone": order.phone}
+    else:
+        method, ship_to = "ship", dict(order.ship_to or {})
+    numbers = []
+    for location_id, held in by_location.items():
+        request = inventory_fulfilment.create_fulfilment_request(
+            location_id=location_id,
+            reference=f"order {order.number}",
+            lines=[
+                (rows[0].line.sku_id, sum(r.quantity for r in rows), reservation_id or None)
+                for reservation_id, rows in held.items()
+            ],
+            method=method,
+            ship_to=ship_to,
+            owner_type="order",
+            owner_id=order.number,
+            actor=SYSTEM,
+        )
+        numbers.append(request.number)
+    OrderAllocation.objects.filter(pk__in=[row.pk for row in allocations]).update(
+        fulfilment_line=Subquery(
+            FulfilmentLine.objects.filter(reservation_id=OuterRef("reservation_id")).values("pk")[
+                :1
+            ]
+        )
+    )
+    return numbers
+
+
+def allocate_order(*, order_id: int) -> None:
+    """A paid order's live holds become fulfilment requests (``paid`` → ``allocated``).
+
+    Holds that lapsed before payment are held anew where stock allows; if it does not,
+    the order stays ``paid`` and needs attention. Running it again changes nothing.
+    """
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.state != domain.PAID:
+            return
+        now = clock.now()
+        live = _live_allocations(order)
+        lapsed = [
+            row
+            for row in live
+            if row.reservation is None
+            or row.reservation.state != ReservationState.HELD
+            or row.reservation.expires_at <= now
+        ]
+        if lapsed:
+            for reservation_id in sorted({r.reservation_id for r in lapsed if r.reservation_id}):
+                inventory.release_reservation(reservation_id=reservation_id)
+            OrderAllocation.objects.filter(pk__in=[r.pk for r in lapsed]).update(is_live=False)
+            units: dict[int, int] = defaultdict(int)
+            for row in lapsed:
+                units[row.line_id] += row.quantity
+            try:
+                with transaction.atomic():
+                    renewed = _hold_elsewhere(order, dict(units))
+            except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
+                _flag(order, "Stock held for this order lapsed and cannot be held again.")
+                return
+            lapsed_ids = {r.pk for r in lapsed}
+            live = [r for r in live if r.pk not in lapsed_ids] + renewed
+        numbers = _request_fulfilment(order, live)
+        transition(
+            order,
+            domain.ALLOCATED,
+            actor=SYSTEM,
+            message="sent to " + ", ".join(numbers),
+            data={"requests": numbers},
+        )
+
+
+def _locked_order_of(owner_type: str, owner_id: str) -> Order | None:
+    if owner_type != "order":
+        return None
+    order_id = _order_id_by_number(owner_id)
+    return None if order_id is None else lock_order(order_id)
+
+
+def on_fulfilment_accepted(*, request_id: int, owner_type: str, owner_id: str) -> None:
+    """A location took a request on; for pick-up, the goods are put aside: ready."""
+    with transaction.atomic():
+        order = _locked_order_of(owner_type, owner_id)
+        if order is None:
+            return
+        add_event(
+            order,
+            kind=OrderEventKind.FULFILMENT,
+            message="fulfilment request accepted",
+            data={"request_id": request_id},
+        )
+        if order.delivery_method != DeliveryMethod.PICKUP or order.state != domain.ALLOCATED:
+            return
+        waiting = (
+            OrderAllocation.objects.filter(line__order=order, is_live=True)
+            .exclude(fulfilment_line__request__state=FulfilmentState.ACCEPTED)
+            .exists()
+        )
+        if not waiting:
+            _make_ready(order)
+
+
+def _make_ready(order: Order) -> None:
+    order.ready_at = clock.now()
+    transition(
+        order,
+        domain.READY_FOR_PICKUP,
+        actor=SYSTEM,
+        message="put aside at the store",
+        extra_fields=("ready_at",),
+    )
+    messages.email_shopper(
+        order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
+    )
+    messages.publish_order_event(order, topic="order.ready_for_pickup")
+
+
+def on_fulfilment_rejected(
+    *, request_id: int, location_id: int, owner_type: str, owner_id: str, reason: str
+) -> None:
+    """Allocate the rejected lines elsewhere, or flag the order when nowhere can."""
+    with transaction.atomic():
+        order = _locked_order_of(owner_type, owner_id)
+        if order is None:
+            return
+        affected = list(
+            OrderAllocation.objects.filter(
+                line__order=order, is_live=True, fulfilment_line__request_id=request_id
+            )
+        )
+        add_event(
+            order,
+            kind=OrderEventKind.FULFILMENT,
+            message=f"fulfilment request rejected: {reason}",
+            data={"request_id": request_id, "location_id": location_id},
+        )
+        if not affected:
+            return
+        OrderAllocation.objects.filter(pk__in=[r.pk for r in affected]).update(is_live=False)
+        if order.state not in (domain.ALLOCATED, domain.PARTIALLY_SHIPPED):
+            return
+        rejected_before = set(
+            OrderAllocation.objects.filter(
+                line__order=order,
+                is_live=False,
+                fulfilment_line__request__state=FulfilmentState.REJECTED,
+            ).values_list("location_id", flat=True)
+        )
+        units: dict[int, int] = defaultdict(int)
+        for row in affected:
+            units[row.line_id] += row.quantity
+        try:
+            with transaction.atomic():
+                renewed = _hold_elsewhere(
+                    order, dict(units), exclude=rejected_before | {location_id}
+                )
+                numbers = _request_fulfilment(order, renewed)
+        except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
+            _flag(
+                order,
+                "A location rejected its lines and no other location can serve them.",
+                request_id=request_id,
+                location_id=location_id,
+            )
+            return
+        transition(
+            order,
+            order.state,
+            actor=SYSTEM,
+            message="re-allocated to " + ", ".join(numbers),
+            data={"requests": numbers, "rejected_request_id": request_id},
+        )
+
+
+def on_fulfilment_shipped(
+    *, request_id: int, shipment_id: int, owner_type: str, owner_id: str
+) -> None:
+    """Lines left a location: shipped / partially shipped, or handed over (pick-up)."""
+    with transaction.atomic():
+        order = _locked_order_of(owner_type, owner_id)
+        if order is None:
+            return
+        if order.delivery_method == DeliveryMethod.PICKUP:
+            _handed_over(order, actor=SYSTEM)
+            return
+        shipment = (
+            OrderAllocation.objects.filter(
+                line__order=order, fulfilment_line__shipment_id=shipment_id
+            )
+            .values_list(
+                "fulfilment_line__shipment__carrier",
+                "fulfilment_line__shipment__tracking_number",
+            )
+            .first()
+        )
+        carrier, tracking = shipment if shipment is not None else ("", "")
+        add_event(
+            order,
+            kind=OrderEventKind.FULFILMENT,
+            message=f"shipped with {carrier} {tracking}",
+            data={"shipment_id": shipment_id, "carrier": carrier, "tracking_number": tracking},
+        )
+        live = list(
+            OrderAllocation.objects.filter(line__order=order, is_live=True).values_list(
+                "quantity", "fulfilment_line__shipment_id"
+            )
+        )
+        target = domain.shipping_state(
+            lines_total=sum(q for q, _ in live),
+            lines_shipped=sum(q for q, shipped in live if shipped is not None),
+        )
+        if target == domain.ALLOCATED or not domain.can_transition(order.state, target):
+            return
+        transition(order, target, actor=SYSTEM, data={"shipment_id": shipment_id})
+        messages.email_shopper(
+            order,
+            template="shipped",
+            dedupe_suffix=str(shipment_id),
+            extra={
+                "carrier": carrier,
+                "tracking_number": tracking,
+                "complete": target == domain.SHIPPED,
+            },
+        )
+        messages.publish_order_event(order, topic="order.shipped", n=str(shipment_id))
+
+
+def _handed_over(order: Order, *, actor: Actor) -> bool:
+    """A pick-up order left the counter; False when it already had."""
+    if order.state == domain.PICKED_UP:
+        return False
+    if order.state == domain.ALLOCATED:
+        _make_ready(order)
+    transition(order, domain.PICKED_UP, actor=actor, message="handed over at the store")
+    messages.publish_order_event(order, topic="order.picked_up")
+    return True
+
+
+def confirm_delivery(*, order_id: int, actor: Actor) -> Order:
+    """The parcel arrived (carrier/WMS or staff): ``shipped`` → ``delivered``.
+
+    Confirming a delivered order again changes nothing (the integration may retry).
+    """
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.state in DELIVERED_OR_LATER:
+            return order
+        if order.state != domain.SHIPPED:
+            raise OrderTransitionError(
+                "Only a shipped order can be delivered.",
+                number=order.number,
+                state=order.state,
+                target=domain.DELIVERED,
+            )
+        transition(order, domain.DELIVERED, actor=actor, message="delivered")
+        audit.record(actor=actor, action="order.delivered", subject=order)
+        messages.publish_order_event(order, topic="order.delivered")
+    return order
+
+
+def live_requests(order: Order) -> list[int]:
+    """Ids of the order's fulfilment requests still open or accepted."""
+    return sorted(
+        set(
+            OrderAllocation.objects.filter(
+                line__order=order,
+                is_live=True,
+                fulfilment_line__request__state__in=LIVE_REQUEST_STATES,
+            ).values_list("fulfilment_line__request_id", flat=True)
+        )
+    )
+
+
+def mark_ready_for_pickup(*, order_id: int, actor: Actor) -> None:
+    """Staff put a pick-up order aside: its store accepts the request (→ ready)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.delivery_method != DeliveryMethod.PICKUP:
+        raise OrderTransitionError("Only a pick-up order can be made ready.", order_id=order_id)
+    if order.state != domain.ALLOCATED:
+        raise OrderTransitionError(
+            "Only an allocated pick-up order can be made ready.",
+            number=order.number,
+            state=order.state,
+        )
+    open_ids = sorted(
+        set(
+            OrderAllocation.objects.filter(
+                line__order=order,
+                is_live=True,
+                fulfilment_line__request__state=FulfilmentState.OPEN,
+            ).values_list("fulfilment_line__request_id", flat=True)
+        )
+    )
+    for request_id in open_ids:
+        inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=actor)
+    if not open_ids:
+        # Already accepted (e.g. through the store API) but not yet marked: do it now.
+        with transaction.atomic():
+            order = lock_order(order_id)
+            if order.state == domain.ALLOCATED:
+                _make_ready(order)

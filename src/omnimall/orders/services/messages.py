@@ -1,0 +1,119 @@
+"""What the shopper and integrations hear about an order: emails and webhooks.
+
+Both are written to the outbox (``core.outbox``) in the caller's transaction, so they go
+out exactly when the change that caused them commits, and are retried until delivered.
+Emails render ``orders/emails/<template>.txt`` (body) and ``<template>_subject.txt``;
+each is sent once per order and template (``dedupe_key``) and noted on the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from omnimall.core import outbox
+from omnimall.orders.models import Order, OrderEventKind, OrderLine
+
+from .timeline import add_event
+
+TEMPLATES = ("placed", "paid", "shipped", "ready_for_pickup", "refunded", "cancelled")
+
+
+def order_link(order: Order) -> str:
+    """The order page, reachable by a guest through the token."""
+    try:
+        path = reverse("account:order_detail", args=[order.number])
+    except NoReverseMatch:
+        path = f"/account/orders/{order.number}/"
+    return f"{settings.SITE_URL}{path}?token={order.guest_token}"
+
+
+def display_number(number: str) -> str:
+    """``261127482193`` → ``261127 482193`` (easier to read out)."""
+    return f"{number[:6]} {number[6:]}" if len(number) == 12 else number
+
+
+def _lines(order: Order, lines: Sequence[OrderLine] | None) -> list[OrderLine]:
+    return list(lines) if lines is not None else list(order.lines.all())
+
+
+def email_shopper(
+    order: Order,
+    *,
+    template: str,
+    lines: Sequence[OrderLine] | None = None,
+    dedupe_suffix: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Queue the ``template`` email to the order's address and note it on the timeline.
+
+    ``dedupe_suffix`` distinguishes repeated emails of one template (e.g. a second
+    shipment); without it each template goes out once per order.
+    """
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown order email {template!r}")
+    if not order.email:
+        return
+    context = {
+        "order": order,
+        "number": display_number(order.number),
+        "lines": _lines(order, lines),
+        "link": order_link(order),
+        "pickup_store": order.pickup_store if order.pickup_store_id else None,
+        **(extra or {}),
+    }
+    subject = " ".join(render_to_string(f"orders/emails/{template}_subject.txt", context).split())
+    body = render_to_string(f"orders/emails/{template}.txt", context)
+    key = f"order:{order.number}:{template}" + (f":{dedupe_suffix}" if dedupe_suffix else "")
+    outbox.send_email(
+        to=order.email,
+        subject=subject,
+        body=body,
+        topic=f"order.{template}",
+        dedupe_key=key,
+    )
+    add_event(order, kind=OrderEventKind.EMAIL, message=subject, data={"template": template})
+
+
+def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "state": order.state,
+        "total": str(order.total),
+        "currency": order.currency,
+        "delivery_method": order.delivery_method,
+        "amount_paid": str(order.amount_paid),
+        "amount_refunded": str(order.amount_refunded),
+        "lines": [
+            {
+                "sku": line.sku_code,
+                "product": line.product_name,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+                "line_total": str(line.line_total),
+            }
+            for line in _lines(order, lines)
+        ],
+    }
+
+
+def publish_order_event(
+    order: Order, *, topic: str, lines: Sequence[OrderLine] | None = None, n: str = ""
+) -> None:
+    """A webhook ``topic`` (e.g. ``order.paid``) to every subscribed integration.
+
+    ``n`` tells events of one topic apart (default: the order's last change time, so a
+    second shipment is its own event while a retry of one change is not).
+    """
+    if not n:
+        stamp = order.updated_at.timestamp() if order.updated_at else 0.0
+        n = f"{order.state}:{stamp:.6f}"
+    outbox.publish_webhook_event(
+        topic=topic,
+        data=order_payload(order, lines),
+        dedupe_key=f"order:{order.number}:{topic}:{n}",
+    )

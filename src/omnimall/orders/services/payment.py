@@ -1,0 +1,192 @@
+"""Settling payments: a gateway notification (or a status query) marks an order paid.
+
+``settle_notification`` runs the payments app's verification and ledger write and the
+order's move to ``paid`` in ONE transaction: either both happen or neither, so a crash
+between them is impossible and a repeated notification finds the capture already posted
+(``duplicate``) and changes nothing. The slow part (allocating the order to locations,
+fulfilment requests) runs after COMMIT as the Celery task ``orders.allocate_order``
+(inline when no broker is configured).
+
+A capture for an order that was cancelled meanwhile (paid after its hold expired) is
+kept (the money is real), noted as a problem and refunded in full automatically.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+
+from omnimall.core import clock
+from omnimall.core.actors import Actor
+from omnimall.core.errors import DomainError
+from omnimall.inventory import services as inventory
+from omnimall.orders import domain
+from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
+from omnimall.payments import services as payments
+
+from . import messages
+from .timeline import add_event, lock_order, transition
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = Actor.system("payments")
+HOLD_AFTER_PAYMENT_DAYS = 14  # on top of PICKUP_UNCOLLECTED_DAYS: time to ship or prepare
+PICKUP_CODE_STATES = (domain.PAID, domain.ALLOCATED, domain.READY_FOR_PICKUP)
+ALLOCATE_TASK = "orders.allocate_order"
+
+
+def settle_notification(
+    *, gateway: str, params: Mapping[str, str], remote_addr: str | None
+) -> bool:
+    """Record one asynchronous notification and, on a new capture, mark the order paid.
+
+    True when the notification was processed (accepted, duplicate or ignored: the gateway
+    must stop repeating it), False when it was rejected (bad signature, amount, merchant).
+    """
+    with transaction.atomic():
+        result = payments.record_notification(
+            gateway=gateway, params=params, remote_addr=remote_addr
+        )
+        if result.outcome == "rejected":
+            return False
+        if result.newly_captured and result.order_id is not None:
+            mark_paid(order_id=result.order_id, payment_id=result.payment_id, amount=result.amount)
+    return True
+
+
+def settle_from_query(*, payment_id: int, order_id: int) -> bool:
+    """Ask the gateway about a payment whose notification never came; True if it was paid
+    (and the order is now marked paid)."""
+    with transaction.atomic():
+        captured = payments.capture_from_query(payment_id=payment_id)
+        if captured:
+            mark_paid(order_id=order_id, payment_id=payment_id)
+    return captured
+
+
+def _pickup_code() -> str:
+    """6 digits not used by another open pick-up (a few tries; the space is a million)."""
+    code = ""
+    for _ in range(10):
+        code = f"{secrets.randbelow(10**6):06d}"
+        if not Order.objects.filter(pickup_code=code, state__in=PICKUP_CODE_STATES).exists():
+            return code
+    return code
+
+
+def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None = None) -> None:
+    """The order's payment was captured (inside the capture's transaction)."""
+    order = lock_order(order_id)
+    if order.state == domain.CANCELLED:
+        _paid_after_cancel(order, payment_id=payment_id, amount=amount or order.total)
+        return
+    if order.state != domain.PENDING_PAYMENT:
+        # A second capture for an order already paid (two payment attempts both went
+        # through): staff refund one of them.
+        order.needs_attention = True
+        order.save(update_fields=["needs_attention", "updated_at"])
+        add_event(
+            order,
+            kind=OrderEventKind.PROBLEM,
+            message="A further payment was captured for an order already paid; refund it.",
+            data={"payment_id": payment_id},
+        )
+        return
+    now = clock.now()
+    order.amount_paid = amount or order.total
+    order.paid_at = now
+    fields: tuple[str, ...] = ("amount_paid", "paid_at")
+    if order.delivery_method == DeliveryMethod.PICKUP:
+        order.pickup_code = _pickup_code()
+        fields = (*fields, "pickup_code")
+    transition(
+        order,
+        domain.PAID,
+        actor=SYSTEM,
+        message="payment captured",
+        data={"payment_id": payment_id, "amount": str(order.amount_paid)},
+        extra_fields=fields,
+    )
+    _extend_holds(order, now=now)
+    lines = list(order.lines.all())
+    messages.publish_order_event(order, topic="order.paid", lines=lines)
+    messages.email_shopper(order, template="paid", lines=lines)
+    transaction.on_commit(partial(schedule_allocation, order.pk))
+
+
+def _extend_holds(order: Order, *, now: datetime) -> None:
+    reservation_ids = list(
+        OrderAllocation.objects.filter(
+            line__order=order, is_live=True, reservation__isnull=False
+        ).values_list("reservation_id", flat=True)
+    )
+    days = settings.PICKUP_UNCOLLECTED_DAYS + HOLD_AFTER_PAYMENT_DAYS
+    extended = inventory.extend_holds(
+        reservation_ids=reservation_ids, until=now + timedelta(days=days), now=now
+    )
+    if extended < len(reservation_ids):
+        # Allocation holds the missing units anew (or flags the order).
+        add_event(
+            order,
+            kind=OrderEventKind.FULFILMENT,
+            message="Some stock holds had lapsed before payment; holding anew.",
+            data={"asked": len(reservation_ids), "extended": extended},
+        )
+
+
+def schedule_allocation(order_id: int) -> None:
+    """Run ``orders.allocate_order`` (inline without a broker, else on a worker)."""
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        from . import fulfilment
+
+        try:
+            fulfilment.allocate_order(order_id=order_id)
+        except DomainError:
+            logger.exception("allocating order %s failed", order_id)
+        return
+    current_app.send_task(ALLOCATE_TASK, kwargs={"order_id": order_id})
+
+
+def _paid_after_cancel(order: Order, *, payment_id: int | None, amount: Decimal) -> None:
+    """Money arrived for a cancelled order: keep it on the books, refund it in full."""
+    from . import refunds
+
+    order.amount_paid = order.amount_paid + amount
+    order.needs_attention = True
+    order.save(update_fields=["amount_paid", "needs_attention", "updated_at"])
+    add_event(
+        order,
+        kind=OrderEventKind.PROBLEM,
+        message="Payment arrived after the order was cancelled; refunding it in full.",
+        data={"payment_id": payment_id, "amount": str(amount)},
+    )
+    try:
+        with transaction.atomic():
+            refunds.refund_order(
+                order_id=order.pk,
+                amount=amount,
+                reason="paid after the order was cancelled",
+                actor=SYSTEM,
+                refund_no=f"{order.number}-late-{payment_id or 0}",
+            )
+    except DomainError as refused:
+        logger.warning("automatic refund of order %s refused: %s", order.number, refused)
+        add_event(
+            order,
+            kind=OrderEventKind.PROBLEM,
+            message=f"The automatic refund failed ({refused.message}); refund it by hand.",
+            data={"payment_id": payment_id},
+        )
+
+
+def amount_outstanding(order: Order) -> Decimal:
+    return max(order.amount_paid - order.amount_refunded, Decimal("0.00"))

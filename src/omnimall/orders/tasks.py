@@ -1,0 +1,25 @@
+"""Order background work. Thin: each task calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from omnimall.orders.services import cancellation, fulfilment
+
+
+@shared_task(name="orders.allocate_order")
+def allocate_order_task(order_id: int) -> None:
+    """A paid order's holds become fulfilment requests (queued after payment commits)."""
+    fulfilment.allocate_order(order_id=int(order_id))
+
+
+@shared_task(name="orders.expire_unpaid_orders")
+def expire_unpaid_orders_task() -> int:
+    """Unpaid orders past their hold: asked at the gateway, then cancelled (every minute)."""
+    return cancellation.expire_unpaid_orders()
+
+
+@shared_task(name="orders.cancel_uncollected_pickups")
+def cancel_uncollected_pickups_task() -> int:
+    """Pick-ups not collected in PICKUP_UNCOLLECTED_DAYS: cancelled and refunded (hourly)."""
+    return cancellation.cancel_uncollected_pickups()
