@@ -1,7 +1,190 @@
-"""Store API routes of the checkout app (mounted in omnimall.api)."""
+"""Store API: carts and checkout (mounted at ``/api/v1/carts``).
+
+Authentication is the cart's token (``id`` in every path): unguessable, returned once by
+``POST /carts``, and the only key a guest or an app needs. No API key, no CSRF token.
+
+A signed-in shopper's browser session also counts, but only when it is safe: the request
+must carry the session cookie *and*, for a POST/PATCH/DELETE, pass Django's CSRF check
+(``X-CSRFToken`` header). Then a new cart is the user's, and the user's carts are usable.
+A cross-site form or fetch that only rides on the cookie is treated as anonymous, so it
+can never act as the user; and an anonymous caller (or another user) holding the token of
+a user's cart gets 404, like any unknown cart.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
 
-router = Router(tags=["checkout"])
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
+from ninja.utils import check_csrf
+
+from omnimall.checkout import schemas, selectors
+from omnimall.checkout.links import notify_url, order_return_url
+from omnimall.checkout.schemas import (
+    CartIn,
+    CartOut,
+    CartQuery,
+    CheckoutIn,
+    CheckoutOut,
+    ErrorOut,
+    LineIn,
+    LineQuantityIn,
+    PickupStoresQuery,
+    StoreOut,
+)
+from omnimall.checkout.services import carts
+from omnimall.checkout.services.checkout import checkout_cart
+from omnimall.core import idempotency
+
+router = Router(tags=["cart and checkout"])
+ERRORS: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+IDEMPOTENCY_KEY = Header(
+    None,
+    alias="Idempotency-Key",
+    description="Optional: a unique id per checkout; a retry with it returns the same order.",
+)
+
+
+def shopper(request: HttpRequest) -> Any:
+    """The signed-in user when the session may speak for them (see the module docstring)."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+        return None
+    return user
+
+
+def _base_url(request: HttpRequest) -> str:
+    return settings.SITE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def _cart(request: HttpRequest, token: str, method: str = "ship") -> CartOut:
+    cart = selectors.get_cart(token=token, user=shopper(request))
+    return schemas.cart_out(selectors.price_cart(cart, method=method), _base_url(request))
+
+
+@router.post("", response={201: CartOut, **ERRORS}, summary="Create a cart")
+def create_cart(request: HttpRequest, payload: CartIn | None = None) -> Status[CartOut]:
+    cart = carts.create_cart(
+        user=shopper(request),
+        referral_store_code=(payload.referral_store if payload else None) or "",
+    )
+    view = selectors.price_cart(cart)
+    return Status(201, schemas.cart_out(view, _base_url(request)))
+
+
+@router.get("/{token}", response={200: CartOut, **ERRORS}, summary="The cart, priced now")
+def get_cart(request: HttpRequest, token: str, query: Query[CartQuery]) -> CartOut:
+    return _cart(request, token, query.delivery_method)
+
+
+@router.post("/{token}/lines", response={201: CartOut, **ERRORS}, summary="Add a SKU")
+def add_line(request: HttpRequest, token: str, payload: LineIn) -> Status[CartOut]:
+    user = shopper(request)
+    cart = carts.add_line(
+        token=token,
+        user=user,
+        sku_code=payload.sku,
+        sku_id=payload.sku_id,
+        quantity=payload.quantity,
+    )
+    view = selectors.price_cart(cart)
+    return Status(201, schemas.cart_out(view, _base_url(request)))
+
+
+@router.patch(
+    "/{token}/lines/{line_id}", response={200: CartOut, **ERRORS}, summary="Change a quantity"
+)
+def set_line_quantity(
+    request: HttpRequest, token: str, line_id: int, payload: LineQuantityIn
+) -> CartOut:
+    cart = carts.set_line_quantity(
+        token=token, user=shopper(request), line_id=line_id, quantity=payload.quantity
+    )
+    return schemas.cart_out(selectors.price_cart(cart), _base_url(request))
+
+
+@router.delete("/{token}/lines/{line_id}", response={200: CartOut, **ERRORS}, summary="Remove")
+def remove_line(request: HttpRequest, token: str, line_id: int) -> CartOut:
+    cart = carts.remove_line(token=token, user=shopper(request), line_id=line_id)
+    return schemas.cart_out(selectors.price_cart(cart), _base_url(request))
+
+
+@router.get(
+    "/{token}/pickup-stores",
+    response={200: list[StoreOut], **ERRORS},
+    summary="Stores that hold the whole basket, nearest to the city first",
+)
+def list_pickup_stores(
+    request: HttpRequest, token: str, query: Query[PickupStoresQuery]
+) -> list[StoreOut]:
+    cart = selectors.get_cart(token=token, user=shopper(request))
+    view = selectors.price_cart(cart, method="pickup")
+    stores = selectors.list_cart_pickup_stores(view=view, city=query.city or None)
+    return [
+        StoreOut(
+            code=s.store.code,
+            name=s.store.name,
+            city=s.store.city,
+            address=s.store.address,
+            opening_hours=s.store.opening_hours,
+            distance_km=s.distance_km,
+        )
+        for s in stores
+    ]
+
+
+@router.post(
+    "/{token}/checkout",
+    response={201: CheckoutOut, **ERRORS},
+    summary="Place the order: pending payment, with a payment_url",
+)
+def checkout(
+    request: HttpRequest,
+    response: HttpResponse,
+    token: str,
+    payload: CheckoutIn,
+    idempotency_key: str | None = IDEMPOTENCY_KEY,
+) -> Status[Any]:
+    user = shopper(request)
+    base = _base_url(request)
+
+    def perform() -> tuple[int, dict[str, Any]]:
+        placed = checkout_cart(
+            cart_token=token,
+            user=user,
+            contact=payload.contact.model_dump(),
+            method=payload.delivery_method,
+            address=payload.address.model_dump() if payload.address else None,
+            store=payload.store,
+            notify_url=notify_url(base),
+            return_url=order_return_url(base),
+        )
+        payment_url = placed.payment_url
+        if payment_url.startswith("/"):
+            payment_url = base + payment_url
+        out = schemas.checkout_out(
+            placed, currency=settings.DEFAULT_CURRENCY, payment_url=payment_url
+        )
+        return 201, out.model_dump(mode="json")
+
+    if idempotency_key is None:
+        status, body = perform()
+        return Status(status, body)
+    selectors.get_cart(token=token, user=user)  # a foreign cart is 404 before any replay
+    outcome = idempotency.run_once(
+        scope=f"cart:{token}",
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        perform=perform,
+    )
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(outcome.status, outcome.body)

@@ -1,0 +1,135 @@
+"""Cart arithmetic and checkout input rules, in pure Python (no Django).
+
+Every amount a shopper sees or pays is computed here from server-side unit prices:
+line totals, the subtotal of the lines that can be bought, shipping (free for pick-up or
+from a threshold), the total. Rounding is ``core.money.quantize`` (half-up to the cent).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from omnimall.core.money import quantize
+
+MAX_LINE_QUANTITY = 20  # mirrors checkout.models.MAX_LINE_QUANTITY (the DB constraint)
+ZERO = Decimal("0.00")
+
+MOBILE_RE = re.compile(r"^1\d{10}$")  # mainland mobile: 11 digits starting with 1
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")  # 021-12345678[-ext]
+POSTAL_CODE_RE = re.compile(r"^\d{6}$")
+
+ADDRESS_FIELDS = {
+    "name": 60,
+    "phone": 20,
+    "province": 40,
+    "city": 40,
+    "district": 40,
+    "street": 200,
+}
+
+
+class Method(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+class Flag(StrEnum):
+    """Why a cart line cannot be bought now. Flagged lines stay in the cart, unpriced."""
+
+    SKU_INACTIVE = "sku_inactive"
+    PRODUCT_INACTIVE = "product_inactive"
+    NO_PRICE = "no_price"
+    OUT_OF_STOCK = "out_of_stock"
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    subtotal: Decimal
+    shipping: Decimal
+    total: Decimal
+    item_count: int  # units in the lines that can be bought
+
+
+def is_valid_quantity(quantity: object) -> bool:
+    """A whole number 1..MAX_LINE_QUANTITY (``True``, ``"2"`` and ``1.5`` are not)."""
+    return (
+        isinstance(quantity, int)
+        and not isinstance(quantity, bool)
+        and 1 <= quantity <= MAX_LINE_QUANTITY
+    )
+
+
+def line_total(unit_price: Decimal, quantity: int) -> Decimal:
+    return quantize(unit_price * quantity)
+
+
+def shipping_fee(
+    *, subtotal: Decimal, method: str, free_from: Decimal, fee: Decimal, has_lines: bool = True
+) -> Decimal:
+    """Free for pick-up, for an empty basket, and from ``free_from``; else ``fee``."""
+    if method == Method.PICKUP or not has_lines or subtotal >= free_from:
+        return ZERO
+    return quantize(fee)
+
+
+def cart_totals(
+    lines: Iterable[tuple[Decimal, int]], *, method: str, free_from: Decimal, fee: Decimal
+) -> Totals:
+    """Totals over ``(unit_price, quantity)`` of the lines that can be bought."""
+    subtotal = ZERO
+    units = 0
+    for unit_price, quantity in lines:
+        subtotal += line_total(unit_price, quantity)
+        units += quantity
+    subtotal = quantize(subtotal)
+    shipping = shipping_fee(
+        subtotal=subtotal, method=method, free_from=free_from, fee=fee, has_lines=units > 0
+    )
+    return Totals(
+        subtotal=subtotal, shipping=shipping, total=quantize(subtotal + shipping), item_count=units
+    )
+
+
+def merged_quantity(existing: int, added: int) -> int:
+    """Quantity after merging two lines of one SKU, capped at the per-line maximum."""
+    return min(existing + added, MAX_LINE_QUANTITY)
+
+
+def is_valid_phone(phone: str) -> bool:
+    """A mainland mobile (``13812345678``) or a landline with area code (``021-12345678``)."""
+    compact = phone.replace(" ", "")
+    return bool(MOBILE_RE.match(compact) or LANDLINE_RE.match(compact))
+
+
+def clean_phone(phone: str) -> str:
+    return phone.replace(" ", "").strip()
+
+
+def address_errors(data: Mapping[str, object]) -> dict[str, str]:
+    """``{field: problem}`` for a Chinese-format address; empty when it is valid."""
+    errors: dict[str, str] = {}
+    for field, limit in ADDRESS_FIELDS.items():
+        value = data.get(field)
+        if not isinstance(value, str) or not value.strip():
+            errors[field] = "required"
+        elif len(value.strip()) > limit:
+            errors[field] = f"at most {limit} characters"
+    phone = data.get("phone")
+    if "phone" not in errors and isinstance(phone, str) and not is_valid_phone(phone):
+        errors["phone"] = "not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number"
+    postal = data.get("postal_code") or ""
+    if not isinstance(postal, str) or (postal and not POSTAL_CODE_RE.match(postal.strip())):
+        errors["postal_code"] = "six digits"
+    return errors
+
+
+def clean_address(data: Mapping[str, object]) -> dict[str, str]:
+    """The address fields, stripped (call after ``address_errors`` found none)."""
+    cleaned = {field: str(data.get(field) or "").strip() for field in ADDRESS_FIELDS}
+    cleaned["phone"] = clean_phone(cleaned["phone"])
+    cleaned["postal_code"] = str(data.get("postal_code") or "").strip()
+    return cleaned

@@ -1,0 +1,219 @@
+"""Store API schemas of the cart and checkout, and the functions that fill them.
+
+Every input schema forbids unknown fields (``extra="forbid"``): a body that carries its
+own ``price``, ``unit_price``, ``total`` or anything else is refused with 422, never
+silently ignored. Quantities are strict JSON integers 1..20 (``"2"``, ``1.5``, ``true``,
+``0``, ``-1``, ``21`` and ``10**9`` are all 422).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, StrictInt, StrictStr, model_validator
+
+from omnimall.checkout.domain import MAX_LINE_QUANTITY
+from omnimall.checkout.selectors import CartLineView, CartView
+from omnimall.orders.services.placement import PlacedOrder
+
+Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY, description="1 to 20")]
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class ErrorBodyOut(Schema):
+    code: str
+    message: str
+    details: dict[str, object]
+
+
+class ErrorOut(Schema):
+    """``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorBodyOut
+
+
+# --- input -------------------------------------------------------------------------------
+
+
+class CartIn(StrictIn):
+    referral_store: StrictStr | None = Field(
+        None, max_length=40, description="Code of the store the shopper came through"
+    )
+
+
+class LineIn(StrictIn):
+    sku: StrictStr | None = Field(None, min_length=1, max_length=64, description="SKU code")
+    sku_id: StrictInt | None = Field(None, ge=1, le=2**31 - 1, description="or the SKU's id")
+    quantity: Quantity
+
+    @model_validator(mode="after")
+    def _one_sku(self) -> LineIn:
+        if (self.sku is None) == (self.sku_id is None):
+            raise ValueError("give either sku (a SKU code) or sku_id")
+        return self
+
+
+class LineQuantityIn(StrictIn):
+    quantity: Quantity
+
+
+class ContactIn(StrictIn):
+    name: StrictStr = Field(..., max_length=60)
+    email: StrictStr = Field(..., max_length=254)
+    phone: StrictStr = Field(..., max_length=20, description="13800138000 or 021-12345678")
+
+
+class AddressIn(StrictIn):
+    name: StrictStr = Field(..., max_length=60, description="Recipient")
+    phone: StrictStr = Field(..., max_length=20)
+    province: StrictStr = Field(..., max_length=40)
+    city: StrictStr = Field(..., max_length=40)
+    district: StrictStr = Field(..., max_length=40)
+    street: StrictStr = Field(..., max_length=200)
+    postal_code: StrictStr = Field("", max_length=10)
+
+
+class CheckoutIn(StrictIn):
+    contact: ContactIn
+    delivery_method: Literal["ship", "pickup"]
+    address: AddressIn | None = None
+    store: StrictStr | StrictInt | None = Field(None, description="Pick-up store: its code (or id)")
+
+
+class PickupStoresQuery(Schema):
+    city: str = Field("", max_length=60)
+
+
+class CartQuery(Schema):
+    delivery_method: Literal["ship", "pickup"] = "ship"
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+class LineOut(Schema):
+    id: int
+    sku: str
+    sku_id: int
+    product_name: str
+    product_slug: str
+    variant: str
+    size: str
+    colour: str
+    image: str
+    quantity: int
+    unit_price: str | None
+    list_price: str | None
+    line_total: str | None
+    stock_state: str
+    available: bool
+    flag: str | None = Field(None, description="Why the line cannot be bought now")
+
+
+class TotalsOut(Schema):
+    subtotal: str
+    shipping: str
+    total: str
+    item_count: int
+
+
+class CartOut(Schema):
+    id: str = Field(..., description="The cart's token: keep it secret, it is the key")
+    state: str
+    currency: str
+    delivery_method: str
+    lines: list[LineOut]
+    flagged_lines: list[int] = Field(..., description="Ids of lines that cannot be bought")
+    totals: TotalsOut
+    can_check_out: bool
+
+
+class StoreOut(Schema):
+    code: str
+    name: str
+    city: str
+    address: str
+    opening_hours: str
+    distance_km: float | None
+
+
+class OrderRefOut(Schema):
+    number: str
+    state: str
+    total: str
+    currency: str
+    token: str = Field(..., description="Guest token: shows the order without signing in")
+
+
+class CheckoutOut(Schema):
+    order: OrderRefOut
+    payment_url: str
+    reserved_until: datetime
+
+
+def _money(value: object) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def line_out(line: CartLineView, base_url: str = "") -> LineOut:
+    image = line.image_url
+    if image and base_url and image.startswith("/"):
+        image = base_url + image
+    return LineOut(
+        id=line.line_id,
+        sku=line.sku_code,
+        sku_id=line.sku_id,
+        product_name=line.product_name,
+        product_slug=line.product_slug,
+        variant=line.variant,
+        size=line.size,
+        colour=line.colour,
+        image=image,
+        quantity=line.quantity,
+        unit_price=_money(line.unit_price),
+        list_price=_money(line.list_price),
+        line_total=_money(line.line_total),
+        stock_state=line.stock_state,
+        available=line.flag is None,
+        flag=line.flag,
+    )
+
+
+def cart_out(view: CartView, base_url: str = "") -> CartOut:
+    return CartOut(
+        id=view.token,
+        state=view.state,
+        currency=view.currency,
+        delivery_method=view.method,
+        lines=[line_out(line, base_url) for line in view.lines],
+        flagged_lines=[line.line_id for line in view.flagged_lines],
+        totals=TotalsOut(
+            subtotal=f"{view.totals.subtotal:.2f}",
+            shipping=f"{view.totals.shipping:.2f}",
+            total=f"{view.totals.total:.2f}",
+            item_count=view.totals.item_count,
+        ),
+        can_check_out=view.can_check_out,
+    )
+
+
+def checkout_out(placed: PlacedOrder, *, currency: str, payment_url: str) -> CheckoutOut:
+    return CheckoutOut(
+        order=OrderRefOut(
+            number=placed.number,
+            state="pending_payment",
+            total=f"{placed.total:.2f}",
+            currency=currency,
+            token=placed.guest_token,
+        ),
+        payment_url=payment_url,
+        reserved_until=placed.reserved_until,
+    )

@@ -1,0 +1,2 @@
+"""Checkout writes: carts (``carts``), the checkout itself (``checkout``), the address book
+(``addresses``)."""

@@ -1,0 +1,178 @@
+"""Checkout: a cart becomes an order awaiting payment, priced on the server.
+
+``checkout_cart`` validates the contact and the delivery choice, then in one transaction:
+closes the cart with a conditional ``UPDATE … SET state = 'checked_out' WHERE state =
+'open'`` (the row lock makes a concurrent second checkout of the same cart wait, then
+find it closed: 409), prices its lines from the current price list, refuses while a line
+is flagged (409 ``cart_has_unavailable_lines``, listing them), and calls
+``orders.services.placement.place_order`` — which plans the allocation, holds the stock
+for ``CHECKOUT_HOLD_MINUTES`` and starts the payment. A shortage (409 ``out_of_stock``)
+or any other refusal rolls everything back, the cart included: nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from omnimall.checkout import selectors
+from omnimall.checkout.domain import (
+    Method,
+    address_errors,
+    clean_address,
+    clean_phone,
+    is_valid_phone,
+)
+from omnimall.checkout.errors import (
+    CartClosedError,
+    CartNotFoundError,
+    EmptyCartError,
+    InvalidCheckoutError,
+    UnavailableLinesError,
+)
+from omnimall.checkout.models import Cart, CartState
+from omnimall.core import clock
+from omnimall.inventory.selectors import allocation as allocation_selectors
+from omnimall.orders.services.placement import Contact, PlacedOrder, PricedLine, place_order
+
+CONTACT_LIMITS = {"name": 60, "email": 254, "phone": 20}
+
+
+def contact_errors(contact: Mapping[str, object]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for field, limit in CONTACT_LIMITS.items():
+        value = contact.get(field)
+        if not isinstance(value, str) or not value.strip():
+            errors[field] = "required"
+        elif len(value.strip()) > limit:
+            errors[field] = f"at most {limit} characters"
+    email = contact.get("email")
+    if "email" not in errors and isinstance(email, str):
+        try:
+            validate_email(email.strip())
+        except ValidationError:
+            errors["email"] = "not a valid email address"
+    phone = contact.get("phone")
+    if "phone" not in errors and isinstance(phone, str) and not is_valid_phone(phone):
+        errors["phone"] = "not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number"
+    return errors
+
+
+def resolve_pickup_store(store: object) -> int | None:
+    """The id of the active pick-up store named by code or id, else None (1 query)."""
+    if store is None or isinstance(store, bool) or store == "":
+        return None
+    for location in allocation_selectors.list_locations():
+        if not location.offers_pickup:
+            continue
+        if location.code == store or (isinstance(store, int) and location.location_id == store):
+            return location.location_id
+    return None
+
+
+def _validated(
+    *,
+    contact: Mapping[str, object],
+    method: str,
+    address: Mapping[str, object] | None,
+    store: object,
+) -> tuple[Contact, dict[str, str] | None, int | None]:
+    errors = {f"contact.{k}": v for k, v in contact_errors(contact).items()}
+    ship_to: dict[str, str] | None = None
+    store_id: int | None = None
+    if method == Method.SHIP:
+        if not isinstance(address, Mapping):
+            errors["address"] = "required for delivery"
+        else:
+            found = address_errors(address)
+            errors.update({f"address.{k}": v for k, v in found.items()})
+            if not found:
+                ship_to = clean_address(address)
+    elif method == Method.PICKUP:
+        store_id = resolve_pickup_store(store)
+        if store_id is None:
+            errors["store"] = "required: a store that offers pick-up"
+    else:
+        errors["delivery_method"] = "'ship' or 'pickup'"
+    if errors:
+        raise InvalidCheckoutError(errors=errors)
+    cleaned = Contact(
+        name=str(contact["name"]).strip(),
+        email=str(contact["email"]).strip(),
+        phone=clean_phone(str(contact["phone"])),
+    )
+    return cleaned, ship_to, store_id
+
+
+def _priced_lines(view: selectors.CartView) -> list[PricedLine]:
+    if view.flagged_lines:
+        raise UnavailableLinesError(
+            lines=[
+                {"id": line.line_id, "sku": line.sku_code, "reason": line.flag}
+                for line in view.flagged_lines
+            ]
+        )
+    if not view.lines:
+        raise EmptyCartError()
+    return [
+        PricedLine(
+            sku_id=line.sku_id,
+            sku_code=line.sku_code,
+            product_name=line.product_name,
+            variant=line.variant,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+        )
+        for line in view.lines
+        if line.unit_price is not None
+    ]
+
+
+def checkout_cart(
+    *,
+    cart_token: str,
+    user: Any,
+    contact: Mapping[str, object],
+    method: str,
+    address: Mapping[str, object] | None,
+    store: object,
+    notify_url: str,
+    return_url: str,
+) -> PlacedOrder:
+    """Place the order for this cart (see the module docstring). ``return_url`` may hold
+    ``{number}`` and ``{token}``, filled in with the new order's number and guest token."""
+    if not isinstance(cart_token, str) or not cart_token or len(cart_token) > 64:
+        raise CartNotFoundError()
+    cleaned, ship_to, store_id = _validated(
+        contact=contact, method=method, address=address, store=store
+    )
+    user_id = selectors.user_id_of(user)
+    with transaction.atomic():
+        closed = Cart.objects.filter(
+            selectors.owned_by(user_id), token=cart_token, state=CartState.OPEN
+        ).update(state=CartState.CHECKED_OUT, updated_at=clock.now())
+        if not closed:
+            cart = selectors.get_cart(token=cart_token, user=user)  # 404 when not theirs
+            raise CartClosedError(state=cart.state)
+        # Prices now; stock is checked by place_order's reservation (409 out_of_stock).
+        view = selectors.price_lines_of(token=cart_token, method=method)
+        if view is None:
+            raise EmptyCartError()
+        return place_order(
+            lines=_priced_lines(view),
+            contact=cleaned,
+            method=method,
+            ship_to=ship_to,
+            pickup_store_id=store_id,
+            shipping=view.totals.shipping,
+            user_id=view.user_id or user_id,
+            cart_token=view.token,
+            notify_url=notify_url,
+            return_url=return_url,
+            channel_code=view.channel_code,
+            referral_store_code=view.referral_store_code,
+        )
