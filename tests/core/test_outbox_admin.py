@@ -204,3 +204,16 @@ def test_subscription_pages_render(admin_client):
     assert admin_client.get(SUBSCRIPTIONS + "add/").status_code == 200
     assert admin_client.get(f"{SUBSCRIPTIONS}{subscription.pk}/change/").status_code == 200
     assert admin_client.get(f"{SUBSCRIPTIONS}{subscription.pk}/delete/").status_code == 200
+    assert admin_client.get("/admin/core/").status_code == 200
+
+
+def test_deleting_subscription_in_admin_is_audited_without_its_secret(admin_client):
+    subscription = WebhookSubscription.objects.create(
+        name="ERP", url="https://erp.example.com/hook", secret="d" * 64, topics=["*"]
+    )
+
+    admin_client.post(f"{SUBSCRIPTIONS}{subscription.pk}/delete/", {"post": "yes"})
+
+    assert not WebhookSubscription.objects.exists()
+    entry = AuditEntry.objects.get(action="webhooksubscription.deleted")
+    assert "d" * 64 not in str(entry.changes)

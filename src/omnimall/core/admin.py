@@ -362,4 +362,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
         messages.success(request, _("%(count)d API key(s) deactivated.") % {"count": count})
 
+
 from . import outbox_admin  # noqa: E402, F401 - registers the outbox and webhook admins

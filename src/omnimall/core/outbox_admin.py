@@ -303,4 +303,3 @@ class WebhookSubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             )
             % {"topic": outbox.TEST_TOPIC, "count": len(ids)},
         )
-

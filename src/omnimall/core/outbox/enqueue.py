@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -30,8 +29,6 @@ from omnimall.core.models import OutboxKind, OutboxMessage, OutboxState, Webhook
 
 from .backoff import MAX_ATTEMPTS
 from .delivery import deliver_due
-
-logger = logging.getLogger(__name__)
 
 # Topics staff can subscribe to in the back office; "*" means every topic.
 KNOWN_TOPICS = (
