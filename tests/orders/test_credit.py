@@ -240,3 +240,12 @@ def test_credit_report_refuses_staff_without_order_permission(client, db):
     reply = client.get(reverse("admin:orders_store_credit"))
 
     assert reply.status_code == 403
+
+
+def test_shop_admin_serves_the_store_credit_report_and_the_returns(superuser_client, credited):
+    report = superuser_client.get("/admin/orders/order/store-credit/")
+    returns_list = superuser_client.get("/admin/orders/returnrequest/")
+
+    assert report.status_code == 200
+    assert "110.00" in report.content.decode()
+    assert returns_list.status_code == 200
