@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("omnimall.orders.urls")),
     path("", include("omnimall.payments.urls")),
     path("", include("omnimall.storefront.accounts.urls")),
+    path("", include("omnimall.channels.urls")),
     path("", include("omnimall.storefront.urls")),
 ]
 
