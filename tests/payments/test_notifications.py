@@ -278,3 +278,13 @@ def test_paid_payment_ledger_matches_cached_totals():
     paid_payment("59.90")
 
     assert_ledger_matches_cache()
+
+
+def test_record_notification_captures_in_few_queries(started, django_assert_max_num_queries):
+    params = sandbox.notification_for(started.out_trade_no)
+
+    # Lock, ledger insert (in a savepoint), cached totals, log row: the notify budget.
+    with django_assert_max_num_queries(8):
+        result = notify(params)
+
+    assert result.newly_captured
