@@ -325,3 +325,20 @@ def test_return_request_is_refused_before_delivery(client, shop, shopper):
 
     assert "This order cannot be returned now." in _html(response)
     assert not ReturnRequest.objects.exists()
+
+
+def test_order_pages_make_a_bounded_number_of_queries(
+    client, shop, shopper, django_assert_max_num_queries
+):
+    placed = [place(shop, quantities=(1, 1), user=shopper) for _ in range(3)]
+    ship_all(pay(placed[0].order_id))
+    client.get("/account/", **EN)  # warm the session and caches
+
+    with django_assert_max_num_queries(12):
+        detail = client.get(_url(placed[0]), **EN)
+    with django_assert_max_num_queries(6):
+        history = client.get("/account/orders/", **EN)
+    with django_assert_max_num_queries(9):  # 1 of them: the pay-again URL
+        status = client.get(_url(placed[1], "status/"), **HTMX)
+
+    assert detail.status_code == history.status_code == status.status_code == 200
