@@ -12,13 +12,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
-from omnimall.core import outbox
+from omnimall.core import audit, clock, outbox
+from omnimall.core.actors import Actor
+from omnimall.core.errors import ValidationFailedError
 from omnimall.orders.models import Order, OrderEventKind, OrderLine
 
-from .timeline import add_event
+from .timeline import add_event, lock_order
 
 TEMPLATES = ("placed", "paid", "shipped", "ready_for_pickup", "refunded", "cancelled")
 
@@ -76,7 +79,13 @@ def email_shopper(
         topic=f"order.{template}",
         dedupe_key=key,
     )
-    add_event(order, kind=OrderEventKind.EMAIL, message=subject, data={"template": template})
+    remembered = {k: v for k, v in (extra or {}).items() if isinstance(v, str | int | bool)}
+    add_event(
+        order,
+        kind=OrderEventKind.EMAIL,
+        message=subject,
+        data={"template": template, **remembered},
+    )
 
 
 def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dict[str, Any]:
@@ -117,3 +126,41 @@ def publish_order_event(
         data=order_payload(order, lines),
         dedupe_key=f"order:{order.number}:{topic}:{n}",
     )
+
+
+def add_staff_note(*, order_id: int, text: str, actor: Actor) -> None:
+    """A staff note on the order's timeline (never shown to the shopper), audited."""
+    text = (text or "").strip()[:2000]
+    if not text:
+        raise ValidationFailedError("A note needs some text.", field="text")
+    with transaction.atomic():
+        order = lock_order(order_id)
+        add_event(order, kind=OrderEventKind.NOTE, message=text, actor=actor)
+        audit.record(actor=actor, action="order.note", subject=order, reason=text[:500])
+
+
+def resend_last_email(*, order_id: int, actor: Actor) -> str:
+    """Send the order's last email again (e.g. the shopper lost it); its template."""
+    with transaction.atomic():
+        order = lock_order(order_id)
+        last = (
+            order.events.filter(kind=OrderEventKind.EMAIL)
+            .exclude(data__template=None)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        template = str((last.data or {}).get("template", "")) if last else ""
+        if template not in TEMPLATES:
+            raise ValidationFailedError("This order has no email to send again.")
+        extra: dict[str, Any] = {"days": settings.PICKUP_UNCOLLECTED_DAYS, "complete": True}
+        extra.update(
+            {k: v for k, v in (last.data or {}).items() if k != "template"} if last else {}
+        )
+        email_shopper(
+            order,
+            template=template,
+            dedupe_suffix=f"resent-{clock.now():%Y%m%d%H%M%S%f}",
+            extra=extra,
+        )
+        audit.record(actor=actor, action="order.email_resent", subject=order, reason=template)
+    return template

@@ -1,0 +1,386 @@
+"""Orders in the back office: list, read-only page with its timeline, and the actions.
+
+Staff never edit an order's state or money: every button calls a service (cancel with
+refund, confirm delivery, put aside for pick-up, resend the last email, add a note),
+which moves the order through the state machine and writes the timeline and audit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from omnimall.core.actors import Actor
+from omnimall.core.errors import DomainError
+from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
+from omnimall.orders.selectors import display_number
+from omnimall.orders.services import cancellation, fulfilment
+from omnimall.orders.services import messages as order_messages
+
+from .pickup import pickup_desk_view
+from .scope import narrow_orders
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest, HttpResponse
+
+FORM_TEMPLATE = "orders/admin/order_form.html"
+MANAGE = "orders.change_order"
+
+
+def error_text(exc: DomainError) -> str:
+    parts = [
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in exc.details.items()
+        if isinstance(value, str | int) and not isinstance(value, bool)
+    ]
+    return f"{exc.message} ({'; '.join(parts)})" if parts else str(exc.message)
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderLineInline(_ReadOnlyInline):
+    model = OrderLine
+    fields = (
+        "sku_code",
+        "product_name",
+        "variant",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "quantity_returned",
+    )
+    readonly_fields = fields
+
+
+class OrderEventInline(_ReadOnlyInline):
+    model = OrderEvent
+    verbose_name_plural = _("timeline")
+    fields = ("created_at", "kind", "state_from", "state_to", "message", "actor_label")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "shown_number",
+        "state",
+        "total",
+        "delivery_method",
+        "credited_store",
+        "needs_attention",
+        "placed_at",
+    )
+    list_select_related = ("credited_store",)
+    list_filter = ("state", "delivery_method", "needs_attention", "credited_store")
+    search_fields = ("=number", "phone", "email")
+    show_full_result_count = False
+    date_hierarchy = "placed_at"
+    inlines = (OrderLineInline, OrderEventInline)
+    change_form_template = "orders/admin/order_change_form.html"
+    change_list_template = "orders/admin/order_change_list.html"
+    actions = ("cancel_with_refund", "mark_delivered", "mark_ready_for_pickup", "resend_email")
+    readonly_fields = (
+        "number", "state", "needs_attention", "user", "channel_code", "contact_name", "email",
+        "phone", "delivery_method", "ship_to", "pickup_store", "pickup_code", "credited_store",
+        "credit_reason", "currency", "subtotal", "shipping", "total", "amount_paid",
+        "amount_refunded", "reserved_until", "placed_at", "paid_at", "ready_at", "closed_at",
+        "allocations",
+    )  # fmt: skip
+    fieldsets = (
+        (None, {"fields": ("number", "state", "needs_attention", "placed_at", "closed_at")}),
+        (_("Shopper"), {"fields": ("user", "contact_name", "email", "phone", "channel_code")}),
+        (
+            _("Delivery"),
+            {"fields": ("delivery_method", "ship_to", "pickup_store", "pickup_code", "ready_at")},
+        ),
+        (
+            _("Money"),
+            {
+                "fields": (
+                    "currency",
+                    "subtotal",
+                    "shipping",
+                    "total",
+                    "amount_paid",
+                    "amount_refunded",
+                    "paid_at",
+                    "reserved_until",
+                )
+            },
+        ),
+        (_("Store credit"), {"fields": ("credited_store", "credit_reason")}),
+        (_("Allocations"), {"fields": ("allocations",)}),
+    )
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [OrderLineInline, OrderEventInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return narrow_orders(request, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # read-only page: the actions below are the only way to change it
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(MANAGE))
+
+    @admin.display(description=_("where the units come from"))
+    def allocations(self, order: Order) -> str:
+        rows = (
+            OrderAllocation.objects.filter(line__order=order)
+            .select_related("line", "location", "reservation", "fulfilment_line__request")
+            .order_by("pk")
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "{}</table>",
+            gettext("SKU"),
+            gettext("location"),
+            gettext("quantity"),
+            gettext("hold"),
+            gettext("fulfilment request"),
+            gettext("live"),
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        row.line.sku_code,
+                        row.location.code,
+                        row.quantity,
+                        row.reservation.state if row.reservation else "—",
+                        (
+                            f"{row.fulfilment_line.request.number} "
+                            f"({row.fulfilment_line.request.state})"
+                            if row.fulfilment_line
+                            else "—"
+                        ),
+                        "✓" if row.is_live else "✗",
+                    )
+                    for row in rows
+                ),
+            ),
+        )
+
+    @admin.display(description=_("order number"), ordering="number")
+    def shown_number(self, order: Order) -> str:
+        return display_number(order.number)
+
+    # --- pages -----------------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        urls = [
+            path(
+                "pickup-desk/",
+                view(self._pickup_desk),
+                name="orders_pickup_desk",
+            ),
+            path("<int:order_id>/note/", view(self.note_view), name="orders_order_note"),
+            path(
+                "<int:order_id>/act/<str:action>/",
+                view(self.act_view),
+                name="orders_order_act",
+            ),
+        ]
+        try:
+            from .credit import credit_report_urls
+        except ImportError:  # pragma: no cover - until the after-sales report lands
+            extra: list[Any] = []
+        else:
+            extra = list(credit_report_urls(self))
+        return [*urls, *extra, *super().get_urls()]
+
+    def _pickup_desk(self, request: HttpRequest) -> HttpResponse:
+        return pickup_desk_view(request, model_admin=self)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {
+            **(extra_context or {}),
+            "can_manage": self.has_manage_permission(request),
+            "order_actions": [
+                (name, getattr(self, name).short_description) for name in self.actions
+            ],
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def _order_or_404(self, request: HttpRequest, order_id: int) -> Order:
+        order = self.get_queryset(request).filter(pk=order_id).first()
+        if order is None:
+            raise Http404
+        if not self.has_manage_permission(request):
+            raise PermissionDenied
+        return order
+
+    def _form_page(
+        self, request: HttpRequest, *, order: Order | None, title: str, form: forms.Form,
+        submit: str, hidden: list[tuple[str, str]] | None = None, objects: list[Any] | None = None,
+    ) -> TemplateResponse:  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "original": order,
+            "form": form,
+            "submit_label": submit,
+            "hidden": hidden or [],
+            "objects": objects or [],
+        }
+        return TemplateResponse(request, FORM_TEMPLATE, context)
+
+    def _back(self, order: Order) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def note_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        order = self._order_or_404(request, order_id)
+        form = NoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_messages.add_staff_note(
+                    order_id=order.pk,
+                    text=form.cleaned_data["text"],
+                    actor=Actor.from_user(request.user),
+                )
+            except DomainError as refused:
+                form.add_error(None, error_text(refused))
+            else:
+                self.message_user(request, gettext("Note added."), messages.SUCCESS)
+                return self._back(order)
+        return self._form_page(
+            request, order=order, title=gettext("Add a staff note"), form=form,
+            submit=gettext("Add note"),
+        )  # fmt: skip
+
+    def act_view(self, request: HttpRequest, order_id: int, action: str) -> HttpResponse:
+        """One action on one order, from the buttons of its page."""
+        order = self._order_or_404(request, order_id)
+        if action not in self.actions:
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        queryset = self.get_queryset(request).filter(pk=order.pk)
+        response = getattr(self, action)(request, queryset)
+        return response or self._back(order)
+
+    # --- actions ---------------------------------------------------------------------
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Order], call: Any, done: str) -> None:
+        ok = 0
+        for order in queryset.order_by("pk"):
+            try:
+                call(order)
+            except DomainError as refused:
+                self.message_user(request, f"{order.number}: {error_text(refused)}", messages.ERROR)
+            else:
+                ok += 1
+        if ok:
+            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
+
+    @admin.action(description=_("Cancel (refunding what was paid)"), permissions=["manage"])
+    def cancel_with_refund(
+        self, request: HttpRequest, queryset: QuerySet[Order]
+    ) -> HttpResponse | None:
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            actor = Actor.from_user(request.user)
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda o: cancellation.cancel_order(
+                    order_id=o.pk, actor=actor, reason=reason, by_shopper=False
+                ),
+                gettext("%(count)d order(s) cancelled."),
+            )
+            return None
+        ids = list(queryset.values_list("pk", flat=True))
+        return self._form_page(
+            request,
+            order=None,
+            title=gettext("Cancel orders"),
+            form=form,
+            submit=gettext("Cancel and refund"),
+            hidden=[
+                ("action", "cancel_with_refund"),
+                *((helpers.ACTION_CHECKBOX_NAME, str(i)) for i in ids),
+            ],
+            objects=[display_number(o.number) for o in queryset],
+        )
+
+    @admin.action(description=_("Confirm delivery"), permissions=["manage"])
+    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = Actor.from_user(request.user)
+        self._each(
+            request,
+            queryset,
+            lambda o: fulfilment.confirm_delivery(order_id=o.pk, actor=actor),
+            gettext("%(count)d order(s) delivered."),
+        )
+
+    @admin.action(description=_("Put aside for pick-up (ready)"), permissions=["manage"])
+    def mark_ready_for_pickup(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = Actor.from_user(request.user)
+        self._each(
+            request,
+            queryset,
+            lambda o: fulfilment.mark_ready_for_pickup(order_id=o.pk, actor=actor),
+            gettext("%(count)d order(s) ready for pick-up."),
+        )
+
+    @admin.action(description=_("Send the last email again"), permissions=["manage"])
+    def resend_email(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = Actor.from_user(request.user)
+        self._each(
+            request,
+            queryset,
+            lambda o: order_messages.resend_last_email(order_id=o.pk, actor=actor),
+            gettext("%(count)d email(s) queued again."),
+        )

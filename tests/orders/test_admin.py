@@ -1,0 +1,127 @@
+"""The orders back office: list, page, actions, notes, the pick-up desk, store scoping."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from omnimall.core.roles import STORE_STAFF
+from omnimall.orders.models import Order, OrderEvent
+from tests.inventory.factories import make_location
+from tests.orders.factories import make_paid_order, make_ready_pickup, make_shipped_order, make_shop
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/orders/order/"
+
+
+def test_changelist_and_change_page_render(admin_client):
+    order = make_ready_pickup()
+
+    listing = admin_client.get(CHANGELIST, {"q": order.number})
+    page = admin_client.get(f"{CHANGELIST}{order.pk}/change/")
+
+    assert listing.status_code == 200
+    assert order.number[:6] in listing.content.decode()
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "ready_for_pickup" in body or "ready for pick-up" in body
+    assert "Add note" in body
+    assert 'name="_save"' not in body
+
+
+def test_staff_note_is_added_to_the_timeline(admin_client):
+    order = make_paid_order()
+
+    reply = admin_client.post(f"{CHANGELIST}{order.pk}/note/", {"text": "Called the shopper"})
+
+    assert reply.status_code == 302
+    note = OrderEvent.objects.get(order=order, kind="note")
+    assert note.message == "Called the shopper"
+    assert note.actor_label == "admin"
+
+
+def test_cancel_action_asks_for_a_reason_then_cancels_with_refund(admin_client):
+    order = make_paid_order()
+    data = {"action": "cancel_with_refund", "_selected_action": [order.pk]}
+
+    asked = admin_client.post(CHANGELIST, data)
+    done = admin_client.post(CHANGELIST, {**data, "apply": "1", "reason": "out of stock"})
+
+    assert asked.status_code == 200
+    assert "Reason" in asked.content.decode()
+    assert done.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "cancelled"
+    assert order.amount_refunded == order.total
+
+
+def test_mark_delivered_button_on_the_order_page(admin_client):
+    order = make_shipped_order()
+
+    reply = admin_client.post(f"{CHANGELIST}{order.pk}/act/mark_delivered/")
+
+    assert reply.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "delivered"
+
+
+def test_mark_ready_action_puts_a_pickup_aside(admin_client, django_capture_on_commit_callbacks):
+    order = make_paid_order(method="pickup")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            CHANGELIST, {"action": "mark_ready_for_pickup", "_selected_action": [order.pk]}
+        )
+
+    order.refresh_from_db()
+    assert order.state == "ready_for_pickup"
+
+
+def test_resend_last_email(admin_client):
+    order = make_paid_order()
+
+    admin_client.post(CHANGELIST, {"action": "resend_email", "_selected_action": [order.pk]})
+
+    assert OrderEvent.objects.filter(order=order, kind="email", data__template="paid").count() == 2
+
+
+def test_pickup_desk_finds_by_code_and_hands_over(admin_client, django_capture_on_commit_callbacks):
+    order = make_ready_pickup()
+    desk = reverse("admin:orders_pickup_desk")
+
+    found = admin_client.get(desk, {"code": order.pickup_code})
+    with django_capture_on_commit_callbacks(execute=True):
+        handed = admin_client.post(desk, {"code": order.pickup_code, "hand_over": "1"})
+
+    assert found.status_code == 200
+    assert "Hand over" in found.content.decode()
+    assert handed.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "picked_up"
+
+
+def test_store_staff_only_see_and_hand_over_at_their_stores():
+    shop = make_shop()
+    order = make_ready_pickup(shop)
+    elsewhere = make_location("o-st-elsewhere", kind="store", offers_pickup=True)
+    clerk = get_user_model().objects.create_user(
+        username="clerk", password="pw-123456!", is_staff=True
+    )
+    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
+    elsewhere.staff.add(clerk)
+    client = Client()
+    client.force_login(clerk)
+
+    listing = client.get(CHANGELIST)
+    desk = client.get(reverse("admin:orders_pickup_desk"), {"code": order.pickup_code})
+    shop.store.staff.add(clerk)
+    own_desk = client.get(reverse("admin:orders_pickup_desk"), {"code": order.pickup_code})
+
+    assert listing.status_code == 200
+    assert order.number[:6] not in listing.content.decode()
+    assert "Hand over" not in desk.content.decode()
+    assert "Hand over" in own_desk.content.decode()
+    assert Order.objects.get(pk=order.pk).state == "ready_for_pickup"
