@@ -123,3 +123,12 @@ def test_address_pages_need_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/account/login/?next=")
+
+
+@pytest.mark.parametrize("address_id", ["99999999999999999999999", "2147483648"])
+def test_huge_address_ids_are_not_found(client, shopper, address_id):
+    view = client.get(f"/account/addresses/{address_id}/", **EN)
+    delete = client.post(f"/account/addresses/{address_id}/delete/")
+
+    assert view.status_code == 404
+    assert delete.status_code == 404
