@@ -136,5 +136,5 @@ def test_settle_stays_within_its_query_budget(django_assert_max_num_queries):
     params = notification(placed.order_id)
 
     # 16 statements plus savepoints (the notification, the ledger entry, the test)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(20):
         payment.settle_notification(gateway="sandbox", params=params, remote_addr=None)

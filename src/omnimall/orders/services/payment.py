@@ -114,19 +114,24 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
         data={"payment_id": payment_id, "amount": str(order.amount_paid)},
         extra_fields=fields,
     )
-    _extend_holds(order, now=now)
-    lines = list(order.lines.all())
+    # One query gives both the lines (for the webhook) and the holds to extend.
+    rows = list(
+        OrderAllocation.objects.filter(line__order=order)
+        .select_related("line")
+        .order_by("line_id", "pk")
+    )
+    lines = list({row.line_id: row.line for row in rows}.values())
+    _extend_holds(
+        order,
+        reservation_ids=[r.reservation_id for r in rows if r.is_live and r.reservation_id],
+        now=now,
+    )
     messages.publish_order_event(order, topic="order.paid", lines=lines)
     messages.email_shopper(order, template="paid", lines=lines)
     transaction.on_commit(partial(schedule_allocation, order.pk))
 
 
-def _extend_holds(order: Order, *, now: datetime) -> None:
-    reservation_ids = list(
-        OrderAllocation.objects.filter(
-            line__order=order, is_live=True, reservation__isnull=False
-        ).values_list("reservation_id", flat=True)
-    )
+def _extend_holds(order: Order, *, reservation_ids: list[int], now: datetime) -> None:
     days = settings.PICKUP_UNCOLLECTED_DAYS + HOLD_AFTER_PAYMENT_DAYS
     extended = inventory.extend_holds(
         reservation_ids=reservation_ids, until=now + timedelta(days=days), now=now
