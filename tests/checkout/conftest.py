@@ -61,6 +61,11 @@ def receive(location: StockLocation, sku: Sku, quantity: int) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def shop(db, settings) -> Shop:
     settings.OUTBOX_DELIVER_ON_COMMIT = False

@@ -35,7 +35,12 @@ def test_create_cart_answers_an_unguessable_token_and_an_empty_cart(shop, client
     body = response.json()
     assert len(body["id"]) >= 32
     assert body["lines"] == []
-    assert body["totals"] == {"subtotal": "0.00", "shipping": "0.00", "total": "0.00", "item_count": 0}
+    assert body["totals"] == {
+        "subtotal": "0.00",
+        "shipping": "0.00",
+        "total": "0.00",
+        "item_count": 0,
+    }
     assert body["can_check_out"] is False
     assert Cart.objects.get(token=body["id"]).user_id is None
 
@@ -44,7 +49,9 @@ def test_add_line_prices_on_the_server_and_merges_the_same_sku(shop, client):
     token = new_cart(client)
 
     post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1})
-    response = post(client, f"/api/v1/carts/{token}/lines", {"sku_id": shop.tee_s.pk, "quantity": 2})
+    response = post(
+        client, f"/api/v1/carts/{token}/lines", {"sku_id": shop.tee_s.pk, "quantity": 2}
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -55,7 +62,10 @@ def test_add_line_prices_on_the_server_and_merges_the_same_sku(shop, client):
     assert line["line_total"] == "147.00"
     assert line["flag"] is None
     assert body["totals"] == {
-        "subtotal": "147.00", "shipping": "0.00", "total": "147.00", "item_count": 3
+        "subtotal": "147.00",
+        "shipping": "0.00",
+        "total": "147.00",
+        "item_count": 3,
     }
     assert CartLine.objects.get().quantity == 3
 
@@ -67,7 +77,12 @@ def test_shipping_is_charged_below_the_threshold_and_free_for_pickup(shop, clien
     ship = client.get(f"/api/v1/carts/{token}").json()
     pickup = client.get(f"/api/v1/carts/{token}?delivery_method=pickup").json()
 
-    assert ship["totals"] == {"subtotal": "49.00", "shipping": "10.00", "total": "59.00", "item_count": 1}
+    assert ship["totals"] == {
+        "subtotal": "49.00",
+        "shipping": "10.00",
+        "total": "59.00",
+        "item_count": 1,
+    }
     assert pickup["totals"]["shipping"] == "0.00"
     assert pickup["totals"]["total"] == "49.00"
 
@@ -75,7 +90,9 @@ def test_shipping_is_charged_below_the_threshold_and_free_for_pickup(shop, clien
 def test_sale_price_is_the_unit_price(shop, client):
     token = new_cart(client)
 
-    body = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.shirt_l.code, "quantity": 1}).json()
+    body = post(
+        client, f"/api/v1/carts/{token}/lines", {"sku": shop.shirt_l.code, "quantity": 1}
+    ).json()
 
     assert body["lines"][0]["unit_price"] == "299.00"
     assert body["lines"][0]["list_price"] == "399.00"
@@ -83,7 +100,9 @@ def test_sale_price_is_the_unit_price(shop, client):
 
 def test_patch_and_delete_a_line(shop, client):
     token = new_cart(client)
-    body = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}).json()
+    body = post(
+        client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}
+    ).json()
     line_id = body["lines"][0]["id"]
 
     patched = patch(client, f"/api/v1/carts/{token}/lines/{line_id}", {"quantity": 4})
@@ -299,7 +318,7 @@ def test_checkout_of_an_empty_cart_is_422(shop, client):
 def test_signed_in_session_with_csrf_makes_the_cart_the_users(shop, shopper):
     client = Client(enforce_csrf_checks=True)
     client.force_login(shopper)
-    client.get("/cart/")  # sets the CSRF cookie
+    client.get(f"/p/{shop.tee.slug}/availability/")  # its add-to-bag form sets the cookie
     csrf = client.cookies["csrftoken"].value
 
     response = post(client, "/api/v1/carts", HTTP_X_CSRFTOKEN=csrf)

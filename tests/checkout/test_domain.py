@@ -15,12 +15,16 @@ def test_totals_charge_shipping_below_the_threshold():
     totals = domain.cart_totals([(Decimal("49.00"), 1)], method="ship", free_from=FREE, fee=FEE)
 
     assert (totals.subtotal, totals.shipping, totals.total) == (
-        Decimal("49.00"), Decimal("10.00"), Decimal("59.00")
+        Decimal("49.00"),
+        Decimal("10.00"),
+        Decimal("59.00"),
     )
 
 
 def test_totals_are_free_from_the_threshold_and_for_pickup():
-    at_threshold = domain.cart_totals([(Decimal("33.00"), 3)], method="ship", free_from=FREE, fee=FEE)
+    at_threshold = domain.cart_totals(
+        [(Decimal("33.00"), 3)], method="ship", free_from=FREE, fee=FEE
+    )
     pickup = domain.cart_totals([(Decimal("1.00"), 1)], method="pickup", free_from=FREE, fee=FEE)
     empty = domain.cart_totals([], method="ship", free_from=FREE, fee=FEE)
 
@@ -36,8 +40,17 @@ def test_line_totals_round_half_up_to_the_cent():
 
 @pytest.mark.parametrize(
     ("quantity", "valid"),
-    [(1, True), (20, True), (0, False), (21, False), (-1, False), (True, False), ("2", False),
-     (1.0, False), (None, False)],
+    [
+        (1, True),
+        (20, True),
+        (0, False),
+        (21, False),
+        (-1, False),
+        (True, False),
+        ("2", False),
+        (1.0, False),
+        (None, False),
+    ],
 )
 def test_is_valid_quantity(quantity, valid):
     assert domain.is_valid_quantity(quantity) is valid
@@ -50,9 +63,17 @@ def test_merged_quantity_is_capped():
 
 @pytest.mark.parametrize(
     ("phone", "valid"),
-    [("13800138000", True), ("138 0013 8000", True), ("021-12345678", True),
-     ("0571-8765432", True), ("02112345678", True), ("1380013800", False),
-     ("23800138000", False), ("12345", False), ("phone", False)],
+    [
+        ("13800138000", True),
+        ("138 0013 8000", True),
+        ("021-12345678", True),
+        ("0571-8765432", True),
+        ("02112345678", True),
+        ("1380013800", False),
+        ("23800138000", False),
+        ("12345", False),
+        ("phone", False),
+    ],
 )
 def test_is_valid_phone(phone, valid):
     assert domain.is_valid_phone(phone) is valid
@@ -60,8 +81,15 @@ def test_is_valid_phone(phone, valid):
 
 def test_address_errors_name_every_bad_field():
     errors = domain.address_errors(
-        {"name": "李雷", "phone": "1", "province": "", "city": "上海", "district": "黄浦区",
-         "street": "x" * 201, "postal_code": "abc"}
+        {
+            "name": "李雷",
+            "phone": "1",
+            "province": "",
+            "city": "上海",
+            "district": "黄浦区",
+            "street": "x" * 201,
+            "postal_code": "abc",
+        }
     )
 
     assert set(errors) == {"phone", "province", "street", "postal_code"}

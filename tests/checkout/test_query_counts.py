@@ -26,9 +26,13 @@ def test_add_line_with_the_priced_cart_in_at_most_8_queries(
     shop, client, token, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(8):
-        new = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.shirt_l.code, "quantity": 1})
+        new = post(
+            client, f"/api/v1/carts/{token}/lines", {"sku": shop.shirt_l.code, "quantity": 1}
+        )
     with django_assert_max_num_queries(8):
-        merged = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1})
+        merged = post(
+            client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}
+        )
 
     assert new.status_code == 201
     assert merged.status_code == 201

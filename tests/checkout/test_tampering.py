@@ -27,7 +27,9 @@ def token(shop, client):
     [{"price": "0.01"}, {"unit_price": "0.01"}, {"total": "0.01"}, {"line_total": "1.00"}],
 )
 def test_add_line_with_a_price_field_is_refused(shop, client, token, extra):
-    response = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1, **extra})
+    response = post(
+        client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1, **extra}
+    )
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_failed"
@@ -46,7 +48,9 @@ def test_add_line_with_a_bad_quantity_is_refused(shop, client, token, quantity):
 
 @pytest.mark.parametrize("quantity", [0, -1, 21, 10**9, "2", 1.5])
 def test_patch_with_a_bad_quantity_is_refused(shop, client, token, quantity):
-    line = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}).json()["lines"][0]
+    line = post(
+        client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}
+    ).json()["lines"][0]
 
     response = client.patch(
         f"/api/v1/carts/{token}/lines/{line['id']}",
@@ -59,7 +63,9 @@ def test_patch_with_a_bad_quantity_is_refused(shop, client, token, quantity):
 
 
 def test_patch_with_a_price_is_refused(shop, client, token):
-    line = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}).json()["lines"][0]
+    line = post(
+        client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1}
+    ).json()["lines"][0]
 
     response = client.patch(
         f"/api/v1/carts/{token}/lines/{line['id']}",

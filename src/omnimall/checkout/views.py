@@ -1,0 +1,232 @@
+"""Storefront pages of the cart and checkout. Thin: parse, call a service or selector,
+render; a service's refusal becomes a message or a form error, never a 500.
+
+None of these pages is cached: they are per shopper. The product page (cached) gets its
+add-to-cart form through the uncached availability fragment, and the header its cart
+badge through ``cart_summary`` (HTMX, on load and on every ``cart-changed`` event).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from omnimall.checkout import selectors
+from omnimall.checkout.errors import InvalidCheckoutError
+from omnimall.checkout.forms import AddToCartForm, CheckoutForm, LineForm
+from omnimall.checkout.links import notify_url, order_return_url
+from omnimall.checkout.services import carts
+from omnimall.checkout.services.checkout import checkout_cart
+from omnimall.core.errors import DomainError
+from omnimall.inventory.errors import InsufficientStockError
+
+ORDER_TOKENS_SESSION_KEY = "omnimall_order_tokens"
+KEEP_ORDER_TOKENS = 20
+
+
+def _error_text(error: DomainError) -> str:
+    texts = {
+        "quantity_out_of_range": _("One line holds at most 20 of an item."),
+        "sku_unavailable": _("Sorry, this item is not for sale right now."),
+        "unknown_sku": _("Sorry, we could not find this item."),
+        "too_many_lines": _("Your bag is full; remove something first."),
+        "cart_closed": _("This bag was already checked out."),
+        "cart_line_not_found": _("That line is no longer in your bag."),
+        "cart_has_unavailable_lines": _("Remove the items that are not available, then pay."),
+        "cart_empty": _("Your bag is empty."),
+        "out_of_stock": _(
+            "Some items ran out while you were checking out. Nothing was charged; "
+            "please check your bag."
+        ),
+    }
+    return texts.get(error.code, _("Sorry, that did not work. Please try again."))
+
+
+def _base_url(request: HttpRequest) -> str:
+    return settings.SITE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def _priced(request: HttpRequest, method: str = "ship") -> selectors.CartView | None:
+    cart = carts.session_cart(session=request.session, user=request.user)
+    return selectors.price_cart(cart, method=method) if cart else None
+
+
+def _cart_context(request: HttpRequest) -> dict[str, Any]:
+    free_from, _fee = selectors.shipping_settings()
+    return {"view": _priced(request), "free_from": free_from}
+
+
+@never_cache
+@require_GET
+def cart(request: HttpRequest) -> HttpResponse:
+    return render(request, "checkout/cart.html", _cart_context(request))
+
+
+@never_cache
+@require_GET
+def cart_summary(request: HttpRequest) -> HttpResponse:
+    """The header's account link and bag badge (an uncached HTMX fragment)."""
+    token = request.session.get(carts.CART_SESSION_KEY)
+    units = selectors.count_units(
+        token=token if isinstance(token, str) else None, user=request.user
+    )
+    return render(request, "checkout/_summary.html", {"units": units})
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    form = AddToCartForm(request.POST)
+    error = None
+    if form.is_valid():
+        bag = carts.session_cart(session=request.session, user=request.user, create=True)
+        assert bag is not None  # noqa: S101 (create=True always answers a cart)
+        try:
+            carts.add_line(
+                token=bag.token,
+                user=request.user,
+                sku_code=form.cleaned_data["sku"],
+                quantity=form.cleaned_data["quantity"],
+            )
+        except DomainError as refused:
+            error = _error_text(refused)
+    else:
+        error = _("Choose a quantity from 1 to 20.")
+    if request.headers.get("HX-Request") == "true":
+        context = {"error": error, "sku_code": request.POST.get("sku", "")[:64], "added": not error}
+        response = render(request, "checkout/_add_to_cart.html", context)
+        if not error:
+            response["HX-Trigger"] = "cart-changed"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Added to your bag."))
+    return redirect("checkout:cart")
+
+
+@require_POST
+def cart_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Change a line's quantity, or remove it (``remove=1``)."""
+    form = LineForm(request.POST)
+    bag = carts.session_cart(session=request.session, user=request.user)
+    if bag is not None and form.is_valid():
+        try:
+            if form.cleaned_data["remove"] or not form.cleaned_data["quantity"]:
+                carts.remove_line(token=bag.token, user=request.user, line_id=line_id)
+            else:
+                carts.set_line_quantity(
+                    token=bag.token,
+                    user=request.user,
+                    line_id=line_id,
+                    quantity=form.cleaned_data["quantity"],
+                )
+        except DomainError as refused:
+            messages.error(request, _error_text(refused))
+    elif bag is not None:
+        messages.error(request, _("Choose a quantity from 1 to 20."))
+    if request.headers.get("HX-Request") == "true":
+        response = render(request, "checkout/_cart_body.html", _cart_context(request))
+        response["HX-Trigger"] = "cart-changed"
+        return response
+    return redirect("checkout:cart")
+
+
+def _initial(request: HttpRequest, addresses: list[Any]) -> dict[str, Any]:
+    user = request.user
+    if not user.is_authenticated:
+        return {"delivery_method": "ship"}
+    default = addresses[0] if addresses else None
+    return {
+        "delivery_method": "ship",
+        "name": user.get_full_name() or (default.name if default else ""),
+        "email": user.email,
+        "phone": default.phone if default else "",
+        "saved_address": default.pk if default else None,
+        "store_city": default.city if default else "",
+    }
+
+
+def _remember_order(request: HttpRequest, number: str, guest_token: str) -> None:
+    tokens = request.session.get(ORDER_TOKENS_SESSION_KEY)
+    tokens = dict(tokens) if isinstance(tokens, dict) else {}
+    tokens[number] = guest_token
+    request.session[ORDER_TOKENS_SESSION_KEY] = dict(list(tokens.items())[-KEEP_ORDER_TOKENS:])
+    request.session.pop(carts.CART_SESSION_KEY, None)
+
+
+def _place(request: HttpRequest, form: CheckoutForm, view: selectors.CartView) -> str | None:
+    """Place the order; its payment URL, or None with the refusal on the form."""
+    base = _base_url(request)
+    data = form.cleaned_data
+    try:
+        placed = checkout_cart(
+            cart_token=view.token,
+            user=request.user,
+            contact=form.contact(),
+            method=data["delivery_method"],
+            address=form.address(),
+            store=data.get("store") or None,
+            notify_url=notify_url(base),
+            return_url=order_return_url(base),
+        )
+    except InvalidCheckoutError as refused:
+        form.add_service_errors(refused.details.get("errors") or {})
+        return None
+    except (InsufficientStockError, DomainError) as refused:
+        form.add_error(None, _error_text(refused))
+        return None
+    _remember_order(request, placed.number, placed.guest_token)
+    return placed.payment_url
+
+
+def _stores(view: selectors.CartView, city: str) -> list[Any]:
+    try:
+        return selectors.list_cart_pickup_stores(view=view, city=city or None)
+    except DomainError:
+        return []
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    method = "pickup" if request.POST.get("delivery_method") == "pickup" else "ship"
+    view = _priced(request, method)
+    if view is None or not view.lines:
+        return redirect("checkout:cart")
+    addresses = selectors.list_addresses(user=request.user)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST, addresses=addresses)
+        if request.POST.get("action") == "pay" and form.is_valid():
+            payment_url = _place(request, form, view)
+            if payment_url:
+                return redirect(payment_url)
+    else:
+        form = CheckoutForm(initial=_initial(request, addresses), addresses=addresses)
+    city = (form["store_city"].value() or "").strip()[:60]
+    context = {
+        "view": view,
+        "form": form,
+        "addresses": addresses,
+        "stores": _stores(view, city),
+        "selected_store": form["store"].value() or "",
+        "city": city,
+    }
+    return render(request, "checkout/checkout.html", context)
+
+
+@never_cache
+@require_GET
+def checkout_stores(request: HttpRequest) -> HttpResponse:
+    """The store picker: stores holding the whole bag, nearest the city first (HTMX)."""
+    view = _priced(request, "pickup")
+    city = request.GET.get("store_city", "").replace("\x00", "").strip()[:60]
+    stores = _stores(view, city) if view else []
+    context = {"stores": stores, "selected_store": request.GET.get("store", "")[:40], "city": city}
+    return render(request, "checkout/_stores.html", context)
