@@ -174,6 +174,7 @@ def test_status_fragment_keeps_polling_while_pending_and_reloads_once_paid(clien
     assert "Show this code at the counter" in page_html
     assert "1 Nanjing Road" in page_html
     assert "10:00-22:00" in page_html
+    assert "This order counts for" in page_html  # store credit: the pick-up store
     assert "Waiting for payment confirmation" not in page_html
 
 
