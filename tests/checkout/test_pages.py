@@ -8,6 +8,7 @@ from django.test import Client
 from omnimall.checkout.models import Cart, CartLine, CartState
 from omnimall.checkout.services import addresses, carts
 from omnimall.orders.models import Order
+from omnimall.payments.models import SandboxTrade
 from tests.checkout.conftest import ADDRESS, CONTACT
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,8 @@ def test_checkout_page_renders_both_methods_and_the_store_picker(shop, client):
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert 'value="ship"' in html and 'value="pickup"' in html
+    assert 'value="ship"' in html
+    assert 'value="pickup"' in html
     assert 'name="province"' in html
     assert "Store sh-1" in html
     store_codes = [c for c in ("bj-1", "sh-1") if f'value="{c}"' in stores.content.decode()]
@@ -160,6 +162,12 @@ def test_checkout_delivery_places_the_order_and_goes_to_the_payment_page(shop, c
     assert Cart.objects.get(token=token).state == CartState.CHECKED_OUT
     payment_page = client.get(response["Location"])
     assert payment_page.status_code == 200
+    trade = SandboxTrade.objects.get()
+    assert trade.notify_url == "http://testserver/payments/notify/sandbox/"
+    assert trade.return_url == (
+        f"http://testserver/orders/{order.number}/?token={order.guest_token}"
+    )
+    assert client.get(trade.return_url).status_code == 200
 
 
 def test_checkout_pickup_places_a_pickup_order(shop, client):
@@ -226,7 +234,8 @@ def test_header_summary_shows_sign_in_or_account(shop, client, shopper):
     signed_in = client.get("/cart/summary/").content.decode()
 
     assert "/account/login/" in anonymous
-    assert "/account/" in signed_in and "/account/login/" not in signed_in
+    assert "/account/" in signed_in
+    assert "/account/login/" not in signed_in
 
 
 def test_pages_add_to_a_signed_in_users_own_cart(shop, shopper):

@@ -8,11 +8,15 @@ import pytest
 
 from omnimall.catalog.models import Price
 from omnimall.checkout import selectors
-from omnimall.checkout.errors import CartClosedError, CartNotFoundError, TooManyLinesError
+from omnimall.checkout.errors import (
+    AddressNotFoundError,
+    CartClosedError,
+    CartNotFoundError,
+    TooManyLinesError,
+)
 from omnimall.checkout.models import Cart, CartLine, CartState
 from omnimall.checkout.services import addresses, carts
 from omnimall.checkout.services.addresses import InvalidAddressError
-from omnimall.checkout.errors import AddressNotFoundError
 from tests.checkout.conftest import ADDRESS
 
 pytestmark = pytest.mark.django_db

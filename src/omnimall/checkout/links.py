@@ -19,7 +19,7 @@ def order_path_template() -> str:
     try:
         path = reverse("account:order_detail", args=[_PLACEHOLDER])
     except NoReverseMatch:
-        path = f"/account/orders/{_PLACEHOLDER}/"
+        path = f"/orders/{_PLACEHOLDER}/"
     return path.replace(_PLACEHOLDER, "{number}")
 
 

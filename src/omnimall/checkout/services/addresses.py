@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from omnimall.checkout import selectors
+from omnimall.checkout import pricing
 from omnimall.checkout.domain import address_errors, clean_address
 from omnimall.checkout.errors import AddressNotFoundError, InvalidCheckoutError
 from omnimall.checkout.models import Address
@@ -28,7 +28,7 @@ class TooManyAddressesError(InvalidCheckoutError):
 
 
 def _owner_id(user: Any) -> int:
-    user_id = selectors.user_id_of(user)
+    user_id = pricing.user_id_of(user)
     if user_id is None:
         raise AddressNotFoundError()
     return user_id

@@ -2,7 +2,7 @@
 
 Rules every write keeps:
 
-- The caller must be allowed to use the cart (``selectors.get_cart``): a cart with a user
+- The caller must be allowed to use the cart (``pricing.get_cart``): a cart with a user
   is that user's alone, a guest cart belongs to whoever holds its token. Anything else is
   404 ``cart_not_found`` (never 403, which would confirm the token exists).
 - Only an open cart changes; a checked-out or merged one answers 409 ``cart_closed``. A
@@ -28,7 +28,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from omnimall.catalog.models import Price, Sku
-from omnimall.checkout import selectors
+from omnimall.checkout import pricing
 from omnimall.checkout.domain import MAX_LINE_QUANTITY, is_valid_quantity, merged_quantity
 from omnimall.checkout.errors import (
     CartClosedError,
@@ -67,7 +67,7 @@ def _open_for_write(*, token: str, user: Any) -> Cart:
     if not isinstance(token, str) or not token or len(token) > 64:
         raise CartNotFoundError()
     cart = Cart.objects.select_for_update().filter(token=token).first()
-    if cart is None or not selectors.may_use(cart, selectors.user_id_of(user)):
+    if cart is None or not pricing.may_use(cart, pricing.user_id_of(user)):
         raise CartNotFoundError()
     if cart.state != CartState.OPEN:
         raise CartClosedError(state=cart.state)
@@ -81,7 +81,7 @@ def create_cart(
     """A new empty cart; a signed-in shopper's cart is theirs alone."""
     return Cart.objects.create(
         token=_new_token(),
-        user_id=selectors.user_id_of(user),
+        user_id=pricing.user_id_of(user),
         channel_code=channel_code or DEFAULT_CHANNEL,
         referral_store_code=(referral_store_code or "")[:40],
     )
@@ -203,7 +203,7 @@ def merge_carts(*, user: Any, session_cart_token: str | None) -> str | None:
     cart, now theirs, when they had none), or None when there is no cart at all. A cart
     that belongs to another user is ignored. The guest cart ends ``merged``.
     """
-    user_id = selectors.user_id_of(user)
+    user_id = pricing.user_id_of(user)
     if user_id is None:
         return session_cart_token
     guest = None
@@ -254,7 +254,7 @@ def session_cart(
     token = session.get(CART_SESSION_KEY)
     token = token if isinstance(token, str) else None
     cart: Cart | None = None
-    if selectors.user_id_of(user) is not None:
+    if pricing.user_id_of(user) is not None:
         token = merge_carts(user=user, session_cart_token=token)
         if token:
             cart = Cart.objects.filter(token=token, state=CartState.OPEN).first()

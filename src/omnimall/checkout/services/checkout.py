@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from omnimall.checkout import selectors
+from omnimall.checkout import pricing
 from omnimall.checkout.domain import (
     Method,
     address_errors,
@@ -108,7 +108,7 @@ def _validated(
     return cleaned, ship_to, store_id
 
 
-def _priced_lines(view: selectors.CartView) -> list[PricedLine]:
+def _priced_lines(view: pricing.CartView) -> list[PricedLine]:
     if view.flagged_lines:
         raise UnavailableLinesError(
             lines=[
@@ -150,16 +150,16 @@ def checkout_cart(
     cleaned, ship_to, store_id = _validated(
         contact=contact, method=method, address=address, store=store
     )
-    user_id = selectors.user_id_of(user)
+    user_id = pricing.user_id_of(user)
     with transaction.atomic():
         closed = Cart.objects.filter(
-            selectors.owned_by(user_id), token=cart_token, state=CartState.OPEN
+            pricing.owned_by(user_id), token=cart_token, state=CartState.OPEN
         ).update(state=CartState.CHECKED_OUT, updated_at=clock.now())
         if not closed:
-            cart = selectors.get_cart(token=cart_token, user=user)  # 404 when not theirs
+            cart = pricing.get_cart(token=cart_token, user=user)  # 404 when not theirs
             raise CartClosedError(state=cart.state)
         # Prices now; stock is checked by place_order's reservation (409 out_of_stock).
-        view = selectors.price_lines_of(token=cart_token, method=method)
+        view = pricing.price_lines_of(token=cart_token, method=method)
         if view is None:
             raise EmptyCartError()
         return place_order(
