@@ -1,0 +1,43 @@
+"""The bag and checkout in a real browser (Playwright driving Chromium)."""
+
+from __future__ import annotations
+
+import pytest
+
+from omnimall.orders.models import Order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_add_two_skus_and_check_out_with_pickup_in_store(live_server, page, shop):
+    page.goto(f"{live_server.url}/p/{shop.tee.slug}/?sku={shop.tee_s.code}")
+    form = page.locator("form.add-to-cart")
+    form.locator("select[name=quantity]").select_option("2")
+    form.locator("button[type=submit]").click()
+    page.locator(".add-ok").wait_for()
+    page.locator(".cart-count", has_text="2").wait_for()
+
+    page.goto(f"{live_server.url}/p/{shop.shirt.slug}/")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    page.locator(".cart-count", has_text="3").wait_for()
+
+    page.goto(f"{live_server.url}/cart/")
+    assert page.locator(".cart-line").count() == 2
+    page.locator("a", has_text="Check out").click()
+    page.wait_for_url("**/checkout/")
+    page.fill("#id_name", "李雷")
+    page.fill("#id_email", "lilei@example.com")
+    page.fill("#id_phone", "13800138000")
+    page.check("#method-pickup")
+    assert page.locator(".ship-fields").is_hidden()
+    page.fill("#id_store_city", "Shanghai")
+    page.locator("#store-picker input[value='sh-1']").wait_for()
+    page.check("#store-picker input[value='sh-1']")
+    page.locator("button[name=action][value=pay]").click()
+    page.wait_for_url("**/payments/**")
+
+    order = Order.objects.get()
+    assert order.state == "pending_payment"
+    assert order.delivery_method == "pickup"
+    assert order.pickup_store_id == shop.store_sh.pk
+    assert order.total == 2 * 49 + 299
