@@ -145,6 +145,6 @@ def test_pickup_at_a_warehouse_or_inactive_store_is_refused():
 def test_placement_stays_within_its_query_budget(django_assert_max_num_queries):
     shop = make_shop(skus=3)
 
-    # ~22 statements plus savepoints (the order-number retry, the basket hold, the payment).
-    with django_assert_max_num_queries(30):
+    # 21 statements plus the savepoints of the basket hold and the payment.
+    with django_assert_max_num_queries(25):
         place(shop, quantities=(1, 1, 1))

@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from omnimall.core import audit, clock, outbox
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
-from omnimall.orders.models import Order, OrderEventKind, OrderLine
+from omnimall.orders.models import Order, OrderEvent, OrderEventKind, OrderLine
 
 from .timeline import add_event, lock_order
 
@@ -57,10 +57,27 @@ def email_shopper(
     ``dedupe_suffix`` distinguishes repeated emails of one template (e.g. a second
     shipment); without it each template goes out once per order.
     """
+    event = queue_email(
+        order, template=template, lines=lines, dedupe_suffix=dedupe_suffix, extra=extra
+    )
+    if event is not None:
+        event.save()
+
+
+def queue_email(
+    order: Order,
+    *,
+    template: str,
+    lines: Sequence[OrderLine] | None = None,
+    dedupe_suffix: str = "",
+    extra: dict[str, Any] | None = None,
+) -> OrderEvent | None:
+    """``email_shopper`` without saving its timeline event: the unsaved event (the caller
+    saves it, e.g. in one ``bulk_create`` with others), or None when there is no address."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown order email {template!r}")
     if not order.email:
-        return
+        return None
     context = {
         "order": order,
         "number": display_number(order.number),
@@ -80,11 +97,12 @@ def email_shopper(
         dedupe_key=key,
     )
     remembered = {k: v for k, v in (extra or {}).items() if isinstance(v, str | int | bool)}
-    add_event(
-        order,
+    return OrderEvent(
+        order=order,
         kind=OrderEventKind.EMAIL,
         message=subject,
         data={"template": template, **remembered},
+        actor_label="system",
     )
 
 

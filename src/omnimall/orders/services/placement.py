@@ -37,13 +37,13 @@ from omnimall.orders.models import (
     DeliveryMethod,
     Order,
     OrderAllocation,
+    OrderEvent,
     OrderEventKind,
     OrderLine,
 )
 from omnimall.payments import services as payments
 
 from . import messages
-from .timeline import add_event
 
 SHIP_TO_REQUIRED = ("name", "phone", "province", "city", "district", "street")
 SHIP_TO_FIELDS = (*SHIP_TO_REQUIRED, "postal_code")
@@ -156,8 +156,18 @@ def _plan(
 
 
 def _create_order(**fields: Any) -> Order:
-    """Insert the order under a fresh number, retrying (in a savepoint) on a clash."""
+    """Insert the order under a fresh number.
+
+    A handful of candidates are checked in one query and a free one is inserted directly;
+    only if every candidate is taken (or another checkout takes the chosen one in between,
+    which the unique constraint catches) is it retried in a savepoint.
+    """
     now = clock.now()
+    candidates = list(dict.fromkeys(new_order_number(now) for _ in range(4)))
+    taken = set(Order.objects.filter(number__in=candidates).values_list("number", flat=True))
+    free = [number for number in candidates if number not in taken]
+    if free:
+        return Order.objects.create(number=free[0], guest_token=secrets.token_urlsafe(24), **fields)
     for attempt in range(NUMBER_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -248,14 +258,18 @@ def place_order(
     total = quantize(subtotal + shipping)
     hold = timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
 
-    with transaction.atomic():
-        units = _plan(
-            basket=basket,
-            method=method,
-            ship_to=address,
-            pickup_store_id=pickup_store_id,
-            channel_code=channel_code,
-        )
+    # Reads first: the usual refusals (bad input, a shortage) leave any caller's
+    # transaction usable. The writes then take no savepoint of their own inside a caller's
+    # transaction: a refusal there (the stock went in the meantime) rolls the caller's
+    # work back too, so let it propagate (as checkout does).
+    units = _plan(
+        basket=basket,
+        method=method,
+        ship_to=address,
+        pickup_store_id=pickup_store_id,
+        channel_code=channel_code,
+    )
+    with transaction.atomic(savepoint=False):
         credited_id, credit_reason = _credit(
             referral_store_code=referral_store_code,
             pickup_store_id=pickup_store_id if method == DeliveryMethod.PICKUP else None,
@@ -305,13 +319,6 @@ def place_order(
             for line in lines
         )
         OrderAllocation.objects.bulk_create(_allocations(order_lines, units, reservation_ids))
-        add_event(
-            order,
-            kind=OrderEventKind.STATE,
-            message="placed",
-            state_to=domain.PENDING_PAYMENT,
-            data={"hold_minutes": settings.CHECKOUT_HOLD_MINUTES, "credited_store": credited_id},
-        )
         started = payments.start_payment(
             order_id=order.pk,
             amount=total,
@@ -320,7 +327,16 @@ def place_order(
             notify_url=notify_url,
             return_url=_return_url(return_url, number=order.number, guest_token=order.guest_token),
         )
-        messages.email_shopper(order, template="placed", lines=order_lines)
+        placed = OrderEvent(
+            order=order,
+            kind=OrderEventKind.STATE,
+            message="placed",
+            state_to=domain.PENDING_PAYMENT,
+            data={"hold_minutes": settings.CHECKOUT_HOLD_MINUTES, "credited_store": credited_id},
+            actor_label="system",
+        )
+        emailed = messages.queue_email(order, template="placed", lines=order_lines)
+        OrderEvent.objects.bulk_create([placed] if emailed is None else [placed, emailed])
     return PlacedOrder(
         order_id=order.pk,
         number=order.number,
