@@ -15,7 +15,10 @@ def allocate_order_task(order_id: int) -> None:
 
 @shared_task(name="orders.expire_unpaid_orders")
 def expire_unpaid_orders_task() -> int:
-    """Unpaid orders past their hold: asked at the gateway, then cancelled (every minute)."""
+    """Unpaid orders past their hold: asked at the gateway, then cancelled (every minute).
+
+    Also the safety net for paid orders whose allocation never ran."""
+    fulfilment.allocate_stuck_orders()
     return cancellation.expire_unpaid_orders()
 
 

@@ -207,6 +207,29 @@ def allocate_order(*, order_id: int) -> None:
         )
 
 
+def allocate_stuck_orders(*, older_than: timedelta = timedelta(minutes=5), limit: int = 100) -> int:
+    """Paid orders whose allocation never ran (a worker died, an error): allocate them.
+
+    Orders flagged as needing attention are left to staff. Returns how many moved on.
+    """
+    due = list(
+        Order.objects.filter(
+            state=domain.PAID, needs_attention=False, paid_at__lte=clock.now() - older_than
+        )
+        .order_by("paid_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    moved = 0
+    for order_id in due:
+        try:
+            allocate_order(order_id=order_id)
+        except Exception:
+            logger.exception("allocating order %s failed", order_id)
+            continue
+        moved += int(Order.objects.filter(pk=order_id).exclude(state=domain.PAID).exists())
+    return moved
+
+
 def _locked_order_of(owner_type: str, owner_id: str) -> Order | None:
     if owner_type != "order":
         return None

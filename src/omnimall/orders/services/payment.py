@@ -155,7 +155,7 @@ def schedule_allocation(order_id: int) -> None:
 
         try:
             fulfilment.allocate_order(order_id=order_id)
-        except DomainError:
+        except Exception:  # the payment has committed: the sweep retries the allocation
             logger.exception("allocating order %s failed", order_id)
         return
     current_app.send_task(ALLOCATE_TASK, kwargs={"order_id": order_id})

@@ -1,0 +1,53 @@
+"""The periodic tasks, by the names the beat schedule uses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from omnimall.celery import app
+from omnimall.core import clock
+from omnimall.orders import tasks
+from omnimall.orders.models import Order
+from omnimall.orders.services import payment
+from tests.orders.factories import make_shop, notification, pay_at_gateway, place
+
+pytestmark = pytest.mark.django_db
+
+
+def test_beat_task_names_are_registered():
+    names = set(app.tasks.keys())
+
+    assert {
+        "orders.allocate_order",
+        "orders.expire_unpaid_orders",
+        "orders.cancel_uncollected_pickups",
+    } <= names
+
+
+def test_sweep_allocates_a_paid_order_whose_allocation_never_ran():
+    shop = make_shop()
+    placed = place(shop)
+    pay_at_gateway(placed.order_id)
+    # Settled, but the after-commit allocation is lost (no on-commit callbacks run here).
+    payment.settle_notification(
+        gateway="sandbox", params=notification(placed.order_id), remote_addr=None
+    )
+    Order.objects.filter(pk=placed.order_id).update(paid_at=clock.now() - timedelta(minutes=10))
+
+    tasks.expire_unpaid_orders_task()
+
+    assert Order.objects.get(pk=placed.order_id).state == "allocated"
+
+
+def test_expire_task_cancels_lapsed_unpaid_orders():
+    shop = make_shop()
+    placed = place(shop)
+    Order.objects.filter(pk=placed.order_id).update(
+        reserved_until=clock.now() - timedelta(minutes=1)
+    )
+
+    assert tasks.expire_unpaid_orders_task() == 1
+
+    assert Order.objects.get(pk=placed.order_id).state == "cancelled"
