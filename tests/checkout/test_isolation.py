@@ -71,7 +71,8 @@ def test_a_guest_cart_is_not_reachable_by_its_id_or_a_guessed_token(shop, client
     cart = carts.create_cart(user=None)
 
     by_pk = client.get(f"/api/v1/carts/{cart.pk}")
-    guessed = client.get(f"/api/v1/carts/{cart.token[:-1]}x")
+    last = "y" if cart.token.endswith("x") else "x"
+    guessed = client.get(f"/api/v1/carts/{cart.token[:-1]}{last}")
 
     assert by_pk.status_code == 404
     assert guessed.status_code == 404
