@@ -19,12 +19,14 @@ CHANGELIST = "/admin/orders/order/"
 
 def test_changelist_and_change_page_render(admin_client):
     order = make_ready_pickup()
+    other = make_paid_order()
 
-    listing = admin_client.get(CHANGELIST, {"q": order.number})
+    listing = admin_client.get(CHANGELIST, {"q": f"{order.number[:6]} {order.number[6:]}"})
     page = admin_client.get(f"{CHANGELIST}{order.pk}/change/")
 
     assert listing.status_code == 200
-    assert order.number[:6] in listing.content.decode()
+    assert order.number[6:] in listing.content.decode()
+    assert other.number[6:] not in listing.content.decode()
     assert page.status_code == 200
     body = page.content.decode()
     assert "ready_for_pickup" in body or "ready for pick-up" in body

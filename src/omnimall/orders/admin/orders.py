@@ -154,6 +154,15 @@ class OrderAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return narrow_orders(request, super().get_queryset(request))
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ) -> tuple[QuerySet[Order], bool]:
+        # "261127 482193" as read out on the phone finds order 261127482193.
+        squeezed = "".join(search_term.split())
+        if squeezed.isdigit() and len(squeezed) == 12:
+            search_term = squeezed
+        return super().get_search_results(request, queryset, search_term)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
