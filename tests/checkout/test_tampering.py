@@ -115,3 +115,38 @@ def test_add_line_needs_exactly_one_of_sku_and_sku_id(shop, client, token):
 
     assert both.status_code == 422
     assert neither.status_code == 422
+
+
+def test_junk_ids_and_tokens_are_404_not_500(shop, client, token):
+    huge = client.patch(
+        f"/api/v1/carts/{token}/lines/99999999999999999999999",
+        json.dumps({"quantity": 1}),
+        content_type="application/json",
+    )
+    huge_delete = client.delete(f"/api/v1/carts/{token}/lines/99999999999999999999999")
+    nul_token = client.get("/api/v1/carts/abc%00def")
+    nul_sku = post(client, f"/api/v1/carts/{token}/lines", {"sku": "A\x00B", "quantity": 1})
+    huge_sku = post(client, f"/api/v1/carts/{token}/lines", {"sku_id": 10**20, "quantity": 1})
+
+    assert huge.status_code == 404
+    assert huge_delete.status_code == 404
+    assert nul_token.status_code == 404
+    assert nul_sku.status_code == 404
+    assert huge_sku.status_code == 422
+
+
+def test_control_characters_in_the_address_are_refused(shop, client, token):
+    post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1})
+
+    response = post(
+        client,
+        f"/api/v1/carts/{token}/checkout",
+        {
+            "contact": {**CONTACT, "name": "Li\x00Lei"},
+            "delivery_method": "ship",
+            "address": {**ADDRESS, "street": "Road\x001"},
+        },
+    )
+
+    assert response.status_code == 422
+    assert set(response.json()["error"]["details"]["errors"]) == {"contact.name", "address.street"}

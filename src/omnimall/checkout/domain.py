@@ -109,15 +109,28 @@ def clean_phone(phone: str) -> str:
     return phone.replace(" ", "").strip()
 
 
-def address_errors(data: Mapping[str, object]) -> dict[str, str]:
-    """``{field: problem}`` for a Chinese-format address; empty when it is valid."""
+def has_control_characters(value: str) -> bool:
+    """NUL and other control characters (PostgreSQL refuses NUL in any text)."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def text_errors(data: Mapping[str, object], limits: Mapping[str, int]) -> dict[str, str]:
+    """``{field: problem}`` for required one-line text fields with length limits."""
     errors: dict[str, str] = {}
-    for field, limit in ADDRESS_FIELDS.items():
+    for field, limit in limits.items():
         value = data.get(field)
         if not isinstance(value, str) or not value.strip():
             errors[field] = "required"
         elif len(value.strip()) > limit:
             errors[field] = f"at most {limit} characters"
+        elif has_control_characters(value):
+            errors[field] = "control characters are not allowed"
+    return errors
+
+
+def address_errors(data: Mapping[str, object]) -> dict[str, str]:
+    """``{field: problem}`` for a Chinese-format address; empty when it is valid."""
+    errors = text_errors(data, ADDRESS_FIELDS)
     phone = data.get("phone")
     if "phone" not in errors and isinstance(phone, str) and not is_valid_phone(phone):
         errors["phone"] = "not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number"

@@ -15,6 +15,7 @@ places), which may not import each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -123,9 +124,23 @@ def owned_by(user_id: int | None, prefix: str = "") -> Q:
     return mine
 
 
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_ID = 2**63 - 1
+
+
+def is_token(token: object) -> bool:
+    """Shaped like a cart token (URL-safe, ≤ 64): anything else is unknown, no query."""
+    return isinstance(token, str) and bool(TOKEN_RE.match(token))
+
+
+def is_id(value: object) -> bool:
+    """A row id the database can hold (a huge path number is simply not found)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
 def get_cart(*, token: str, user: Any) -> Cart:
     """The cart with this token if the caller may use it, else ``CartNotFoundError``."""
-    if not isinstance(token, str) or not token or len(token) > 64:
+    if not is_token(token):
         raise CartNotFoundError()
     cart = Cart.objects.filter(token=token).first()
     if cart is None or not may_use(cart, user_id_of(user)):

@@ -64,7 +64,7 @@ def _check_quantity(quantity: object) -> int:
 def _open_for_write(*, token: str, user: Any) -> Cart:
     """The caller's cart, locked (``SELECT … FOR UPDATE``: a concurrent checkout of it
     waits, or this waits for the checkout); 409 unless it is open. One query."""
-    if not isinstance(token, str) or not token or len(token) > 64:
+    if not pricing.is_token(token):
         raise CartNotFoundError()
     cart = Cart.objects.select_for_update().filter(token=token).first()
     if cart is None or not pricing.may_use(cart, pricing.user_id_of(user)):
@@ -89,10 +89,12 @@ def create_cart(
 
 def _sku_row(*, cart: Cart, sku_code: str | None, sku_id: int | None) -> Sku:
     """The SKU asked for, with this cart's line of it and the cart's line count (1 query)."""
-    if sku_id is not None and (isinstance(sku_id, bool) or not isinstance(sku_id, int)):
+    if sku_id is not None and not pricing.is_id(sku_id):
         raise SkuNotFoundError(sku_id=str(sku_id)[:20])
     lookup = Q(pk=sku_id) if sku_id is not None else Q(code=sku_code)
-    if sku_id is None and (not isinstance(sku_code, str) or not sku_code or len(sku_code) > 64):
+    if sku_id is None and (
+        not isinstance(sku_code, str) or not sku_code or len(sku_code) > 64 or "\x00" in sku_code
+    ):
         raise SkuNotFoundError(sku=str(sku_code)[:64])
     line = CartLine.objects.filter(cart_id=cart.pk, sku_id=OuterRef("pk"))
     lines = (
@@ -164,6 +166,8 @@ def set_line_quantity(*, token: str, user: Any, line_id: int, quantity: object) 
     """Set a line's quantity (1..20); remove a line with ``remove_line``."""
     quantity = _check_quantity(quantity)
     cart = _open_for_write(token=token, user=user)
+    if not pricing.is_id(line_id):
+        raise CartLineNotFoundError(line_id=str(line_id)[:20])
     if not CartLine.objects.filter(cart_id=cart.pk, pk=line_id).update(quantity=quantity):
         raise CartLineNotFoundError(line_id=line_id)
     return cart
@@ -172,6 +176,8 @@ def set_line_quantity(*, token: str, user: Any, line_id: int, quantity: object) 
 @transaction.atomic
 def remove_line(*, token: str, user: Any, line_id: int) -> Cart:
     cart = _open_for_write(token=token, user=user)
+    if not pricing.is_id(line_id):
+        raise CartLineNotFoundError(line_id=str(line_id)[:20])
     deleted, _ = CartLine.objects.filter(cart_id=cart.pk, pk=line_id).delete()
     if not deleted:
         raise CartLineNotFoundError(line_id=line_id)

@@ -26,6 +26,7 @@ from omnimall.checkout.domain import (
     clean_address,
     clean_phone,
     is_valid_phone,
+    text_errors,
 )
 from omnimall.checkout.errors import (
     CartClosedError,
@@ -43,13 +44,7 @@ CONTACT_LIMITS = {"name": 60, "email": 254, "phone": 20}
 
 
 def contact_errors(contact: Mapping[str, object]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for field, limit in CONTACT_LIMITS.items():
-        value = contact.get(field)
-        if not isinstance(value, str) or not value.strip():
-            errors[field] = "required"
-        elif len(value.strip()) > limit:
-            errors[field] = f"at most {limit} characters"
+    errors = text_errors(contact, CONTACT_LIMITS)
     email = contact.get("email")
     if "email" not in errors and isinstance(email, str):
         try:
@@ -145,7 +140,7 @@ def checkout_cart(
 ) -> PlacedOrder:
     """Place the order for this cart (see the module docstring). ``return_url`` may hold
     ``{number}`` and ``{token}``, filled in with the new order's number and guest token."""
-    if not isinstance(cart_token, str) or not cart_token or len(cart_token) > 64:
+    if not pricing.is_token(cart_token):
         raise CartNotFoundError()
     cleaned, ship_to, store_id = _validated(
         contact=contact, method=method, address=address, store=store
