@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from omnimall.orders import selectors
+from tests.inventory.factories import level_of
 from tests.orders.factories import make_ready_pickup, make_shop, place
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,19 @@ def test_list_orders_for_user_pages_newest_first():
     assert [o.number for o in page.results] == list(reversed(numbers))
     assert page.total == 3
     assert page.results[0].item_count == 1
+
+
+def test_cancel_through_the_api_needs_the_token_and_releases_stock():
+    shop = make_shop()
+    placed = place(shop)
+    url = f"/api/v1/orders/{placed.number}/cancel"
+
+    wrong = Client().post(url, {"token": "guess"}, content_type="application/json")
+    done = Client().post(url, {"token": placed.guest_token}, content_type="application/json")
+    again = Client().post(url, {"token": placed.guest_token}, content_type="application/json")
+
+    assert wrong.status_code == 404
+    assert done.status_code == 200, done.content
+    assert done.json()["state"] == "cancelled"
+    assert again.status_code == 409
+    assert level_of(shop.warehouse, shop.skus[0]).reserved == 0

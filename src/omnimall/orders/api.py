@@ -2,6 +2,9 @@
 
 ``GET /{number}``: the order, for its signed-in owner (session) or whoever holds its
 guest token (``?token=``); anyone else gets the same 404 as for a missing order.
+``POST /{number}/cancel``: the shopper cancels an unpaid order; the body carries the
+order's guest token (returned by checkout), a secret a cross-site form cannot know, so
+no session or CSRF token is involved.
 ``POST /{number}/delivery``: a carrier or WMS integration (API key, scope ``wms``)
 confirms delivery of a shipped order; confirming again is a no-op 200.
 """
@@ -13,11 +16,19 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
+from omnimall.core.actors import Actor
 from omnimall.core.api.auth import ApiKeyAuth, actor_from
 from omnimall.orders import selectors
 from omnimall.orders.errors import OrderNotFoundError
-from omnimall.orders.schemas import DeliveryIn, ErrorOut, OrderOut, OrderStateOut, order_out
-from omnimall.orders.services import fulfilment
+from omnimall.orders.schemas import (
+    CancelIn,
+    DeliveryIn,
+    ErrorOut,
+    OrderOut,
+    OrderStateOut,
+    order_out,
+)
+from omnimall.orders.services import cancellation, fulfilment
 
 router = Router(tags=["orders"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -47,3 +58,19 @@ def confirm_delivery(
         raise OrderNotFoundError(number=number[:24])
     order = fulfilment.confirm_delivery(order_id=order_id, actor=actor_from(request))
     return {"number": order.number, "state": order.state}
+
+
+@router.post(
+    "/{number}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel an unpaid order"
+)
+def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[str, Any]:
+    """Only while unpaid (409 ``order_state`` after; 409 ``order_paid`` when the payment
+    went through meanwhile: the order is then settled instead). Holds are released."""
+    view = selectors.get_order_for_viewer(number=number, user=None, guest_token=payload.token)
+    cancellation.cancel_order(
+        order_id=view.id,
+        actor=Actor(kind="anonymous", label=f"shopper {view.email}"[:150]),
+        reason=payload.reason or "cancelled by the shopper",
+        by_shopper=True,
+    )
+    return order_out(selectors.get_order_by_id(view.id))

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from .selectors import OrderView
 
@@ -94,6 +94,11 @@ class OrderOut(Schema):
     payments: list[PaymentOut]
     can_cancel: bool
     can_request_return: bool
+
+
+class CancelIn(Schema):
+    token: str = Field(..., max_length=64, description="The order's guest token")
+    reason: str = Field("", max_length=500)
 
 
 class DeliveryIn(Schema):
