@@ -127,3 +127,19 @@ def test_store_staff_only_see_and_hand_over_at_their_stores():
     assert "Hand over" not in desk.content.decode()
     assert "Hand over" in own_desk.content.decode()
     assert Order.objects.get(pk=order.pk).state == "ready_for_pickup"
+
+
+def test_pickup_desk_puts_an_allocated_order_aside(
+    admin_client, django_capture_on_commit_callbacks
+):
+    order = make_paid_order(method="pickup")
+    desk = reverse("admin:orders_pickup_desk")
+
+    shown = admin_client.get(desk, {"code": order.pickup_code})
+    with django_capture_on_commit_callbacks(execute=True):
+        put = admin_client.post(desk, {"code": order.pickup_code, "put_aside": "1"})
+
+    assert "Put aside" in shown.content.decode()
+    assert put.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "ready_for_pickup"

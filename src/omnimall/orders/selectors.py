@@ -417,6 +417,7 @@ class PickupView:
     store_id: int
     store_name: str
     ready_at: datetime | None
+    pickup_code: str
     lines: tuple[OrderLineView, ...]
 
 
@@ -445,6 +446,7 @@ def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | N
         store_id=order.pickup_store_id or 0,
         store_name=f"{order.pickup_store.name_en} {order.pickup_store.name_zh}",
         ready_at=order.ready_at,
+        pickup_code=order.pickup_code,
         lines=tuple(
             OrderLineView(
                 id=line.pk,

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
-from omnimall.orders.services import pickup
+from omnimall.orders.services import fulfilment, pickup
 
 from .scope import order_scope
 
@@ -53,6 +53,20 @@ def pickup_desk_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> H
         found = selectors.find_pickup(store_ids=store_ids, code=code)
         if found is None:
             form.add_error("code", gettext("No order awaits pick-up with this code here."))
+        elif request.method == "POST" and "put_aside" in request.POST:
+            try:
+                fulfilment.mark_ready_for_pickup(
+                    order_id=found.order_id, actor=Actor.from_user(request.user)
+                )
+            except DomainError as refused:
+                form.add_error(None, str(refused.message))
+            else:
+                model_admin.message_user(
+                    request, gettext("Put aside: the shopper has been told."), messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:orders_pickup_desk") + f"?code={found.pickup_code}"
+                )
         elif request.method == "POST" and "hand_over" in request.POST:
             try:
                 order = pickup.hand_over(
@@ -75,5 +89,6 @@ def pickup_desk_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> H
         "form": form,
         "found": found,
         "ready": found is not None and found.state == domain.READY_FOR_PICKUP,
+        "can_put_aside": found is not None and found.state == domain.ALLOCATED,
     }
     return TemplateResponse(request, DESK_TEMPLATE, context)
