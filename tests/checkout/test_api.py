@@ -335,3 +335,37 @@ def test_cookie_without_csrf_acts_as_anonymous(shop, shopper):
 
     assert response.status_code == 201
     assert Cart.objects.get(token=response.json()["id"]).user_id is None
+
+
+def test_checkout_refuses_while_a_line_is_flagged_and_lists_it(shop, client):
+    token = new_cart(client)
+    post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1})
+    body = post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_m.code, "quantity": 1})
+    flagged_id = body.json()["lines"][1]["id"]
+    shop.tee_m.is_active = False
+    shop.tee_m.save()
+
+    cart = client.get(f"/api/v1/carts/{token}").json()
+    response = post(
+        client,
+        f"/api/v1/carts/{token}/checkout",
+        {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS},
+    )
+
+    assert cart["flagged_lines"] == [flagged_id]
+    assert cart["lines"][1]["flag"] == "sku_inactive"
+    assert cart["totals"]["subtotal"] == "49.00"
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "cart_has_unavailable_lines"
+    assert response.json()["error"]["details"]["lines"] == [
+        {"id": flagged_id, "sku": shop.tee_m.code, "reason": "sku_inactive"}
+    ]
+    assert not Order.objects.exists()
+    assert Cart.objects.get(token=token).state == CartState.OPEN
+    assert client.delete(f"/api/v1/carts/{token}/lines/{flagged_id}").status_code == 200
+    again = post(
+        client,
+        f"/api/v1/carts/{token}/checkout",
+        {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS},
+    )
+    assert again.status_code == 201
