@@ -56,7 +56,9 @@ def confirm_delivery(
     order_id = selectors.order_id_for_number(number)
     if order_id is None:
         raise OrderNotFoundError(number=number[:24])
-    order = fulfilment.confirm_delivery(order_id=order_id, actor=actor_from(request))
+    order = fulfilment.confirm_delivery(
+        order_id=order_id, actor=actor_from(request), note=payload.note if payload else ""
+    )
     return {"number": order.number, "state": order.state}
 
 

@@ -102,8 +102,7 @@ class CancelIn(Schema):
 
 
 class DeliveryIn(Schema):
-    delivered_at: datetime | None = None
-    note: str = ""
+    note: str = Field("", max_length=200, description="e.g. who signed for it")
 
 
 class OrderStateOut(Schema):

@@ -396,7 +396,7 @@ def _handed_over(order: Order, *, actor: Actor) -> bool:
     return True
 
 
-def confirm_delivery(*, order_id: int, actor: Actor) -> Order:
+def confirm_delivery(*, order_id: int, actor: Actor, note: str = "") -> Order:
     """The parcel arrived (carrier/WMS or staff): ``shipped`` → ``delivered``.
 
     Confirming a delivered order again changes nothing (the integration may retry).
@@ -412,7 +412,8 @@ def confirm_delivery(*, order_id: int, actor: Actor) -> Order:
                 state=order.state,
                 target=domain.DELIVERED,
             )
-        transition(order, domain.DELIVERED, actor=actor, message="delivered")
+        message = f"delivered: {note.strip()[:200]}" if note and note.strip() else "delivered"
+        transition(order, domain.DELIVERED, actor=actor, message=message)
         audit.record(actor=actor, action="order.delivered", subject=order)
         messages.publish_order_event(order, topic="order.delivered")
     return order
