@@ -245,7 +245,11 @@ def _view(
     free_from, fee = shipping_settings()
     chosen = method if method in (Method.SHIP, Method.PICKUP) else Method.SHIP
     totals = cart_totals(
-        ((line.unit_price, line.quantity) for line in lines if not line.flag and line.unit_price),
+        (
+            (line.unit_price, line.quantity)
+            for line in lines
+            if not line.flag and line.unit_price is not None
+        ),
         method=chosen,
         free_from=free_from,
         fee=fee,
