@@ -406,64 +406,6 @@ def list_orders_for_user(*, user: Any, page: int = 1) -> OrderPage:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PickupView:
-    order_id: int
-    number: str
-    display_number: str
-    state: str
-    contact_name: str
-    phone: str
-    store_id: int
-    store_name: str
-    ready_at: datetime | None
-    pickup_code: str
-    lines: tuple[OrderLineView, ...]
-
-
-def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | None:
-    """The order awaiting pick-up under ``code`` at one of ``store_ids`` (None: any)."""
-    cleaned = "".join(str(code or "").split())[:8]
-    if not cleaned:
-        return None
-    rows = Order.objects.filter(
-        pickup_code=cleaned,
-        delivery_method=DeliveryMethod.PICKUP,
-        state__in=(domain.READY_FOR_PICKUP, domain.ALLOCATED, domain.PAID),
-    ).select_related("pickup_store")
-    if store_ids is not None:
-        rows = rows.filter(pickup_store_id__in=list(store_ids))
-    order = rows.prefetch_related("lines").order_by("-pk").first()
-    if order is None or order.pickup_store is None:
-        return None
-    return PickupView(
-        order_id=order.pk,
-        number=order.number,
-        display_number=display_number(order.number),
-        state=order.state,
-        contact_name=order.contact_name,
-        phone=order.phone,
-        store_id=order.pickup_store_id or 0,
-        store_name=f"{order.pickup_store.name_en} {order.pickup_store.name_zh}",
-        ready_at=order.ready_at,
-        pickup_code=order.pickup_code,
-        lines=tuple(
-            OrderLineView(
-                id=line.pk,
-                sku_id=line.sku_id,
-                sku_code=line.sku_code,
-                product_name=line.product_name,
-                variant=line.variant,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                quantity_returned=line.quantity_returned,
-            )
-            for line in order.lines.all()
-        ),
-    )
-
-
 def order_id_for_number(number: str) -> int | None:
     """The id of the order with ``number`` (spaces ignored), for integrations and staff."""
     cleaned = clean_number(number)

@@ -1,0 +1,44 @@
+"""Order reads for the shopper's pages, the Store API, staff and the pick-up desk.
+
+``orders``: ``get_order_for_viewer``, ``list_orders_for_user``, ``get_order_by_id``,
+``order_id_for_number`` and their dataclasses; ``pickup``: ``find_pickup``.
+"""
+
+from .orders import (
+    OrderLineView,
+    OrderPage,
+    OrderSummary,
+    OrderView,
+    PaymentSummary,
+    ReturnSummary,
+    ShipmentView,
+    StoreView,
+    TimelineEntry,
+    clean_number,
+    display_number,
+    get_order_by_id,
+    get_order_for_viewer,
+    list_orders_for_user,
+    order_id_for_number,
+)
+from .pickup import PickupView, find_pickup
+
+__all__ = [
+    "OrderLineView",
+    "OrderPage",
+    "OrderSummary",
+    "OrderView",
+    "PaymentSummary",
+    "PickupView",
+    "ReturnSummary",
+    "ShipmentView",
+    "StoreView",
+    "TimelineEntry",
+    "clean_number",
+    "display_number",
+    "find_pickup",
+    "get_order_by_id",
+    "get_order_for_viewer",
+    "list_orders_for_user",
+    "order_id_for_number",
+]
