@@ -147,7 +147,7 @@ def _initial(request: HttpRequest, addresses: list[Any]) -> dict[str, Any]:
         "delivery_method": "ship",
         "name": user.get_full_name() or (default.name if default else ""),
         "email": user.email,
-        "phone": default.phone if default else "",
+        "phone": default.phone if default else request.session.get("omnimall_shopper_phone", ""),
         "saved_address": default.pk if default else None,
         "store_city": default.city if default else "",
     }
