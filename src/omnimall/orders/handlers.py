@@ -11,14 +11,14 @@ import logging
 
 from omnimall.core import events
 from omnimall.inventory.events import FulfilmentAccepted, FulfilmentRejected, FulfilmentShipped
-from omnimall.orders.services import fulfilment
+from omnimall.orders.services import fulfilment, pickup
 
 logger = logging.getLogger(__name__)
 
 
 def on_fulfilment_accepted(event: FulfilmentAccepted) -> None:
     try:
-        fulfilment.on_fulfilment_accepted(
+        pickup.on_fulfilment_accepted(
             request_id=event.request_id, owner_type=event.owner_type, owner_id=event.owner_id
         )
     except Exception:

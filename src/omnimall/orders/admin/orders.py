@@ -24,7 +24,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from omnimall.orders.selectors import display_number
-from omnimall.orders.services import cancellation, fulfilment
+from omnimall.orders.services import cancellation, fulfilment, pickup
 from omnimall.orders.services import messages as order_messages
 
 from .pickup import pickup_desk_view
@@ -380,7 +380,7 @@ class OrderAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda o: fulfilment.mark_ready_for_pickup(order_id=o.pk, actor=actor),
+            lambda o: pickup.mark_ready_for_pickup(order_id=o.pk, actor=actor),
             gettext("%(count)d order(s) ready for pick-up."),
         )
 

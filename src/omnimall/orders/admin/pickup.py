@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
-from omnimall.orders.services import fulfilment, pickup
+from omnimall.orders.services import pickup
 
 from .scope import order_scope
 
@@ -55,7 +55,7 @@ def pickup_desk_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> H
             form.add_error("code", gettext("No order awaits pick-up with this code here."))
         elif request.method == "POST" and "put_aside" in request.POST:
             try:
-                fulfilment.mark_ready_for_pickup(
+                pickup.mark_ready_for_pickup(
                     order_id=found.order_id, actor=Actor.from_user(request.user)
                 )
             except DomainError as refused:

@@ -6,7 +6,7 @@ The inventory app then tells us (``inventory.events``, handled in ``orders.handl
 
 * ``FulfilmentAccepted`` — for a pick-up request, the store has put the goods aside:
   the order is ``ready_for_pickup`` and the shopper gets an email with the code. For a
-  delivery request it is only noted on the timeline.
+  delivery request it is only noted on the timeline (``pickup.on_fulfilment_accepted``).
 * ``FulfilmentRejected`` — the location cannot serve its lines: they are allocated
   elsewhere (never to a location that rejected them) with new holds and a new request;
   if nowhere can, the order needs attention (staff decide: wait, or cancel and refund).
@@ -230,49 +230,11 @@ def allocate_stuck_orders(*, older_than: timedelta = timedelta(minutes=5), limit
     return moved
 
 
-def _locked_order_of(owner_type: str, owner_id: str) -> Order | None:
+def locked_order_of(owner_type: str, owner_id: str) -> Order | None:
     if owner_type != "order":
         return None
     order_id = _order_id_by_number(owner_id)
     return None if order_id is None else lock_order(order_id)
-
-
-def on_fulfilment_accepted(*, request_id: int, owner_type: str, owner_id: str) -> None:
-    """A location took a request on; for pick-up, the goods are put aside: ready."""
-    with transaction.atomic():
-        order = _locked_order_of(owner_type, owner_id)
-        if order is None:
-            return
-        add_event(
-            order,
-            kind=OrderEventKind.FULFILMENT,
-            message="fulfilment request accepted",
-            data={"request_id": request_id},
-        )
-        if order.delivery_method != DeliveryMethod.PICKUP or order.state != domain.ALLOCATED:
-            return
-        waiting = (
-            OrderAllocation.objects.filter(line__order=order, is_live=True)
-            .exclude(fulfilment_line__request__state=FulfilmentState.ACCEPTED)
-            .exists()
-        )
-        if not waiting:
-            _make_ready(order)
-
-
-def _make_ready(order: Order) -> None:
-    order.ready_at = clock.now()
-    transition(
-        order,
-        domain.READY_FOR_PICKUP,
-        actor=SYSTEM,
-        message="put aside at the store",
-        extra_fields=("ready_at",),
-    )
-    messages.email_shopper(
-        order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
-    )
-    messages.publish_order_event(order, topic="order.ready_for_pickup")
 
 
 def on_fulfilment_rejected(
@@ -280,7 +242,7 @@ def on_fulfilment_rejected(
 ) -> None:
     """Allocate the rejected lines elsewhere, or flag the order when nowhere can."""
     with transaction.atomic():
-        order = _locked_order_of(owner_type, owner_id)
+        order = locked_order_of(owner_type, owner_id)
         if order is None:
             return
         affected = list(
@@ -337,11 +299,13 @@ def on_fulfilment_shipped(
 ) -> None:
     """Lines left a location: shipped / partially shipped, or handed over (pick-up)."""
     with transaction.atomic():
-        order = _locked_order_of(owner_type, owner_id)
+        order = locked_order_of(owner_type, owner_id)
         if order is None:
             return
         if order.delivery_method == DeliveryMethod.PICKUP:
-            _handed_over(order, actor=SYSTEM)
+            from .pickup import handed_over  # pickup builds on this module
+
+            handed_over(order, actor=SYSTEM)
             return
         shipment = (
             OrderAllocation.objects.filter(
@@ -385,17 +349,6 @@ def on_fulfilment_shipped(
         messages.publish_order_event(order, topic="order.shipped", n=str(shipment_id))
 
 
-def _handed_over(order: Order, *, actor: Actor) -> bool:
-    """A pick-up order left the counter; False when it already had."""
-    if order.state == domain.PICKED_UP:
-        return False
-    if order.state == domain.ALLOCATED:
-        _make_ready(order)
-    transition(order, domain.PICKED_UP, actor=actor, message="handed over at the store")
-    messages.publish_order_event(order, topic="order.picked_up")
-    return True
-
-
 def confirm_delivery(*, order_id: int, actor: Actor, note: str = "") -> Order:
     """The parcel arrived (carrier/WMS or staff): ``shipped`` → ``delivered``.
 
@@ -430,33 +383,3 @@ def live_requests(order: Order) -> list[int]:
             ).values_list("fulfilment_line__request_id", flat=True)
         )
     )
-
-
-def mark_ready_for_pickup(*, order_id: int, actor: Actor) -> None:
-    """Staff put a pick-up order aside: its store accepts the request (→ ready)."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None or order.delivery_method != DeliveryMethod.PICKUP:
-        raise OrderTransitionError("Only a pick-up order can be made ready.", order_id=order_id)
-    if order.state != domain.ALLOCATED:
-        raise OrderTransitionError(
-            "Only an allocated pick-up order can be made ready.",
-            number=order.number,
-            state=order.state,
-        )
-    open_ids = sorted(
-        set(
-            OrderAllocation.objects.filter(
-                line__order=order,
-                is_live=True,
-                fulfilment_line__request__state=FulfilmentState.OPEN,
-            ).values_list("fulfilment_line__request_id", flat=True)
-        )
-    )
-    for request_id in open_ids:
-        inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=actor)
-    if not open_ids:
-        # Already accepted (e.g. through the store API) but not yet marked: do it now.
-        with transaction.atomic():
-            order = lock_order(order_id)
-            if order.state == domain.ALLOCATED:
-                _make_ready(order)

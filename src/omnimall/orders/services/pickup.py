@@ -1,23 +1,29 @@
-"""The pick-up desk: the shopper shows the code, staff hand the order over.
+"""Pick-up in store: put aside (ready), and handed over at the desk by code.
 
-Handing over records a shipment of the store's fulfilment request (carrier ``pickup``,
-tracking number = the order number), which commits the held units as a sale, and moves
-the order to ``picked_up`` in the same transaction.
+A store *accepting* its pick-up fulfilment request (store API, or the back office's
+"put aside") means the goods are set aside: the order becomes ``ready_for_pickup`` and
+the shopper gets the code by email. Handing over records a shipment of the store's
+fulfilment request (carrier ``pickup``, tracking number = the order number), which
+commits the held units as a sale, and moves the order to ``picked_up`` in the same
+transaction.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
-from omnimall.core import audit
+from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
+from omnimall.inventory.models import FulfilmentState
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
-from omnimall.orders.errors import PickupCodeError
-from omnimall.orders.models import DeliveryMethod, Order
+from omnimall.orders.errors import OrderTransitionError, PickupCodeError
+from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
 
-from .fulfilment import _handed_over, live_requests
-from .timeline import lock_order
+from . import messages
+from .fulfilment import SYSTEM, live_requests, locked_order_of
+from .timeline import add_event, lock_order, transition
 
 PICKUP_CARRIER = "pickup"
 
@@ -54,6 +60,85 @@ def hand_over(*, store_id: int, code: str, actor: Actor) -> Order:
                 tracking_number=order.number,
                 actor=actor,
             )
-        _handed_over(order, actor=actor)
+        handed_over(order, actor=actor)
         audit.record(actor=actor, action="order.picked_up", subject=order)
     return order
+
+
+def on_fulfilment_accepted(*, request_id: int, owner_type: str, owner_id: str) -> None:
+    """A location took a request on; for pick-up, the goods are put aside: ready."""
+    with transaction.atomic():
+        order = locked_order_of(owner_type, owner_id)
+        if order is None:
+            return
+        add_event(
+            order,
+            kind=OrderEventKind.FULFILMENT,
+            message="fulfilment request accepted",
+            data={"request_id": request_id},
+        )
+        if order.delivery_method != DeliveryMethod.PICKUP or order.state != domain.ALLOCATED:
+            return
+        waiting = (
+            OrderAllocation.objects.filter(line__order=order, is_live=True)
+            .exclude(fulfilment_line__request__state=FulfilmentState.ACCEPTED)
+            .exists()
+        )
+        if not waiting:
+            make_ready(order)
+
+
+def make_ready(order: Order) -> None:
+    order.ready_at = clock.now()
+    transition(
+        order,
+        domain.READY_FOR_PICKUP,
+        actor=SYSTEM,
+        message="put aside at the store",
+        extra_fields=("ready_at",),
+    )
+    messages.email_shopper(
+        order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
+    )
+    messages.publish_order_event(order, topic="order.ready_for_pickup")
+
+
+def handed_over(order: Order, *, actor: Actor) -> bool:
+    """A pick-up order left the counter; False when it already had."""
+    if order.state == domain.PICKED_UP:
+        return False
+    if order.state == domain.ALLOCATED:
+        make_ready(order)
+    transition(order, domain.PICKED_UP, actor=actor, message="handed over at the store")
+    messages.publish_order_event(order, topic="order.picked_up")
+    return True
+
+
+def mark_ready_for_pickup(*, order_id: int, actor: Actor) -> None:
+    """Staff put a pick-up order aside: its store accepts the request (→ ready)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.delivery_method != DeliveryMethod.PICKUP:
+        raise OrderTransitionError("Only a pick-up order can be made ready.", order_id=order_id)
+    if order.state != domain.ALLOCATED:
+        raise OrderTransitionError(
+            "Only an allocated pick-up order can be made ready.",
+            number=order.number,
+            state=order.state,
+        )
+    open_ids = sorted(
+        set(
+            OrderAllocation.objects.filter(
+                line__order=order,
+                is_live=True,
+                fulfilment_line__request__state=FulfilmentState.OPEN,
+            ).values_list("fulfilment_line__request_id", flat=True)
+        )
+    )
+    for request_id in open_ids:
+        inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=actor)
+    if not open_ids:
+        # Already accepted (e.g. through the store API) but not yet marked: do it now.
+        with transaction.atomic():
+            order = lock_order(order_id)
+            if order.state == domain.ALLOCATED:
+                make_ready(order)
