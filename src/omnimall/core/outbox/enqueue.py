@@ -38,6 +38,7 @@ KNOWN_TOPICS = (
     "order.refunded",
     "order.delivered",
     "order.ready_for_pickup",
+    "order.picked_up",
 )
 ALL_TOPICS = "*"
 TEST_TOPIC = "webhook.test"
