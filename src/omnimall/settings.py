@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.cancel_uncollected_pickups",
         "schedule": 60 * 60.0,
     },
+    # Delivered or picked-up orders past RETURN_WINDOW_DAYS with no open return: completed.
+    "complete-orders": {"task": "orders.complete_orders", "schedule": 60 * 60.0},
 }
 
 # --- auth -----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from omnimall.orders.services import cancellation, fulfilment
+from omnimall.orders.services import cancellation, completion, fulfilment
 
 
 @shared_task(name="orders.allocate_order")
@@ -26,3 +26,9 @@ def expire_unpaid_orders_task() -> int:
 def cancel_uncollected_pickups_task() -> int:
     """Pick-ups not collected in PICKUP_UNCOLLECTED_DAYS: cancelled and refunded (hourly)."""
     return cancellation.cancel_uncollected_pickups()
+
+
+@shared_task(name="orders.complete_orders")
+def complete_orders_task() -> int:
+    """Delivered or picked-up orders past the return window become completed (hourly)."""
+    return completion.complete_orders()
