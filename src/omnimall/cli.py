@@ -8,6 +8,8 @@ import sys
 
 DEMO_STAFF_USERNAME = "admin"
 DEMO_STAFF_PASSWORD = "omnimall-demo"  # noqa: S105 - printed by `omnimall demo`; `serve` refuses it
+# A shopper account to try the account pages with (sign-in is by email).
+DEMO_SHOPPER_EMAIL = "shopper@omnimall.local"
 
 
 def _setup_django() -> None:
@@ -38,7 +40,9 @@ def demo(port: int, host: str) -> None:
         f"\nomnimall demo is ready.\n"
         f"  shop:        http://{host}:{port}/\n"
         f"  back office: http://{host}:{port}/admin/\n"
-        f"  login:       {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}\n",
+        f"  login:       {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}\n"
+        f"  shopper:     {DEMO_SHOPPER_EMAIL} / {DEMO_STAFF_PASSWORD} (at /account/login/)\n"
+        f"  emails:      {settings.EMAIL_FILE_PATH}/ (order emails, password resets)\n",
         flush=True,
     )
     call_command("runserver", f"{host}:{port}", use_reloader=False)
@@ -52,6 +56,13 @@ def _ensure_demo_staff() -> None:
         user_model.objects.create_superuser(
             username=DEMO_STAFF_USERNAME,
             email="admin@omnimall.local",
+            password=DEMO_STAFF_PASSWORD,
+        )
+    if not user_model.objects.filter(username=DEMO_SHOPPER_EMAIL).exists():
+        user_model.objects.create_user(
+            username=DEMO_SHOPPER_EMAIL,
+            email=DEMO_SHOPPER_EMAIL,
+            first_name="Li Lei",
             password=DEMO_STAFF_PASSWORD,
         )
 
