@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from omnimall.cli import gunicorn_argv
 
@@ -26,6 +27,14 @@ SERVER_TIMING_QUERIES = re.compile(r'db;desc="queries=(\d+)"')
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def report_targets(result: dict[str, Any], targets: dict[str, tuple[str, float]]) -> None:
+    """Log each target (``{figure: (">=" or "<=", limit)}``) as met or not."""
+    for key, (op, limit) in targets.items():
+        value = result.get(key)
+        ok = value is not None and (value >= limit if op == ">=" else value <= limit)
+        log(f"target {key} {op} {limit}: {value} -> {'met' if ok else 'NOT met'}")
 
 
 def server_env(database_url: str) -> dict[str, str]:

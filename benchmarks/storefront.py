@@ -27,6 +27,7 @@ from harness import (
     fetch,
     log,
     manage,
+    report_targets,
     run_python,
     run_wrk,
     server_env,
@@ -232,17 +233,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def report_targets(result: dict[str, Any]) -> None:
-    for key, (op, limit) in TARGETS.items():
-        value = result.get(key)
-        ok = value is not None and (value >= limit if op == ">=" else value <= limit)
-        log(f"target {key} {op} {limit}: {value} -> {'met' if ok else 'NOT met'}")
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     result = run(args)
-    report_targets(result)
+    report_targets(result, TARGETS)
     print(json.dumps(result), flush=True)
 
 
