@@ -15,6 +15,13 @@ from .test_outbox_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The back office's texts are asserted in English (the site's default is zh-hans)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 LIST = "/admin/core/outboxmessage/"
 SUBSCRIPTIONS = "/admin/core/webhooksubscription/"
 

@@ -14,6 +14,14 @@ from tests.inventory.factories import make_location
 from tests.orders.factories import make_paid_order, make_ready_pickup, make_shipped_order, make_shop
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The back office's texts are asserted in English (the site's default is zh-hans)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 CHANGELIST = "/admin/orders/order/"
 
 

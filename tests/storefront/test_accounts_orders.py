@@ -219,7 +219,7 @@ def test_unknown_payment_outcome_is_ignored(client, shop):
 def test_cancel_unpaid_order_cancels_it_for_its_guest(client, shop):
     placed = place(shop)
 
-    response = client.post(_url(placed, "cancel/") + f"?token={placed.guest_token}")
+    response = client.post(_url(placed, "cancel/") + f"?token={placed.guest_token}", **EN)
 
     assert response.status_code == 302
     assert response["Location"] == _url(placed) + f"?token={placed.guest_token}"
