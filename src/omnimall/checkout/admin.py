@@ -6,31 +6,23 @@ pages and the Store API). The token is shown shortened: it is the key to a guest
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.checkout.models import Cart, CartLine
+from omnimall.core.admin import ReadOnlyAdminMixin
 
 
-class CartLineInline(admin.TabularInline):
+class CartLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CartLine
     fields = ("sku", "quantity", "added_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("short_token", "user", "state", "channel_code", "referral_store_code",
                     "updated_at")  # fmt: skip
     list_filter = ("state", "channel_code")
@@ -46,12 +38,3 @@ class CartAdmin(admin.ModelAdmin):
     @admin.display(description=_("cart"))
     def short_token(self, obj: Cart) -> str:
         return f"{obj.token[:8]}…"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -138,6 +138,19 @@ class AuditedAdminMixin:
         formset.save_m2m()
 
 
+class ReadOnlyAdminMixin:
+    """Nothing is added, changed or deleted by hand (a model admin or an inline)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 admin.site.site_header = _("omnimall back office")
 admin.site.site_title = _("omnimall back office")
 admin.site.index_title = _("Catalog, prices, stock and the audit trail")
@@ -193,7 +206,7 @@ class ActorKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """An immutable log: nobody adds, edits or deletes entries here, superusers included."""
 
     list_display = ("created_at", "actor_label", "action", "subject_link", "short_reason")
@@ -216,15 +229,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "changes_table",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("subject"))
     def subject_link(self, entry: AuditEntry) -> str:

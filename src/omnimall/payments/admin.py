@@ -16,6 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.core.admin import ReadOnlyAdminMixin
+
 from .models import (
     NotificationLog,
     NotificationOutcome,
@@ -34,20 +36,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
-class _ReadOnly:
-    """Nothing here is added, changed or deleted by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class PaymentEntryInline(_ReadOnly, admin.TabularInline):
+class PaymentEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PaymentEntry
     fields = ("created_at", "kind", "amount", "document", "actor_label")
     readonly_fields = fields
@@ -55,7 +44,7 @@ class PaymentEntryInline(_ReadOnly, admin.TabularInline):
     can_delete = False
 
 
-class RefundInline(_ReadOnly, admin.TabularInline):
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Refund
     fields = ("created_at", "refund_no", "amount", "state", "reason", "failure")
     readonly_fields = fields
@@ -72,7 +61,7 @@ def _order_link(order: Any) -> str:
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "out_trade_no",
         "order_number",
@@ -140,7 +129,7 @@ class OutcomeFilter(admin.SimpleListFilter):
 
 
 @admin.register(NotificationLog)
-class NotificationLogAdmin(_ReadOnly, admin.ModelAdmin):
+class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "received_at",
         "gateway",
@@ -174,7 +163,7 @@ class NotificationLogAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnly, admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("refund_no", "payment", "amount", "state", "reason", "failure", "created_at")
     list_filter = ("state", "created_at")
     list_select_related = ("payment",)
@@ -184,7 +173,7 @@ class RefundAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(SandboxTrade)
-class SandboxTradeAdmin(_ReadOnly, admin.ModelAdmin):
+class SandboxTradeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "trade_no",
         "out_trade_no",
@@ -215,7 +204,7 @@ class SandboxTradeAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(SandboxRefund)
-class SandboxRefundAdmin(_ReadOnly, admin.ModelAdmin):
+class SandboxRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("out_request_no", "trade", "amount", "created_at")
     list_select_related = ("trade",)
     search_fields = ("=out_request_no", "=trade__trade_no")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.inventory.models import FulfilmentLine, FulfilmentRequest, Shipment
 
 from .filters import LocationFilter
@@ -18,17 +19,8 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class FulfilmentLineInline(_ReadOnlyInline):
@@ -51,7 +43,7 @@ class ShipmentInline(_ReadOnlyInline):
 
 
 @admin.register(FulfilmentRequest)
-class FulfilmentRequestAdmin(admin.ModelAdmin):
+class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "number",
         "location",
@@ -85,15 +77,6 @@ class FulfilmentRequestAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentRequest]:
         queryset = super().get_queryset(request).annotate(line_total=Count("lines"))
         return scope_of(request).narrow(queryset, "location_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("lines"), ordering="line_total")
     def line_count(self, request_row: FulfilmentRequest) -> int:

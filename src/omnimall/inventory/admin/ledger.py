@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.catalog.selectors import sku_ids_by_code_or_barcode
+from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.inventory.models import Reservation, StockMovement
 
 from .filters import LevelFilter, MovementLocationFilter
@@ -19,20 +20,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Stock counters and the ledger change only through ``inventory.services``."""
 
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_of(request).narrow(super().get_queryset(request), "level__location_id")

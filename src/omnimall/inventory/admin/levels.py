@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.inventory.models import FlashBucket, StockLevel, StockMovement
 
 from .charts import Bar, on_hand_line_svg, stock_by_location_svg
@@ -41,7 +42,9 @@ def _movements_url(level_id: int) -> str:
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(LevelPagesAdmin):
+class StockLevelAdmin(ReadOnlyAdminMixin, LevelPagesAdmin):
+    """The counters are read-only; the stock work has its own rights (``level_pages``)."""
+
     list_display = (
         "sku_code",
         "product_name",
@@ -95,17 +98,6 @@ class StockLevelAdmin(LevelPagesAdmin):
         "updated_at",
         "history",
     )
-
-    # -- permissions: the counters are read-only; the stock work has its own rights.
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StockLevel]:
         # Units in flash-sale buckets count in ``reserved`` but are for sale (services.flash).

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
+from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.inventory.models import Transfer, TransferLine, TransferState
 from omnimall.inventory.services import transfers as transfer_services
@@ -45,7 +46,7 @@ class DestinationFilter(LocationFilter):
     field = "destination_id"
 
 
-class TransferLineInline(admin.TabularInline):
+class TransferLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TransferLine
     fields = ("sku_code", "product_name", "quantity")
     readonly_fields = fields
@@ -53,15 +54,6 @@ class TransferLineInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TransferLine]:
         return super().get_queryset(request).select_related("sku__product")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("SKU"))
     def sku_code(self, line: TransferLine) -> str:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.orders.attribution import StoreCredit, store_credit_report
 from omnimall.orders.models import CreditReason
 
-from .returns import store_scope
+from .scope import order_scope
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -177,7 +177,7 @@ def store_credit_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> 
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     form, start, end = _period(request)
-    scope = store_scope(request)
+    scope = order_scope(request)
     start_at, end_at = _bounds(start, end)
     stores = store_credit_report(
         start=start_at,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
+from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from omnimall.orders.selectors import display_number
@@ -47,18 +48,9 @@ def error_text(exc: DomainError) -> str:
     return f"{exc.message} ({'; '.join(parts)})" if parts else str(exc.message)
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class OrderLineInline(_ReadOnlyInline):
@@ -96,7 +88,9 @@ class NoteForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A read-only page: the actions below are the only way to change an order."""
+
     list_display = (
         "shown_number",
         "state",
@@ -162,15 +156,6 @@ class OrderAdmin(admin.ModelAdmin):
         if squeezed.isdigit() and len(squeezed) == 12:
             search_term = squeezed
         return super().get_search_results(request, queryset, search_term)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # read-only page: the actions below are the only way to change it
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(MANAGE))

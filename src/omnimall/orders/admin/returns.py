@@ -26,37 +26,21 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
+from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
-from omnimall.core.roles import STORE_STAFF
-from omnimall.inventory.admin.scope import LocationScope, scope_of
+from omnimall.inventory.admin.scope import LocationScope
 from omnimall.inventory.models import StockLocation
 from omnimall.orders.models import ReturnLine, ReturnRequest, ReturnState
 from omnimall.orders.services import returns as return_services
+
+from .orders import error_text
+from .scope import order_scope
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django.http import HttpRequest, HttpResponse
 
 ACTION_TEMPLATE = "orders/admin/return_action.html"
-
-
-def store_scope(request: HttpRequest) -> LocationScope:
-    """Store staff work at their stores; other order staff everywhere (customer service)."""
-    scope = scope_of(request)
-    if scope.everywhere:
-        return scope
-    if request.user.groups.filter(name=STORE_STAFF).exists():
-        return scope
-    return LocationScope(location_ids=None)
-
-
-def error_text(exc: DomainError) -> str:
-    parts = [
-        f"{key.replace('_', ' ')}: {value}"
-        for key, value in exc.details.items()
-        if isinstance(value, str | int) and not isinstance(value, bool)
-    ]
-    return f"{exc.message} ({'; '.join(parts)})" if parts else str(exc.message)
 
 
 class NoteForm(forms.Form):
@@ -90,7 +74,7 @@ class RefundForm(forms.Form):
     )
 
 
-class ReturnLineInline(admin.TabularInline):
+class ReturnLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReturnLine
     fields = ("sku_code", "product", "unit_price", "quantity")
     readonly_fields = fields
@@ -99,12 +83,6 @@ class ReturnLineInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReturnLine]:
         return super().get_queryset(request).select_related("order_line")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("SKU"))
     def sku_code(self, line: ReturnLine) -> str:
@@ -153,7 +131,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReturnRequest]:
         queryset = super().get_queryset(request).select_related("order")
-        return store_scope(request).narrow(
+        return order_scope(request).narrow(
             queryset,
             "order__pickup_store_id",
             "order__credited_store_id",
@@ -218,7 +196,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         if step == "reject":
             return RejectForm(data)
         if step == "receive":
-            return ReceiveForm(data, scope=store_scope(request))
+            return ReceiveForm(data, scope=order_scope(request))
         return RefundForm(data, initial={"amount": return_services.return_value(found)})
 
     def _run(self, step: str, found: ReturnRequest, data: dict[str, Any], actor: Actor) -> str:

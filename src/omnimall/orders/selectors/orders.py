@@ -28,6 +28,7 @@ from omnimall.orders.models import (
     OrderAllocation,
     OrderEvent,
     OrderEventKind,
+    OrderLine,
     OrderState,
     ReturnRequest,
     ReturnState,
@@ -188,6 +189,20 @@ def _state_label(state: str) -> str:
     return str(OrderState(state).label) if state in OrderState.values else state
 
 
+def order_line_view(line: OrderLine) -> OrderLineView:
+    return OrderLineView(
+        id=line.pk,
+        sku_id=line.sku_id,
+        sku_code=line.sku_code,
+        product_name=line.product_name,
+        variant=line.variant,
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        line_total=line.line_total,
+        quantity_returned=line.quantity_returned,
+    )
+
+
 def _store(location: Any) -> StoreView | None:
     if location is None:
         return None
@@ -275,20 +290,7 @@ def _view(order: Order) -> OrderView:
         ready_at=order.ready_at,
         closed_at=order.closed_at,
         reserved_until=order.reserved_until,
-        lines=tuple(
-            OrderLineView(
-                id=line.pk,
-                sku_id=line.sku_id,
-                sku_code=line.sku_code,
-                product_name=line.product_name,
-                variant=line.variant,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                quantity_returned=line.quantity_returned,
-            )
-            for line in order.lines.all()
-        ),
+        lines=tuple(order_line_view(line) for line in order.lines.all()),
         currency=order.currency,
         subtotal=order.subtotal,
         shipping=order.shipping,

@@ -9,7 +9,7 @@ from datetime import datetime
 from omnimall.orders import domain
 from omnimall.orders.models import DeliveryMethod, Order
 
-from .orders import OrderLineView, display_number
+from .orders import OrderLineView, display_number, order_line_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +53,5 @@ def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | N
         store_name=f"{order.pickup_store.name_en} {order.pickup_store.name_zh}",
         ready_at=order.ready_at,
         pickup_code=order.pickup_code,
-        lines=tuple(
-            OrderLineView(
-                id=line.pk,
-                sku_id=line.sku_id,
-                sku_code=line.sku_code,
-                product_name=line.product_name,
-                variant=line.variant,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                quantity_returned=line.quantity_returned,
-            )
-            for line in order.lines.all()
-        ),
+        lines=tuple(order_line_view(line) for line in order.lines.all()),
     )
