@@ -3,7 +3,7 @@
 ``timeline`` (state moves and events; every other module moves orders through it),
 ``placement`` (an order from a priced cart), ``payment`` (settling gateway
 notifications and status queries), ``fulfilment`` (allocation, shipments, pick-up,
-delivery), ``cancellation``, ``refunds``, ``returns``, ``messages`` (emails and
-webhooks through the outbox). Import the module: ``from omnimall.orders.services import
-placement``.
+delivery), ``holds`` (stock holds and allocations, for placement and fulfilment),
+``cancellation``, ``refunds``, ``returns``, ``messages`` (emails and webhooks through the
+outbox). Import the module: ``from omnimall.orders.services import placement``.
 """

@@ -42,6 +42,7 @@ from omnimall.orders.errors import OrderTransitionError
 from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
 
 from . import messages
+from .holds import hold_units, spread_units
 from .payment import HOLD_AFTER_PAYMENT_DAYS
 from .timeline import add_event, lock_order, transition
 
@@ -100,32 +101,9 @@ def _hold_elsewhere(
     if plan.shortages:
         raise InsufficientStockError(plan.shortages)
     allocated = plan.allocated()
-    keys = list(allocated)
-    reservations = inventory.reserve_basket(
-        lines=[(loc, sku, allocated[(loc, sku)]) for loc, sku in keys],
-        owner_type="order",
-        owner_id=order.number,
-        reference=f"order {order.number}",
-        hold_for=_hold_for(),
-        channel_code=order.channel_code,
-    )
-    held = {key: r.pk for key, r in zip(keys, reservations, strict=True)}
-    rows: list[OrderAllocation] = []
-    for line_id, need in units.items():
-        line = lines[line_id]
-        for key in keys:
-            location_id, sku_id = key
-            if sku_id != line.sku_id or allocated[key] <= 0 or need <= 0:
-                continue
-            take = min(need, allocated[key])
-            allocated[key] -= take
-            need -= take
-            rows.append(
-                OrderAllocation(
-                    line=line, location_id=location_id, quantity=take, reservation_id=held[key]
-                )
-            )
-    return OrderAllocation.objects.bulk_create(rows)
+    held = hold_units(order, allocated, hold_for=_hold_for())
+    needs = [(lines[line_id], need) for line_id, need in units.items()]
+    return OrderAllocation.objects.bulk_create(spread_units(needs, allocated, held))
 
 
 def _request_fulfilment(order: Order, allocations: Sequence[OrderAllocation]) -> list[str]:

@@ -28,7 +28,6 @@ from django.utils import timezone
 from omnimall.core import clock
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
-from omnimall.inventory import services as inventory
 from omnimall.inventory.domain import BasketLine
 from omnimall.inventory.errors import InsufficientStockError, StockLocationNotFoundError
 from omnimall.inventory.selectors import allocation
@@ -44,6 +43,7 @@ from omnimall.orders.models import (
 from omnimall.payments import services as payments
 
 from . import messages
+from .holds import hold_units, spread_units
 
 SHIP_TO_REQUIRED = ("name", "phone", "province", "city", "district", "street")
 SHIP_TO_FIELDS = (*SHIP_TO_REQUIRED, "postal_code")
@@ -182,33 +182,6 @@ def _create_order(**fields: Any) -> Order:
     raise AssertionError("unreachable")
 
 
-def _allocations(
-    order_lines: Sequence[OrderLine],
-    units: dict[tuple[int, int], int],
-    reservation_ids: dict[tuple[int, int], int],
-) -> list[OrderAllocation]:
-    """Spread each location's units of a SKU over the order lines of that SKU."""
-    rows: list[OrderAllocation] = []
-    left = dict(units)
-    for line in order_lines:
-        need = line.quantity
-        for (location_id, sku_id), available in left.items():
-            if sku_id != line.sku_id or available <= 0 or need <= 0:
-                continue
-            take = min(need, available)
-            left[(location_id, sku_id)] -= take
-            need -= take
-            rows.append(
-                OrderAllocation(
-                    line=line,
-                    location_id=location_id,
-                    quantity=take,
-                    reservation_id=reservation_ids[(location_id, sku_id)],
-                )
-            )
-    return rows
-
-
 def order_page_url(*, number: str, guest_token: str) -> str:
     """The shopper's order page (works for guests through the token)."""
     try:
@@ -294,17 +267,7 @@ def place_order(
             total=total,
             reserved_until=now + hold,
         )
-        keys = list(units)
-        reservations = inventory.reserve_basket(
-            lines=[(loc, sku, units[(loc, sku)]) for loc, sku in keys],
-            owner_type="order",
-            owner_id=order.number,
-            reference=f"order {order.number}",
-            hold_for=hold,
-            channel_code=channel_code,
-            now=now,
-        )
-        reservation_ids = {key: r.pk for key, r in zip(keys, reservations, strict=True)}
+        reservation_ids = hold_units(order, units, hold_for=hold, now=now)
         order_lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
@@ -318,7 +281,9 @@ def place_order(
             )
             for line in lines
         )
-        OrderAllocation.objects.bulk_create(_allocations(order_lines, units, reservation_ids))
+        OrderAllocation.objects.bulk_create(
+            spread_units(((line, line.quantity) for line in order_lines), units, reservation_ids)
+        )
         started = payments.start_payment(
             order_id=order.pk,
             amount=total,
