@@ -9,7 +9,7 @@ from django.core import mail
 
 from omnimall.core import clock, outbox
 from omnimall.inventory.models import FulfilmentRequest, FulfilmentState, Reservation
-from omnimall.orders.errors import OrderTransitionError
+from omnimall.orders.errors import OrderAlreadyPaidError, OrderTransitionError
 from omnimall.orders.models import Order
 from omnimall.orders.services import cancellation
 from omnimall.payments.models import Payment, SandboxTrade
@@ -59,7 +59,7 @@ def test_cancel_is_refused_when_the_gateway_says_paid_and_the_order_is_settled()
     placed = place(shop)
     pay_at_gateway(placed.order_id)  # paid, but the notification has not arrived yet
 
-    with pytest.raises(cancellation.OrderAlreadyPaidError) as refused:
+    with pytest.raises(OrderAlreadyPaidError) as refused:
         cancellation.cancel_order(order_id=placed.order_id, actor=ACTOR, reason="", by_shopper=True)
 
     assert refused.value.status == 409

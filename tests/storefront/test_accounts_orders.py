@@ -343,3 +343,58 @@ def test_order_pages_make_a_bounded_number_of_queries(
         status = client.get(_url(placed[1], "status/"), **HTMX)
 
     assert detail.status_code == history.status_code == status.status_code == 200
+
+
+def _declined(placed):
+    """The bank declines the payment and its TRADE_CLOSED notification arrives."""
+    from omnimall.orders.services import payment as order_payment
+    from omnimall.payments.gateways import sandbox, sandbox_bank
+    from omnimall.payments.models import Payment
+
+    first = Payment.objects.get(order_id=placed.order_id)
+    sandbox_bank.decline_trade(first.trade_no)
+    notification = sandbox.notification_for(first.out_trade_no, "TRADE_CLOSED")
+    assert order_payment.settle_notification(
+        gateway="sandbox", params=notification, remote_addr=None
+    )
+    return first
+
+
+def test_pay_again_after_a_decline_starts_a_fresh_payment_that_pays_the_order(client, shop):
+    from omnimall.payments.models import Payment
+
+    placed = place(shop)
+    first = _declined(placed)
+    page = client.get(_url(placed) + f"?token={placed.guest_token}&payment=declined", **EN)
+    assert "Pay again" in _html(page)
+
+    response = client.post(_url(placed, "pay/") + f"?token={placed.guest_token}", **EN)
+
+    second = Payment.objects.filter(order_id=placed.order_id).exclude(pk=first.pk).get()
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/payments/sandbox/pay/{second.trade_no}/")
+    first.refresh_from_db()
+    assert (first.state, second.state) == ("failed", "pending")
+    pay(placed.order_id)
+    assert Order.objects.get(pk=placed.order_id).state in (domain.PAID, "allocated")
+
+
+def test_pay_again_is_refused_with_a_message_once_the_hold_lapsed(client, shop):
+    from datetime import timedelta
+
+    import time_machine
+
+    from omnimall.core import clock
+    from omnimall.payments.models import Payment
+
+    placed = place(shop)
+    _declined(placed)
+
+    with time_machine.travel(clock.now() + timedelta(minutes=16)):
+        response = client.post(
+            _url(placed, "pay/") + f"?token={placed.guest_token}", follow=True, **EN
+        )
+
+    assert "no longer held for this order" in _html(response)
+    assert Payment.objects.filter(order_id=placed.order_id).count() == 1
+    assert Order.objects.get(pk=placed.order_id).state == domain.PENDING_PAYMENT

@@ -17,6 +17,16 @@ class OrderTransitionError(ConflictError):
     message = "The order does not allow this in its current state."
 
 
+class OrderAlreadyPaidError(OrderTransitionError):
+    code = "order_paid"
+    message = "The order has just been paid and can no longer be cancelled here."
+
+
+class PaymentHoldExpiredError(OrderTransitionError):
+    code = "hold_expired"
+    message = "The stock is no longer held for this order: check out again."
+
+
 class ReturnNotAllowedError(ConflictError):
     code = "return_not_allowed"
     message = "This order cannot be returned."

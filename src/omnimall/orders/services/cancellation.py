@@ -23,34 +23,21 @@ from omnimall.core.errors import DomainError
 from omnimall.inventory import services as inventory
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
-from omnimall.orders.errors import OrderNotFoundError, OrderTransitionError
+from omnimall.orders.errors import (
+    OrderAlreadyPaidError,
+    OrderNotFoundError,
+    OrderTransitionError,
+)
 from omnimall.orders.models import Order, OrderAllocation
-from omnimall.payments import selectors as payment_selectors
-from omnimall.payments import services as payments
 
 from . import messages
 from .fulfilment import live_requests
-from .payment import settle_from_query
+from .payment import close_open_payments
 from .timeline import lock_order, transition
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = Actor.system("orders")
-
-
-class OrderAlreadyPaidError(OrderTransitionError):
-    code = "order_paid"
-    message = "The order has just been paid and can no longer be cancelled here."
-
-
-def _close_payments(order: Order) -> bool:
-    """Close the order's open gateway payments; True if one turned out paid (settled)."""
-    for payment_id in payment_selectors.list_pending_payment_ids(order.pk):
-        if payments.close_payment(payment_id=payment_id):
-            continue
-        settle_from_query(payment_id=payment_id, order_id=order.pk)
-        return True
-    return False
 
 
 def _release(order: Order, *, actor: Actor, reason: str) -> None:
@@ -79,7 +66,7 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) 
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         raise OrderNotFoundError(order_id=order_id)
-    if order.state == domain.PENDING_PAYMENT and _close_payments(order):
+    if order.state == domain.PENDING_PAYMENT and close_open_payments(order):
         # No network call under the order lock: the gateway is asked first.
         raise OrderAlreadyPaidError(number=order.number, state=domain.PAID)
     reason = (reason or "").strip()[:500] or "cancelled"

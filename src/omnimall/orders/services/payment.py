@@ -28,7 +28,13 @@ from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.inventory import services as inventory
 from omnimall.orders import domain
+from omnimall.orders.errors import (
+    OrderAlreadyPaidError,
+    OrderTransitionError,
+    PaymentHoldExpiredError,
+)
 from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
+from omnimall.payments import selectors as payment_selectors
 from omnimall.payments import services as payments
 
 from . import messages
@@ -69,6 +75,59 @@ def settle_from_query(*, payment_id: int, order_id: int) -> bool:
         if captured:
             mark_paid(order_id=order_id, payment_id=payment_id)
     return captured
+
+
+def close_open_payments(order: Order) -> bool:
+    """Close the order's open gateway payments; True if one turned out paid (settled).
+
+    No network call happens under the order lock: callers ask the gateway first.
+    """
+    for payment_id in payment_selectors.list_pending_payment_ids(order.pk):
+        if payments.close_payment(payment_id=payment_id):
+            continue
+        settle_from_query(payment_id=payment_id, order_id=order.pk)
+        return True
+    return False
+
+
+def restart_payment(*, order_id: int, notify_url: str, return_url: str) -> str:
+    """A fresh gateway payment for an unpaid order (the last one was declined or left
+    open); returns the gateway page to send the shopper to.
+
+    Any payment still open is closed first, so at most one can be paid; if the gateway
+    says one already was, the order is settled and this is refused (409 ``order_paid``).
+    Only while the stock is still held for the order (409 ``hold_expired`` after).
+    """
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.state != domain.PENDING_PAYMENT:
+        raise OrderTransitionError(
+            "Only an unpaid order can be paid again.",
+            number=getattr(order, "number", ""),
+            state=getattr(order, "state", ""),
+        )
+    if close_open_payments(order):
+        raise OrderAlreadyPaidError(number=order.number, state=domain.PAID)
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.state != domain.PENDING_PAYMENT:
+            raise OrderTransitionError(number=order.number, state=order.state)
+        if order.reserved_until is None or order.reserved_until <= clock.now():
+            raise PaymentHoldExpiredError(number=order.number)
+        started = payments.start_payment(
+            order_id=order.pk,
+            amount=order.total,
+            currency=order.currency,
+            subject=f"omnimall order {order.number}",
+            notify_url=notify_url,
+            return_url=return_url,
+        )
+        add_event(
+            order,
+            kind=OrderEventKind.PAYMENT,
+            message="payment started again",
+            data={"payment_id": started.payment_id},
+        )
+    return started.payment_url
 
 
 def _pickup_code() -> str:

@@ -17,21 +17,25 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from omnimall.checkout import links
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.selectors import OrderView
 from omnimall.orders.services import cancellation, returns
+from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
 from omnimall.storefront.accounts.forms import ReturnForm
 
@@ -128,6 +132,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "pay_again_url": pay_again_url(order) if pending else "",
         "status_url": _order_url("order_status", order.number, token, was=order.state),
         "cancel_url": _order_url("order_cancel", order.number, token),
+        "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),
         "detail_url": _order_url("order_detail", order.number, token),
     }
@@ -186,6 +191,31 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, _("Your order has been cancelled."))
     return HttpResponseRedirect(_order_url("order_detail", order.number, token))
+
+
+PAY_AGAIN_REFUSALS = {
+    "hold_expired": gettext_lazy(
+        "Your items are no longer held for this order. Please check out again."
+    ),
+    "order_paid": gettext_lazy("This order has just been paid."),
+}
+
+
+@require_POST
+def order_pay(request: HttpRequest, number: str) -> HttpResponse:
+    """Pay again after a declined or abandoned payment: a fresh gateway payment."""
+    order, token = load_order(request, number)
+    base = (settings.SITE_URL or request.build_absolute_uri("/")).rstrip("/")
+    try:
+        payment_url = order_payment.restart_payment(
+            order_id=order.id,
+            notify_url=links.notify_url(base),
+            return_url=base + _order_url("order_detail", order.number, token),
+        )
+    except DomainError as refused:
+        messages.error(request, PAY_AGAIN_REFUSALS.get(refused.code, refused.message))
+        return HttpResponseRedirect(_order_url("order_detail", order.number, token))
+    return HttpResponseRedirect(payment_url)
 
 
 def returnable_lines(order: OrderView) -> list[tuple[int, str, int]]:
