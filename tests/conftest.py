@@ -37,6 +37,7 @@ def _isolated_media_and_cache(settings, tmp_path: Path) -> Iterator[None]:
 _MIGRATION_DATA = (
     ("omnimall.channels.migrations.0002_default_channels", "create_channels"),
     ("omnimall.catalog.migrations.0002_default_price_lists", "create_price_lists"),
+    ("omnimall.members.migrations.0002_default_tiers", "create_tiers"),
 )
 
 

@@ -8,7 +8,10 @@ from omnimall.catalog.api import router as catalog_router
 from omnimall.checkout.api import router as checkout_router
 from omnimall.core.api.errors import install_error_handlers
 from omnimall.inventory.api import availability_router, integration_router
+from omnimall.members.partners.api import router as partners_router
 from omnimall.orders.api import router as orders_router
+from omnimall.pos.api import router as pos_router
+from omnimall.pos.api_batch import router as pos_batch_router
 from omnimall.search.api import router as search_router
 
 api = NinjaAPI(
@@ -28,3 +31,6 @@ api.add_router("/", availability_router)
 api.add_router("/inventory", integration_router)
 api.add_router("/carts", checkout_router)
 api.add_router("/orders", orders_router)
+api.add_router("/pos", pos_router)
+api.add_router("/pos", pos_batch_router)
+api.add_router("/partners", partners_router)

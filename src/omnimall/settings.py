@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "omnimall.checkout",
     "omnimall.orders",
     "omnimall.payments",
+    "omnimall.members",
+    "omnimall.pos",
     "omnimall.search",
     "omnimall.storefront",
 ]
@@ -202,6 +204,22 @@ SANDBOX_APP_ID = os.environ.get("OMNIMALL_SANDBOX_APP_ID", "2026112700000001")
 SANDBOX_SELLER_ID = os.environ.get("OMNIMALL_SANDBOX_SELLER_ID", "2088000000000001")
 SANDBOX_KEY_FILE = Path(
     os.environ.get("OMNIMALL_SANDBOX_KEY_FILE", VAR_DIR / "sandbox-gateway-key.pem")
+)
+
+# --- members and points -------------------------------------------------------------
+# Points are worth POINTS_PER_CNY_VALUE points to 1 CNY when spent (100 = 1 CNY).
+POINTS_PER_CNY_VALUE = int(os.environ.get("OMNIMALL_POINTS_PER_CNY_VALUE", "100"))
+# At most this share of an online order may be paid with points.
+POINTS_MAX_SHARE = os.environ.get("OMNIMALL_POINTS_MAX_SHARE", "0.50")
+# Points expire this many months after they became available (soonest spent first).
+POINTS_EXPIRY_MONTHS = int(os.environ.get("OMNIMALL_POINTS_EXPIRY_MONTHS", "24"))
+# A till's points hold not committed within this many minutes lapses.
+POINTS_HOLD_MINUTES = int(os.environ.get("OMNIMALL_POINTS_HOLD_MINUTES", "30"))
+# Phone numbers without a country code are read in this region (E.164 stored).
+MEMBER_DEFAULT_REGION = os.environ.get("OMNIMALL_MEMBER_DEFAULT_REGION", "CN")
+# Partner calls: signed timestamps older (or newer) than this are refused.
+PARTNER_SIGNATURE_WINDOW_SECONDS = int(
+    os.environ.get("OMNIMALL_PARTNER_SIGNATURE_WINDOW_SECONDS", "300")
 )
 
 # --- i18n -----------------------------------------------------------------

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("omnimall.checkout.urls")),
     path("", include("omnimall.orders.urls")),
     path("", include("omnimall.payments.urls")),
+    path("account/member/exchange/", include("omnimall.members.partners.urls")),
+    path("account/member/", include("omnimall.members.urls")),
     path("", include("omnimall.storefront.accounts.urls")),
     path("", include("omnimall.channels.urls")),
     path("", include("omnimall.storefront.urls")),

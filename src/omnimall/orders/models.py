@@ -106,6 +106,13 @@ class Order(models.Model):
     amount_refunded = models.DecimalField(
         _("refunded"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
+    # Points paid with (members' points ledger): ``points_value`` of ``total`` is covered
+    # by ``points_used`` points; the gateway is asked for the rest.
+    points_used = models.PositiveIntegerField(_("points used"), default=0)
+    points_value = models.DecimalField(
+        _("paid with points"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    points_earned = models.PositiveIntegerField(_("points earned"), default=0)
     # Until when the stock is held for payment; an unpaid order past it is cancelled.
     reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True)
     needs_attention = models.BooleanField(_("needs attention"), default=False, db_index=True)

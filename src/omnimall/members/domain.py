@@ -1,0 +1,110 @@
+"""Points and member arithmetic: pure Python, no Django.
+
+Points are whole numbers. Earning rounds down (a shopper never gets a fraction the
+brand did not promise); shares of a whole (a refunded part of an order) round half up,
+and callers reverse *cumulatively* (``share(total, done + part, whole) - already``) so
+the parts of a fully returned order add up to exactly what was earned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+import phonenumbers
+
+CENT = Decimal("0.01")
+
+
+class InvalidPhoneError(ValueError):
+    """Not a mobile number we can store as E.164."""
+
+
+def normalise_phone(raw: str, *, region: str = "CN") -> str:
+    """``raw`` as E.164 (``+8613800138000``); numbers without ``+`` are read in ``region``."""
+    text = (raw or "").strip()
+    if not text or len(text) > 32:
+        raise InvalidPhoneError(raw)
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneError(raw) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneError(raw)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def earned_points(amount: Decimal, *, rate: Decimal, multiplier: Decimal = Decimal(1)) -> int:
+    """Points for spending ``amount`` at ``rate`` points per CNY, rounded down; never < 0."""
+    if amount <= 0:
+        return 0
+    return int((amount * rate * multiplier).to_integral_value(rounding=ROUND_DOWN))
+
+
+def share(points: int, part: Decimal, whole: Decimal) -> int:
+    """``points × part / whole`` rounded half up, within ``0..points``."""
+    if points <= 0 or whole <= 0 or part <= 0:
+        return 0
+    if part >= whole:
+        return points
+    value = (Decimal(points) * part / whole).to_integral_value(rounding=ROUND_HALF_UP)
+    return max(0, min(points, int(value)))
+
+
+def points_value(points: int, *, points_per_cny: int) -> Decimal:
+    """What ``points`` are worth in CNY (100 points = 1 CNY by default), to the cent."""
+    return (Decimal(points) / Decimal(points_per_cny)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def max_points_for(total: Decimal, *, points_per_cny: int, max_share: Decimal) -> int:
+    """The most points an order of ``total`` may be paid with (a share of it, rounded down)."""
+    if total <= 0:
+        return 0
+    return int((total * max_share * points_per_cny).to_integral_value(rounding=ROUND_DOWN))
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    lot_id: int
+    remaining: int
+    expires_at: datetime
+
+
+def take_from_lots(lots: Iterable[Lot], points: int) -> dict[int, int]:
+    """Which lots give ``points``: soonest-expiring first. {lot_id: points}.
+
+    Raises ValueError when the lots hold fewer than ``points``.
+    """
+    taken: dict[int, int] = {}
+    wanted = points
+    for lot in sorted(lots, key=lambda lot: (lot.expires_at, lot.lot_id)):
+        if wanted <= 0:
+            break
+        take = min(lot.remaining, wanted)
+        if take > 0:
+            taken[lot.lot_id] = take
+            wanted -= take
+    if wanted > 0:
+        raise ValueError(f"lots hold {points - wanted} of {points} points")
+    return taken
+
+
+@dataclass(frozen=True, slots=True)
+class TierRule:
+    code: str
+    rank: int
+    min_spend: Decimal
+
+
+def tier_for(spend: Decimal, tiers: Iterable[TierRule]) -> TierRule:
+    """The highest tier whose minimum 12-month spend ``spend`` reaches."""
+    ordered = sorted(tiers, key=lambda tier: tier.rank)
+    reached = [tier for tier in ordered if spend >= tier.min_spend]
+    return reached[-1] if reached else ordered[0]
+
+
+def next_tier(current_rank: int, tiers: Iterable[TierRule]) -> TierRule | None:
+    higher = sorted((t for t in tiers if t.rank > current_rank), key=lambda t: t.rank)
+    return higher[0] if higher else None

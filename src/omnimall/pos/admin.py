@@ -1,0 +1,1 @@
+"""Back office: till receipts and returns."""

@@ -1,0 +1,142 @@
+"""A till receipt as the services see it: pure Python, no Django.
+
+The API (one receipt), the batch endpoint and the file import all parse into these
+frozen dataclasses through ``pos.schemas.ReceiptIn`` and hand them to the services,
+so a receipt means the same whichever way it arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+POINTS_METHOD = "points"
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLine:
+    line_no: int
+    sku_code: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = Decimal("0")
+
+    @property
+    def line_total(self) -> Decimal:
+        return _cents(self.unit_price * self.quantity - self.discount)
+
+
+@dataclass(frozen=True, slots=True)
+class TillPayment:
+    method: str  # cash, card, wechat, alipay, points, …
+    amount: Decimal
+    points: int = 0  # for method "points": how many points paid ``amount``
+    hold_id: int | None = None  # a points hold taken at the till, committed by the sale
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    store_code: str
+    number: str
+    occurred_at: datetime
+    lines: tuple[SaleLine, ...]
+    payments: tuple[TillPayment, ...] = ()
+    member_phone: str = ""
+    member_card: str = ""
+    currency: str = "CNY"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((line.discount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def points_paid(self) -> int:
+        return sum(p.points for p in self.payments if p.method == POINTS_METHOD)
+
+    @property
+    def points_paid_value(self) -> Decimal:
+        return sum((p.amount for p in self.payments if p.method == POINTS_METHOD), Decimal("0"))
+
+    @property
+    def has_member(self) -> bool:
+        return bool(self.member_phone or self.member_card)
+
+    def payload_hash(self) -> str:
+        """A stable digest of what the receipt says: a replay with another payload is a 409."""
+        return _digest(
+            {
+                "store": self.store_code,
+                "number": self.number,
+                "at": self.occurred_at.isoformat(),
+                "currency": self.currency,
+                "member": [self.member_phone, self.member_card],
+                "lines": [
+                    [
+                        line.line_no,
+                        line.sku_code,
+                        line.quantity,
+                        str(line.unit_price),
+                        str(line.discount),
+                    ]
+                    for line in self.lines
+                ],
+                "payments": [[p.method, str(p.amount), p.points, p.hold_id] for p in self.payments],
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnLine:
+    sku_code: str
+    quantity: int
+    amount: Decimal  # refunded for this line
+    line_no: int | None = None  # the original receipt's line, when there is one
+
+
+@dataclass(frozen=True, slots=True)
+class TillReturnIn:
+    store_code: str
+    number: str
+    occurred_at: datetime
+    lines: tuple[ReturnLine, ...]
+    receipt_number: str = ""  # empty: a return without receipt (needs authorised_by)
+    authorised_by: str = ""
+    reason: str = ""
+    member_phone: str = ""
+    member_card: str = ""
+
+    @property
+    def refund_total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    def payload_hash(self) -> str:
+        return _digest(
+            {
+                "store": self.store_code,
+                "number": self.number,
+                "at": self.occurred_at.isoformat(),
+                "receipt": self.receipt_number,
+                "member": [self.member_phone, self.member_card],
+                "lines": [
+                    [line.line_no, line.sku_code, line.quantity, str(line.amount)]
+                    for line in self.lines
+                ],
+            }
+        )
+
+
+def _digest(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

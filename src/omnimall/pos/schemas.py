@@ -1,0 +1,160 @@
+"""What a till sends, validated once for the API, the batch endpoint and the file import.
+
+Unknown fields are refused (``extra="forbid"``); amounts are decimals with at most two
+places, given as JSON strings or numbers; quantities are strict whole numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, StrictInt, StrictStr, field_validator, model_validator
+
+from omnimall.pos import domain
+
+Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SaleLineIn(StrictIn):
+    sku: Code = Field(description="SKU code")
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    unit_price: Amount
+    discount: Amount = Decimal("0")
+
+
+class PaymentIn(StrictIn):
+    method: Annotated[StrictStr, Field(min_length=1, max_length=20)]
+    amount: Amount
+    points: Annotated[StrictInt, Field(ge=0, le=10**9)] = 0
+    hold_id: Annotated[StrictInt, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _points_only_for_points(self) -> PaymentIn:
+        if self.method == domain.POINTS_METHOD and self.points <= 0:
+            raise ValueError("a points payment names how many points it used")
+        if self.method != domain.POINTS_METHOD and (self.points or self.hold_id):
+            raise ValueError("only a points payment carries points or a hold")
+        return self
+
+
+class MemberRefIn(StrictIn):
+    phone: Annotated[StrictStr, Field(max_length=32)] = ""
+    card: Annotated[StrictStr, Field(max_length=20)] = ""
+
+    @model_validator(mode="after")
+    def _one_given(self) -> MemberRefIn:
+        if not self.phone and not self.card:
+            raise ValueError("give the member's phone or card")
+        return self
+
+
+class ReceiptIn(StrictIn):
+    store: Code = Field(description="The store's location code (must be the key's store)")
+    receipt_number: Code
+    occurred_at: datetime
+    currency: Annotated[StrictStr, Field(min_length=3, max_length=3)] = "CNY"
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
+    payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
+    member: MemberRefIn | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give the time with its UTC offset")
+        return value
+
+    @model_validator(mode="after")
+    def _lines_add_up(self) -> ReceiptIn:
+        for line in self.lines:
+            if line.discount > line.unit_price * line.quantity:
+                raise ValueError(f"line {line.sku}: the discount exceeds the line")
+        return self
+
+    def to_domain(self) -> domain.Sale:
+        return domain.Sale(
+            store_code=self.store,
+            number=self.receipt_number,
+            occurred_at=self.occurred_at,
+            currency=self.currency,
+            lines=tuple(
+                domain.SaleLine(
+                    line_no=index,
+                    sku_code=line.sku,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    discount=line.discount,
+                )
+                for index, line in enumerate(self.lines, start=1)
+            ),
+            payments=tuple(
+                domain.TillPayment(
+                    method=p.method, amount=p.amount, points=p.points, hold_id=p.hold_id
+                )
+                for p in self.payments
+            ),
+            member_phone=self.member.phone if self.member else "",
+            member_card=self.member.card if self.member else "",
+        )
+
+
+class ReturnLineIn(StrictIn):
+    sku: Code
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    amount: Amount = Field(description="Refunded for this line")
+    line_no: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        None, description="The original receipt's line (1-based), when returning against it"
+    )
+
+
+class TillReturnIn(StrictIn):
+    store: Code
+    return_number: Code
+    occurred_at: datetime
+    receipt_number: Annotated[StrictStr, Field(max_length=64)] = ""
+    authorised_by: Annotated[StrictStr, Field(max_length=120)] = ""
+    reason: Annotated[StrictStr, Field(max_length=200)] = ""
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
+    member: MemberRefIn | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give the time with its UTC offset")
+        return value
+
+    @model_validator(mode="after")
+    def _receipt_or_staff(self) -> TillReturnIn:
+        if not self.receipt_number and not self.authorised_by.strip():
+            raise ValueError("a return without a receipt needs authorised_by (the staff member)")
+        return self
+
+    def to_domain(self) -> domain.TillReturnIn:
+        return domain.TillReturnIn(
+            store_code=self.store,
+            number=self.return_number,
+            occurred_at=self.occurred_at,
+            receipt_number=self.receipt_number,
+            authorised_by=self.authorised_by.strip(),
+            reason=self.reason,
+            lines=tuple(
+                domain.ReturnLine(
+                    sku_code=line.sku,
+                    quantity=line.quantity,
+                    amount=line.amount,
+                    line_no=line.line_no,
+                )
+                for line in self.lines
+            ),
+            member_phone=self.member.phone if self.member else "",
+            member_card=self.member.card if self.member else "",
+        )
