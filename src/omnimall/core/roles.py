@@ -70,8 +70,19 @@ ROLES: dict[str, tuple[str, ...]] = {
         "sales_channels.view_saleschannel",
         ZERO_RESULT_SEARCHES,
     ),
-    # Promotions, coupons and affiliates arrive with later issues.
-    MARKETING: (*VIEW_CATALOG, ZERO_RESULT_SEARCHES),
+    # Promotions, coupons and affiliates arrive with later issues. Loyalty: tiers, earning
+    # rules (campaign boosts, exclusions), points partners and their rates; members (for
+    # consent-based audiences) read-only.
+    MARKETING: (
+        *VIEW_CATALOG,
+        ZERO_RESULT_SEARCHES,
+        "members.view_tier",
+        "members.change_tier",
+        *_crud("members", ("earnrule", "partner", "partnerrate")),
+        "members.view_member",
+        "members.view_partnertransfer",
+        "members.view_partnerreconciliation",
+    ),
     # Stock everywhere: locations and who staffs them, counters (through the stock
     # services), transfers, flash-sale mode, channel safety stock.
     LOGISTICS: (
@@ -103,6 +114,14 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.change_returnrequest",
         "payments.view_*",
         "checkout.view_cart",
+        # The member 360 view: profile and consent, notes, merges of duplicates, points
+        # adjustments with a reason (``add_pointsentry``), till receipts and returns.
+        "members.view_*",
+        "members.change_member",
+        "members.add_membernote",
+        "members.add_pointsentry",
+        "pos.view_*",
+        "pos.change_receipt",
     ),
     # The same stock work, but only at the stores whose ``StockLocation.staff`` lists them
     # (the inventory admin narrows every list and refuses every write elsewhere).
@@ -116,6 +135,12 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.change_order",
         "orders.view_returnrequest",
         "orders.change_returnrequest",
+        # Members at the counter and their own stores' till receipts.
+        "members.view_member",
+        "pos.view_receipt",
+        "pos.view_receiptline",
+        "pos.view_tillreturn",
+        "pos.view_tillreturnline",
     ),
     # Sees everything the business runs on, changes nothing by default.
     HEAD_OF_ECOMMERCE: (
@@ -127,6 +152,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "checkout.view_*",
         "orders.view_*",
         "payments.view_*",
+        "members.view_*",
+        "pos.view_*",
     ),
 }
 
