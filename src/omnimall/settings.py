@@ -172,6 +172,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Delivered or picked-up orders past RETURN_WINDOW_DAYS with no open return: completed.
     "complete-orders": {"task": "orders.complete_orders", "schedule": 60 * 60.0},
+    # Points lots past their expiry date: expired, one ledger entry per lot (nightly).
+    "expire-points": {"task": "members.expire_points", "schedule": 24 * 60 * 60.0},
+    # Till points holds nobody committed within POINTS_HOLD_MINUTES: back to the member.
+    "release-expired-points-holds": {"task": "members.release_expired_holds", "schedule": 60.0},
+    # Purchases leave the rolling 12-month window every day: tiers recalculated (nightly).
+    "recalculate-tiers": {"task": "members.recalculate_tiers", "schedule": 24 * 60 * 60.0},
+    # Partner nonces older than the signature window can no longer be replayed.
+    "purge-partner-nonces": {"task": "members.purge_partner_nonces", "schedule": 60 * 60.0},
 }
 
 # --- auth -----------------------------------------------------------------
