@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 
 from omnimall.core.actors import Actor
@@ -186,3 +189,247 @@ def test_member_summary_shows_masked_phone_grouped_card_and_progress():
 def test_mask_phone_keeps_only_the_ends():
     assert mask_phone("+8613800138000") == "+86 138****8000"
     assert mask_phone("+447700900123") == "+447*****0123"
+
+
+# --- one-time codes -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    from omnimall.members import sms
+
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+def _code(outbox) -> str:
+    import re
+
+    match = re.search(r"\b(\d{6})\b", outbox[-1].text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def shopper(django_user_model):
+    return django_user_model.objects.create_user(
+        username="otp@x.cn", email="otp@x.cn", first_name="Wang", password="x"
+    )
+
+
+def test_confirm_phone_verification_links_a_new_member_to_the_account(
+    shopper, sms_outbox, django_capture_on_commit_callbacks
+):
+    from omnimall.members.models import PhoneVerification
+    from omnimall.members.services.identity import (
+        confirm_phone_verification,
+        start_phone_verification,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        start_phone_verification(user=shopper, phone="13700137000")
+    member = confirm_phone_verification(user=shopper, phone="13700137000", code=_code(sms_outbox))
+
+    assert sms_outbox[-1].phone == "+8613700137000"
+    assert member.user_id == shopper.pk
+    assert member.email == "otp@x.cn"
+    assert member.name == "Wang"
+    verification = PhoneVerification.objects.get()
+    assert verification.consumed_at is not None
+    assert _code(sms_outbox) not in verification.code_hash
+
+
+def test_confirm_phone_verification_links_the_existing_member_of_that_phone(
+    shopper, sms_outbox, django_capture_on_commit_callbacks
+):
+    from omnimall.members.services.identity import (
+        confirm_phone_verification,
+        start_phone_verification,
+    )
+
+    existing = enrol_member(phone="13700137001", actor=ACTOR, name="Till shopper")
+    with django_capture_on_commit_callbacks(execute=True):
+        start_phone_verification(user=shopper, phone="137 0013 7001")
+
+    member = confirm_phone_verification(user=shopper, phone="13700137001", code=_code(sms_outbox))
+
+    assert member.pk == existing.pk
+    assert member.name == "Till shopper"
+    assert member_for_user(shopper.pk) == existing
+
+
+def test_a_wrong_code_counts_and_five_wrong_codes_lock_the_code(
+    shopper, sms_outbox, django_capture_on_commit_callbacks
+):
+    from omnimall.members.errors import VerificationLockedError, VerificationWrongCodeError
+    from omnimall.members.services.identity import (
+        confirm_phone_verification,
+        start_phone_verification,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        start_phone_verification(user=shopper, phone="13700137002")
+    right = _code(sms_outbox)
+    wrong = f"{(int(right) + 1) % 1000000:06d}"
+    for _ in range(5):
+        with pytest.raises(VerificationWrongCodeError):
+            confirm_phone_verification(user=shopper, phone="13700137002", code=wrong)
+
+    with pytest.raises(VerificationLockedError):
+        confirm_phone_verification(user=shopper, phone="13700137002", code=right)
+    assert member_for_user(shopper.pk) is None
+
+
+def test_a_code_expires_after_ten_minutes(shopper, sms_outbox, django_capture_on_commit_callbacks):
+    import time_machine
+
+    from omnimall.members.errors import VerificationExpiredError
+    from omnimall.members.services.identity import (
+        confirm_phone_verification,
+        start_phone_verification,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        start_phone_verification(user=shopper, phone="13700137003")
+
+    with time_machine.travel(timedelta(minutes=11)), pytest.raises(VerificationExpiredError):
+        confirm_phone_verification(user=shopper, phone="13700137003", code=_code(sms_outbox))
+
+
+def test_only_one_code_a_minute_per_account(shopper, sms_outbox):
+    import time_machine
+
+    from omnimall.members.errors import VerificationTooSoonError
+    from omnimall.members.services.identity import start_phone_verification
+
+    start_phone_verification(user=shopper, phone="13700137004")
+
+    with pytest.raises(VerificationTooSoonError) as refused:
+        start_phone_verification(user=shopper, phone="13700137005")
+    assert refused.value.status == 429
+    with time_machine.travel(timedelta(seconds=61)):
+        start_phone_verification(user=shopper, phone="13700137005")
+
+
+def test_a_new_code_replaces_the_earlier_one(
+    shopper, sms_outbox, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    from omnimall.members.errors import VerificationExpiredError
+    from omnimall.members.services.identity import (
+        confirm_phone_verification,
+        start_phone_verification,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        start_phone_verification(user=shopper, phone="13700137006")
+    first = _code(sms_outbox)
+    with time_machine.travel(timedelta(seconds=61)):
+        with django_capture_on_commit_callbacks(execute=True):
+            start_phone_verification(user=shopper, phone="13700137007")
+        with pytest.raises(VerificationExpiredError):
+            confirm_phone_verification(user=shopper, phone="13700137006", code=first)
+
+
+def test_confirm_refuses_a_member_linked_to_another_account(
+    shopper, sms_outbox, django_user_model, django_capture_on_commit_callbacks
+):
+    from omnimall.members.errors import MemberLinkedElsewhereError
+    from omnimall.members.services.identity import (
+        confirm_phone_verification,
+        start_phone_verification,
+    )
+
+    owner = django_user_model.objects.create_user(username="owner@x.cn", password="x")
+    enrol_member(phone="13700137008", actor=ACTOR, user_id=owner.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        start_phone_verification(user=shopper, phone="13700137008")
+
+    with pytest.raises(MemberLinkedElsewhereError) as refused:
+        confirm_phone_verification(user=shopper, phone="13700137008", code=_code(sms_outbox))
+
+    assert refused.value.status == 409
+    assert member_for_user(shopper.pk) is None
+    assert find_member(phone="13700137008").user_id == owner.pk
+
+
+def test_sms_file_backend_writes_one_file_per_message(settings, tmp_path):
+    from omnimall.members import sms
+
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+
+    sms.send(phone="+8613700137009", text="code 123456")
+
+    (written,) = (tmp_path / "sms").iterdir()
+    assert written.name.endswith("-8613700137009.txt")
+    assert "code 123456" in written.read_text()
+
+
+# --- merging ------------------------------------------------------------------------------
+
+
+def test_merge_members_moves_points_purchases_and_notes_to_the_survivor(django_user_model):
+    from omnimall.core import clock
+    from omnimall.members.models import MemberNote, MemberPurchase
+    from omnimall.members.services.identity import merge_members
+    from omnimall.members.services.points import earn_points
+    from omnimall.members.services.purchases import record_purchase
+
+    user = django_user_model.objects.create_user(username="dup@x.cn", password="x")
+    survivor = enrol_member(phone="13600136000", actor=ACTOR, name="Zhang")
+    duplicate = enrol_member(phone="13600136001", actor=ACTOR, email="zhang@x.cn", user_id=user.pk)
+    earn_points(member_id=survivor.pk, points=100, source_key="t:s", document="s",
+                actor=ACTOR, pending=False)  # fmt: skip
+    earn_points(member_id=duplicate.pk, points=250, source_key="t:d", document="d",
+                actor=ACTOR, pending=False)  # fmt: skip
+    earn_points(member_id=duplicate.pk, points=40, source_key="t:p", document="p",
+                actor=ACTOR, pending=True)  # fmt: skip
+    record_purchase(member_id=duplicate.pk, channel="store", store_id=None, document="R1",
+                    source_key="t:r1", amount=Decimal("3200"), occurred_at=clock.now(),
+                    actor=ACTOR)  # fmt: skip
+    add_member_note(member_id=duplicate.pk, text="same person", actor=ACTOR)
+
+    merged = merge_members(
+        survivor_id=survivor.pk, duplicate_id=duplicate.pk, actor=ACTOR, reason="same person"
+    )
+
+    assert merged.pk == survivor.pk
+    assert (merged.points_available, merged.points_pending) == (350, 40)
+    assert merged.email == "zhang@x.cn"
+    assert merged.user_id == user.pk
+    assert merged.phone == "+8613600136000"
+    assert merged.tier.code == "silver"
+    assert MemberPurchase.objects.get().member_id == survivor.pk
+    assert MemberNote.objects.get().member_id == survivor.pk
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == survivor.pk
+    assert not duplicate.is_active
+    assert duplicate.user_id is None
+    assert (duplicate.points_available, duplicate.points_pending) == (0, 0)
+    assert find_member(phone="13600136001") == survivor
+    assert member_for_user(user.pk) == survivor
+    assert AuditEntry.objects.filter(action="member.merged", reason="same person").exists()
+    from omnimall.members.selectors.points import ledger_mismatches
+
+    assert not list(ledger_mismatches())
+
+
+def test_merge_members_refuses_itself_an_already_merged_member_and_no_reason():
+    from omnimall.members.errors import MergeRefusedError
+    from omnimall.members.services.identity import merge_members
+
+    one = enrol_member(phone="13600136002", actor=ACTOR)
+    two = enrol_member(phone="13600136003", actor=ACTOR)
+    three = enrol_member(phone="13600136004", actor=ACTOR)
+
+    with pytest.raises(ValidationFailedError):
+        merge_members(survivor_id=one.pk, duplicate_id=two.pk, actor=ACTOR, reason=" ")
+    with pytest.raises(MergeRefusedError):
+        merge_members(survivor_id=one.pk, duplicate_id=one.pk, actor=ACTOR, reason="x")
+    merge_members(survivor_id=one.pk, duplicate_id=two.pk, actor=ACTOR, reason="x")
+    with pytest.raises(MergeRefusedError):
+        merge_members(survivor_id=three.pk, duplicate_id=two.pk, actor=ACTOR, reason="x")

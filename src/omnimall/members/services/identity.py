@@ -10,20 +10,35 @@ number with a one-time code (``verification``), and staff merge duplicates
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
+from omnimall.members import sms
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
-from omnimall.members.errors import InvalidPhoneNumberError, MemberNotFoundError
-from omnimall.members.models import Member, MemberNote
+from omnimall.members.errors import (
+    AccountAlreadyLinkedError,
+    InvalidPhoneNumberError,
+    MemberLinkedElsewhereError,
+    MemberNotFoundError,
+    MergeRefusedError,
+    VerificationExpiredError,
+    VerificationLockedError,
+    VerificationTooSoonError,
+    VerificationWrongCodeError,
+)
+from omnimall.members.models import Member, MemberNote, MemberPurchase, PhoneVerification
 
-from .tiers import entry_tier
+from .tiers import entry_tier, recalculate_tier
 
 CARD_DIGITS = 12
 CONSENT_FIELDS = {"sms": "consent_sms", "email": "consent_email", "wechat": "consent_wechat"}
@@ -183,3 +198,191 @@ def add_member_note(*, member_id: int, text: str, actor: Actor) -> MemberNote:
     note = MemberNote.objects.create(member=member, text=text, author_label=actor.label[:150])
     audit.record(actor=actor, action="member.note_added", subject=member)
     return note
+
+
+# --- linking a storefront account by a one-time code ---------------------------------------
+
+CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=10)
+CODE_MAX_ATTEMPTS = 5
+CODE_INTERVAL = timedelta(seconds=60)
+
+
+def _code_hash(*, phone: str, code: str) -> str:
+    return salted_hmac(
+        "omnimall.members.phone-verification", f"{phone}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+@transaction.atomic
+def start_phone_verification(*, user: Any, phone: str) -> None:
+    """Send a 6-digit code to ``phone`` (valid 10 minutes, 5 tries), at most once a minute.
+
+    The code is stored only as a keyed hash; the text goes out after commit through
+    ``members.sms``. Earlier unused codes of this account stop working.
+    """
+    e164 = phone_e164(phone)
+    now = clock.now()
+    # One request at a time per account: the rate check below cannot be raced.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    latest = PhoneVerification.objects.filter(user_id=user.pk).order_by("-created_at").first()
+    if latest is not None and latest.created_at > now - CODE_INTERVAL:
+        wait = int((latest.created_at + CODE_INTERVAL - now).total_seconds()) + 1
+        raise VerificationTooSoonError(retry_after=wait)
+    PhoneVerification.objects.filter(user_id=user.pk, consumed_at__isnull=True).update(
+        expires_at=now
+    )
+    code = "".join(str(secrets.randbelow(10)) for _ in range(CODE_DIGITS))
+    PhoneVerification.objects.create(
+        user_id=user.pk,
+        phone=e164,
+        code_hash=_code_hash(phone=e164, code=code),
+        expires_at=now + CODE_TTL,
+    )
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    text = gettext(
+        "omnimall: your verification code is %(code)s. It expires in %(minutes)d minutes. "
+        "If you did not ask for it, ignore this message."
+    ) % {"code": code, "minutes": minutes}
+    sms.send_after_commit(phone=e164, text=text)
+
+
+def confirm_phone_verification(*, user: Any, phone: str, code: str) -> Member:
+    """Check the code and link the account to the member with that phone (enrolling one).
+
+    Refused: no live code (``verification_expired``), too many tries
+    (``verification_locked``), a wrong code (``verification_wrong_code``; the try is
+    counted), a member already linked to another account (``member_linked_elsewhere``),
+    an account already linked to another member (``account_already_linked``).
+    """
+    e164 = phone_e164(phone)
+    code = "".join(str(code).split())
+    with transaction.atomic():
+        verification = (
+            PhoneVerification.objects.select_for_update()
+            .filter(user_id=user.pk, phone=e164, consumed_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        now = clock.now()
+        if verification is None or verification.expires_at <= now:
+            raise VerificationExpiredError
+        if verification.attempts >= CODE_MAX_ATTEMPTS:
+            raise VerificationLockedError
+        PhoneVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
+        right = constant_time_compare(verification.code_hash, _code_hash(phone=e164, code=code))
+    # The counted try is committed before refusing, so guessing costs attempts.
+    if not right:
+        raise VerificationWrongCodeError(
+            attempts_left=CODE_MAX_ATTEMPTS - verification.attempts - 1
+        )
+    with transaction.atomic():
+        claimed = PhoneVerification.objects.filter(
+            pk=verification.pk, consumed_at__isnull=True
+        ).update(consumed_at=clock.now())
+        if not claimed:
+            raise VerificationExpiredError
+        return _link(user=user, phone=e164)
+
+
+def _link(*, user: Any, phone: str) -> Member:
+    actor = Actor.from_user(user)
+    linked = Member.objects.filter(user_id=user.pk).first()
+    member = enrol_member(
+        phone=phone, actor=actor, name=user.first_name or "", email=user.email or ""
+    )
+    if linked is not None and linked.pk != member.pk:
+        raise AccountAlreadyLinkedError
+    member = _locked(member.pk)
+    if member.user_id == user.pk:
+        return member
+    if member.user_id is not None:
+        raise MemberLinkedElsewhereError
+    member.user_id = user.pk
+    fields = ["user", "updated_at"]
+    if not member.email and user.email:
+        member.email = user.email.lower()
+        fields.append("email")
+    if not member.name and user.first_name:
+        member.name = user.first_name[:60]
+        fields.append("name")
+    member.save(update_fields=fields)
+    audit.record(
+        actor=actor,
+        action="member.account_linked",
+        subject=member,
+        changes={"user": [None, user.pk]},
+    )
+    return member
+
+
+# --- merging duplicates ------------------------------------------------------------------
+
+
+def _reassign_elsewhere(*, from_member_id: int, to_member_id: int) -> None:
+    """Till receipts (pos) and partner transfers follow the member."""
+    from omnimall.members.partners import services as partner_services
+    from omnimall.pos.services import sales as pos_sales
+
+    pos_sales.reassign_member(from_member_id=from_member_id, to_member_id=to_member_id)
+    partner_services.reassign_member(from_member_id=from_member_id, to_member_id=to_member_id)
+
+
+@transaction.atomic
+def merge_members(*, survivor_id: int, duplicate_id: int, actor: Actor, reason: str) -> Member:
+    """Fold a duplicate into the survivor: points history, purchases, receipts, notes.
+
+    The survivor keeps its phone and card and takes the duplicate's email, name, home
+    store and storefront account where it has none; the duplicate stays (its phone and
+    card still find the survivor) with ``merged_into`` set and ``is_active`` off. Both get
+    an audit entry with the reason; the survivor's tier is recalculated.
+    """
+    from . import points
+
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailedError("Say why these members are merged.")
+    if survivor_id == duplicate_id:
+        raise MergeRefusedError("A member cannot be merged into itself.")
+    locked = {
+        m.pk: m
+        for m in Member.objects.select_for_update(of=("self",))
+        .filter(pk__in=[survivor_id, duplicate_id])
+        .order_by("pk")
+    }
+    survivor, duplicate = locked.get(survivor_id), locked.get(duplicate_id)
+    if survivor is None or duplicate is None:
+        raise MemberNotFoundError(member_id=duplicate_id if survivor else survivor_id)
+    if survivor.merged_into_id is not None or duplicate.merged_into_id is not None:
+        raise MergeRefusedError("One of these members was already merged.")
+    before = audit.snapshot(survivor)
+    points.move_history(from_member_id=duplicate.pk, to_member_id=survivor.pk)
+    MemberPurchase.objects.filter(member_id=duplicate.pk).update(member_id=survivor.pk)
+    MemberNote.objects.filter(member_id=duplicate.pk).update(member_id=survivor.pk)
+    Member.objects.filter(merged_into_id=duplicate.pk).update(merged_into_id=survivor.pk)
+    _reassign_elsewhere(from_member_id=duplicate.pk, to_member_id=survivor.pk)
+    account = duplicate.user_id
+    Member.objects.filter(pk=duplicate.pk).update(
+        merged_into_id=survivor.pk, is_active=False, user_id=None, updated_at=clock.now()
+    )
+    survivor.refresh_from_db()
+    if survivor.user_id is None and account is not None:
+        survivor.user_id = account
+    survivor.email = survivor.email or duplicate.email
+    survivor.name = survivor.name or duplicate.name
+    survivor.home_store_id = survivor.home_store_id or duplicate.home_store_id
+    survivor.save(update_fields=["user", "email", "name", "home_store", "updated_at"])
+    changes = audit.diff(before, audit.snapshot(survivor))
+    changes["merged"] = [duplicate.card_number, survivor.card_number]
+    audit.record(
+        actor=actor, action="member.merged", subject=survivor, changes=changes, reason=reason
+    )
+    audit.record(
+        actor=actor,
+        action="member.merged_into",
+        subject=duplicate,
+        changes={"merged_into": [None, survivor.pk], "is_active": [True, False]},
+        reason=reason,
+    )
+    recalculate_tier(member_id=survivor.pk)
+    return Member.objects.select_related("tier").get(pk=survivor.pk)
