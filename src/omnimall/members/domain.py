@@ -108,3 +108,16 @@ def tier_for(spend: Decimal, tiers: Iterable[TierRule]) -> TierRule:
 def next_tier(current_rank: int, tiers: Iterable[TierRule]) -> TierRule | None:
     higher = sorted((t for t in tiers if t.rank > current_rank), key=lambda t: t.rank)
     return higher[0] if higher else None
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus ``months`` calendar months; the day clamps to the month's last day."""
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    days_in_month = (31, 29 if _leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    return moment.replace(year=year, month=month, day=min(moment.day, days_in_month[month - 1]))
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
