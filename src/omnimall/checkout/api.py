@@ -166,6 +166,7 @@ def checkout(
             store=payload.store,
             notify_url=notify_url(base),
             return_url=order_return_url(base),
+            points=payload.points,
         )
         payment_url = placed.payment_url
         if payment_url.startswith("/"):

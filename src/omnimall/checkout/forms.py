@@ -48,6 +48,9 @@ class CheckoutForm(forms.Form):
     postal_code = forms.CharField(label=_("Postal code"), max_length=10, required=False)
     store_city = forms.CharField(label=_("Your city"), max_length=60, required=False)
     store = forms.CharField(label=_("Store"), max_length=40, required=False)
+    points = forms.IntegerField(
+        label=_("Points to use"), min_value=0, max_value=2**31 - 1, required=False
+    )
 
     def __init__(self, *args: Any, addresses: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,6 +102,7 @@ class CheckoutForm(forms.Form):
         "address": "street",
         "store": "store",
         "delivery_method": "delivery_method",
+        "points": "points",
     }
 
     def add_service_errors(self, errors: dict[str, str]) -> None:

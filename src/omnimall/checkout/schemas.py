@@ -86,6 +86,15 @@ class CheckoutIn(StrictIn):
     delivery_method: Literal["ship", "pickup"]
     address: AddressIn | None = None
     store: StrictStr | StrictInt | None = Field(None, description="Pick-up store: its code (or id)")
+    points: StrictInt = Field(
+        0,
+        ge=0,
+        le=2**31 - 1,
+        description=(
+            "Points to pay with (signed-in members only; at most POINTS_MAX_SHARE of the "
+            "total and what the member has)"
+        ),
+    )
 
 
 class PickupStoresQuery(Schema):
@@ -151,6 +160,9 @@ class OrderRefOut(Schema):
     total: str
     currency: str
     token: str = Field(..., description="Guest token: shows the order without signing in")
+    points_used: int = 0
+    points_value: str = Field("0.00", description="What the points pay of the total")
+    amount_due: str = Field(..., description="What the payment gateway is asked for")
 
 
 class CheckoutOut(Schema):
@@ -213,6 +225,9 @@ def checkout_out(placed: PlacedOrder, *, currency: str, payment_url: str) -> Che
             total=f"{placed.total:.2f}",
             currency=currency,
             token=placed.guest_token,
+            points_used=placed.points_used,
+            points_value=f"{placed.points_value:.2f}",
+            amount_due=f"{placed.amount_due:.2f}",
         ),
         payment_url=payment_url,
         reserved_until=placed.reserved_until,

@@ -8,6 +8,7 @@ badge through ``cart_summary`` (HTMX, on load and on every ``cart-changed`` even
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core.errors import DomainError
 from omnimall.inventory.errors import InsufficientStockError
+from omnimall.orders.services import points as order_points
 
 ORDER_TOKENS_SESSION_KEY = "omnimall_order_tokens"
 KEEP_ORDER_TOKENS = 20
@@ -45,6 +47,10 @@ def _error_text(error: DomainError) -> str:
             "Some items ran out while you were checking out. Nothing was charged; "
             "please check your bag."
         ),
+        "points_over_limit": _("That is more points than this order can be paid with."),
+        "insufficient_points": _("You do not have that many points."),
+        "points_need_member": _("Sign in as a member to pay with points."),
+        "invalid_points": _("Enter a whole number of points."),
     }
     return texts.get(error.code, _("Sorry, that did not work. Please try again."))
 
@@ -175,15 +181,48 @@ def _place(request: HttpRequest, form: CheckoutForm, view: selectors.CartView) -
             store=data.get("store") or None,
             notify_url=notify_url(base),
             return_url=order_return_url(base),
+            points=data.get("points") or 0,
         )
     except InvalidCheckoutError as refused:
         form.add_service_errors(refused.details.get("errors") or {})
         return None
     except (InsufficientStockError, DomainError) as refused:
-        form.add_error(None, _error_text(refused))
+        form.add_error("points" if refused.code in POINTS_CODES else None, _error_text(refused))
         return None
     _remember_order(request, placed.number, placed.guest_token)
     return placed.payment_url
+
+
+POINTS_CODES = frozenset(
+    {"points_over_limit", "insufficient_points", "points_need_member", "invalid_points"}
+)
+
+
+def _points_context(
+    request: HttpRequest, view: selectors.CartView, form: CheckoutForm
+) -> dict[str, Any]:
+    """The member's points offer and what the points asked for pay, computed here on the
+    server (the page never sends an amount). Nothing, and no query, for a guest."""
+    user = request.user
+    offer = order_points.offer_for(
+        user_id=user.pk if user.is_authenticated else None, total=view.totals.total
+    )
+    if offer is None:
+        return {"points_offer": None}
+    raw = form["points"].value()
+    try:
+        asked = int(raw) if raw not in (None, "") else 0
+    except (TypeError, ValueError):
+        asked = 0
+    applied = asked if 0 < asked <= offer.usable else 0
+    value = order_points.value_of(applied) if applied else Decimal("0.00")
+    return {
+        "points_offer": offer,
+        "points_applied": applied,
+        "points_too_many": asked > offer.usable,
+        "points_value": value,
+        "amount_due": view.totals.total - value,
+    }
 
 
 def _stores(view: selectors.CartView, city: str) -> list[Any]:
@@ -217,6 +256,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "stores": _stores(view, city),
         "selected_store": form["store"].value() or "",
         "city": city,
+        **_points_context(request, view, form),
     }
     return render(request, "checkout/checkout.html", context)
 

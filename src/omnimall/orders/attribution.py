@@ -6,14 +6,15 @@ store keeps them on the mall's side. The rule, first match wins:
 1. ``referral`` — the shopper arrived through a store's referral link or QR code
    (``/s/<code>/``, see ``channels.referrals``) and that code is an active store;
 2. ``pickup_store`` — the order is picked up in a store;
-3. ``home_store`` — the shopper's home store (members arrive with issue 5:
-   ``home_store_of`` is the hook and answers None until then);
+3. ``home_store`` — the home store of the member linked to the shopper's account
+   (``home_store_of``);
 4. ``delivery_city`` — an active store in the delivery city (Chinese or English city
    names, "上海市" = "Shanghai"), the first by location priority, then nearest to the
    city centre;
 5. no store: ``(None, "")``.
 
-One query (the active locations) whatever the inputs, none when there is nothing to go
+One query (the active locations), plus one for the member of a signed-in shopper when
+neither a referral nor a pick-up store decides; none when there is nothing to go
 by. Placement calls ``credit_store_for`` and stores the answer on the order.
 
 ``store_credit_report`` sums the credited orders per store for the back office
@@ -33,6 +34,7 @@ from django.db.models import Count, F, Sum
 from omnimall.core.money import quantize
 from omnimall.inventory.domain import distance_km, same_city
 from omnimall.inventory.selectors.allocation import Location, list_locations, resolve_city
+from omnimall.members.selectors.members import member_for_user
 from omnimall.orders.domain import PAID_STATES
 from omnimall.orders.models import CreditReason, Order
 
@@ -40,9 +42,12 @@ STORE_KIND = "store"  # inventory LocationKind.STORE: only stores earn credit
 
 
 def home_store_of(user_id: int | None) -> int | None:
-    """The shopper's home store. Hook for issue 5 (members): no member model yet, so None."""
-    del user_id
-    return None
+    """The shopper's home store: the home store of the member linked to the account
+    (``members.selectors.members.member_for_user``); None for a guest (no query)."""
+    if user_id is None:
+        return None
+    member = member_for_user(user_id)
+    return None if member is None else member.home_store_id
 
 
 def _by_referral(stores: list[Location], code: str) -> int | None:
@@ -79,8 +84,7 @@ def credit_store_for(
     """``(store location id, CreditReason value)`` for a new order, or ``(None, "")``."""
     code = (referral_store_code or "").strip()[:40]
     city = (ship_to_city or "").strip()[:60]
-    home = home_store_of(user_id)
-    if not (code or pickup_store_id is not None or home is not None or city):
+    if not (code or pickup_store_id is not None or user_id is not None or city):
         return None, ""
     every = list_locations()
     stores = [loc for loc in every if loc.kind == STORE_KIND]
@@ -91,6 +95,7 @@ def credit_store_for(
             return found, CreditReason.REFERRAL.value
     if pickup_store_id is not None and pickup_store_id in store_ids:
         return pickup_store_id, CreditReason.PICKUP_STORE.value
+    home = home_store_of(user_id)  # asked only when it decides (one query)
     if home is not None and home in store_ids:
         return home, CreditReason.HOME_STORE.value
     if city:

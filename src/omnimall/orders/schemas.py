@@ -82,6 +82,9 @@ class OrderOut(Schema):
     total: Decimal
     amount_paid: Decimal
     amount_refunded: Decimal
+    points_used: int
+    points_value: Decimal
+    points_earned: int
     delivery_method: str
     ship_to: dict[str, str]
     pickup_store: StoreOut | None
@@ -126,6 +129,9 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "total": view.total,
         "amount_paid": view.amount_paid,
         "amount_refunded": view.amount_refunded,
+        "points_used": view.points_used,
+        "points_value": view.points_value,
+        "points_earned": view.points_earned,
         "delivery_method": view.delivery_method,
         "ship_to": view.ship_to,
         "pickup_store": None

@@ -8,6 +8,10 @@ is flagged (409 ``cart_has_unavailable_lines``, listing them), and calls
 ``orders.services.placement.place_order`` — which plans the allocation, holds the stock
 for ``CHECKOUT_HOLD_MINUTES`` and starts the payment. A shortage (409 ``out_of_stock``)
 or any other refusal rolls everything back, the cart included: nothing is half-written.
+
+A signed-in member may pay part of the order with points (``points``; the rules are
+``orders.services.points``): they are held with the order and the gateway asked for the
+rest.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from omnimall.checkout.errors import (
 from omnimall.checkout.models import Cart, CartState
 from omnimall.core import clock
 from omnimall.inventory.selectors import allocation as allocation_selectors
+from omnimall.orders.services import points as order_points
 from omnimall.orders.services.placement import Contact, PlacedOrder, PricedLine, place_order
 
 CONTACT_LIMITS = {"name": 60, "email": 254, "phone": 20}
@@ -137,11 +142,17 @@ def checkout_cart(
     store: object,
     notify_url: str,
     return_url: str,
+    points: int = 0,
 ) -> PlacedOrder:
     """Place the order for this cart (see the module docstring). ``return_url`` may hold
-    ``{number}`` and ``{token}``, filled in with the new order's number and guest token."""
+    ``{number}`` and ``{token}``, filled in with the new order's number and guest token.
+
+    ``points``: pay that many of the signed-in member's points (at most
+    ``POINTS_MAX_SHARE`` of the total: 422 ``points_over_limit``; at most what they have:
+    409 ``insufficient_points``; a guest or a non-member: 422 ``points_need_member``)."""
     if not pricing.is_token(cart_token):
         raise CartNotFoundError()
+    points = order_points.clean_points(points)
     cleaned, ship_to, store_id = _validated(
         contact=contact, method=method, address=address, store=store
     )
@@ -157,6 +168,9 @@ def checkout_cart(
         view = pricing.price_lines_of(token=cart_token, method=method)
         if view is None:
             raise EmptyCartError()
+        member_id = order_points.member_paying(
+            user_id=user_id, points=points, total=view.totals.total
+        )
         return place_order(
             lines=_priced_lines(view),
             contact=cleaned,
@@ -170,4 +184,6 @@ def checkout_cart(
             return_url=return_url,
             channel_code=view.channel_code,
             referral_store_code=view.referral_store_code,
+            points=points,
+            member_id=member_id,
         )

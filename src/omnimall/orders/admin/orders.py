@@ -114,7 +114,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "phone", "delivery_method", "ship_to", "pickup_store", "pickup_code", "credited_store",
         "credit_reason", "currency", "subtotal", "shipping", "total", "amount_paid",
         "amount_refunded", "reserved_until", "placed_at", "paid_at", "ready_at", "closed_at",
-        "allocations",
+        "allocations", "points_used", "points_value", "points_earned",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "state", "needs_attention", "placed_at", "closed_at")}),
@@ -131,8 +131,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "subtotal",
                     "shipping",
                     "total",
+                    "points_used",
+                    "points_value",
                     "amount_paid",
                     "amount_refunded",
+                    "points_earned",
                     "paid_at",
                     "reserved_until",
                 )

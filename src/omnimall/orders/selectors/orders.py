@@ -120,6 +120,9 @@ class OrderView:
     total: Decimal
     amount_paid: Decimal
     amount_refunded: Decimal
+    points_used: int
+    points_value: Decimal  # what the points paid of the total
+    points_earned: int
     delivery_method: str
     method_label: str
     contact_name: str
@@ -144,6 +147,11 @@ class OrderView:
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What is (or was) paid in money: the total less what points paid."""
+        return self.total - self.points_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +305,9 @@ def _view(order: Order) -> OrderView:
         total=order.total,
         amount_paid=order.amount_paid,
         amount_refunded=order.amount_refunded,
+        points_used=order.points_used,
+        points_value=order.points_value,
+        points_earned=order.points_earned,
         delivery_method=order.delivery_method,
         method_label=str(DeliveryMethod(order.delivery_method).label),
         contact_name=order.contact_name,

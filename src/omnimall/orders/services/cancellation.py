@@ -3,7 +3,9 @@
 Before an unpaid order is cancelled the gateway payment is closed, so the shopper cannot
 pay it afterwards; if the gateway says it was paid meanwhile, the payment is settled
 instead and the cancel is refused (409). Cancelling releases the order's holds (through
-its fulfilment requests when it has them) and refunds whatever was paid.
+its fulfilment requests when it has them) and refunds whatever was paid; points held
+for an unpaid order go back to the member, points spent on a paid one are restored by
+the refund (``points.settle_refund``).
 
 ``expire_unpaid_orders`` and ``cancel_uncollected_pickups`` are the periodic sweeps.
 """
@@ -31,6 +33,7 @@ from omnimall.orders.errors import (
 from omnimall.orders.models import Order, OrderAllocation
 
 from . import messages
+from . import points as order_points
 from .fulfilment import live_requests
 from .payment import close_open_payments
 from .timeline import lock_order, transition
@@ -80,6 +83,9 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) 
                 target=domain.CANCELLED,
             )
         _release(order, actor=actor, reason=reason)
+        if order.state == domain.PENDING_PAYMENT:
+            # Unpaid: the points hold goes back. Paid: the refund below restores them.
+            order_points.release_for_order(order, actor=actor, reason=reason)
         transition(order, domain.CANCELLED, actor=actor, message=reason)
         audit.record(actor=actor, action="order.cancelled", subject=order, reason=reason)
         messages.email_shopper(order, template="cancelled", extra={"reason": reason})

@@ -2,7 +2,8 @@
 
 An order completes once ``RETURN_WINDOW_DAYS`` have passed since it reached the shopper
 and no return of it is still open; nothing can be asked of it after that (a return
-request needs the window). Points that wait for the window (issue 5) hang off this move.
+request needs the window). The points earned on the order, pending until now, become
+available (``points.settle_completed``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from omnimall.orders.models import (
     ReturnState,
 )
 
+from . import points as order_points
 from . import timeline
 
 OPEN_RETURN_STATES = (ReturnState.REQUESTED, ReturnState.APPROVED, ReturnState.RECEIVED)
@@ -42,7 +44,9 @@ def _due(now: datetime) -> list[int]:
         order_id=OuterRef("pk"), state__in=OPEN_RETURN_STATES
     )
     return list(
-        Order.objects.filter(state__in=(domain.DELIVERED, domain.PICKED_UP))
+        # A partly refunded order (a return of some lines) closes too: the rest of its
+        # pending points become available.
+        Order.objects.filter(state__in=(domain.DELIVERED, domain.PICKED_UP, domain.PARTLY_REFUNDED))
         .filter(Exists(handed_over))
         .exclude(Exists(open_return))
         .order_by("pk")
@@ -62,5 +66,6 @@ def complete_orders(*, now: datetime | None = None, limit: int = 500) -> int:
             timeline.transition(
                 order, domain.COMPLETED, actor=SYSTEM, message="The return window closed."
             )
+            order_points.settle_completed(order, actor=SYSTEM)
             completed += 1
     return completed

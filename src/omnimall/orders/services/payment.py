@@ -38,6 +38,7 @@ from omnimall.payments import selectors as payment_selectors
 from omnimall.payments import services as payments
 
 from . import messages
+from . import points as order_points
 from .timeline import add_event, lock_order, transition
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def restart_payment(*, order_id: int, notify_url: str, return_url: str) -> str:
             raise PaymentHoldExpiredError(number=order.number)
         started = payments.start_payment(
             order_id=order.pk,
-            amount=order.total,
+            amount=order.total - order.points_value,
             currency=order.currency,
             subject=f"omnimall order {order.number}",
             notify_url=notify_url,
@@ -144,7 +145,9 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
     """The order's payment was captured (inside the capture's transaction)."""
     order = lock_order(order_id)
     if order.state == domain.CANCELLED:
-        _paid_after_cancel(order, payment_id=payment_id, amount=amount or order.total)
+        _paid_after_cancel(
+            order, payment_id=payment_id, amount=amount or (order.total - order.points_value)
+        )
         return
     if order.state != domain.PENDING_PAYMENT:
         # A second capture for an order already paid (two payment attempts both went
@@ -159,7 +162,7 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
         )
         return
     now = clock.now()
-    order.amount_paid = amount or order.total
+    order.amount_paid = amount or (order.total - order.points_value)
     order.paid_at = now
     fields: tuple[str, ...] = ("amount_paid", "paid_at")
     if order.delivery_method == DeliveryMethod.PICKUP:
@@ -185,6 +188,8 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
         reservation_ids=[r.reservation_id for r in rows if r.is_live and r.reservation_id],
         now=now,
     )
+    # Points: the hold committed, points earned (pending) on the money part, the purchase.
+    order_points.settle_paid(order, lines=lines)
     messages.publish_order_event(order, topic="order.paid", lines=lines)
     messages.email_shopper(order, template="paid", lines=lines)
     transaction.on_commit(partial(schedule_allocation, order.pk))

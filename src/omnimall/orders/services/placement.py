@@ -43,6 +43,7 @@ from omnimall.orders.models import (
 from omnimall.payments import services as payments
 
 from . import messages
+from . import points as order_points
 from .holds import hold_units, spread_units
 
 SHIP_TO_REQUIRED = ("name", "phone", "province", "city", "district", "street")
@@ -81,6 +82,13 @@ class PlacedOrder:
     payment_url: str
     total: Decimal
     reserved_until: datetime
+    points_used: int = 0
+    points_value: Decimal = Decimal("0.00")
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the gateway is asked for: the total less what points pay."""
+        return self.total - self.points_value
 
 
 def new_order_number(now: datetime) -> str:
@@ -215,8 +223,13 @@ def place_order(
     return_url: str,
     channel_code: str = "online",
     referral_store_code: str = "",
+    points: int = 0,
+    member_id: int | None = None,
 ) -> PlacedOrder:
-    """Hold the stock and write an order awaiting payment, with its payment started."""
+    """Hold the stock and write an order awaiting payment, with its payment started.
+
+    ``points`` (> 0 needs ``member_id``, checked by ``points.member_paying``): held for
+    the order in the same transaction; the gateway is asked for the rest."""
     _check_lines(lines)
     _check_contact(contact)
     if method not in DeliveryMethod.values:
@@ -230,6 +243,14 @@ def place_order(
     subtotal = sum((quantize(line.unit_price * line.quantity) for line in lines), Decimal("0"))
     total = quantize(subtotal + shipping)
     hold = timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
+    points = order_points.clean_points(points)
+    if points and member_id is None:
+        raise order_points.PointsNeedMemberError()
+    if points > order_points.limit_for(total):
+        raise order_points.PointsOverLimitError(
+            points=points, maximum=order_points.limit_for(total)
+        )
+    paid_with_points = order_points.value_of(points) if points else Decimal("0.00")
 
     # Reads first: the usual refusals (bad input, a shortage) leave any caller's
     # transaction usable. The writes then take no savepoint of their own inside a caller's
@@ -265,8 +286,14 @@ def place_order(
             subtotal=quantize(subtotal),
             shipping=quantize(shipping),
             total=total,
+            points_used=points,
+            points_value=paid_with_points,
             reserved_until=now + hold,
         )
+        placed_data: dict[str, object] = {
+            "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
+            "credited_store": credited_id,
+        }
         reservation_ids = hold_units(order, units, hold_for=hold, now=now)
         order_lines = OrderLine.objects.bulk_create(
             OrderLine(
@@ -284,9 +311,15 @@ def place_order(
         OrderAllocation.objects.bulk_create(
             spread_units(((line, line.quantity) for line in order_lines), units, reservation_ids)
         )
+        # After the stock: every path locks stock rows before the member row.
+        if points and member_id is not None:
+            placed_data["points_member"] = member_id
+            placed_data["points_hold"] = order_points.hold_for_order(
+                order, member_id=member_id, points=points
+            )
         started = payments.start_payment(
             order_id=order.pk,
-            amount=total,
+            amount=total - paid_with_points,
             currency=order.currency,
             subject=f"omnimall order {order.number}",
             notify_url=notify_url,
@@ -297,7 +330,7 @@ def place_order(
             kind=OrderEventKind.STATE,
             message="placed",
             state_to=domain.PENDING_PAYMENT,
-            data={"hold_minutes": settings.CHECKOUT_HOLD_MINUTES, "credited_store": credited_id},
+            data=placed_data,
             actor_label="system",
         )
         emailed = messages.queue_email(order, template="placed", lines=order_lines)
@@ -309,6 +342,8 @@ def place_order(
         payment_url=started.payment_url,
         total=total,
         reserved_until=now + hold,
+        points_used=points,
+        points_value=paid_with_points,
     )
 
 

@@ -9,6 +9,11 @@ keeps its state; the timeline notes the refund). The shopper gets the "refunded"
 and subscribers the ``order.refunded`` webhook, both through the outbox in the same
 transaction.
 
+Refunds are money (what goes back through the gateway). On an order paid partly with
+points, each refund also restores the matching share of the spent points and reverses
+the matching share of the points earned (``points.settle_refund``, cumulative: refunding
+everything paid gives back every point spent).
+
 Idempotent by ``refund_no``: a repeated call with the same number returns the first
 refund and changes nothing (the same number with another amount is refused). Without a
 number, each call is a new refund numbered ``<order number>-R<n>``.
@@ -35,6 +40,7 @@ from omnimall.orders.models import Order, OrderEvent, OrderEventKind
 from omnimall.payments import services as payments
 
 from . import messages, timeline
+from . import points as order_points
 
 MAX_REASON = 200  # what the payments ledger keeps
 
@@ -189,6 +195,10 @@ def refund_locked(
         raise RefundFailedError(number=order.number, refund_no=refund_no)
     before = order.amount_refunded
     _book(order, amount)
+    # Points paid with come back, points earned go, in proportion to the money refunded.
+    settled = order_points.settle_refund(
+        order, refund_no=refund_no, before=before, after=order.amount_refunded, actor=actor
+    )
     goal = target or domain.refund_state(paid=order.amount_paid, refunded=order.amount_refunded)
     moves = goal != order.state and domain.can_transition(order.state, goal)
     note = "" if moves or goal == order.state else f" The order stays {order.state}."
@@ -203,6 +213,7 @@ def refund_locked(
             "refund_id": result.refund_id,
             "amount": str(amount),
             "amount_refunded": str(order.amount_refunded),
+            **({f"points_{k}": v for k, v in settled.items()} if settled else {}),
         },
     )
     if moves:

@@ -12,7 +12,9 @@ nothing.
 - ``receive_return``: the goods arrived at an active warehouse or store; each line goes
   back into stock with inventory ``receive_stock(kind=RETURN, reference=<return number>)``
   and ``OrderLine.quantity_returned`` grows by a conditional update.
-- ``refund_return``: the refund (default: the lines' unit prices × quantities) goes
+- ``refund_return``: the refund (default: the lines' unit prices × quantities; on an
+  order paid partly with points, only its money share goes through the gateway and the
+  matching points come back) goes
   through ``refunds`` with the return number as refund number (so it is idempotent);
   the order becomes ``returned`` when every unit came back, else ``partly_refunded``,
   where the state machine allows it.
@@ -35,7 +37,7 @@ from omnimall.core.money import quantize
 from omnimall.inventory import services as inventory
 from omnimall.inventory.models import MovementKind
 from omnimall.inventory.selectors.allocation import list_locations
-from omnimall.orders import domain
+from omnimall.orders import domain, split
 from omnimall.orders.errors import InvalidReturnError, ReturnNotAllowedError
 from omnimall.orders.models import (
     Order,
@@ -293,6 +295,22 @@ def return_value(request: ReturnRequest) -> Decimal:
     return quantize(total)
 
 
+def _money_for(order: Order, value: Decimal) -> Decimal:
+    """The gateway part of a returned ``value``: all of it, unless points paid part of
+    the order; then its money share, cumulatively exact over the order's returns
+    (``orders.split``). A replayed refund number gives the same figure again."""
+    if order.points_value <= 0:
+        return value
+    earlier = OrderEvent.objects.filter(
+        order_id=order.pk, kind=OrderEventKind.REFUND, data__has_key="value"
+    ).values_list("data", flat=True)
+    before = sum((Decimal(str(data["value"])) for data in earlier), Decimal("0"))
+    money = split.money_for_value(
+        value, refunded_value_before=before, total=order.total, points_value=order.points_value
+    )
+    return refunds.clean_amount(money)
+
+
 def refund_return(*, return_id: int, actor: Actor, amount: Decimal | None = None) -> ReturnRequest:
     """Refund a received return (default: its value); the order becomes returned when
     every unit came back, else partly refunded."""
@@ -303,17 +321,18 @@ def refund_return(*, return_id: int, actor: Actor, amount: Decimal | None = None
                 number=request.number, state=request.state, target=ReturnState.REFUNDED
             )
         value = refunds.clean_amount(amount if amount is not None else return_value(request))
+        money = _money_for(order, value)
         everything_back = not OrderLine.objects.filter(
             order_id=order.pk, quantity_returned__lt=F("quantity")
         ).exists()
         refund = refunds.refund_locked(
             order,
-            amount=value,
+            amount=money,
             reason=f"Return {request.number}",
             actor=actor,
             refund_no=request.number,
             target=domain.RETURNED if everything_back else domain.PARTLY_REFUNDED,
-            data={"return": request.number},
+            data={"return": request.number, "value": str(value)},
         )
         request.refund_amount = refund.amount
         _move(request, (ReturnState.RECEIVED,), ReturnState.REFUNDED, "refund_amount")
