@@ -18,9 +18,11 @@ from .stock import (
     set_channel_safety_stock,
     set_safety_stock,
 )
+from .till import TillSale, sell_at_store, sell_lines_at_store
 
 __all__ = [
     "DEFAULT_HOLD",
+    "TillSale",
     "adjust_stock",
     "commit_reservation",
     "extend_holds",
@@ -29,6 +31,8 @@ __all__ = [
     "release_reservation",
     "reserve_basket",
     "reserve_stock",
+    "sell_at_store",
+    "sell_lines_at_store",
     "set_channel_safety_stock",
     "set_safety_stock",
 ]

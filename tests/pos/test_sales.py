@@ -1,0 +1,260 @@
+"""record_sale: one receipt applied once to the stock and points ledgers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from omnimall.inventory.models import MovementKind, StockMovement
+from omnimall.members.models import Member, MemberPurchase, PointsEntry, PointsEntryKind
+from omnimall.members.selectors.points import ledger_mismatches
+from omnimall.pos.errors import (
+    HoldReceiptMismatchError,
+    InvalidPointsPaymentError,
+    ReceiptConflictError,
+    UnknownMemberError,
+    UnknownSkuError,
+)
+from omnimall.pos.models import Receipt, ReceiptLine, ReceiptSource, ReceiptState, TillReturn
+from omnimall.pos.services import holds, sales
+from tests.inventory.factories import level_of
+from tests.pos.factories import ACTOR, make_member, make_shop, receipt_body, sale_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _record(shop, body):
+    return sales.record_sale(
+        sale=sale_of(body), store_id=shop.store.pk, source=ReceiptSource.API, actor=ACTOR
+    )
+
+
+def _ledgers_ok():
+    call_command("check_stock_ledger")
+    assert ledger_mismatches() == []
+
+
+def test_record_sale_sells_stock_and_earns_points_when_a_member_buys():
+    shop = make_shop(units=5)
+    member = make_member()
+    body = receipt_body(
+        shop,
+        lines=[(shop.skus[0], 2, "50.00"), (shop.skus[1], 1, "30.50")],
+        member={"card": member.card_number},
+    )
+
+    result = _record(shop, body)
+
+    assert (result.created, result.status) == (True, "created")
+    receipt = Receipt.objects.get(pk=result.receipt_id)
+    assert receipt.total == Decimal("130.50")
+    assert receipt.member_id == member.pk
+    assert receipt.points_earned == 130  # 1 point per CNY, rounded down per line
+    assert list(receipt.lines.values_list("points_earned", flat=True)) == [100, 30]
+    assert level_of(shop.store, shop.skus[0]).on_hand == 3
+    member.refresh_from_db()
+    assert member.points_available == 130
+    earn = PointsEntry.objects.get(source_key=f"pos:{shop.store.code}:{receipt.number}:earn")
+    assert earn.kind == PointsEntryKind.EARN
+    purchase = MemberPurchase.objects.get(member=member)
+    assert purchase.amount == Decimal("130.50")
+    _ledgers_ok()
+
+
+def test_record_sale_replays_without_writing_when_the_same_receipt_comes_again():
+    shop = make_shop()
+    member = make_member()
+    body = receipt_body(shop, member={"card": member.card_number})
+    first = _record(shop, body)
+
+    again = _record(shop, body)
+
+    assert (again.created, again.status, again.receipt_id) == (False, "replayed", first.receipt_id)
+    assert Receipt.objects.count() == 1
+    assert StockMovement.objects.filter(kind=MovementKind.SALE).count() == 1
+    assert PointsEntry.objects.filter(kind=PointsEntryKind.EARN).count() == 1
+
+
+def test_record_sale_refuses_when_the_same_number_carries_another_payload():
+    shop = make_shop()
+    body = receipt_body(shop)
+    _record(shop, body)
+    body["lines"][0]["quantity"] = 2
+
+    with pytest.raises(ReceiptConflictError):
+        _record(shop, body)
+
+
+def test_record_sale_writes_nothing_when_a_sku_is_unknown():
+    shop = make_shop()
+    body = receipt_body(shop)
+    body["lines"].append({"sku": "NOPE-1", "quantity": 1, "unit_price": "1.00"})
+
+    with pytest.raises(UnknownSkuError) as refused:
+        _record(shop, body)
+
+    assert refused.value.details["skus"] == ["NOPE-1"]
+    assert Receipt.objects.count() == 0
+    assert StockMovement.objects.filter(kind=MovementKind.SALE).count() == 0
+
+
+def test_record_sale_refuses_an_unknown_card():
+    shop = make_shop()
+
+    with pytest.raises(UnknownMemberError):
+        _record(shop, receipt_body(shop, member={"card": "999999999999"}))
+
+    assert Receipt.objects.count() == 0
+
+
+def test_record_sale_enrols_a_new_phone_at_the_store():
+    shop = make_shop()
+
+    result = _record(shop, receipt_body(shop, member={"phone": "139 0000 1111"}))
+
+    member = Member.objects.get(phone="+8613900001111")
+    assert member.joined_store_id == shop.store.pk
+    assert Receipt.objects.get(pk=result.receipt_id).member_id == member.pk
+    assert member.points_available == 100
+
+
+def test_record_sale_sells_what_is_there_and_flags_the_shortfall():
+    shop = make_shop(units=1)
+
+    result = _record(shop, receipt_body(shop, lines=[(shop.skus[0], 3, "10.00")]))
+
+    assert result.status == "flagged"
+    assert result.flags == ("stock_short",)
+    receipt = Receipt.objects.get(pk=result.receipt_id)
+    assert receipt.flags[0]["lines"] == [{"line_no": 1, "sku": shop.skus[0].code, "short": 2}]
+    level = level_of(shop.store, shop.skus[0])
+    assert (level.on_hand, level.reserved) == (0, 0)
+    assert ReceiptLine.objects.get(receipt=receipt).quantity == 3
+    _ledgers_ok()
+
+
+def test_record_sale_spends_points_and_earns_only_on_the_money_part():
+    shop = make_shop()
+    member = make_member(points_available=5000)
+    body = receipt_body(
+        shop,
+        lines=[(shop.skus[0], 1, "100.00")],
+        member={"phone": member.phone},
+        payments=[
+            {"method": "points", "amount": "40.00", "points": 4000},
+            {"method": "cash", "amount": "60.00"},
+        ],
+    )
+
+    result = _record(shop, body)
+
+    receipt = Receipt.objects.get(pk=result.receipt_id)
+    assert (receipt.points_spent, receipt.points_earned, receipt.state) == (
+        4000,
+        60,
+        ReceiptState.APPLIED,
+    )
+    member.refresh_from_db()
+    assert member.points_available == 5000 - 4000 + 60
+    _ledgers_ok()
+
+
+def test_record_sale_flags_a_late_receipt_whose_points_are_gone():
+    shop = make_shop()
+    member = make_member(points_available=100)
+    body = receipt_body(
+        shop,
+        member={"card": member.card_number},
+        payments=[{"method": "points", "amount": "10.00", "points": 1000}],
+    )
+
+    result = _record(shop, body)
+
+    assert result.flags == ("points_unavailable",)
+    receipt = Receipt.objects.get(pk=result.receipt_id)
+    assert (receipt.state, receipt.points_spent) == (ReceiptState.FLAGGED, 0)
+    member.refresh_from_db()
+    assert member.points_available == 100 + 90  # nothing spent; earned on the money part
+    _ledgers_ok()
+
+
+def test_record_sale_refuses_points_without_a_member():
+    shop = make_shop()
+    body = receipt_body(shop, payments=[{"method": "points", "amount": "1.00", "points": 100}])
+
+    with pytest.raises(InvalidPointsPaymentError):
+        _record(shop, body)
+
+
+def test_record_sale_commits_the_till_hold_it_names():
+    shop = make_shop()
+    member = make_member(points_available=3000)
+    body = receipt_body(shop, member={"card": member.card_number})
+    hold = holds.place_till_hold(
+        store_code=shop.store.code,
+        receipt_number=body["receipt_number"],
+        phone="",
+        card=member.card_number,
+        points=2000,
+        actor=ACTOR,
+    )
+    body["payments"] = [
+        {"method": "points", "amount": "20.00", "points": 2000, "hold_id": hold.hold_id},
+        {"method": "card", "amount": "80.00"},
+    ]
+
+    result = _record(shop, body)
+
+    receipt = Receipt.objects.get(pk=result.receipt_id)
+    assert (receipt.points_spent, receipt.points_earned) == (2000, 80)
+    member.refresh_from_db()
+    assert (member.points_available, member.points_held) == (1000 + 80, 0)
+    _ledgers_ok()
+
+
+def test_record_sale_refuses_another_receipts_hold():
+    shop = make_shop()
+    member = make_member(points_available=3000)
+    hold = holds.place_till_hold(
+        store_code=shop.store.code,
+        receipt_number="OTHER",
+        phone="",
+        card=member.card_number,
+        points=1000,
+        actor=ACTOR,
+    )
+    body = receipt_body(
+        shop,
+        member={"card": member.card_number},
+        payments=[{"method": "points", "amount": "10.00", "points": 1000, "hold_id": hold.hold_id}],
+    )
+
+    with pytest.raises(HoldReceiptMismatchError):
+        _record(shop, body)
+
+    assert Receipt.objects.count() == 0
+
+
+def test_reassign_member_moves_receipts_and_returns():
+    shop = make_shop()
+    one, two = make_member(), make_member()
+    result = _record(shop, receipt_body(shop, member={"card": one.card_number}))
+
+    sales.reassign_member(from_member_id=one.pk, to_member_id=two.pk)
+
+    assert Receipt.objects.get(pk=result.receipt_id).member_id == two.pk
+    assert not TillReturn.objects.filter(member=one).exists()
+
+
+def test_resolve_flagged_receipt_marks_it_applied_and_keeps_the_flags():
+    shop = make_shop(units=0)
+    result = _record(shop, receipt_body(shop))
+
+    receipt = sales.resolve_flagged_receipt(
+        receipt_id=result.receipt_id, actor=ACTOR, note="counted: 1 unit found"
+    )
+
+    assert receipt.state == ReceiptState.APPLIED
+    assert receipt.flags[0]["resolution"] == "counted: 1 unit found"
