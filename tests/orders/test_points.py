@@ -381,3 +381,24 @@ def test_a_members_order_is_credited_to_their_home_store(shop):
     )
 
     assert credited == (shop.store.pk, CreditReason.HOME_STORE)
+
+
+# --- what the shopper and the API see ----------------------------------------------------
+
+
+def test_order_page_and_api_show_points_used_and_earned(shop, client, settings):
+    settings.LANGUAGE_CODE = "en"
+    user, member = make_member()
+    order = pay(place_with_points(shop, user, member, 5000).order_id)
+    client.force_login(user)
+
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    api = client.get(f"/api/v1/orders/{order.number}?token={order.guest_token}").json()
+
+    assert "Paid with 5000 points" in page
+    assert f"You earn {order.points_earned} points with this order" in page
+    assert (api["points_used"], api["points_value"], api["points_earned"]) == (
+        5000,
+        "50.00",
+        order.points_earned,
+    )
