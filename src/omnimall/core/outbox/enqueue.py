@@ -39,6 +39,9 @@ KNOWN_TOPICS = (
     "order.delivered",
     "order.ready_for_pickup",
     "order.picked_up",
+    # Outbound points transfers, sent only to the partner's own subscription
+    # ("partner:<code>", kept in step by omnimall.members.partners.services).
+    "partner.points_transfer",
 )
 ALL_TOPICS = "*"
 TEST_TOPIC = "webhook.test"

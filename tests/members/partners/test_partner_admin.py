@@ -1,0 +1,91 @@
+"""Back office: a partner is created with its secret shown once; rates are dated rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from omnimall.core.models import AuditEntry, WebhookSubscription
+from omnimall.members.models import Partner, PartnerRate
+from omnimall.members.partners import signing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def test_staff_create_a_partner_and_see_its_secret_once(admin_client):
+    response = admin_client.post(
+        "/admin/members/partner/add/",
+        {
+            "code": "cmb",
+            "name": "China Merchants Bank",
+            "outbound_url": "https://bank.example/points",
+            "inbound_daily_limit": "20000",
+            "outbound_daily_limit": "10000",
+            "rates-TOTAL_FORMS": "1",
+            "rates-INITIAL_FORMS": "0",
+            "rates-0-direction": "in",
+            "rates-0-brand_points_per_partner_point": "0.2500",
+            "rates-0-valid_from": "2026-01-01",
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    partner = Partner.objects.get(code="cmb")
+    shown = [str(m) for m in response.context["messages"]]
+    secret = signing.decrypt_secret(partner.secret_encrypted)
+    assert any(secret in text and partner.key_id in text for text in shown)
+    assert partner.inbound_daily_limit == 20000
+    rate = PartnerRate.objects.get(partner=partner)
+    assert (rate.direction, rate.brand_points_per_partner_point, rate.valid_from) == (
+        "in",
+        Decimal("0.2500"),
+        date(2026, 1, 1),
+    )
+    subscription = WebhookSubscription.objects.get(name="partner:cmb")
+    assert subscription.url == "https://bank.example/points"
+    assert subscription.secret == signing.outbound_secret(secret)
+    assert not any(secret in str(entry.changes) for entry in AuditEntry.objects.all())
+    change_page = admin_client.get(f"/admin/members/partner/{partner.pk}/change/")
+    assert secret not in change_page.content.decode()
+
+
+def test_staff_rotate_a_secret(admin_client):
+    admin_client.post(
+        "/admin/members/partner/add/",
+        {
+            "code": "air",
+            "name": "Air",
+            "outbound_url": "",
+            "inbound_daily_limit": "1",
+            "outbound_daily_limit": "1",
+            "rates-TOTAL_FORMS": "0",
+            "rates-INITIAL_FORMS": "0",
+        },
+    )
+    partner = Partner.objects.get(code="air")
+    before = signing.decrypt_secret(partner.secret_encrypted)
+
+    response = admin_client.post(
+        "/admin/members/partner/",
+        {"action": "rotate_secrets", "_selected_action": [partner.pk]},
+        follow=True,
+    )
+
+    partner.refresh_from_db()
+    after = signing.decrypt_secret(partner.secret_encrypted)
+    assert after != before
+    assert any(after in str(m) for m in response.context["messages"])
+
+
+def test_transfer_and_reconciliation_lists_open(admin_client):
+    assert admin_client.get("/admin/members/partnertransfer/").status_code == 200
+    assert admin_client.get("/admin/members/partnerreconciliation/").status_code == 200
