@@ -1,0 +1,93 @@
+"""POST /api/v1/pos/returns: status codes and bodies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from omnimall.pos.models import TillReturn
+from tests.pos.factories import (
+    make_member,
+    make_shop,
+    make_store,
+    pos_token,
+    receipt_body,
+    return_body,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, path, body, token):
+    return client.post(
+        path, json.dumps(body), content_type="application/json", HTTP_X_API_KEY=token
+    )
+
+
+def _sold(client, shop, member):
+    body = receipt_body(
+        shop, lines=[(shop.skus[0], 2, "40.00")], member={"card": member.card_number}
+    )
+    assert post(client, "/api/v1/pos/sales", body, shop.token).status_code == 201
+    return body["receipt_number"]
+
+
+def test_post_return_answers_201_then_200_with_the_same_body(client):
+    shop = make_shop()
+    member = make_member()
+    number = _sold(client, shop, member)
+    body = return_body(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00", "line_no": 1}],
+    )
+
+    first = post(client, "/api/v1/pos/returns", body, shop.token)
+    again = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    data = first.json()
+    assert data["receipt_number"] == number
+    assert data["member_card"] == member.card_number
+    assert (data["refund_total"], data["points_reversed"]) == ("40.00", 40)
+    assert data["lines"] == [
+        {"line_no": 1, "sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("conflict", 409, "return_conflict"),
+        ("other_store_key", 403, "forbidden_store"),
+        ("unknown_receipt", 422, "unknown_receipt"),
+        ("too_many", 422, "return_exceeds_sale"),
+        ("no_receipt_no_staff", 422, "validation_failed"),
+    ],
+)
+def test_post_return_refuses(client, case, status, code):
+    shop = make_shop()
+    number = _sold(client, shop, make_member())
+    line = {"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}
+    body = return_body(shop, receipt_number=number, lines=[line])
+    token = shop.token
+    if case == "conflict":
+        assert post(client, "/api/v1/pos/returns", body, token).status_code == 201
+        body["lines"][0]["amount"] = "39.00"
+    elif case == "other_store_key":
+        token = pos_token(make_store())
+    elif case == "unknown_receipt":
+        body["receipt_number"] = "NOPE"
+    elif case == "too_many":
+        body["lines"][0]["quantity"] = 3
+    elif case == "no_receipt_no_staff":
+        body["receipt_number"] = ""
+
+    response = post(client, "/api/v1/pos/returns", body, token)
+
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    assert TillReturn.objects.count() == (1 if case == "conflict" else 0)

@@ -1,0 +1,156 @@
+"""POST /api/v1/pos/sales and GET /api/v1/pos/members: status codes, bodies, store binding."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from omnimall.inventory.models import MovementKind, StockMovement
+from omnimall.pos.models import Receipt
+from tests.pos.factories import (
+    make_member,
+    make_shop,
+    make_store,
+    pos_token,
+    receipt_body,
+)
+
+pytestmark = pytest.mark.django_db
+
+SALES = "/api/v1/pos/sales"
+MEMBERS = "/api/v1/pos/members"
+
+
+def post(client, body, token):
+    headers = {"HTTP_X_API_KEY": token} if token else {}
+    return client.post(SALES, json.dumps(body), content_type="application/json", **headers)
+
+
+def test_post_sale_answers_201_then_200_with_the_same_body_on_a_replay(client):
+    shop = make_shop()
+    member = make_member()
+    body = receipt_body(shop, member={"card": member.card_number})
+
+    first = post(client, body, shop.token)
+    again = post(client, body, shop.token)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    data = first.json()
+    assert data["receipt_number"] == body["receipt_number"]
+    assert data["state"] == "applied"
+    assert data["points_earned"] == 100
+    assert data["member_card"] == member.card_number
+    assert data["lines"][0]["line_total"] == "100.00"
+    assert Receipt.objects.count() == 1
+
+
+def _other_number(body):
+    return {**body, "lines": [{**body["lines"][0], "quantity": 2}]}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("conflict", 409, "receipt_conflict"),
+        ("other_store_key", 403, "forbidden_store"),
+        ("unbound_key", 403, "forbidden_store"),
+        ("wrong_scope", 403, "forbidden"),
+        ("no_key", 401, "unauthorized"),
+        ("unknown_sku", 422, "unknown_sku"),
+        ("unknown_card", 422, "unknown_member"),
+        ("bad_phone", 422, "invalid_phone"),
+        ("points_without_member", 422, "invalid_points_payment"),
+        ("bad_body", 422, "validation_failed"),
+    ],
+)
+def test_post_sale_refuses(client, case, status, code):
+    shop = make_shop()
+    body = receipt_body(shop)
+    token = shop.token
+    if case == "conflict":
+        assert post(client, body, token).status_code == 201
+        body = _other_number(body)
+    elif case == "other_store_key":
+        token = pos_token(make_store())
+    elif case == "unbound_key":
+        token = pos_token(None)
+    elif case == "wrong_scope":
+        token = pos_token(shop.store, scopes=("wms",))
+    elif case == "no_key":
+        token = ""
+    elif case == "unknown_sku":
+        body["lines"][0]["sku"] = "NO-SUCH-SKU"
+    elif case == "unknown_card":
+        body["member"] = {"card": "000000000000"}
+    elif case == "bad_phone":
+        body["member"] = {"phone": "12"}
+    elif case == "points_without_member":
+        body["payments"] = [{"method": "points", "amount": "1.00", "points": 100}]
+    elif case == "bad_body":
+        body["lines"][0]["quantity"] = "1"
+
+    response = post(client, body, token)
+
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
+    expected_receipts = 1 if case == "conflict" else 0
+    assert Receipt.objects.count() == expected_receipts
+    assert StockMovement.objects.filter(kind=MovementKind.SALE).count() == expected_receipts
+
+
+def test_post_sale_records_a_flagged_receipt_when_stock_is_short(client):
+    shop = make_shop(units=0)
+
+    response = post(client, receipt_body(shop), shop.token)
+
+    assert response.status_code == 201
+    data = response.json()
+    assert data["state"] == "flagged"
+    assert data["flags"][0]["code"] == "stock_short"
+    assert data["flags"][0]["details"]["lines"][0]["short"] == 1
+
+
+def test_lookup_member_answers_tier_and_points(client):
+    shop = make_shop()
+    member = make_member(points_available=250, phone="+8613800138000")
+
+    by_phone = client.get(MEMBERS, {"phone": "138 0013 8000"}, HTTP_X_API_KEY=shop.token)
+    by_card = client.get(MEMBERS, {"card": member.card_number}, HTTP_X_API_KEY=shop.token)
+
+    assert by_phone.status_code == 200, by_phone.content
+    assert by_phone.json() == by_card.json()
+    data = by_phone.json()
+    assert data["member"]["card_number"] == member.card_number
+    assert data["member"]["phone_masked"] == "+86 138****8000"
+    assert data["member"]["tier"]["code"] == member.tier.code
+    assert data["points"] == {"available": 250, "pending": 0, "held": 0}
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"phone": "+8613999999999"}, 404, "member_not_found"),
+        ({}, 422, "member_query"),
+        ({"phone": "+8613800138000", "card": "123"}, 422, "member_query"),
+        ({"phone": "abc"}, 422, "invalid_phone"),
+    ],
+)
+def test_lookup_member_refuses(client, params, status, code):
+    shop = make_shop()
+
+    response = client.get(MEMBERS, params, HTTP_X_API_KEY=shop.token)
+
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def test_lookup_member_needs_a_key_bound_to_a_store(client):
+    make_member(phone="+8613800138001")
+
+    response = client.get(MEMBERS, {"phone": "+8613800138001"}, HTTP_X_API_KEY=pos_token(None))
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden_store"

@@ -1,0 +1,241 @@
+"""record_till_return: restock, reverse the earned share, restore points paid, once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from omnimall.inventory.models import MovementKind, StockMovement
+from omnimall.members.models import MemberPurchase
+from omnimall.members.selectors.points import ledger_mismatches
+from omnimall.members.services import points as points_services
+from omnimall.pos.errors import (
+    ReturnConflictError,
+    ReturnExceedsSaleError,
+    ReturnLineError,
+    UnknownReceiptError,
+)
+from omnimall.pos.models import ReceiptLine, ReceiptSource, TillReturn
+from omnimall.pos.services import returns, sales
+from tests.inventory.factories import level_of
+from tests.pos.factories import (
+    ACTOR,
+    make_member,
+    make_shop,
+    receipt_body,
+    return_body,
+    return_of,
+    sale_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _sell(shop, **kwargs):
+    body = receipt_body(shop, **kwargs)
+    sales.record_sale(
+        sale=sale_of(body), store_id=shop.store.pk, source=ReceiptSource.API, actor=ACTOR
+    )
+    return body["receipt_number"]
+
+
+def _return(shop, **kwargs):
+    return returns.record_till_return(
+        till_return=return_of(return_body(shop, **kwargs)), store_id=shop.store.pk, actor=ACTOR
+    )
+
+
+def _ledgers_ok():
+    call_command("check_stock_ledger")
+    assert ledger_mismatches() == []
+
+
+def test_full_return_restocks_and_reverses_exactly_what_was_earned():
+    shop = make_shop(units=5)
+    member = make_member()
+    sku_a, sku_b = shop.skus
+    number = _sell(
+        shop,
+        lines=[(sku_a, 2, "50.00"), (sku_b, 1, "30.50")],
+        member={"card": member.card_number},
+    )
+
+    result = _return(
+        shop,
+        receipt_number=number,
+        lines=[
+            {"sku": sku_a.code, "quantity": 2, "amount": "100.00", "line_no": 1},
+            {"sku": sku_b.code, "quantity": 1, "amount": "30.50"},
+        ],
+    )
+
+    till_return = TillReturn.objects.get(pk=result.return_id)
+    assert (till_return.points_reversed, till_return.points_restored) == (130, 0)
+    assert till_return.member_id == member.pk
+    member.refresh_from_db()
+    assert member.points_available == 0
+    assert level_of(shop.store, sku_a).on_hand == 5
+    assert StockMovement.objects.filter(kind=MovementKind.RETURN).count() == 2
+    amounts = sorted(MemberPurchase.objects.filter(member=member).values_list("amount", flat=True))
+    assert amounts == [Decimal("-130.50"), Decimal("130.50")]
+    assert list(ReceiptLine.objects.values_list("quantity_returned", flat=True)) == [2, 1]
+    _ledgers_ok()
+
+
+def test_returns_one_unit_at_a_time_add_up_to_exactly_what_was_earned():
+    shop = make_shop(units=10)
+    member = make_member()
+    (sku, _) = shop.skus
+    number = _sell(shop, lines=[(sku, 7, "1.43")], member={"card": member.card_number})
+    member.refresh_from_db()
+    earned = member.points_available
+    assert earned == 10
+
+    reversed_points = [
+        _return(
+            shop,
+            receipt_number=number,
+            lines=[{"sku": sku.code, "quantity": 1, "amount": "1.43"}],
+        )
+        for _ in range(7)
+    ]
+
+    total = sum(TillReturn.objects.get(pk=r.return_id).points_reversed for r in reversed_points)
+    assert total == earned
+    member.refresh_from_db()
+    assert member.points_available == 0
+    with pytest.raises(ReturnExceedsSaleError):
+        _return(
+            shop, receipt_number=number, lines=[{"sku": sku.code, "quantity": 1, "amount": "0"}]
+        )
+    _ledgers_ok()
+
+
+def test_return_restores_the_share_of_points_paid():
+    shop = make_shop()
+    member = make_member(points_available=4000)
+    sku = shop.skus[0]
+    number = _sell(
+        shop,
+        lines=[(sku, 2, "50.00")],
+        member={"card": member.card_number},
+        payments=[
+            {"method": "points", "amount": "40.00", "points": 4000},
+            {"method": "cash", "amount": "60.00"},
+        ],
+    )
+    member.refresh_from_db()
+    assert member.points_available == 60  # 4000 spent, 60 earned on the money part
+
+    result = _return(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": sku.code, "quantity": 1, "amount": "50.00", "line_no": 1}],
+    )
+
+    till_return = TillReturn.objects.get(pk=result.return_id)
+    assert (till_return.points_reversed, till_return.points_restored) == (30, 2000)
+    member.refresh_from_db()
+    assert member.points_available == 60 - 30 + 2000
+    _ledgers_ok()
+
+
+def test_return_flags_a_shortfall_when_the_earned_points_were_spent():
+    shop = make_shop()
+    member = make_member()
+    sku = shop.skus[0]
+    number = _sell(shop, lines=[(sku, 1, "100.00")], member={"card": member.card_number})
+    points_services.spend_points(
+        member_id=member.pk, points=80, source_key="test:spent", document="x", actor=ACTOR
+    )
+
+    result = _return(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": sku.code, "quantity": 1, "amount": "100.00"}],
+    )
+
+    assert result.flags == ("points_shortfall",)
+    assert TillReturn.objects.get(pk=result.return_id).points_reversed == 20
+    member.refresh_from_db()
+    assert member.points_available == 0
+    _ledgers_ok()
+
+
+def test_return_replays_and_refuses_another_payload_under_the_same_number():
+    shop = make_shop()
+    sku = shop.skus[0]
+    number = _sell(shop, lines=[(sku, 2, "10.00")])
+    lines = [{"sku": sku.code, "quantity": 1, "amount": "10.00"}]
+    first = _return(shop, number="T-1", receipt_number=number, lines=lines)
+
+    again = _return(shop, number="T-1", receipt_number=number, lines=lines)
+
+    assert (again.created, again.return_id) == (False, first.return_id)
+    assert StockMovement.objects.filter(kind=MovementKind.RETURN).count() == 1
+    with pytest.raises(ReturnConflictError):
+        _return(
+            shop,
+            number="T-1",
+            receipt_number=number,
+            lines=[{"sku": sku.code, "quantity": 2, "amount": "20.00"}],
+        )
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ({"quantity": 3, "amount": "10.00"}, ReturnExceedsSaleError),
+        ({"quantity": 1, "amount": "25.00"}, ReturnExceedsSaleError),
+        ({"quantity": 1, "amount": "10.00", "line_no": 2}, ReturnLineError),
+        ({"quantity": 1, "amount": "10.00", "sku": "other"}, ReturnLineError),
+    ],
+)
+def test_return_refuses_lines_that_do_not_fit_the_receipt(line, error):
+    shop = make_shop()
+    sku, other = shop.skus
+    number = _sell(shop, lines=[(sku, 2, "10.00")])
+    wanted = {"sku": sku.code, **line}
+    if wanted["sku"] == "other":
+        wanted["sku"] = other.code
+
+    with pytest.raises(error):
+        _return(shop, receipt_number=number, lines=[wanted])
+
+    assert TillReturn.objects.count() == 0
+    assert level_of(shop.store, sku).on_hand == 8
+
+
+def test_return_refuses_an_unknown_receipt():
+    shop = make_shop()
+
+    with pytest.raises(UnknownReceiptError):
+        _return(
+            shop,
+            receipt_number="NOPE",
+            lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "1.00"}],
+        )
+
+
+def test_return_without_receipt_restocks_and_records_the_member_without_points():
+    shop = make_shop(units=1)
+    member = make_member(points_available=10)
+    sku = shop.skus[0]
+
+    result = _return(
+        shop,
+        authorised_by="Store manager Li",
+        member={"card": member.card_number},
+        lines=[{"sku": sku.code, "quantity": 2, "amount": "20.00"}],
+    )
+
+    till_return = TillReturn.objects.get(pk=result.return_id)
+    assert till_return.member_id == member.pk
+    assert till_return.receipt_id is None
+    assert level_of(shop.store, sku).on_hand == 3
+    member.refresh_from_db()
+    assert member.points_available == 10
+    assert not MemberPurchase.objects.filter(member=member).exists()
+    _ledgers_ok()
