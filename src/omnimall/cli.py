@@ -10,6 +10,7 @@ DEMO_STAFF_USERNAME = "admin"
 DEMO_STAFF_PASSWORD = "omnimall-demo"  # noqa: S105 - printed by `omnimall demo`; `serve` refuses it
 # A shopper account to try the account pages with (sign-in is by email).
 DEMO_SHOPPER_EMAIL = "shopper@omnimall.local"
+DEMO_SHOPPER_PHONE = "+86 138 0013 8000"  # its member (omnimall manage load_demo_members)
 
 
 def _setup_django() -> None:
@@ -36,13 +37,16 @@ def demo(port: int, host: str) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo")
     _ensure_demo_staff()
+    call_command("load_demo_members", verbosity=0)
     print(
         f"\nomnimall demo is ready.\n"
         f"  shop:        http://{host}:{port}/\n"
         f"  back office: http://{host}:{port}/admin/\n"
         f"  login:       {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}\n"
         f"  shopper:     {DEMO_SHOPPER_EMAIL} / {DEMO_STAFF_PASSWORD} (at /account/login/)\n"
-        f"  emails:      {settings.EMAIL_FILE_PATH}/ (order emails, password resets)\n",
+        f"  emails:      {settings.EMAIL_FILE_PATH}/ (order emails, password resets)\n"
+        f"  member:      {DEMO_SHOPPER_PHONE} (the shopper's membership: /account/member/)\n"
+        f"  text msgs:   {settings.VAR_DIR / 'sms'}/ (one-time codes)\n",
         flush=True,
     )
     call_command("runserver", f"{host}:{port}", use_reloader=False)

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from omnimall.core import audit, clock
@@ -287,17 +288,30 @@ def confirm_phone_verification(*, user: Any, phone: str, code: str) -> Member:
 
 def _link(*, user: Any, phone: str) -> Member:
     actor = Actor.from_user(user)
-    linked = Member.objects.filter(user_id=user.pk).first()
     member = enrol_member(
         phone=phone, actor=actor, name=user.first_name or "", email=user.email or ""
     )
-    if linked is not None and linked.pk != member.pk:
+    return link_account(member_id=member.pk, user=user, actor=actor)
+
+
+@transaction.atomic
+def link_account(*, member_id: int, user: Any, actor: Actor) -> Member:
+    """Link a storefront account to a member (after the phone was proven, or by staff).
+
+    Idempotent; refuses a member linked to another account (``member_linked_elsewhere``)
+    and an account already linked to another member (``account_already_linked``). Fills
+    the member's empty email and name from the account.
+    """
+    linked = Member.objects.filter(user_id=user.pk).first()
+    if linked is not None and linked.pk != member_id:
         raise AccountAlreadyLinkedError
-    member = _locked(member.pk)
+    member = _locked(member_id)
     if member.user_id == user.pk:
         return member
     if member.user_id is not None:
         raise MemberLinkedElsewhereError
+    if member.merged_into_id is not None:
+        raise MergeRefusedError("This member was merged into another one.")
     member.user_id = user.pk
     fields = ["user", "updated_at"]
     if not member.email and user.email:
@@ -307,25 +321,26 @@ def _link(*, user: Any, phone: str) -> Member:
         member.name = user.first_name[:60]
         fields.append("name")
     member.save(update_fields=fields)
-    audit.record(
-        actor=actor,
-        action="member.account_linked",
-        subject=member,
-        changes={"user": [None, user.pk]},
-    )
+    changes = {"user": [None, user.pk]}
+    audit.record(actor=actor, action="member.account_linked", subject=member, changes=changes)
     return member
 
 
 # --- merging duplicates ------------------------------------------------------------------
 
 
-def _reassign_elsewhere(*, from_member_id: int, to_member_id: int) -> None:
-    """Till receipts (pos) and partner transfers follow the member."""
-    from omnimall.members.partners import services as partner_services
-    from omnimall.pos.services import sales as pos_sales
+# Other apps' rows that point at a member and follow it into the survivor on a merge:
+# ``fn(*, from_member_id, to_member_id)``, run inside the merge's transaction. Named by
+# path (not imported) because those apps read members through ``members.selectors``.
+MERGE_REASSIGNERS = (
+    "omnimall.pos.services.sales.reassign_member",  # till receipts and returns
+    "omnimall.members.partners.services.reassign_member",  # partner transfers
+)
 
-    pos_sales.reassign_member(from_member_id=from_member_id, to_member_id=to_member_id)
-    partner_services.reassign_member(from_member_id=from_member_id, to_member_id=to_member_id)
+
+def _reassign_elsewhere(*, from_member_id: int, to_member_id: int) -> None:
+    for dotted in MERGE_REASSIGNERS:
+        import_string(dotted)(from_member_id=from_member_id, to_member_id=to_member_id)
 
 
 @transaction.atomic

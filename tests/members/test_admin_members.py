@@ -1,0 +1,152 @@
+"""The member 360 in the back office: search, the page, profile edits, notes, merges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from omnimall.core import clock
+from omnimall.core.actors import Actor
+from omnimall.core.models import AuditEntry
+from omnimall.core.roles import CUSTOMER_SERVICE, STORE_STAFF
+from omnimall.members.models import Member, MemberNote
+from omnimall.members.services.identity import enrol_member
+from omnimall.members.services.purchases import record_purchase
+from tests.inventory.factories import make_location
+
+ACTOR = Actor.system("admin-tests")
+CHANGELIST = "/admin/members/member/"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def _staff(role: str, name: str) -> Client:
+    user = get_user_model().objects.create_user(username=name, password="pw-123456!", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def member():
+    store = make_location("s-360", kind="store", name_en="Nanjing Road")
+    member = enrol_member(phone="13300133000", actor=ACTOR, name="Zhao Lei", email="z@x.cn",
+                          joined_store_id=store.pk)  # fmt: skip
+    record_purchase(member_id=member.pk, channel="store", store_id=store.pk, document="R-360",
+                    source_key="t:360:r", amount=Decimal("3200.00"), occurred_at=clock.now(),
+                    actor=ACTOR)  # fmt: skip
+    from omnimall.members.services.points import earn_points
+
+    earn_points(member_id=member.pk, points=3200, source_key="t:360:earn", document="R-360",
+                actor=ACTOR, pending=False)  # fmt: skip
+    return Member.objects.get(pk=member.pk)
+
+
+def test_search_finds_a_member_by_phone_in_any_form_by_grouped_card_and_by_name(
+    admin_client, member
+):
+    other = enrol_member(phone="13300133001", actor=ACTOR, name="Qian")
+    card = member.card_number
+
+    for term in ("133 0013 3000", "+8613300133000", f"{card[:4]} {card[4:8]} {card[8:]}", "Zhao"):
+        body = admin_client.get(CHANGELIST, {"q": term}).content.decode()
+        assert card in body, term
+        assert other.card_number not in body, term
+
+
+def test_member_360_page_shows_tier_points_orders_and_history(admin_client, member):
+    page = admin_client.get(f"{CHANGELIST}{member.pk}/change/")
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="member-360"' in body
+    assert "Silver" in body
+    assert "3200 available" in body
+    assert "R-360" in body
+    assert "Nanjing Road" in body
+    assert 'id="member-points-history"' in body
+    assert reverse("admin:members_member_merge", args=[member.pk]) in body
+
+
+def test_profile_edit_goes_through_the_service_with_an_audit_entry(admin_client, member):
+    store = make_location("s-360-b", kind="store")
+
+    response = admin_client.post(
+        f"{CHANGELIST}{member.pk}/change/",
+        {"name": "Zhao Lei", "email": "new@x.cn", "home_store": str(store.pk),
+         "consent_email": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.email == "new@x.cn"
+    assert member.home_store_id == store.pk
+    assert member.consent_email is True
+    assert member.points_available == 3200
+    assert AuditEntry.objects.filter(action="member.changed", subject_id=str(member.pk)).exists()
+
+
+def test_staff_enrol_a_member_by_phone_and_a_known_phone_opens_the_member(admin_client, member):
+    response = admin_client.post(f"{CHANGELIST}add/", {"phone": "133 0013 3002", "name": "New"})
+    again = admin_client.post(f"{CHANGELIST}add/", {"phone": "13300133000", "name": "X"})
+
+    assert response.status_code == 302
+    created = Member.objects.get(phone="+8613300133002")
+    assert created.tier.code == "standard"
+    assert again.status_code == 302
+    assert Member.objects.count() == 2
+
+
+def test_customer_service_adds_a_note_and_merges_a_duplicate(member):
+    client = _staff(CUSTOMER_SERVICE, "cs")
+    duplicate = enrol_member(phone="13300133009", actor=ACTOR, name="Zhao L.")
+
+    noted = client.post(
+        reverse("admin:members_member_note", args=[member.pk]), {"text": "Asked about Gold"}
+    )
+    merged = client.post(
+        reverse("admin:members_member_merge", args=[member.pk]),
+        {"duplicate": "133 0013 3009", "reason": "Same person, two phones", "apply": "1"},
+    )
+
+    assert noted.status_code == 302
+    assert MemberNote.objects.get().author_label == "cs"
+    assert merged.status_code == 302
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == member.pk
+    assert not duplicate.is_active
+    page = client.get(f"{CHANGELIST}{member.pk}/change/").content.decode()
+    assert "Asked about Gold" in page
+    assert duplicate.card_number in page
+
+
+def test_merge_form_refuses_an_unknown_duplicate(admin_client, member):
+    response = admin_client.post(
+        reverse("admin:members_member_merge", args=[member.pk]),
+        {"duplicate": "000000000000", "reason": "x", "apply": "1"},
+    )
+
+    assert response.status_code == 200
+    assert "No member with this card number or mobile" in response.content.decode()
+
+
+def test_store_staff_see_members_but_cannot_merge_or_note(member):
+    client = _staff(STORE_STAFF, "clerk")
+
+    assert client.get(f"{CHANGELIST}{member.pk}/change/").status_code == 200
+    assert client.get(reverse("admin:members_member_merge", args=[member.pk])).status_code == 403
+    assert client.get(reverse("admin:members_member_note", args=[member.pk])).status_code == 403
+
+
+def test_members_cannot_be_deleted(admin_client, member):
+    assert admin_client.get(f"{CHANGELIST}{member.pk}/delete/").status_code == 403
