@@ -258,3 +258,67 @@ def test_resolve_flagged_receipt_marks_it_applied_and_keeps_the_flags():
 
     assert receipt.state == ReceiptState.APPLIED
     assert receipt.flags[0]["resolution"] == "counted: 1 unit found"
+
+
+# --- back office: the flagged receipts list and resolving one ---------------------------
+
+
+def _staff(role, username, *, stores=()):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from omnimall.core.roles import sync_roles
+
+    sync_roles()
+    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    for store in stores:
+        store.staff.add(user)
+    return user
+
+
+def test_admin_flagged_list_shows_flagged_receipts_and_customer_service_resolves_them(
+    client, settings
+):
+    from omnimall.core import roles
+
+    settings.LANGUAGE_CODE = "en"
+    shop = make_shop(units=0)
+    flagged = _record(shop, receipt_body(shop))
+    client.force_login(_staff(roles.CUSTOMER_SERVICE, "cara"))
+
+    listing = client.get("/admin/pos/receipt/flagged/", HTTP_ACCEPT_LANGUAGE="en")
+    changelist = client.get("/admin/pos/receipt/", HTTP_ACCEPT_LANGUAGE="en")
+    change = client.get(f"/admin/pos/receipt/{flagged.receipt_id}/change/")
+    resolved = client.post(
+        f"/admin/pos/receipt/{flagged.receipt_id}/resolve/", {"note": "counted, 1 found"}
+    )
+
+    assert listing.status_code == 200
+    assert flagged.number in listing.content.decode()
+    assert "stock_short" in listing.content.decode()
+    assert changelist.status_code == 200
+    assert "need attention" in changelist.content.decode()
+    assert change.status_code == 200
+    assert resolved.status_code == 302
+    assert Receipt.objects.get(pk=flagged.receipt_id).state == ReceiptState.APPLIED
+
+
+def test_admin_store_staff_see_only_their_stores_receipts_and_cannot_resolve(client):
+    from omnimall.core import roles
+
+    mine, theirs = make_shop(units=0), make_shop(units=0)
+    own = _record(mine, receipt_body(mine))
+    other = _record(theirs, receipt_body(theirs))
+    client.force_login(_staff(roles.STORE_STAFF, "sam", stores=[mine.store]))
+
+    listing = client.get("/admin/pos/receipt/flagged/")
+    other_page = client.get(f"/admin/pos/receipt/{other.receipt_id}/change/")
+    resolve = client.post(f"/admin/pos/receipt/{own.receipt_id}/resolve/", {"note": "x"})
+
+    assert listing.status_code == 200
+    assert own.number in listing.content.decode()
+    assert other.number not in listing.content.decode()
+    assert other_page.status_code == 302  # not in their list: the admin says it does not exist
+    assert resolve.status_code == 403
+    assert Receipt.objects.get(pk=own.receipt_id).state == ReceiptState.FLAGGED
