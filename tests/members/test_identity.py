@@ -433,3 +433,14 @@ def test_merge_members_refuses_itself_an_already_merged_member_and_no_reason():
     merge_members(survivor_id=one.pk, duplicate_id=two.pk, actor=ACTOR, reason="x")
     with pytest.raises(MergeRefusedError):
         merge_members(survivor_id=three.pk, duplicate_id=two.pk, actor=ACTOR, reason="x")
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_the_same_phone_enrolled_10_times_at_once_makes_one_member(race_database):
+    from tests.races import run_together
+
+    ids = run_together(10, lambda i: enrol_member(phone="13100131000", actor=ACTOR).pk)
+
+    assert len(set(ids)) == 1
+    assert Member.objects.filter(phone="+8613100131000").count() == 1

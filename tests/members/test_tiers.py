@@ -183,3 +183,18 @@ def test_window_start_is_twelve_calendar_months_back():
         2027, 2, 28, 12, tzinfo=tz
     )
     assert window_start(datetime(2026, 11, 27, tzinfo=tz)) == datetime(2025, 11, 27, tzinfo=tz)
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_ten_purchases_landing_at_once_all_count_toward_the_tier(race_database):
+    from tests.races import run_together
+
+    member = _member("13900139099")
+
+    run_together(10, lambda i: _buy(member, "400.00", f"race-{i}"))
+
+    member.refresh_from_db()
+    assert MemberPurchase.objects.filter(member=member).count() == 10
+    assert member.rolling_spend == Decimal("4000.00")
+    assert member.tier.code == "silver"

@@ -52,11 +52,17 @@ def _spend(member_id: int, *, since: datetime, until: datetime) -> Decimal:
     return quantize(total or Decimal(0))
 
 
+def _code_of(tier_id: int, by_code: dict[str, Tier]) -> str:
+    return next((code for code, tier in by_code.items() if tier.pk == tier_id), str(tier_id))
+
+
 @transaction.atomic
 def recalculate_tier(*, member_id: int, now: datetime | None = None) -> Tier:
     """Recompute one member's 12-month spend and tier; record a tier change in the audit."""
     now = now or clock.now()
-    member = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member_id)
+    # Lock the member row alone: joined to its tier, a concurrent tier change would make
+    # PostgreSQL's re-check of the locked row drop it (the old tier no longer joins).
+    member = Member.objects.select_for_update().get(pk=member_id)
     spend = _spend(member.pk, since=window_start(now), until=now)
     rules, by_code = _rules()
     target = by_code[tier_for(spend, rules).code]
@@ -69,7 +75,10 @@ def recalculate_tier(*, member_id: int, now: datetime | None = None) -> Tier:
             actor=TIER_ACTOR,
             action="member.tier_changed",
             subject=member,
-            changes={"tier": [member.tier.code, target.code], "rolling_spend": [None, str(spend)]},
+            changes={
+                "tier": [_code_of(member.tier_id, by_code), target.code],
+                "rolling_spend": [str(member.rolling_spend), str(spend)],
+            },
         )
     if fields:
         Member.objects.filter(pk=member.pk).update(**fields)
