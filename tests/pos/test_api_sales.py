@@ -154,3 +154,24 @@ def test_lookup_member_needs_a_key_bound_to_a_store(client):
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden_store"
+
+
+def test_lookup_sale_and_replay_keep_their_query_counts(client, django_assert_max_num_queries):
+    shop = make_shop()
+    member = make_member(points_available=100)
+    body = receipt_body(
+        shop,
+        lines=[(shop.skus[0], 1, "10.00"), (shop.skus[1], 1, "5.00")],
+        member={"card": member.card_number},
+    )
+
+    with django_assert_max_num_queries(5):
+        lookup = client.get(MEMBERS, {"card": member.card_number}, HTTP_X_API_KEY=shop.token)
+    # A sale: key, store, replay check, SKUs, member, then the writes of both ledgers
+    # (a few per line and per points entry) and the answer; no query per line beyond that.
+    with django_assert_max_num_queries(55):
+        sale = post(client, body, shop.token)
+    with django_assert_max_num_queries(7):
+        replay = post(client, body, shop.token)
+
+    assert (lookup.status_code, sale.status_code, replay.status_code) == (200, 201, 200)

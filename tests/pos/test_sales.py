@@ -260,6 +260,50 @@ def test_resolve_flagged_receipt_marks_it_applied_and_keeps_the_flags():
     assert receipt.flags[0]["resolution"] == "counted: 1 unit found"
 
 
+def test_record_sale_ignores_safety_stock_and_never_takes_units_held_for_online_orders():
+    from omnimall.inventory import services as inventory_services
+
+    shop = make_shop(units=5)
+    sku = shop.skus[0]
+    inventory_services.set_safety_stock(
+        location_id=shop.store.pk, sku_id=sku.pk, safety_stock=3, actor=ACTOR
+    )
+    inventory_services.reserve_stock(location_id=shop.store.pk, sku_id=sku.pk, quantity=1)
+
+    result = _record(shop, receipt_body(shop, lines=[(sku, 5, "10.00")]))
+
+    assert result.flags == ("stock_short",)
+    level = level_of(shop.store, sku)
+    assert (level.on_hand, level.reserved) == (1, 1)  # the online hold keeps its unit
+    _ledgers_ok()
+
+
+def test_record_sale_frees_lapsed_online_holds_before_counting_short():
+    from datetime import timedelta
+
+    from omnimall.core import clock
+    from omnimall.inventory import services as inventory_services
+    from omnimall.inventory.models import Reservation, ReservationState
+
+    shop = make_shop(units=2)
+    sku = shop.skus[0]
+    inventory_services.reserve_stock(
+        location_id=shop.store.pk,
+        sku_id=sku.pk,
+        quantity=2,
+        now=clock.now() - timedelta(hours=1),
+        hold_for=timedelta(minutes=15),
+    )
+
+    result = _record(shop, receipt_body(shop, lines=[(sku, 2, "10.00")]))
+
+    assert result.status == "created"
+    level = level_of(shop.store, sku)
+    assert (level.on_hand, level.reserved) == (0, 0)
+    assert Reservation.objects.get().state == ReservationState.EXPIRED
+    _ledgers_ok()
+
+
 # --- back office: the flagged receipts list and resolving one ---------------------------
 
 
