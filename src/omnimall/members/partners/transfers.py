@@ -400,16 +400,18 @@ def fail_stale_transfers(*, now: datetime | None = None) -> int:
     stale = list(
         reserved.filter(created_at__lt=now - timedelta(hours=hours)).values_list("pk", flat=True)
     )
-    dead_ids = set(
-        OutboxMessage.objects.filter(topic=OUTBOUND_TOPIC, state=OutboxState.DEAD).values_list(
-            "payload__data__transaction_id", flat=True
-        )
-    )
-    dead = (
-        list(reserved.filter(transaction_id__in=dead_ids).values_list("pk", flat=True))
-        if dead_ids
+    rows = reserved.values_list("partner__code", "transaction_id", "pk")
+    waiting = {(code, txn): pk for code, txn, pk in rows}
+    dead_keys = (
+        OutboxMessage.objects.filter(
+            topic=OUTBOUND_TOPIC,
+            state=OutboxState.DEAD,
+            payload__data__transaction_id__in=sorted({txn for _, txn in waiting}),
+        ).values_list("payload__data__partner", "payload__data__transaction_id")
+        if waiting
         else []
     )
+    dead = [waiting[(code, txn)] for code, txn in dead_keys if (code, txn) in waiting]
     failed = 0
     for transfer_id in sorted(set(dead)):
         failed += _fail_one(transfer_id, failure="delivery to the partner failed", actor=actor)
