@@ -150,3 +150,17 @@ def test_store_staff_see_members_but_cannot_merge_or_note(member):
 
 def test_members_cannot_be_deleted(admin_client, member):
     assert admin_client.get(f"{CHANGELIST}{member.pk}/delete/").status_code == 403
+
+
+def test_member_360_selector_reads_in_a_fixed_number_of_queries(
+    member, django_assert_max_num_queries
+):
+    from omnimall.members.selectors.members import member_360
+
+    with django_assert_max_num_queries(9):
+        view = member_360(member.pk)
+
+    assert view is not None
+    assert view.purchase_count == 1
+    assert view.lifetime_spend == Decimal("3200.00")
+    assert [line.available_delta for line in view.points_history] == [3200]

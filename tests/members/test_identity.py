@@ -444,3 +444,14 @@ def test_the_same_phone_enrolled_10_times_at_once_makes_one_member(race_database
 
     assert len(set(ids)) == 1
     assert Member.objects.filter(phone="+8613100131000").count() == 1
+
+
+def test_find_member_is_one_query_and_one_more_per_merge_hop(django_assert_num_queries):
+    survivor = enrol_member(phone="13100131001", actor=ACTOR)
+    duplicate = enrol_member(phone="13100131002", actor=ACTOR)
+    Member.objects.filter(pk=duplicate.pk).update(merged_into=survivor, is_active=False)
+
+    with django_assert_num_queries(1):
+        assert find_member(card=survivor.card_number).tier.code == "standard"
+    with django_assert_num_queries(2):
+        assert find_member(phone="13100131002") == survivor

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
 
 from django.conf import settings
 
-from omnimall.core import clock
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.members.errors import InvalidPhoneNumberError
 from omnimall.members.models import Member, MemberNote, MemberPurchase, Tier
+
+from .points import PointsLine, points_history
 
 MAX_MERGE_HOPS = 10
 
@@ -213,7 +213,7 @@ class Member360:
     purchase_count: int
     lifetime_spend: Decimal
     notes: list[MemberNote]
-    points_history: list[Any]
+    points_history: list[PointsLine]
     merged_members: list[Member]
     linked_account: str
 
@@ -277,20 +277,12 @@ def member_purchases(member_id: int, *, limit: int = 50) -> list[PurchaseView]:
     ]
 
 
-def points_history_of(member_id: int, *, limit: int = 50) -> list[Any]:
-    """The points ledger (helper A's selector), newest first."""
-    try:
-        from omnimall.members.selectors.points import points_history
-    except ImportError:  # pragma: no cover - until the points selectors land
-        from omnimall.members.models import PointsEntry
-
-        return list(
-            PointsEntry.objects.filter(member_id=member_id).order_by("-created_at", "-id")[:limit]
-        )
-    return list(points_history(member_id, limit=limit))
+def points_history_of(member_id: int, *, limit: int = 50) -> list[PointsLine]:
+    """The points ledger, newest first (``selectors.points.points_history``)."""
+    return points_history(member_id, limit=limit)
 
 
-def member_360(member_id: int, *, now: datetime | None = None) -> Member360 | None:
+def member_360(member_id: int) -> Member360 | None:
     """Everything customer service needs on one page."""
     from django.db.models import Count, Sum
 
@@ -301,7 +293,6 @@ def member_360(member_id: int, *, now: datetime | None = None) -> Member360 | No
     )
     if member is None:
         return None
-    _ = now or clock.now()
     totals = MemberPurchase.objects.filter(member_id=member_id).aggregate(
         count=Count("id"), total=Sum("amount")
     )
