@@ -136,7 +136,7 @@ def _inbound_fingerprint(*, phone: str, card: str, partner_points: int) -> str:
     )
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def receive_transfer(
     *,
     partner: Partner,
@@ -252,7 +252,7 @@ def _enqueue_request(partner: Partner, transfer: PartnerTransfer, partner_accoun
     )
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def request_outbound_transfer(
     *,
     member_id: int,
@@ -347,7 +347,7 @@ def _finish(
     transfer.refresh_from_db()
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def confirm_transfer(
     *, partner: Partner, transaction_id: str, status: str, partner_reference: str, actor: Actor
 ) -> TransferOutcome:
