@@ -176,6 +176,30 @@ def test_import_of_a_missing_file_or_unknown_partner_exits_2(day_of_transfers, t
     assert unknown.value.returncode == 2
 
 
+def test_failed_transfers_missing_on_one_side_are_no_mismatch(day_of_transfers, tmp_path):
+    kit, _ = day_of_transfers
+    txn = "OM" + "a" * 30
+    transfers.confirm_transfer(
+        partner=kit.partner,
+        transaction_id=txn,
+        status="failed",
+        partner_reference="",
+        actor=ACTOR,
+    )
+
+    def edit(rows):
+        rows = [row for row in rows if row["transaction_id"] != txn]  # they never saw it
+        rows.append({**rows[0], "transaction_id": "REFUSED-1", "state": "failed"})
+        return rows
+
+    path = tmp_path / "bank.csv"
+    path.write_text(edited(statement(kit), edit))
+
+    call_command("import_partner_statement", kit.code, str(path), stdout=io.StringIO())
+
+    assert PartnerReconciliation.objects.get().mismatches == []
+
+
 def test_import_of_an_empty_file_with_a_date_flags_what_is_missing(day_of_transfers, tmp_path):
     kit, _ = day_of_transfers
     path = tmp_path / "empty.csv"

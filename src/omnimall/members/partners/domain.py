@@ -207,13 +207,17 @@ def match_statement(
 
     ``ours_by_key``: our transfers named in their file (whatever the day);
     ``ours_in_period``: our transfers of the statement's day(s), to find the ones their
-    file lacks. Returns (rows that agree, mismatches).
+    file lacks. A ``failed`` transfer missing on the other side is no mismatch: nothing
+    moved on either side. Returns (rows that agree, mismatches).
     """
     mismatches: list[Mismatch] = []
     matched = 0
     for row in theirs:
         key = (row.direction, row.transaction_id)
         mine = ours_by_key.get(key)
+        if mine is None and row.state == "failed":
+            matched += 1  # a refused request we never recorded: nothing happened on either side
+            continue
         if mine is None:
             mismatches.append(
                 Mismatch(row.transaction_id, row.direction, "missing_here", theirs=row.state)
@@ -252,6 +256,6 @@ def match_statement(
     mismatches.extend(
         Mismatch(mine.transaction_id, mine.direction, "missing_in_file", ours=mine.state)
         for mine in ours_in_period
-        if (mine.direction, mine.transaction_id) not in named
+        if (mine.direction, mine.transaction_id) not in named and mine.state != "failed"
     )
     return matched, mismatches
