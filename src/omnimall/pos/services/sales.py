@@ -129,6 +129,7 @@ class MemberRef:
 
     member_id: int | None
     phone: str = ""  # E.164, when the member is to be enrolled
+    member: Member | None = None  # as found (with its tier)
 
 
 def resolve_member(*, phone: str, card: str) -> MemberRef | None:
@@ -142,12 +143,12 @@ def resolve_member(*, phone: str, card: str) -> MemberRef | None:
         member = member_selectors.find_member(card=card)
         if member is None:
             raise UnknownMemberError(card=card)
-        return MemberRef(member_id=member.pk)
+        return MemberRef(member_id=member.pk, member=member)
     if not phone:
         return None
     normalised = normalise_phone(phone)
     member = member_selectors.find_member(phone=normalised)
-    return MemberRef(member_id=member.pk if member else None, phone=normalised)
+    return MemberRef(member_id=member.pk if member else None, phone=normalised, member=member)
 
 
 def normalise_phone(phone: str) -> str:
@@ -159,6 +160,8 @@ def member_for(ref: MemberRef | None, *, store_id: int, actor: Actor) -> Member 
     """The member of ``ref``, enrolling a new phone at ``store_id``. Inside a transaction."""
     if ref is None:
         return None
+    if ref.member is not None:
+        return ref.member
     if ref.member_id is not None:
         return Member.objects.select_related("tier").get(pk=ref.member_id)
     member = identity_services.enrol_member(
