@@ -286,3 +286,9 @@ def test_browser_shopper_links_phone_with_the_texted_code_and_sees_card_and_poin
         assert width > 50, image
     if SCREENSHOTS:
         page.screenshot(path=f"{SCREENSHOTS}/member-centre.png", full_page=True)
+
+
+def test_the_account_pages_link_to_the_member_centre(signed_in):
+    body = _get(signed_in, "/account/").content.decode()
+
+    assert body.count(f'href="{CENTRE}"') == 2  # the account menu and the overview panel
