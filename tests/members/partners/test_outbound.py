@@ -18,7 +18,7 @@ from omnimall.members.models import (
     PointsEntryKind,
     TransferState,
 )
-from omnimall.members.partners import services, signing, transfers
+from omnimall.members.partners import outbound, services, signing
 from omnimall.members.partners.errors import (
     DailyLimitExceededError,
     PartnerUnavailableError,
@@ -58,7 +58,7 @@ def partner_server(monkeypatch):
 
 
 def reserve(kit, member, brand_points=1005, txn="OM" + "0" * 30, **kw):
-    return transfers.request_outbound_transfer(
+    return outbound.request_outbound_transfer(
         member_id=member.pk,
         partner_id=kit.partner.pk,
         brand_points=brand_points,
@@ -244,7 +244,7 @@ def test_dead_letter_releases_the_points(partner_server):
     OutboxMessage.objects.filter(pk=message.pk).update(max_attempts=1)
 
     outbox.deliver_due()
-    failed = transfers.fail_stale_transfers()
+    failed = outbound.fail_stale_transfers()
 
     assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.DEAD
     assert failed == 1
@@ -252,7 +252,7 @@ def test_dead_letter_releases_the_points(partner_server):
     assert transfer.state == TransferState.FAILED
     assert transfer.failure == "delivery to the partner failed"
     assert balances(member) == (2000, 0)
-    assert transfers.fail_stale_transfers() == 0
+    assert outbound.fail_stale_transfers() == 0
     assert ledger_mismatches() == []
 
 
@@ -263,8 +263,8 @@ def test_unconfirmed_transfer_is_released_after_the_confirm_hours(settings, part
     transfer = reserve(kit, member).transfer
     outbox.deliver_due()
 
-    assert transfers.fail_stale_transfers(now=clock.now() + timedelta(hours=47)) == 0
-    assert transfers.fail_stale_transfers(now=clock.now() + timedelta(hours=49)) == 1
+    assert outbound.fail_stale_transfers(now=clock.now() + timedelta(hours=47)) == 0
+    assert outbound.fail_stale_transfers(now=clock.now() + timedelta(hours=49)) == 1
 
     transfer.refresh_from_db()
     assert transfer.state == TransferState.FAILED

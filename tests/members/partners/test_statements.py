@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from omnimall.members.models import PartnerReconciliation
-from omnimall.members.partners import transfers
+from omnimall.members.partners import outbound, transfers
 from tests.members.partners.factories import ACTOR, make_member, make_partner, today
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def day_of_transfers():
             partner_points=partner_points,
             actor=ACTOR,
         )
-    transfers.request_outbound_transfer(
+    outbound.request_outbound_transfer(
         member_id=member.pk,
         partner_id=kit.partner.pk,
         brand_points=1000,
@@ -179,7 +179,7 @@ def test_import_of_a_missing_file_or_unknown_partner_exits_2(day_of_transfers, t
 def test_failed_transfers_missing_on_one_side_are_no_mismatch(day_of_transfers, tmp_path):
     kit, _ = day_of_transfers
     txn = "OM" + "a" * 30
-    transfers.confirm_transfer(
+    outbound.confirm_transfer(
         partner=kit.partner,
         transaction_id=txn,
         status="failed",

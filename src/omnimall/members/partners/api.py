@@ -17,7 +17,7 @@ from pydantic import ConfigDict, StrictInt, StrictStr, model_validator
 
 from omnimall.members.models import Partner
 
-from . import selectors, services, signing, transfers
+from . import outbound, selectors, services, signing, transfers
 from .errors import PartnerAuthError, TransferNotFoundError
 
 router = Router(tags=["partners"])
@@ -163,7 +163,7 @@ def confirm_transfer(
     """``completed`` → the member's held points are spent; ``failed`` → given back.
     Repeating the same answer is harmless; the other answer afterwards → 409."""
     partner = partner_of(request)
-    outcome = transfers.confirm_transfer(
+    outcome = outbound.confirm_transfer(
         partner=partner,
         transaction_id=transaction_id,
         status=payload.status,

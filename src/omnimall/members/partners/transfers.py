@@ -1,45 +1,32 @@
-"""Points transfers with partners: inbound (partner → brand) and outbound (brand →
-partner, two-step through the outbox).
+"""Points transfers with partners: what both directions share, and inbound (partner →
+brand). Outbound (brand → partner, two-step through the outbox) is in ``outbound``.
 
 Inbound (``receive_transfer``): one transaction — member row locked, the partner's
 transaction id claimed under the unique (partner, direction, transaction_id), the day's
 limit checked, the points posted (``points.transfer_in``). A replay with the same
 request returns the first transfer; another request under the same id → 409.
 
-Outbound (``request_outbound_transfer``): one transaction — the points held
-(``points.hold_points``, purpose partner), the transfer ``reserved``, and a signed
-webhook to the partner written to the outbox. The partner answers later with a signed
-confirmation (``confirm_transfer``): ``completed`` commits the hold (a ``transfer_out``
-entry), ``failed`` releases it. ``fail_stale_transfers`` (periodic) releases transfers
-whose request became a dead letter or that stayed unconfirmed for
-``PARTNER_CONFIRM_HOURS`` (default 48 — longer than the outbox's ~15 hours of retries).
+Every transfer is one ``PartnerTransfer`` under the unique (partner, direction,
+transaction_id); its points move only through the points ledger (``points``).
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.urls import reverse
 from django.utils import timezone
 
 from omnimall.core import clock
 from omnimall.core.actors import Actor
-from omnimall.core.models import OutboxMessage, OutboxState
-from omnimall.core.outbox.enqueue import event_body, webhook_message, write_messages
 from omnimall.members import domain as members_domain
 from omnimall.members.models import (
-    HoldPurpose,
     Member,
     Partner,
     PartnerTransfer,
-    PointsEntryKind,
     TransferDirection,
     TransferState,
 )
@@ -51,20 +38,12 @@ from .errors import (
     DailyLimitExceededError,
     MemberNotFoundError,
     NoRateError,
-    PartnerUnavailableError,
     TooFewPointsError,
     TransferConflictError,
-    TransferNotFoundError,
-    TransferStateError,
 )
-from .services import OUTBOUND_TOPIC, outbound_subscription
 
 if TYPE_CHECKING:
     from decimal import Decimal
-
-logger = logging.getLogger(__name__)
-
-CONFIRM_STATUSES = ("completed", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,21 +56,21 @@ def source_key(partner: Partner, direction: str, transaction_id: str) -> str:
     return f"partner:{partner.code}:{direction}:{transaction_id}"
 
 
-def _document(partner: Partner, transaction_id: str) -> str:
+def document_for(partner: Partner, transaction_id: str) -> str:
     return f"partner:{partner.code}:{transaction_id}"[:80]
 
 
-def _day_bounds(now: datetime) -> tuple[datetime, datetime]:
+def day_bounds(now: datetime) -> tuple[datetime, datetime]:
     """The shop's day (TIME_ZONE, Asia/Shanghai) around ``now``."""
     local = timezone.localtime(now)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
 
 
-def _used_today(
+def used_today(
     *, partner: Partner, member_id: int, direction: str, now: datetime, states: tuple[str, ...]
 ) -> int:
-    start, end = _day_bounds(now)
+    start, end = day_bounds(now)
     total = PartnerTransfer.objects.filter(
         partner=partner,
         member_id=member_id,
@@ -103,12 +82,12 @@ def _used_today(
     return int(total or 0)
 
 
-def _lock_member(member_id: int) -> None:
+def lock_member(member_id: int) -> None:
     # Serialises a member's transfers, so the daily limit cannot be overrun by a race.
     Member.objects.select_for_update().filter(pk=member_id).values_list("pk").first()
 
 
-def _rate(partner: Partner, direction: str, now: datetime) -> Decimal:
+def rate_for(partner: Partner, direction: str, now: datetime) -> Decimal:
     rate = selectors.rate_on(
         partner_id=partner.pk, direction=direction, day=timezone.localdate(now)
     )
@@ -117,7 +96,7 @@ def _rate(partner: Partner, direction: str, now: datetime) -> Decimal:
     return rate
 
 
-def _replay(existing: PartnerTransfer, fingerprint: str) -> TransferOutcome:
+def replay(existing: PartnerTransfer, fingerprint: str) -> TransferOutcome:
     if existing.payload_hash != fingerprint:
         raise TransferConflictError(transaction_id=existing.transaction_id)
     return TransferOutcome(transfer=existing, created=False)
@@ -154,22 +133,22 @@ def receive_transfer(
         partner_id=partner.pk, direction=TransferDirection.INBOUND, transaction_id=transaction_id
     )
     if existing is not None:
-        return _replay(existing, fingerprint)
+        return replay(existing, fingerprint)
     member = find_member(phone=phone, card=card)
     if member is None:
         raise MemberNotFoundError()
-    rate = _rate(partner, TransferDirection.INBOUND, now)
+    rate = rate_for(partner, TransferDirection.INBOUND, now)
     brand_points = domain.brand_points_in(partner_points, rate)
     if brand_points <= 0:
         raise TooFewPointsError(partner_points=partner_points, rate=str(rate))
-    _lock_member(member.pk)
+    lock_member(member.pk)
     # Read again under the lock: a concurrent copy of this request may have committed.
     existing = selectors.find_transfer(
         partner_id=partner.pk, direction=TransferDirection.INBOUND, transaction_id=transaction_id
     )
     if existing is not None:
-        return _replay(existing, fingerprint)
-    used = _used_today(
+        return replay(existing, fingerprint)
+    used = used_today(
         partner=partner,
         member_id=member.pk,
         direction=TransferDirection.INBOUND,
@@ -201,220 +180,12 @@ def receive_transfer(
         )
         if raced is None:
             raise
-        return _replay(raced, fingerprint)
+        return replay(raced, fingerprint)
     points.transfer_in(
         member_id=member.pk,
         points=brand_points,
         source_key=source_key(partner, TransferDirection.INBOUND, transaction_id),
-        document=_document(partner, transaction_id),
+        document=document_for(partner, transaction_id),
         actor=actor,
     )
     return TransferOutcome(transfer=transfer, created=True)
-
-
-# --- outbound --------------------------------------------------------------------------
-
-
-def new_transaction_id() -> str:
-    """Our id for an outbound transfer (the member-centre form carries it, so a double
-    submit is one transfer)."""
-    return "OM" + secrets.token_hex(15)
-
-
-def _confirm_url(transaction_id: str) -> str:
-    path = reverse("api:partner_confirm_transfer", kwargs={"transaction_id": transaction_id})
-    return f"{settings.SITE_URL}{path}"
-
-
-def _enqueue_request(partner: Partner, transfer: PartnerTransfer, partner_account: str) -> None:
-    subscription = outbound_subscription(partner)
-    if subscription is None or not subscription.is_active:
-        raise PartnerUnavailableError(partner=partner.code)
-    member = transfer.member
-    dedupe_key = source_key(partner, TransferDirection.OUTBOUND, transfer.transaction_id)
-    data = {
-        "transaction_id": transfer.transaction_id,
-        "partner": partner.code,
-        "member": {"card_number": member.card_number, "phone": member.phone},
-        "partner_account": partner_account,
-        "partner_points": transfer.partner_points,
-        "brand_points": transfer.brand_points,
-        "rate": str(transfer.rate),
-        "confirm_url": _confirm_url(transfer.transaction_id),
-    }
-    body = event_body(topic=OUTBOUND_TOPIC, data=data, dedupe_key=dedupe_key)
-    write_messages(
-        [
-            webhook_message(
-                subscription=subscription, topic=OUTBOUND_TOPIC, body=body, dedupe_key=dedupe_key
-            )
-        ]
-    )
-
-
-@transaction.atomic
-def request_outbound_transfer(
-    *,
-    member_id: int,
-    partner_id: int,
-    brand_points: int,
-    transaction_id: str,
-    actor: Actor,
-    partner_account: str = "",
-    now: datetime | None = None,
-) -> TransferOutcome:
-    """Reserve: hold the member's points and ask the partner (through the outbox)."""
-    now = now or clock.now()
-    partner = Partner.objects.get(pk=partner_id)
-    fingerprint = domain.payload_hash({"member_id": member_id, "brand_points": brand_points})
-    _lock_member(member_id)
-    existing = selectors.find_transfer(
-        partner_id=partner.pk, direction=TransferDirection.OUTBOUND, transaction_id=transaction_id
-    )
-    if existing is not None:
-        return _replay(existing, fingerprint)
-    if not partner.is_active or not partner.outbound_url:
-        raise PartnerUnavailableError(partner=partner.code)
-    rate = _rate(partner, TransferDirection.OUTBOUND, now)
-    quote = domain.outbound_quote(brand_points, rate)
-    if quote.partner_points <= 0:
-        raise TooFewPointsError(brand_points=brand_points, rate=str(rate))
-    used = _used_today(
-        partner=partner,
-        member_id=member_id,
-        direction=TransferDirection.OUTBOUND,
-        now=now,
-        states=(TransferState.RESERVED, TransferState.COMPLETED),
-    )
-    if used + quote.brand_points > partner.outbound_daily_limit:
-        raise DailyLimitExceededError(
-            limit=partner.outbound_daily_limit, used_today=used, requested=quote.brand_points
-        )
-    key = source_key(partner, TransferDirection.OUTBOUND, transaction_id)
-    hold = points.hold_points(
-        member_id=member_id,
-        points=quote.brand_points,
-        source_key=f"{key}:hold",
-        purpose=HoldPurpose.PARTNER,
-        reference=_document(partner, transaction_id),
-        actor=actor,
-        expires_at=None,
-    )
-    transfer = PartnerTransfer.objects.create(
-        partner=partner,
-        direction=TransferDirection.OUTBOUND,
-        transaction_id=transaction_id,
-        member_id=member_id,
-        partner_points=quote.partner_points,
-        brand_points=quote.brand_points,
-        rate=rate,
-        state=TransferState.RESERVED,
-        hold=hold,
-        payload_hash=fingerprint,
-    )
-    _enqueue_request(partner, transfer, partner_account.strip()[:64])
-    return TransferOutcome(transfer=transfer, created=True)
-
-
-def _finish(
-    transfer: PartnerTransfer, *, status: str, actor: Actor, failure: str, reference: str
-) -> None:
-    """Commit or release the hold of a ``reserved`` transfer (locked by the caller)."""
-    partner = transfer.partner
-    key = source_key(partner, TransferDirection.OUTBOUND, transfer.transaction_id)
-    if transfer.hold_id is None:  # pragma: no cover - every outbound transfer has a hold
-        raise TransferStateError(transaction_id=transfer.transaction_id)
-    if status == "completed":
-        points.commit_hold(
-            hold_id=transfer.hold_id,
-            source_key=key,
-            actor=actor,
-            kind=PointsEntryKind.TRANSFER_OUT,
-            document=_document(partner, transfer.transaction_id),
-        )
-        state = TransferState.COMPLETED
-    else:
-        points.release_hold(hold_id=transfer.hold_id, actor=actor, reason=failure)
-        state = TransferState.FAILED
-    changed = PartnerTransfer.objects.filter(pk=transfer.pk, state=TransferState.RESERVED).update(
-        state=state,
-        failure=failure[:200],
-        partner_reference=reference[:64],
-        updated_at=clock.now(),
-    )
-    if changed != 1:  # pragma: no cover - the row lock makes this unreachable
-        raise TransferStateError(transaction_id=transfer.transaction_id)
-    transfer.refresh_from_db()
-
-
-@transaction.atomic
-def confirm_transfer(
-    *, partner: Partner, transaction_id: str, status: str, partner_reference: str, actor: Actor
-) -> TransferOutcome:
-    """The partner's answer to an outbound transfer. Repeating the same answer returns
-    the transfer unchanged; the other answer after the first → ``TransferStateError``."""
-    transfer = (
-        PartnerTransfer.objects.select_for_update()
-        .select_related("partner")
-        .filter(
-            partner=partner, direction=TransferDirection.OUTBOUND, transaction_id=transaction_id
-        )
-        .first()
-    )
-    if transfer is None:
-        raise TransferNotFoundError(transaction_id=transaction_id)
-    wanted = TransferState.COMPLETED if status == "completed" else TransferState.FAILED
-    if transfer.state == wanted:
-        return TransferOutcome(transfer=transfer, created=False)
-    if transfer.state != TransferState.RESERVED:
-        raise TransferStateError(transaction_id=transaction_id, state=transfer.state)
-    failure = "" if status == "completed" else f"partner: {partner_reference or 'failed'}"
-    _finish(transfer, status=status, actor=actor, failure=failure, reference=partner_reference)
-    return TransferOutcome(transfer=transfer, created=True)
-
-
-def _fail_one(transfer_id: int, *, failure: str, actor: Actor) -> bool:
-    with transaction.atomic():
-        transfer = (
-            PartnerTransfer.objects.select_for_update()
-            .select_related("partner")
-            .filter(pk=transfer_id, state=TransferState.RESERVED)
-            .first()
-        )
-        if transfer is None:
-            return False
-        _finish(transfer, status="failed", actor=actor, failure=failure, reference="")
-        return True
-
-
-def fail_stale_transfers(*, now: datetime | None = None) -> int:
-    """Release outbound transfers that will not be confirmed: their request to the
-    partner is a dead letter, or no answer came within ``PARTNER_CONFIRM_HOURS``.
-    Each in its own transaction; returns how many were failed (periodic task)."""
-    now = now or clock.now()
-    hours = int(getattr(settings, "PARTNER_CONFIRM_HOURS", 48))
-    actor = Actor.system("partner-transfers")
-    reserved = PartnerTransfer.objects.filter(
-        direction=TransferDirection.OUTBOUND, state=TransferState.RESERVED
-    )
-    stale = list(
-        reserved.filter(created_at__lt=now - timedelta(hours=hours)).values_list("pk", flat=True)
-    )
-    rows = reserved.values_list("partner__code", "transaction_id", "pk")
-    waiting = {(code, txn): pk for code, txn, pk in rows}
-    dead_keys = (
-        OutboxMessage.objects.filter(
-            topic=OUTBOUND_TOPIC,
-            state=OutboxState.DEAD,
-            payload__data__transaction_id__in=sorted({txn for _, txn in waiting}),
-        ).values_list("payload__data__partner", "payload__data__transaction_id")
-        if waiting
-        else []
-    )
-    dead = [waiting[(code, txn)] for code, txn in dead_keys if (code, txn) in waiting]
-    failed = 0
-    for transfer_id in sorted(set(dead)):
-        failed += _fail_one(transfer_id, failure="delivery to the partner failed", actor=actor)
-    for transfer_id in sorted(set(stale) - set(dead)):
-        failed += _fail_one(transfer_id, failure="no confirmation from the partner", actor=actor)
-    return failed

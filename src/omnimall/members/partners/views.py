@@ -27,7 +27,7 @@ from omnimall.core.errors import DomainError
 from omnimall.members.models import Member
 from omnimall.members.selectors.members import member_for_user
 
-from . import domain, selectors, transfers
+from . import domain, outbound, selectors
 
 MEMBER_CENTRE_PATH = "/account/member/"
 MAX_POINTS = 10**9
@@ -83,7 +83,7 @@ def exchange(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                outcome = transfers.request_outbound_transfer(
+                outcome = outbound.request_outbound_transfer(
                     member_id=member.pk,
                     partner_id=data["partner"],
                     brand_points=data["brand_points"],
@@ -110,7 +110,7 @@ def exchange(request: HttpRequest) -> HttpResponse:
                 return redirect("member_exchange:exchange")
     else:
         form = ExchangeForm(
-            offers=offers, initial={"transaction_id": transfers.new_transaction_id()}
+            offers=offers, initial={"transaction_id": outbound.new_transaction_id()}
         )
     return render(
         request, "members/partners/exchange.html", _context(request, member, offers, form)
