@@ -455,3 +455,11 @@ def test_find_member_is_one_query_and_one_more_per_merge_hop(django_assert_num_q
         assert find_member(card=survivor.card_number).tier.code == "standard"
     with django_assert_num_queries(2):
         assert find_member(phone="13100131002") == survivor
+
+
+def test_update_member_profile_refuses_a_warehouse_as_home_store():
+    warehouse = make_location("w-not-home")
+    member = enrol_member(phone="13100131003", actor=ACTOR)
+
+    with pytest.raises(ValidationFailedError):
+        update_member_profile(member_id=member.pk, actor=ACTOR, home_store_id=warehouse.pk)

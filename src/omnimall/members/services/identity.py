@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
+from omnimall.inventory.selectors.allocation import list_locations
 from omnimall.members import sms
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.members.errors import (
@@ -155,6 +156,10 @@ def _locked(member_id: int) -> Member:
     return member
 
 
+def _store_ids() -> set[int]:
+    return {loc.location_id for loc in list_locations() if loc.kind == "store"}
+
+
 @transaction.atomic
 def update_member_profile(
     *,
@@ -174,6 +179,8 @@ def update_member_profile(
     if email is not None:
         member.email = email.strip().lower()[:254]
     if home_store_id is not _UNSET:
+        if home_store_id is not None and home_store_id not in _store_ids():
+            raise ValidationFailedError("The home store must be one of our stores.")
         member.home_store_id = home_store_id
     consent_values = _consent_fields(consent)
     if any(getattr(member, key) != value for key, value in consent_values.items()):
