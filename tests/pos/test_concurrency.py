@@ -17,7 +17,7 @@ from django.test import Client
 from omnimall.inventory.models import MovementKind, StockMovement
 from omnimall.members.models import Member, MemberPurchase, PointsEntry, PointsEntryKind
 from omnimall.members.selectors.points import ledger_mismatches
-from omnimall.pos.models import Receipt, ReceiptState
+from omnimall.pos.models import Receipt, ReceiptState, TillReturn
 from tests.inventory.factories import level_of
 from tests.pos.factories import make_member, make_shop, receipt_body
 from tests.races import run_together
@@ -97,5 +97,44 @@ def test_tills_selling_the_last_units_in_opposite_orders_never_oversell(race_dat
     assert Receipt.objects.filter(member=member).count() == 16
     member.refresh_from_db()
     assert member.points_available == 16 * 30
+    call_command("check_stock_ledger")
+    assert ledger_mismatches() == []
+
+
+def test_tills_returning_the_same_receipt_at_once_return_each_unit_once(race_database):
+    shop = make_shop(units=10)
+    member = make_member()
+    sku = shop.skus[0]
+    body = receipt_body(shop, lines=[(sku, 5, "19.99")], member={"card": member.card_number})
+    assert _post(body, shop.token)[0] == 201
+    earned = Receipt.objects.get().points_earned
+
+    def give_back(i: int) -> int:
+        response = Client().post(
+            "/api/v1/pos/returns",
+            json.dumps(
+                {
+                    "store": shop.store.code,
+                    "return_number": f"T-{i}",
+                    "occurred_at": body["occurred_at"],
+                    "receipt_number": body["receipt_number"],
+                    "lines": [{"sku": sku.code, "quantity": 1, "amount": "19.99"}],
+                }
+            ),
+            content_type="application/json",
+            HTTP_X_API_KEY=shop.token,
+        )
+        return response.status_code
+
+    statuses = run_together(12, give_back)
+
+    assert sorted(statuses) == [201] * 5 + [422] * 7
+    assert level_of(shop.store, sku).on_hand == 10
+    returned = StockMovement.objects.filter(kind=MovementKind.RETURN)
+    assert sum(m.quantity for m in returned) == 5
+    reversed_points = sum(TillReturn.objects.values_list("points_reversed", flat=True))
+    assert reversed_points == earned == 99
+    member.refresh_from_db()
+    assert member.points_available == 0
     call_command("check_stock_ledger")
     assert ledger_mismatches() == []

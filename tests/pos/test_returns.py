@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from omnimall.inventory.models import MovementKind, StockMovement
 from omnimall.members.models import MemberPurchase
@@ -238,4 +240,68 @@ def test_return_without_receipt_restocks_and_records_the_member_without_points()
     member.refresh_from_db()
     assert member.points_available == 10
     assert not MemberPurchase.objects.filter(member=member).exists()
+    _ledgers_ok()
+
+
+# --- property: any split of a receipt into returns gives back exactly what it took ------
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    quantities=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    prices=st.tuples(
+        st.sampled_from(["0.99", "13.37", "49.90"]), st.sampled_from(["7.77", "120.00"])
+    ),
+    points_paid=st.sampled_from([0, 150, 876]),  # worth at most the smallest total
+    order=st.randoms(use_true_random=False),
+)
+def test_returning_everything_in_any_pieces_reverses_and_restores_exactly(
+    quantities, prices, points_paid, order
+):
+    shop = make_shop(units=10)
+    member = make_member(points_available=1000)
+    lines = [(shop.skus[i], quantities[i], prices[i]) for i in range(2)]
+    payments = (
+        [{"method": "points", "amount": f"{points_paid / 100:.2f}", "points": points_paid}]
+        if points_paid
+        else None
+    )
+    number = _sell(shop, lines=lines, member={"card": member.card_number}, payments=payments)
+    receipt_lines = list(ReceiptLine.objects.filter(receipt__number=number).order_by("line_no"))
+    # One piece per unit, returned in any order; the amounts add up to each line's total.
+    pieces = []
+    for line in receipt_lines:
+        unit = (line.line_total / line.quantity).quantize(Decimal("0.01"))
+        for k in range(line.quantity):
+            last = k == line.quantity - 1
+            amount = line.line_total - unit * (line.quantity - 1) if last else unit
+            pieces.append((line, amount))
+    order.shuffle(pieces)
+
+    results = [
+        _return(
+            shop,
+            receipt_number=number,
+            lines=[
+                {
+                    "sku": line.sku_code,
+                    "quantity": 1,
+                    "amount": str(amount),
+                    "line_no": line.line_no,
+                }
+            ],
+        )
+        for line, amount in pieces
+    ]
+
+    returns_made = TillReturn.objects.filter(pk__in=[r.return_id for r in results])
+    receipt = receipt_lines[0].receipt
+    assert sum(r.points_reversed for r in returns_made) == receipt.points_earned
+    assert sum(r.points_restored for r in returns_made) == receipt.points_spent
+    member.refresh_from_db()
+    assert member.points_available == 1000
     _ledgers_ok()
