@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 
 from omnimall.core.actors import Actor
 from omnimall.inventory.errors import StockLedgerError
@@ -55,26 +56,25 @@ class BulkSale:
     reference: str
 
 
-def store_levels(pairs: Iterable[Pair], *, lock: bool = False) -> dict[Pair, LevelState]:
-    """The existing levels of ``pairs``; with ``lock``, locked in primary-key order.
+def store_levels(pairs: Iterable[Pair]) -> dict[Pair, LevelState]:
+    """The existing levels of ``pairs``, unlocked: a snapshot for planning.
 
-    Locking needs a transaction. Unlocked, it is a snapshot for planning only.
+    One query over the stores × SKUs named (a store uploads its own day: few stores), the
+    wanted pairs kept.
     """
-    by_location: dict[int, set[int]] = {}
-    for location_id, sku_id in pairs:
-        by_location.setdefault(location_id, set()).add(sku_id)
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    locations = sorted({location_id for location_id, _ in wanted})
+    skus = sorted({sku_id for _, sku_id in wanted})
     found: dict[Pair, LevelState] = {}
-    for location_id, sku_ids in sorted(by_location.items()):
-        ordered = sorted(sku_ids)
-        for start in range(0, len(ordered), CHUNK):
-            rows = StockLevel.objects.filter(
-                location_id=location_id, sku_id__in=ordered[start : start + CHUNK]
-            ).values_list("pk", "sku_id", "on_hand", "reserved")
-            for pk, sku_id, on_hand, reserved in rows:
+    for start in range(0, len(skus), CHUNK):
+        rows = StockLevel.objects.filter(
+            location_id__in=locations, sku_id__in=skus[start : start + CHUNK]
+        ).values_list("pk", "location_id", "sku_id", "on_hand", "reserved")
+        for pk, location_id, sku_id, on_hand, reserved in rows:
+            if (location_id, sku_id) in wanted:
                 found[(location_id, sku_id)] = LevelState(pk, on_hand, reserved)
-    if lock and found:
-        locked = lock_levels(state.level_id for state in found.values())
-        found = {pair: locked[state.level_id] for pair, state in found.items()}
     return found
 
 
@@ -114,7 +114,7 @@ def sell_in_bulk(*, sales: Sequence[BulkSale], actor: Actor, now: datetime) -> N
     when = connection.ops.adapt_datetimefield_value(now)
     label = actor.label[:150]
     insert_rows(
-        StockMovement._meta.db_table,
+        StockMovement,
         ("level_id", "kind", "quantity", "reason", "actor_kind", "actor_label", "reference"),
         [
             (
@@ -132,33 +132,35 @@ def sell_in_bulk(*, sales: Sequence[BulkSale], actor: Actor, now: datetime) -> N
     )
     totals: dict[int, int] = {}
     for sale in sales:
-        totals[sale.level_id] = totals.get(sale.level_id, 0) + sale.quantity
-    _take_off(sorted(totals.items()), when=when)
+        totals[sale.level_id] = totals.get(sale.level_id, 0) - sale.quantity
+    changed = add_to_rows(StockLevel, "on_hand", sorted(totals.items()), when=when)
+    if changed != len(totals):
+        raise StockLedgerError(f"{len(totals) - changed} stock levels could not give a till sale")
 
 
-def _take_off(totals: Sequence[tuple[int, int]], *, when: Any) -> None:
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    for start in range(0, len(totals), CHUNK):
-        chunk = totals[start : start + CHUNK]
-        values = ", ".join(["(%s, %s)"] * len(chunk))
-        sql = (
-            f"UPDATE {table} SET on_hand = {table}.on_hand - v.column2, updated_at = %s "  # noqa: S608
-            f"FROM (VALUES {values}) AS v "
-            f"WHERE {table}.id = v.column1 AND {table}.on_hand - v.column2 >= {table}.reserved"
-        )
-        params: list[Any] = [when]
-        for level_id, quantity in chunk:
-            params.extend((level_id, quantity))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount != len(chunk):
-                raise StockLedgerError(
-                    f"{len(chunk) - cursor.rowcount} stock levels could not give a till sale"
-                )
+def _array_types(model: type[Model], columns: Sequence[str]) -> list[str]:
+    """PostgreSQL array types of ``columns`` (attnames), for ``unnest(%s::type[], …)``."""
+    types = []
+    for column in columns:
+        db_type = model._meta.get_field(column).db_type(connection) or "text"
+        types.append("bigint" if db_type.endswith("serial") else db_type)
+    return types
+
+
+def pg_cursor() -> Any:
+    """A server-side-binding cursor on Django's connection (same transaction).
+
+    Django's cursors bind client-side: psycopg then re-parses a statement of thousands of
+    placeholders on every call. Here a statement has one array parameter per column.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def insert_rows(
-    table: str,
+    model: type[Model],
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
@@ -166,36 +168,97 @@ def insert_rows(
     returning: Sequence[str] = (),
     on_conflict: str = "",
 ) -> list[tuple[Any, ...]]:
-    """Multi-row ``INSERT`` (chunked to the database's parameter limit); values must be
-    adapted already (``connection.ops.adapt_datetimefield_value`` for datetimes).
+    """Insert ``rows`` (values of ``columns``, attnames) into ``model``'s table at once.
 
     ``constant`` columns take one value for every row; ``on_conflict`` is appended as
     given (e.g. ``ON CONFLICT (source_key) DO NOTHING``); ``returning`` columns come back
-    for the rows actually inserted. For the bulk paths of the POS batch.
+    for the rows actually inserted. PostgreSQL: ``COPY`` when nothing comes back and no
+    conflict is expected, else one ``INSERT … SELECT FROM unnest(…)`` with an array per
+    column; SQLite: multi-row ``VALUES`` chunked to its parameter limit
+    (datetimes must then be adapted already: ``connection.ops.adapt_datetimefield_value``).
+    For the bulk paths of the POS batch.
     """
     if not rows:
         return []
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     extra = list((constant or {}).items())
-    names = ", ".join(quote(c) for c in (*columns, *(name for name, _ in extra)))
-    per_row = len(columns) + len(extra)
-    holder = "(" + ", ".join(["%s"] * per_row) + ")"
-    batch = max(1, min(CHUNK, 30000 // per_row))
+    all_columns = [*columns, *(name for name, _ in extra)]
+    names = ", ".join(quote(c) for c in all_columns)
     tail = f" {on_conflict}" if on_conflict else ""
     if returning:
         tail += " RETURNING " + ", ".join(quote(c) for c in returning)
-    fixed = [value for _, value in extra]
+    if connection.vendor == "postgresql" and not returning and not on_conflict:
+        fixed_values = tuple(value for _, value in extra)
+        with pg_cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, *fixed_values))
+        return []
+    if connection.vendor == "postgresql":
+        types = _array_types(model, columns)
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        fixed = ", ".join(f"%s::{t}" for t in _array_types(model, [name for name, _ in extra]))
+        select = f"SELECT *{', ' if extra else ''}{fixed} FROM unnest({arrays})"  # noqa: S608
+        sql = f"INSERT INTO {table} ({names}) {select}{tail}"
+        # The constants' placeholders come first in the statement, then the arrays.
+        params: list[Any] = [value for _, value in extra]
+        params.extend(list(column) for column in zip(*rows, strict=True))
+        with pg_cursor() as cursor:
+            cursor.execute(sql, params)
+            return [tuple(r) for r in cursor.fetchall()] if returning else []
+    per_row = len(all_columns)
+    holder = "(" + ", ".join(["%s"] * per_row) + ")"
+    batch = max(1, min(CHUNK, 30000 // per_row))
+    fixed_values = [value for _, value in extra]
     found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
-            params: list[Any] = []
+            params_list: list[Any] = []
             for row in chunk:
-                params.extend(row)
-                params.extend(fixed)
+                params_list.extend(row)
+                params_list.extend(fixed_values)
             values = ", ".join([holder] * len(chunk))
-            sql = f"INSERT INTO {quote(table)} ({names}) VALUES {values}{tail}"  # noqa: S608
-            cursor.execute(sql, params)
+            sql = f"INSERT INTO {table} ({names}) VALUES {values}{tail}"  # noqa: S608
+            cursor.execute(sql, params_list)
             if returning:
                 found.extend(tuple(r) for r in cursor.fetchall())
     return found
+
+
+def add_to_rows(
+    model: type[Model], column: str, deltas: Sequence[tuple[int, int]], *, when: Any
+) -> int:
+    """``UPDATE … SET column = column + delta, updated_at = when`` for ``(id, delta)`` pairs,
+    in one statement per chunk; returns how many rows changed. With ``column`` =
+    ``on_hand`` the delta is negative and a row that would fall below ``reserved`` is left
+    alone (the caller compares the count)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    col = quote(column)
+    guard = f" AND {table}.on_hand + v.delta >= {table}.reserved" if column == "on_hand" else ""
+    changed = 0
+    if connection.vendor == "postgresql":
+        sql = (
+            f"UPDATE {table} SET {col} = {table}.{col} + v.delta, updated_at = %s "  # noqa: S608
+            f"FROM unnest(%s::bigint[], %s::integer[]) AS v(id, delta) "
+            f"WHERE {table}.id = v.id{guard}"
+        )
+        with pg_cursor() as cursor:
+            cursor.execute(sql, [when, [i for i, _ in deltas], [d for _, d in deltas]])
+            return int(cursor.rowcount)
+    for start in range(0, len(deltas), CHUNK):
+        chunk = deltas[start : start + CHUNK]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        sql = (
+            f"UPDATE {table} SET {col} = {table}.{col} + v.column2, updated_at = %s "  # noqa: S608
+            f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+            + guard.replace("v.delta", "v.column2")
+        )
+        params: list[Any] = [when]
+        for row_id, delta in chunk:
+            params.extend((row_id, delta))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            changed += cursor.rowcount
+    return changed

@@ -48,8 +48,11 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -58,7 +61,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from omnimall.catalog import selectors as catalog_selectors
@@ -176,6 +178,56 @@ def _phone_key(phone: str) -> str | None:
         return None
 
 
+_MEMBER_COLUMNS = (
+    "pk",
+    "phone",
+    "card_number",
+    "tier_id",
+    "tier__points_per_cny",
+    "merged_into_id",
+)
+
+
+def _members(**lookup: set[str]) -> list[tuple[Any, ...]]:
+    """Members by one unique column (one lookup per query: an ``OR`` of two ``IN`` lists
+    makes PostgreSQL scan the table)."""
+    ((field, values),) = lookup.items()
+    if not values:
+        return []
+    return list(Member.objects.filter(**{field: sorted(values)}).values_list(*_MEMBER_COLUMNS))
+
+
+def _member_row(row: tuple[Any, ...]) -> _MemberRow:
+    pk, _phone, _card, tier_id, rate, merged_into = row
+    return _MemberRow(pk, tier_id, rate, merged_into is not None)
+
+
+def _recorded(keys: set[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """``{(store_id, number): payload_hash}`` of the receipts already recorded among
+    ``keys``: one probe of the (store, number) index per key."""
+    if not keys:
+        return {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Receipt._meta.db_table)
+        sql = (
+            f"SELECT r.store_id, r.number, r.payload_hash FROM {table} r "  # noqa: S608
+            "JOIN unnest(%s::bigint[], %s::text[]) AS k(store_id, number) "
+            "ON r.store_id = k.store_id AND r.number = k.number"
+        )
+        ordered = sorted(keys)
+        with till_bulk.pg_cursor() as cursor:
+            cursor.execute(sql, [[k[0] for k in ordered], [k[1] for k in ordered]])
+            return {(store_id, number): digest for store_id, number, digest in cursor.fetchall()}
+    rows = Receipt.objects.filter(
+        store_id__in={k[0] for k in keys}, number__in={k[1] for k in keys}
+    ).values_list("store_id", "number", "payload_hash")
+    return {
+        (store_id, number): digest
+        for store_id, number, digest in rows
+        if (store_id, number) in keys
+    }
+
+
 def _read_window(sales: Sequence[domain.Sale]) -> _Window:
     store_codes = {sale.store_code for sale in sales}
     stores = dict(
@@ -186,13 +238,9 @@ def _read_window(sales: Sequence[domain.Sale]) -> _Window:
     skus = catalog_selectors.sku_ids_by_code(
         codes=(line.sku_code for sale in sales for line in sale.lines)
     )
-    numbers = {sale.number for sale in sales}
-    receipts = {
-        (store_id, number): digest
-        for store_id, number, digest in Receipt.objects.filter(
-            store_id__in=set(stores.values()), number__in=numbers
-        ).values_list("store_id", "number", "payload_hash")
-    }
+    receipts = _recorded(
+        {(stores[s.store_code], s.number) for s in sales if s.store_code in stores}
+    )
     cards = {_card_key(s.member_card) for s in sales if s.member_card.strip()}
     phones = {
         key
@@ -201,16 +249,8 @@ def _read_window(sales: Sequence[domain.Sale]) -> _Window:
         for key in [_phone_key(s.member_phone)]
         if key
     }
-    by_card: dict[str, _MemberRow] = {}
-    by_phone: dict[str, _MemberRow] = {}
-    if cards or phones:
-        rows = Member.objects.filter(Q(card_number__in=cards) | Q(phone__in=phones)).values_list(
-            "pk", "phone", "card_number", "tier_id", "tier__points_per_cny", "merged_into_id"
-        )
-        for pk, phone, card, tier_id, rate, merged_into in rows:
-            row = _MemberRow(pk, tier_id, rate, merged_into is not None)
-            by_card[card] = row
-            by_phone[phone] = row
+    by_card = {row[2]: _member_row(row) for row in _members(card_number__in=cards)}
+    by_phone = {row[1]: _member_row(row) for row in _members(phone__in=phones)}
     pairs = {
         (stores[sale.store_code], skus[line.sku_code])
         for sale in sales
@@ -325,23 +365,83 @@ def ingest_receipts(
     """
     source = ReceiptSource(source).value
     report = BatchReport()
-    items = iter(sales)
-    window: list[Item] = []
-    while True:
-        window.extend(islice(items, max(1, chunk) - len(window)))
-        if not window:
-            return report
-        runner = _Runner(window, source=source, actor=actor)
-        done = runner.run()
-        report.bulk += runner.bulk
-        report.live += runner.live
-        for result in done:
-            _count(report, result, keep=keep_results)
-            if on_result is not None:
-                on_result(result)
-        del window[: len(done)]
-        if progress is not None:
-            progress(len(done))
+    window: list[tuple[Item, str]] = []
+    with closing(_read_ahead(sales, size=max(1, chunk))) as items:
+        while True:
+            window.extend(islice(items, max(1, chunk) - len(window)))
+            if not window:
+                return report
+            runner = _Runner(window, source=source, actor=actor)
+            done = runner.run()
+            report.bulk += runner.bulk
+            report.live += runner.live
+            for result in done:
+                _count(report, result, keep=keep_results)
+                if on_result is not None:
+                    on_result(result)
+            del window[: len(done)]
+            if progress is not None:
+                progress(len(done))
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+_READ_BATCH = 50
+
+
+def _read_ahead(items: Iterable[Item], *, size: int) -> Generator[tuple[Item, str], None, None]:
+    """``items`` with their payload hashes, read by a thread up to ``size`` items ahead.
+
+    Reading a file means parsing and validating each receipt: Python work that this thread
+    does while the caller waits for the database to write the previous window (psycopg
+    releases the GIL while it waits), so the two cores both work. The thread touches no
+    database. Its errors (an unreadable file) are raised here, in the caller.
+    """
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=max(1, size // _READ_BATCH))
+    stop = threading.Event()
+
+    def put(thing: object) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(thing, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            batch: list[tuple[Item, str]] = []
+            for item in items:
+                digest = item.payload_hash() if isinstance(item, domain.Sale) else ""
+                batch.append((item, digest))
+                if len(batch) >= _READ_BATCH:
+                    if not put(batch):
+                        return
+                    batch = []
+            if batch and not put(batch):
+                return
+            put(_END)
+        except BaseException as error:
+            put(_Failed(error))
+
+    reader = threading.Thread(target=produce, name="pos-batch-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            got = buffer.get()
+            if got is _END:
+                return
+            if isinstance(got, _Failed):
+                raise got.error
+            yield from got
+    finally:
+        stop.set()
+        reader.join(timeout=10)
 
 
 def _count(report: BatchReport, result: ReceiptResult, *, keep: bool) -> None:
@@ -353,7 +453,7 @@ def _count(report: BatchReport, result: ReceiptResult, *, keep: bool) -> None:
 class _Runner:
     """One window: decided in order; returns the results of the prefix it got through."""
 
-    def __init__(self, items: Sequence[Item], *, source: str, actor: Actor) -> None:
+    def __init__(self, items: Sequence[tuple[Item, str]], *, source: str, actor: Actor) -> None:
         self.items = items
         self.source = source
         self.actor = actor
@@ -365,13 +465,13 @@ class _Runner:
         self.needs: dict[int, int] = {}
 
     def run(self) -> list[ReceiptResult]:
-        sales = [item for item in self.items if isinstance(item, domain.Sale)]
+        sales = [item for item, _ in self.items if isinstance(item, domain.Sale)]
         window = _read_window(sales) if sales else None
         seen_receipts: set[tuple[int, str]] = set()
         seen_members: set[int] = set()
         went_live = False
         stop = len(self.items)
-        for index, item in enumerate(self.items):
+        for index, (item, digest) in enumerate(self.items):
             if isinstance(item, RejectedRow):
                 self.results[index] = ReceiptResult(
                     item.store, item.receipt_number, "rejected", item.code, item.message, item.line
@@ -387,7 +487,6 @@ class _Runner:
             if key in seen_receipts:
                 stop = index  # decided again once this window's writes are in
                 break
-            digest = item.payload_hash()
             recorded = window.receipts.get(key)
             if recorded is not None:
                 self.results[index] = _replayed(item, recorded == digest)
@@ -530,18 +629,21 @@ def _write_segment(plans: Sequence[_Plan], *, source: str, actor: Actor) -> None
         actor=actor,
         now=now,
     )
-    purchases.record_purchases_bulk(
-        purchases.PurchaseRow(
-            member_id=p.member.member_id,
-            channel=PurchaseChannel.STORE,
-            store_id=p.store_id,
-            document=p.sale.number,
-            source_key=sale_services.source_key(p.sale.store_code, p.sale.number),
-            amount=p.sale.total,
-            occurred_at=p.sale.occurred_at,
-        )
-        for p in with_member
-        if p.member is not None
+    bulk_earn.record_purchases_in_bulk(
+        rows=[
+            purchases.PurchaseRow(
+                member_id=p.member.member_id,
+                channel=PurchaseChannel.STORE,
+                store_id=p.store_id,
+                document=p.sale.number,
+                source_key=sale_services.source_key(p.sale.store_code, p.sale.number),
+                amount=p.sale.total,
+                occurred_at=p.sale.occurred_at,
+            )
+            for p in with_member
+            if p.member is not None
+        ],
+        now=now,
     )
 
 
@@ -580,7 +682,7 @@ def _insert_receipts(
         for p in plans
     ]
     inserted = till_bulk.insert_rows(
-        Receipt._meta.db_table,
+        Receipt,
         (
             "store_id",
             "number",
@@ -628,7 +730,7 @@ def _insert_lines(plans: Sequence[_Plan], ids: dict[tuple[int, str], int]) -> No
                 )
             )
     till_bulk.insert_rows(
-        ReceiptLine._meta.db_table,
+        ReceiptLine,
         (
             "receipt_id",
             "line_no",
