@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -107,7 +108,8 @@ def replay(existing: PartnerTransfer, fingerprint: str) -> TransferOutcome:
 
 def _inbound_fingerprint(*, phone: str, card: str, partner_points: int) -> str:
     try:
-        phone = members_domain.normalise_phone(phone) if phone else ""
+        region = getattr(settings, "MEMBER_DEFAULT_REGION", "CN")
+        phone = members_domain.normalise_phone(phone, region=region) if phone else ""
     except members_domain.InvalidPhoneError:
         phone = phone.strip()
     return domain.payload_hash(
