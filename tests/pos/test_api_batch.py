@@ -1,0 +1,108 @@
+"""POST /api/v1/pos/sales/batch: many receipts of the key's store, one result each."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from omnimall.pos.models import Receipt
+from tests.inventory.factories import level_of
+from tests.pos.factories import make_member, make_shop, pos_token, receipt_body
+
+pytestmark = pytest.mark.django_db
+BATCH = "/api/v1/pos/sales/batch"
+SALES = "/api/v1/pos/sales"
+
+
+def _post(client, token, receipts, path=BATCH):
+    body = {"receipts": receipts} if path == BATCH else receipts
+    return client.post(
+        path,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_X_API_KEY=token,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+def test_batch_answers_one_result_per_receipt_and_a_bad_one_stops_nothing(client):
+    shop = make_shop(units=5)
+    member = make_member()
+    good = receipt_body(shop, number="B1", member={"card": member.card_number})
+    invalid = {**receipt_body(shop, number="B2"), "lines": []}
+    unknown_sku = {
+        **receipt_body(shop, number="B3"),
+        "lines": [{"sku": "NOPE", "quantity": 1, "unit_price": "1.00"}],
+    }
+    short = receipt_body(shop, number="B4", lines=[(shop.skus[1], 9, "1.00")])
+
+    reply = _post(client, shop.token, [good, invalid, unknown_sku, short, good])
+
+    assert reply.status_code == 200
+    body = reply.json()
+    assert [(r["receipt_number"], r["status"]) for r in body["results"]] == [
+        ("B1", "created"),
+        ("B2", "rejected"),
+        ("B3", "rejected"),
+        ("B4", "flagged"),
+        ("B1", "replayed"),
+    ]
+    assert body["results"][1]["code"] == "invalid_receipt"
+    assert "lines" in body["results"][1]["message"]
+    assert body["results"][2]["code"] == "unknown_sku"
+    assert body["results"][3]["code"] == "stock_short"
+    assert body["counts"] == {
+        "created": 1,
+        "replayed": 1,
+        "flagged": 1,
+        "rejected": 2,
+        "total": 5,
+    }
+    assert level_of(shop.store, shop.skus[0]).on_hand == 4
+    member.refresh_from_db()
+    assert member.points_available == 100
+
+
+def test_batch_of_another_stores_receipts_is_refused_whole(client):
+    shop, other = make_shop(), make_shop()
+    mine = receipt_body(shop, number="X1")
+    theirs = receipt_body(other, number="X2")
+
+    reply = _post(client, shop.token, [mine, theirs])
+
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "forbidden_store"
+    assert not Receipt.objects.exists()
+
+
+def test_batch_needs_a_key_bound_to_a_store(client):
+    shop = make_shop()
+
+    unbound = _post(client, pos_token(None), [receipt_body(shop)])
+    no_key = client.post(BATCH, json.dumps({"receipts": []}), content_type="application/json")
+
+    assert unbound.status_code == 403
+    assert unbound.json()["error"]["code"] == "forbidden_store"
+    assert no_key.status_code == 401
+
+
+def test_batch_and_the_live_api_agree_on_a_receipt(client):
+    shop = make_shop(units=5)
+    first = receipt_body(shop, number="L1")
+    changed = receipt_body(shop, number="L1", lines=[(shop.skus[0], 2, "1.00")])
+
+    live = _post(client, shop.token, first, path=SALES)
+    replay = _post(client, shop.token, [first, changed])
+
+    assert live.status_code == 201
+    assert [r["status"] for r in replay.json()["results"]] == ["replayed", "rejected"]
+    assert replay.json()["results"][1]["code"] == "receipt_conflict"
+
+
+def test_batch_refuses_more_than_1000_receipts(client):
+    shop = make_shop()
+
+    reply = _post(client, shop.token, [receipt_body(shop)] * 1001)
+
+    assert reply.status_code == 422

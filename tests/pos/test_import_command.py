@@ -1,0 +1,124 @@
+"""omnimall manage import_pos_sales FILE: a day's receipts from a file, each applied once."""
+
+from __future__ import annotations
+
+import csv
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from omnimall.members.selectors.points import ledger_mismatches
+from omnimall.pos.models import Receipt, ReceiptSource
+from tests.inventory.factories import level_of
+from tests.pos.factories import make_member, make_shop, receipt_body
+
+pytestmark = pytest.mark.django_db
+NO_SUCH_SKU = {"sku": "NOPE", "quantity": 1, "unit_price": "1"}
+
+
+def _run(path, *args):
+    out, err = StringIO(), StringIO()
+    call_command("import_pos_sales", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def _jsonl(path, bodies):
+    path.write_text("".join(json.dumps(body) + "\n" for body in bodies), encoding="utf-8")
+    return path
+
+
+def test_import_applies_a_jsonl_file_once_and_replays_it_after(tmp_path, capsys):
+    shop = make_shop(units=10)
+    member = make_member()
+    path = _jsonl(
+        tmp_path / "day.jsonl",
+        [
+            receipt_body(shop, number="F1", member={"card": member.card_number}),
+            receipt_body(shop, number="F2", lines=[(shop.skus[1], 2, "9.90")]),
+        ],
+    )
+
+    out, _ = _run(path)
+    bar = capsys.readouterr().err
+    again, _ = _run(path, "--no-progress")
+
+    assert "2 receipts" in out
+    assert "2 created" in out
+    assert "day.jsonl" in bar  # the progress bar (tqdm, on stderr)
+    assert "2 already recorded" in again
+    assert set(Receipt.objects.values_list("number", "source")) == {
+        ("F1", ReceiptSource.FILE),
+        ("F2", ReceiptSource.FILE),
+    }
+    assert level_of(shop.store, shop.skus[1]).on_hand == 8
+    call_command("check_stock_ledger", verbosity=0)
+    assert ledger_mismatches() == []
+    assert not (tmp_path / "day.rejected.csv").exists()
+
+
+def test_import_writes_the_rejected_receipts_and_exits_1(tmp_path):
+    shop = make_shop(units=10)
+    good = receipt_body(shop, number="G1")
+    path = tmp_path / "day.jsonl"
+    path.write_text(
+        json.dumps(good)
+        + "\n{broken\n"
+        + json.dumps({**receipt_body(shop, number="G2"), "lines": [NO_SUCH_SKU]})
+        + "\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "rejects.csv"
+
+    with pytest.raises(CommandError) as failed:
+        _run(path, "--report", str(report), "--no-progress")
+
+    assert failed.value.returncode == 1
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))
+    assert [(r["receipt"], r["line"], r["code"]) for r in rows] == [
+        ("", "2", "invalid_json"),
+        ("G2", "", "unknown_sku"),
+    ]
+    assert all(r["reason"] for r in rows)
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["G1"]
+
+
+def test_import_reads_a_csv_file(tmp_path):
+    shop = make_shop(units=10)
+    a, b = shop.skus
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "store,receipt_number,occurred_at,sku,quantity,unit_price,payment_method,payment_amount\n"
+        f"{shop.store.code},C1,2026-11-27T10:00:00+08:00,{a.code},1,10.00,cash,13.00\n"
+        f"{shop.store.code},C1,2026-11-27T10:00:00+08:00,{b.code},1,3.00,,\n"
+        f"{shop.store.code},C2,2026-11-27T11:00:00+08:00,{b.code},3,1.00,,\n",
+        encoding="utf-8",
+    )
+
+    out, _ = _run(path, "--no-progress")
+
+    assert "2 created" in out
+    c1 = Receipt.objects.get(number="C1")
+    assert (c1.lines.count(), str(c1.total), c1.payments) == (
+        2,
+        "13.00",
+        [{"method": "cash", "amount": "13.00"}],
+    )
+    assert level_of(shop.store, b).on_hand == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("day.txt", "x"), ("missing.jsonl", None), ("bad.csv", "store,sku\n")],
+)
+def test_import_exits_2_when_the_file_cannot_be_read(tmp_path, name, content):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(CommandError) as failed:
+        _run(path, "--no-progress")
+
+    assert failed.value.returncode == 2
+    assert not Receipt.objects.exists()
