@@ -142,6 +142,7 @@ def test_member_earns_in_store_spends_online_returns_and_sees_points_restored(
     _sign_in(page, base)
     assert _points_on_member_centre(page, base) == (1999, 0)
     page.goto(f"{base}/p/cotton-tee/?sku={tee_sku.code}")
+    page.wait_for_load_state("networkidle")  # the add-to-bag form is an HTMX fragment
     page.locator("form.add-to-cart button[type=submit]").click()
     page.locator(".add-ok").wait_for(timeout=20_000)
     page.goto(base + "/checkout/")

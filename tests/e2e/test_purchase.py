@@ -74,6 +74,9 @@ def _add_to_bag_from_search(page, base: str, size: str) -> None:
     page.wait_for_url(re.compile(r"/p/cotton-tee/"))
     page.locator("a.size-option", has_text=size).click()
     page.wait_for_url(re.compile(r"sku="))
+    # The add-to-bag form arrives in an HTMX fragment; clicking before HTMX has bound it
+    # posts the plain form instead (seen on a loaded machine).
+    page.wait_for_load_state("networkidle")
     page.locator("form.add-to-cart button[type=submit]").click()
     page.locator(".add-ok").wait_for(timeout=20_000)
 
