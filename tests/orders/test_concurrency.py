@@ -1,9 +1,10 @@
 """Checkout and payment races, through the Store API and the notification endpoint.
 
 Many shoppers check out the last units at once; one notification arrives many times at
-once. Each thread is a separate HTTP client on its own database connection
-(``tests.races``). The issue asks for PostgreSQL; on SQLite the same races run on a file
-copy of the database, where writers queue.
+once; one member's points are asked for by several checkouts at once. Each thread is a
+separate HTTP client on its own database connection (``tests.races``). The issue asks
+for PostgreSQL; on SQLite the same races run on a file copy of the database, where
+writers queue.
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
+from omnimall.core.actors import Actor
 from omnimall.inventory.domain import find_ledger_mismatches
 from omnimall.inventory.models import StockLevel
 from omnimall.inventory.selectors import stock as stock_selectors
 from omnimall.inventory.services import receive_stock
+from omnimall.members.models import Member
+from omnimall.members.selectors.points import ledger_mismatches
+from omnimall.members.services import points as ledger
+from omnimall.members.services.identity import enrol_member
 from omnimall.orders.models import Order, OrderEvent
 from omnimall.payments.gateways import sandbox
 from omnimall.payments.models import EntryKind, Payment, PaymentEntry
@@ -110,3 +117,45 @@ def test_notification_delivered_20_times_at_once_pays_the_order_once(race_databa
     assert captures.count() == 1
     assert captures.get().amount == order.total > Decimal("0")
     assert OrderEvent.objects.filter(order=order, state_to="paid").count() == 1
+
+
+def test_one_members_points_pay_one_of_8_checkouts_racing_for_them(race_database):
+    actor = Actor.system("race test")
+    warehouse = make_location("wh-points-race", city="Shanghai")
+    (sku,) = make_skus()
+    receive_stock(location_id=warehouse.pk, sku_id=sku.pk, quantity=20, actor=STOCK_ACTOR)
+    user = get_user_model().objects.create_user(username="racer", password="pw-123456!")
+    member = enrol_member(phone="+8613900139077", actor=actor, user_id=user.pk)
+    ledger.earn_points(
+        member_id=member.pk,
+        points=1000,
+        source_key="race:gift",
+        document="gift",
+        actor=actor,
+        pending=False,
+    )
+    clients = []
+    for _ in range(8):
+        client = Client()
+        client.force_login(user)
+        clients.append((client, _cart_with(client, sku.code)))
+
+    def check_out(i: int) -> tuple[int, str]:
+        client, token = clients[i]
+        reply = client.post(
+            f"/api/v1/carts/{token}/checkout",
+            {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS, "points": 600},
+            content_type="application/json",
+        )
+        code = reply.json().get("error", {}).get("code", "") if reply.status_code >= 400 else ""
+        return reply.status_code, code
+
+    outcomes = run_together(8, check_out)
+
+    assert sorted(outcomes).count((201, "")) == 1
+    assert sorted(outcomes).count((409, "insufficient_points")) == 7
+    member = Member.objects.get(pk=member.pk)
+    assert (member.points_available, member.points_held) == (400, 600)
+    assert Order.objects.filter(points_used=600).count() == 1
+    assert ledger_mismatches() == []
+    assert _ledger_ok()

@@ -70,7 +70,15 @@ class ReceiveForm(forms.Form):
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
-        label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+        label=_("Amount"),
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_(
+            "The value of the returned goods. On an order paid partly with points, the "
+            "payment gateway refunds its money share and the matching points go back to "
+            "the member."
+        ),
     )
 
 

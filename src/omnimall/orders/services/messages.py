@@ -115,6 +115,9 @@ def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dic
         "delivery_method": order.delivery_method,
         "amount_paid": str(order.amount_paid),
         "amount_refunded": str(order.amount_refunded),
+        "points_used": order.points_used,
+        "points_value": str(order.points_value),
+        "points_earned": order.points_earned,
         "lines": [
             {
                 "sku": line.sku_code,
