@@ -6,7 +6,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from omnimall.checkout.models import Cart
 from omnimall.core.actors import Actor
@@ -176,3 +178,18 @@ def test_a_guests_checkout_page_shows_no_points(shop, client):
     page = client.get("/checkout/").content.decode()
 
     assert "Pay with points" not in page
+
+
+def test_a_members_checkout_with_points_stays_within_its_query_budget(shop, shopper, member):
+    """The guest budget (``test_query_counts``) plus the member read, the ledger's hold
+    (member lock, hold, entry, lots) and the member read for the credited home store."""
+    client, token, headers = signed_in_cart(shop, shopper)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = post(client, f"/api/v1/carts/{token}/checkout", checkout_body(100), **headers)
+
+    assert response.status_code == 201, response.content
+    # 43 today on SQLite: the session and user (2), the guest path for one line, the
+    # member (twice: points, then the home store for the credit), the hold (11 with its
+    # savepoint), the test transaction's savepoint pair.
+    assert len(captured.captured_queries) <= 43

@@ -402,3 +402,31 @@ def test_order_page_and_api_show_points_used_and_earned(shop, client, settings):
         "50.00",
         order.points_earned,
     )
+
+
+def test_the_paid_email_tells_the_points_used_and_earned(shop, settings):
+    from django.core import mail
+
+    from omnimall.core import outbox
+
+    user, member = make_member()
+    order = pay(place_with_points(shop, user, member, 5000).order_id)
+    outbox.deliver_due()
+
+    (paid,) = [m for m in mail.outbox if "Payment received" in m.subject]
+    assert "5000 points paid 50.00 CNY" in paid.body
+    assert f"You earn {order.points_earned} points" in paid.body
+
+
+def test_paying_again_asks_the_gateway_for_the_money_part_only(shop):
+    from omnimall.orders.services import payment
+
+    user, member = make_member()
+    placed = place_with_points(shop, user, member, 5000)
+
+    payment.restart_payment(order_id=placed.order_id, notify_url="http://x/n", return_url="")
+
+    amounts = list(
+        Payment.objects.filter(order_id=placed.order_id).values_list("amount", flat=True)
+    )
+    assert amounts == [Decimal("129.70"), Decimal("129.70")]
