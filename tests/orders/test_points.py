@@ -430,3 +430,16 @@ def test_paying_again_asks_the_gateway_for_the_money_part_only(shop):
         Payment.objects.filter(order_id=placed.order_id).values_list("amount", flat=True)
     )
     assert amounts == [Decimal("129.70"), Decimal("129.70")]
+
+
+def test_the_back_office_order_page_shows_the_points(shop, admin_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    user, member = make_member()
+    order = pay(place_with_points(shop, user, member, 5000).order_id)
+
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+
+    assert "Points used" in page
+    assert "Paid with points" in page
+    assert "Points earned" in page
+    assert "5000" in page
