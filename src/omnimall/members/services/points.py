@@ -15,6 +15,9 @@ Rules every function keeps (``check_points_ledger`` and the race tests check the
   lots first; a hold records which lots gave its points and a release puts them back.
   Lots past their expiry are expired (``EXPIRE`` entries) by the nightly ``expire_points``
   and, for one member, at the start of a spend or a hold, so expired points are never spent.
+- **Holds lapse.** A hold past its ``expires_at`` can no longer be committed; the sweeper
+  (``release_expired_holds``, every minute) gives its points back, and so does the member's
+  next spend or hold, first thing, so lapsed points are spendable at once.
 - **Once per source key.** ``source_key`` is unique. A repeat returns the first entry and
   posts nothing; a repeat that asks for something else (another member, kind or amount)
   is refused with ``PointsConflictError`` (409 ``points_source_conflict``).
@@ -35,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Coalesce, Now
 
 from omnimall.core import audit, clock
@@ -275,10 +278,13 @@ def _take_from_lots(*, member_id: int, points: int) -> dict[int, int]:
 def _expire_key(lot_id: int) -> str:
     """``expire:lot:<id>``; a lot expired again (a released hold refilled it) gets ``:<n>``."""
     key = f"expire:lot:{lot_id}"
-    earlier = PointsEntry.objects.filter(
-        Q(source_key=key) | Q(source_key__startswith=f"{key}:")
+    if not PointsEntry.objects.filter(source_key=key).exists():  # the usual case: indexed
+        return key
+    again = PointsEntry.objects.filter(
+        member_id__in=PointsLot.objects.filter(pk=lot_id).values("member_id"),
+        source_key__startswith=f"{key}:",
     ).count()
-    return key if earlier == 0 else f"{key}:{earlier + 1}"
+    return f"{key}:{again + 2}"
 
 
 def _expire_overdue(*, member_id: int, now: datetime) -> int:
@@ -642,7 +648,9 @@ def spend_points(
         )
         if replay is not None:
             return replay
-        _expire_overdue(member_id=member.pk, now=now or clock.now())
+        now = now or clock.now()
+        _release_lapsed_holds(member_id=member.pk, now=now)
+        _expire_overdue(member_id=member.pk, now=now)
         return _debit(
             member_id=member.pk,
             kind=PointsEntryKind.SPEND,
@@ -681,6 +689,7 @@ def hold_points(
                 raise PointsConflictError(source_key=source_key, hold_id=existing.pk)
             return existing
         now = clock.now()
+        _release_lapsed_holds(member_id=member.pk, now=now)
         _expire_overdue(member_id=member.pk, now=now)
         if expires_at is None and purpose == HoldPurpose.POS:
             expires_at = now + timedelta(minutes=int(settings.POINTS_HOLD_MINUTES))
@@ -809,6 +818,15 @@ def release_hold(
     """
     hold, _ = _release(hold_id=hold_id, actor=actor, reason=reason, expired=expired)
     return hold
+
+
+def _release_lapsed_holds(*, member_id: int, now: datetime) -> None:
+    """The member's holds past ``expires_at`` stop holding points at once (like the sweeper)."""
+    lapsed = PointsHold.objects.filter(
+        member_id=member_id, state=HoldState.HELD, expires_at__lte=now
+    ).order_by("pk")
+    for hold_id in lapsed.values_list("pk", flat=True):
+        _release(hold_id=hold_id, actor=HOLD_EXPIRY_ACTOR, reason="expired", expired=True)
 
 
 def release_expired_holds(*, now: datetime | None = None) -> int:
