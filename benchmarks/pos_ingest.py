@@ -229,6 +229,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"loading the demo catalog with {args.products} products")
         manage(env, "load_demo", "--products", str(args.products), "--no-progress")
     facts = prepare(args)
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the bulk-loaded tables (the server here runs without
+        # autovacuum; production's autovacuum would have analysed them).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     tag = f"{int(time.time()) % 100000:05d}"
     files = []
     if args.small:
