@@ -189,10 +189,10 @@ def insert_rows(
     if returning:
         tail += " RETURNING " + ", ".join(quote(c) for c in returning)
     if connection.vendor == "postgresql" and not returning and not on_conflict:
-        fixed_values = tuple(value for _, value in extra)
+        constants = tuple(value for _, value in extra)
         with pg_cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((*row, *fixed_values))
+                copy.write_row((*row, *constants))
         return []
     if connection.vendor == "postgresql":
         types = _array_types(model, columns)
