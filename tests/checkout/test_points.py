@@ -193,3 +193,17 @@ def test_a_members_checkout_with_points_stays_within_its_query_budget(shop, shop
     # member (twice: points, then the home store for the credit), the hold (11 with its
     # savepoint), the test transaction's savepoint pair.
     assert len(captured.captured_queries) <= 43
+
+
+def test_get_cart_tells_a_signed_in_member_the_points_they_may_use(shop, shopper, member):
+    client, token, _headers = signed_in_cart(shop, shopper)
+
+    body = client.get(f"/api/v1/carts/{token}").json()
+
+    assert body["points"] == {"available": 20_000, "max_points": 14_950, "value_of_max": "149.50"}
+
+
+def test_get_cart_tells_a_guest_nothing_about_points(shop, client):
+    token = post(client, "/api/v1/carts").json()["id"]
+
+    assert client.get(f"/api/v1/carts/{token}").json()["points"] is None

@@ -37,6 +37,7 @@ from omnimall.checkout.schemas import (
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core import idempotency
+from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])
 ERRORS: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -66,8 +67,19 @@ def _base_url(request: HttpRequest) -> str:
 
 
 def _cart(request: HttpRequest, token: str, method: str = "ship") -> CartOut:
-    cart = selectors.get_cart(token=token, user=shopper(request))
-    return schemas.cart_out(selectors.price_cart(cart, method=method), _base_url(request))
+    user = shopper(request)
+    cart = selectors.get_cart(token=token, user=user)
+    view = selectors.price_cart(cart, method=method)
+    out = schemas.cart_out(view, _base_url(request))
+    if user is not None:  # a guest costs no query
+        offer = order_points.offer_for(user_id=user.pk, total=view.totals.total)
+        if offer is not None:
+            out.points = schemas.PointsOfferOut(
+                available=offer.available,
+                max_points=offer.usable,
+                value_of_max=f"{offer.usable_value:.2f}",
+            )
+    return out
 
 
 @router.post("", response={201: CartOut, **ERRORS}, summary="Create a cart")

@@ -134,6 +134,12 @@ class TotalsOut(Schema):
     item_count: int
 
 
+class PointsOfferOut(Schema):
+    available: int = Field(..., description="The member's available points")
+    max_points: int = Field(..., description="The most points this cart may be paid with")
+    value_of_max: str = Field(..., description="What those points pay, in the currency")
+
+
 class CartOut(Schema):
     id: str = Field(..., description="The cart's token: keep it secret, it is the key")
     state: str
@@ -143,6 +149,13 @@ class CartOut(Schema):
     flagged_lines: list[int] = Field(..., description="Ids of lines that cannot be bought")
     totals: TotalsOut
     can_check_out: bool
+    points: PointsOfferOut | None = Field(
+        None,
+        description=(
+            "GET only, for a signed-in member (session + CSRF rules as for checkout): "
+            "the points they may pay this cart with"
+        ),
+    )
 
 
 class StoreOut(Schema):
@@ -214,6 +227,7 @@ def cart_out(view: CartView, base_url: str = "") -> CartOut:
             item_count=view.totals.item_count,
         ),
         can_check_out=view.can_check_out,
+        points=None,
     )
 
 
