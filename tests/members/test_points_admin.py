@@ -64,6 +64,8 @@ def test_ledger_list_and_entry_pages_render_read_only(admin_client):
 
     assert listing.status_code == 200
     assert "adm:1:earn" in listing.content.decode()
+    assert LIABILITY in listing.content.decode()
+    assert "Adjust points" in listing.content.decode()
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
 
