@@ -149,6 +149,8 @@ CELERY_BROKER_URL = os.environ.get("OMNIMALL_BROKER_URL", REDIS_URL)
 # No broker configured: tasks run inline, so the demo needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Task modules autodiscovery (``<app>.tasks``) does not reach.
+CELERY_IMPORTS = ["omnimall.members.partners.tasks"]
 # Periodic work, run by `celery beat` (`omnimall worker -B` on a single machine).
 CELERY_BEAT_SCHEDULE = {
     # Lapsed checkout holds stop counting at once anyway; this returns them to the ledger.
@@ -180,6 +182,11 @@ CELERY_BEAT_SCHEDULE = {
     "recalculate-tiers": {"task": "members.recalculate_tiers", "schedule": 24 * 60 * 60.0},
     # Partner nonces older than the signature window can no longer be replayed.
     "purge-partner-nonces": {"task": "members.purge_partner_nonces", "schedule": 60 * 60.0},
+    # Outbound partner transfers dead-lettered or unconfirmed for PARTNER_CONFIRM_HOURS: released.
+    "fail-stale-partner-transfers": {
+        "task": "members.fail_stale_partner_transfers",
+        "schedule": 10 * 60.0,
+    },
 }
 
 # --- auth -----------------------------------------------------------------
@@ -229,6 +236,14 @@ MEMBER_DEFAULT_REGION = os.environ.get("OMNIMALL_MEMBER_DEFAULT_REGION", "CN")
 PARTNER_SIGNATURE_WINDOW_SECONDS = int(
     os.environ.get("OMNIMALL_PARTNER_SIGNATURE_WINDOW_SECONDS", "300")
 )
+
+# An outbound partner transfer unconfirmed this long is failed and its points released
+# (longer than the outbox's ~15 h of retries, so a slow partner still gets every try).
+PARTNER_CONFIRM_HOURS = int(os.environ.get("OMNIMALL_PARTNER_CONFIRM_HOURS", "48"))
+# One-time codes to mobiles: "file" (VAR_DIR/sms, the demo), "console", "locmem" (tests),
+# or the dotted path of a gateway class.
+SMS_BACKEND = os.environ.get("OMNIMALL_SMS_BACKEND", "file")
+SMS_FILE_PATH = Path(os.environ.get("OMNIMALL_SMS_FILE_PATH", VAR_DIR / "sms"))
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
