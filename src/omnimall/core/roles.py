@@ -120,6 +120,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "members.change_member",
         "members.add_membernote",
         "members.add_pointsentry",
+        "members.change_pointshold",  # release a till hold stuck after a failed sale
         "pos.view_*",
         "pos.change_receipt",
     ),
