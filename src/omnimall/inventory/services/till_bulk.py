@@ -68,6 +68,16 @@ def store_levels(pairs: Iterable[Pair]) -> dict[Pair, LevelState]:
     locations = sorted({location_id for location_id, _ in wanted})
     skus = sorted({sku_id for _, sku_id in wanted})
     found: dict[Pair, LevelState] = {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(StockLevel._meta.db_table)
+        sql = (
+            f"SELECT id, location_id, sku_id, on_hand, reserved FROM {table} "  # noqa: S608
+            "WHERE location_id = ANY(%s) AND sku_id = ANY(%s)"
+        )
+        for pk, location_id, sku_id, on_hand, reserved in pg_rows(sql, [locations, skus]):
+            if (location_id, sku_id) in wanted:
+                found[(location_id, sku_id)] = LevelState(pk, on_hand, reserved)
+        return found
     for start in range(0, len(skus), CHUNK):
         rows = StockLevel.objects.filter(
             location_id__in=locations, sku_id__in=skus[start : start + CHUNK]
@@ -85,6 +95,15 @@ def lock_levels(level_ids: Iterable[int]) -> dict[int, LevelState]:
     no_key = connection.features.has_select_for_no_key_update
     ordered = sorted(set(level_ids))
     locked: dict[int, LevelState] = {}
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(StockLevel._meta.db_table)
+        sql = (
+            f"SELECT id, on_hand, reserved FROM {table} WHERE id = ANY(%s) "  # noqa: S608
+            "ORDER BY id FOR NO KEY UPDATE"
+        )
+        for pk, on_hand, reserved in pg_rows(sql, [ordered]):
+            locked[pk] = LevelState(pk, on_hand, reserved)
+        return locked
     for start in range(0, len(ordered), CHUNK):
         rows = (
             StockLevel.objects.select_for_update(no_key=no_key)
@@ -157,6 +176,13 @@ def pg_cursor() -> Any:
 
     connection.ensure_connection()
     return psycopg.Cursor(connection.connection)
+
+
+def pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a PostgreSQL query whose id lists are bound as arrays (``= ANY(%s)``)."""
+    with pg_cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def insert_rows(

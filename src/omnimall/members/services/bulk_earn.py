@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ConflictError
 from omnimall.core.money import quantize
-from omnimall.inventory.services.till_bulk import add_to_rows, insert_rows, pg_cursor
+from omnimall.inventory.services.till_bulk import add_to_rows, insert_rows, pg_cursor, pg_rows
 from omnimall.members.domain import TierRule, add_months, tier_for
 from omnimall.members.models import (
     Member,
@@ -77,6 +77,17 @@ def lock_members(member_ids: Iterable[int]) -> dict[int, MemberState]:
         raise RuntimeError("lock_members must run inside a transaction")
     ordered = sorted(set(member_ids))
     found: dict[int, MemberState] = {}
+    if connection.vendor == "postgresql":
+        members = connection.ops.quote_name(Member._meta.db_table)
+        tiers = connection.ops.quote_name(Tier._meta.db_table)
+        sql = (
+            f"SELECT m.id, m.tier_id, t.points_per_cny, m.merged_into_id, m.is_active "  # noqa: S608
+            f"FROM {members} m JOIN {tiers} t ON t.id = m.tier_id WHERE m.id = ANY(%s) "
+            "ORDER BY m.id FOR UPDATE OF m"
+        )
+        for pk, tier_id, rate, merged_into_id, is_active in pg_rows(sql, [ordered]):
+            found[pk] = MemberState(pk, tier_id, rate, merged_into_id, is_active)
+        return found
     for start in range(0, len(ordered), CHUNK):
         rows = (
             Member.objects.select_for_update(of=("self",))

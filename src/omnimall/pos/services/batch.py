@@ -276,6 +276,12 @@ class _Plan:
     level_ids: tuple[int, ...]
     member: _MemberRow | None
     line_points: tuple[int, ...]
+    line_totals: tuple[Decimal, ...]  # each line's total (the domain computes it per call)
+
+    @property
+    def total(self) -> Decimal:
+        """``Sale.total``: the same sum, in the same order, from the same start."""
+        return sum(self.line_totals, Decimal("0.00"))
 
 
 def _member_of(sale: domain.Sale, window: _Window) -> tuple[bool, _MemberRow | None]:
@@ -307,10 +313,13 @@ def _rules_for(window: _Window, day: date) -> earning.EarnRules:
 
 
 def _line_points(
-    sale: domain.Sale, sku_ids: Sequence[int], rate: Decimal, rules: earning.EarnRules
+    line_totals: Sequence[Decimal],
+    sku_ids: Sequence[int],
+    rate: Decimal,
+    rules: earning.EarnRules,
 ) -> tuple[int, ...]:
     """What ``earning.points_for_lines`` gives for a receipt paid without points."""
-    lines = [(sku_id, line.line_total) for sku_id, line in zip(sku_ids, sale.lines, strict=True)]
+    lines = list(zip(sku_ids, line_totals, strict=True))
     share = earning.paid_share(lines, Decimal(0))
     return tuple(
         rules.points_for(sku_id=sku_id, amount=Decimal(amount) * share, rate=Decimal(rate))
@@ -337,11 +346,12 @@ def _plan(
         if level is None:
             return None
         level_ids.append(level.level_id)
+    totals = tuple(line.line_total for line in sale.lines)
     points: tuple[int, ...] = (0,) * len(sale.lines)
     if member is not None:
         rules = _rules_for(window, _local_day(sale))
-        points = _line_points(sale, sku_ids, member.rate, rules)
-    return _Plan(index, sale, store_id, digest, sku_ids, tuple(level_ids), member, points)
+        points = _line_points(totals, sku_ids, member.rate, rules)
+    return _Plan(index, sale, store_id, digest, sku_ids, tuple(level_ids), member, points, totals)
 
 
 # --- the loop ------------------------------------------------------------------------------
@@ -637,7 +647,7 @@ def _write_segment(plans: Sequence[_Plan], *, source: str, actor: Actor) -> None
                 store_id=p.store_id,
                 document=p.sale.number,
                 source_key=sale_services.source_key(p.sale.store_code, p.sale.number),
-                amount=p.sale.total,
+                amount=p.total,
                 occurred_at=p.sale.occurred_at,
             )
             for p in with_member
@@ -673,7 +683,7 @@ def _insert_receipts(
             adapt(p.sale.occurred_at),
             p.member.member_id if p.member is not None else None,
             p.sale.currency,
-            p.sale.total,
+            p.total,
             p.sale.discount_total,
             _payments_json(p.sale),
             sum(p.line_points),
@@ -713,8 +723,8 @@ def _insert_lines(plans: Sequence[_Plan], ids: dict[tuple[int, str], int]) -> No
     rows: list[tuple[Any, ...]] = []
     for plan in plans:
         receipt_id = ids[(plan.store_id, plan.sale.number)]
-        for line, sku_id, points in zip(
-            plan.sale.lines, plan.sku_ids, plan.line_points, strict=True
+        for line, sku_id, points, line_total in zip(
+            plan.sale.lines, plan.sku_ids, plan.line_points, plan.line_totals, strict=True
         ):
             rows.append(
                 (
@@ -725,7 +735,7 @@ def _insert_lines(plans: Sequence[_Plan], ids: dict[tuple[int, str], int]) -> No
                     line.quantity,
                     line.unit_price,
                     line.discount,
-                    line.line_total,
+                    line_total,
                     points,
                 )
             )
