@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from omnimall.inventory.models import StockLevel, StockLocation, StockMovement
 from omnimall.members.models import (
@@ -332,3 +334,80 @@ def test_ingest_receipts_goes_the_live_way_when_a_till_posted_a_receipt_meanwhil
         StockMovement.objects.filter(reference__startswith=f"pos:{shop.store.code}:").count() == 3
     )
     _ledgers_ok()
+
+
+# --- any day of receipts: the batch gives what posting them one by one gives --------------
+
+_MEMBER_REFS = ("none", "card_a", "phone_a", "phone_b_local", "new_phone", "unknown_card")
+
+
+@st.composite
+def _days(draw):
+    receipts = []
+    for i in range(draw(st.integers(1, 10))):
+        if receipts and draw(st.booleans()) and draw(st.booleans()):
+            number, lines, member, points = draw(st.sampled_from(receipts))
+            if draw(st.booleans()):  # the same number with other lines: a conflict
+                lines = ((lines[0][0], lines[0][1] + 1),)
+        else:
+            number = f"H{i}"
+            lines = tuple(
+                draw(
+                    st.lists(
+                        st.tuples(st.integers(0, 2), st.integers(1, 4)), min_size=1, max_size=3
+                    )
+                )
+            )
+            member = draw(st.sampled_from(_MEMBER_REFS))
+            points = member != "none" and draw(st.booleans())
+        receipts.append((number, lines, member, points))
+    return receipts, draw(st.integers(1, 4))
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(day=_days())
+def test_any_day_of_receipts_gives_exactly_what_posting_each_gives(day):
+    specs, chunk = day
+    with transaction.atomic():
+        shop = make_shop(units=5, skus=3, code="s-any")
+        a = make_member(points_available=150)
+        b = make_member()
+        refs = {
+            "none": None,
+            "card_a": {"card": a.card_number},
+            "phone_a": {"phone": a.phone},
+            "phone_b_local": {"phone": b.phone[3:]},
+            "new_phone": {"phone": "+8613700000009"},
+            "unknown_card": {"card": "111122223333"},
+        }
+        items = []
+        for number, lines, member, points in specs:
+            body = receipt_body(
+                shop,
+                number=number,
+                lines=[(shop.skus[sku], quantity, "20.00") for sku, quantity in lines],
+                member=refs[member],
+            )
+            if points:
+                total = sum(20 * quantity for _, quantity in lines)
+                body["payments"] = [
+                    {"method": "points", "amount": "1.00", "points": 100},
+                    {"method": "cash", "amount": f"{total - 1}.00"},
+                ]
+            items.append(sale_of(body))
+        with transaction.atomic():
+            expected_results = _live(items)
+            expected = _snapshot()
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            report = _ingest(items, chunk=chunk)
+            got = [(r.receipt_number, r.status, r.code) for r in report.results]
+            assert got == expected_results
+            assert _snapshot() == expected
+            assert ledger_mismatches() == []
+            transaction.set_rollback(True)
+        transaction.set_rollback(True)
