@@ -71,8 +71,10 @@ def test_import_writes_the_rejected_receipts_and_exits_1(tmp_path):
     )
     report = tmp_path / "rejects.csv"
 
+    results = tmp_path / "results.csv"
+
     with pytest.raises(CommandError) as failed:
-        _run(path, "--report", str(report), "--no-progress")
+        _run(path, "--report", str(report), "--results", str(results), "--no-progress")
 
     assert failed.value.returncode == 1
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
@@ -81,6 +83,12 @@ def test_import_writes_the_rejected_receipts_and_exits_1(tmp_path):
         ("G2", "", "unknown_sku"),
     ]
     assert all(r["reason"] for r in rows)
+    every = list(csv.DictReader(results.open(encoding="utf-8")))
+    assert [(r["receipt"], r["status"]) for r in every] == [
+        ("G1", "created"),
+        ("", "rejected"),
+        ("G2", "rejected"),
+    ]
     assert list(Receipt.objects.values_list("number", flat=True)) == ["G1"]
 
 

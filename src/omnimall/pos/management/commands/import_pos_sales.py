@@ -7,6 +7,8 @@ once: a receipt already recorded is replayed, not applied twice, so a file can b
 imported again after an interruption. Rejected receipts go to the report (store,
 receipt, line in the file, code, reason).
 
+``--results PATH`` also writes every receipt's result (created, flagged, replayed, rejected).
+
 Exit status: 0 every receipt applied (or already there), 1 some rejected, 2 the file
 cannot be read.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,13 @@ class Command(BaseCommand):
             help="where to write rejected receipts (default: FILE.rejected.csv beside it)",
         )
         parser.add_argument(
+            "--results",
+            type=Path,
+            default=None,
+            help="also write every receipt's result to this CSV (store, receipt, status, code, "
+            "message)",
+        )
+        parser.add_argument(
             "--chunk", type=int, default=DEFAULT_CHUNK, help="receipts decided together"
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -64,6 +74,7 @@ class Command(BaseCommand):
         with (
             tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not show) as bar,
             _Rejections(report_path) as rejections,
+            _Results(options["results"]) as results,
         ):
             try:
                 report = ingest_receipts(
@@ -71,7 +82,7 @@ class Command(BaseCommand):
                     source=ReceiptSource.FILE,
                     actor=Actor.system(f"import_pos_sales:{path.name}"),
                     chunk=max(1, options["chunk"]),
-                    on_result=rejections.add,
+                    on_result=results.tee(rejections.add),
                     keep_results=False,
                 )
             except PosFileError as error:
@@ -114,6 +125,44 @@ class _Rejections:
         self.writer.writerow(
             [result.store, result.receipt_number, line, result.code, result.message]
         )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+class _Results:
+    """Every receipt's result, written as it comes (``--results``); nothing without a path."""
+
+    COLUMNS = ("store", "receipt", "status", "code", "message")
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.handle: Any = None
+        self.writer: Any = None
+
+    def __enter__(self) -> _Results:
+        if self.path is not None:
+            self.handle = self.path.open("w", newline="", encoding="utf-8")
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow(self.COLUMNS)
+        return self
+
+    def tee(self, then: Callable[[ReceiptResult], object]) -> Callable[[ReceiptResult], None]:
+        def both(result: ReceiptResult) -> None:
+            if self.writer is not None:
+                self.writer.writerow(
+                    [
+                        result.store,
+                        result.receipt_number,
+                        result.status,
+                        result.code,
+                        result.message,
+                    ]
+                )
+            then(result)
+
+        return both
 
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
