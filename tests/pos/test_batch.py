@@ -22,7 +22,7 @@ from omnimall.members.models import (
     PurchaseChannel,
 )
 from omnimall.members.selectors.points import ledger_mismatches
-from omnimall.members.services import purchases
+from omnimall.members.services import points, purchases
 from omnimall.pos.models import Receipt, ReceiptLine, ReceiptSource
 from omnimall.pos.services import sales
 from omnimall.pos.services.batch import BatchReport, ingest_receipts
@@ -411,3 +411,32 @@ def test_any_day_of_receipts_gives_exactly_what_posting_each_gives(day):
             assert ledger_mismatches() == []
             transaction.set_rollback(True)
         transaction.set_rollback(True)
+
+
+def test_ingest_receipts_goes_the_live_way_when_an_earn_key_is_already_taken():
+    shop = make_shop(units=10, skus=1)
+    member = make_member()
+    points.earn_points(
+        member_id=member.pk,
+        points=7,
+        source_key=f"pos:{shop.store.code}:K1:earn",
+        document="imported by hand",
+        actor=ACTOR,
+        pending=False,
+    )
+    items = [
+        sale_of(receipt_body(shop, number="K1", member={"card": member.card_number})),
+        sale_of(receipt_body(shop, number="K2", member={"phone": member.phone})),
+    ]
+    with transaction.atomic():
+        expected_results = _live(items)
+        expected = _snapshot()
+        transaction.set_rollback(True)
+
+    report = _ingest(items)
+
+    assert [(r.receipt_number, r.status, r.code) for r in report.results] == expected_results
+    assert expected_results[0] == ("K1", "rejected", "points_source_conflict")
+    assert report.live >= 1
+    assert _snapshot() == expected
+    _ledgers_ok()

@@ -6,15 +6,22 @@ levels' locks. It keeps the same rules as every stock write:
 
 - each line sold appends one ``sale`` movement (``−quantity``) in the same transaction, so
   ``on_hand`` stays the sum of the level's movements;
-- ``on_hand`` moves by one aggregated conditional ``UPDATE … FROM (VALUES …)`` per chunk:
+- ``on_hand`` moves by one aggregated conditional ``UPDATE … FROM (VALUES …)`` (on
+  PostgreSQL ``FROM unnest(…)``, one array per column):
   ``on_hand = on_hand − sold WHERE on_hand − sold ≥ reserved``, and the row count is
   checked (a level that could not give everything aborts the whole unit of work);
-- levels are locked in primary-key order (``lock_store_levels``), ``FOR NO KEY UPDATE`` as
-  in ``stock``, before anything is decided.
+- levels are locked in primary-key order (``lock_levels``), ``FOR NO KEY UPDATE`` as in
+  ``stock``, before anything is decided.
 
 What the live path does when a line is short (sell what there is, release lapsed holds,
 flag the receipt) is not repeated here: the batch sends such receipts through the live
 path one by one.
+
+``insert_rows``, ``add_to_rows`` and ``pg_rows`` are the set-based statements the batch's
+writers share (``pos.services.batch``, ``members.services.bulk_earn``): on PostgreSQL,
+``COPY`` or one array per column with server-side binding (Django's cursors bind
+client-side, re-parsing thousands of placeholders per call); on SQLite, multi-row
+``VALUES``.
 """
 
 from __future__ import annotations

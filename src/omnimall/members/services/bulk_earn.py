@@ -8,13 +8,18 @@ The set-based twin of ``points.earn_points(pending=False)`` for many members at 
 - **Append, then cache.** One ``EARN`` entry per earn (``available_delta = points``), one
   lot per entry (available now, expiring ``POINTS_EXPIRY_MONTHS`` later: the same
   ``add_months`` as ``earn_points``), and each member's ``points_available`` moved by the
-  sum of its entries in one aggregated ``UPDATE … FROM (VALUES …)``. So the cached balance
+  sum of its entries in one aggregated ``UPDATE`` (``FROM unnest(…)`` on PostgreSQL,
+  ``FROM (VALUES …)`` on SQLite). So the cached balance
   equals the ledger and ``Σ open lot.remaining == points_available``, as after
   ``earn_points``.
 - **Once per source key.** Entries go in with ``ON CONFLICT (source_key) DO NOTHING``; a
   key already posted is *not* silently skipped but raises ``BulkEarnConflictError`` (the
   caller rolls back and sends those receipts through the live path, which replays or
   refuses exactly like ``earn_points``).
+
+It also records the batch's purchases and refreshes their members' 12-month spend and tier
+(``record_purchases_in_bulk``: ``purchases.record_purchases_bulk`` with set-based
+statements, for speed), so one module holds every bulk write of the members' tables.
 """
 
 from __future__ import annotations

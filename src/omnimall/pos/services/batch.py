@@ -67,6 +67,7 @@ from omnimall.catalog import selectors as catalog_selectors
 from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
+from omnimall.inventory.errors import StockLedgerError
 from omnimall.inventory.models import LocationKind, StockLocation
 from omnimall.inventory.services import till_bulk
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
@@ -547,8 +548,9 @@ class _Runner:
         try:
             with transaction.atomic():
                 _write_segment(plans, source=self.source, actor=self.actor)
-        except (_StaleError, DatabaseError):
-            # Something moved since the window was read (or a deadlock with a till):
+        except (_StaleError, bulk_earn.BulkEarnConflictError, StockLedgerError, DatabaseError):
+            # Something moved since the window was read (a receipt or an earn key recorded
+            # meanwhile, a level that could not give its units, a deadlock with a till):
             # nothing of the segment was written; each receipt goes the live way.
             logger.warning("POS batch: a segment of %d receipts goes the live way", len(plans))
             for plan in plans:
