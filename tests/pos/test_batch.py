@@ -314,16 +314,16 @@ def test_ingest_receipts_goes_the_live_way_when_a_till_posted_a_receipt_meanwhil
     bodies[1]["member"] = None
     del bodies[1]["member"]
     items = [sale_of(body) for body in bodies]
-    from omnimall.pos.services import batch
+    from omnimall.pos.services.batch import ingest
 
-    real = batch._read_window
+    real = ingest.read_window
 
     def read_then_till_posts(sales_):
         window = real(sales_)
         sales.record_sale(sale=items[1], store_id=shop.store.pk, source="api", actor=ACTOR)
         return window
 
-    monkeypatch.setattr(batch, "_read_window", read_then_till_posts)
+    monkeypatch.setattr(ingest, "read_window", read_then_till_posts)
 
     report = _ingest(items)
 
