@@ -81,6 +81,10 @@ def production_problems() -> list[str]:
         problems.append("debug is on: set OMNIMALL_DEBUG=0")
     if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
         problems.append("the demo secret key is in use: set OMNIMALL_SECRET_KEY")
+    if not settings.SITE_URL:
+        # Emails, the gateway's notify/return URLs and partners' confirmation URLs are
+        # absolute: from a worker there is no request to take the host from.
+        problems.append("the shop's public URL is not set: set OMNIMALL_SITE_URL")
     staff = get_user_model().objects.filter(is_staff=True, is_active=True)
     on_demo_password = [u.get_username() for u in staff if u.check_password(DEMO_STAFF_PASSWORD)]
     if on_demo_password:

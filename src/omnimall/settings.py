@@ -31,6 +31,11 @@ def _env_list(name: str, default: str) -> list[str]:
 
 
 SECRET_KEY = os.environ.get("OMNIMALL_SECRET_KEY", DEMO_SECRET_KEY)
+# Earlier secret keys, comma-separated: sessions, reset links and partners' stored secrets
+# made under them stay readable while OMNIMALL_SECRET_KEY is rotated.
+SECRET_KEY_FALLBACKS = [
+    key for key in os.environ.get("OMNIMALL_SECRET_KEY_FALLBACKS", "").split(",") if key
+]
 DEBUG = _env_bool("OMNIMALL_DEBUG", True)
 ALLOWED_HOSTS = _env_list("OMNIMALL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = _env_list("OMNIMALL_CSRF_TRUSTED_ORIGINS", "")

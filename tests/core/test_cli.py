@@ -8,6 +8,7 @@ from omnimall import cli
 def test_production_problems_refuses_debug_demo_secret_and_demo_password(settings):
     settings.DEBUG = True
     settings.SECRET_KEY = settings.DEMO_SECRET_KEY
+    settings.SITE_URL = ""
     get_user_model().objects.create_user(
         username="admin", password=cli.DEMO_STAFF_PASSWORD, is_staff=True
     )
@@ -17,12 +18,14 @@ def test_production_problems_refuses_debug_demo_secret_and_demo_password(setting
     assert any("debug is on" in p for p in problems)
     assert any("demo secret key" in p for p in problems)
     assert any("demo password: admin" in p for p in problems)
+    assert any("OMNIMALL_SITE_URL" in p for p in problems)
 
 
 @pytest.mark.django_db
 def test_production_problems_empty_when_settings_are_safe(settings):
     settings.DEBUG = False
     settings.SECRET_KEY = "a-real-secret-from-the-environment-0123456789"
+    settings.SITE_URL = "https://shop.example.com"
     get_user_model().objects.create_user(
         username="ops", password="Str0ng-and-private", is_staff=True
     )
