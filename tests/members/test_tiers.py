@@ -138,9 +138,9 @@ def test_record_purchases_bulk_skips_known_keys_and_updates_tiers():
     ]
 
     with transaction.atomic():
-        record_purchases_bulk(rows)
+        record_purchases_bulk(rows=rows, now=now)
     with transaction.atomic():
-        record_purchases_bulk(rows)
+        record_purchases_bulk(rows=rows, now=now)
 
     assert MemberPurchase.objects.count() == 3
     one.refresh_from_db()
@@ -158,7 +158,7 @@ def test_record_purchases_bulk_uses_few_queries(django_assert_max_num_queries):
     ]
 
     with transaction.atomic(), django_assert_max_num_queries(8):
-        record_purchases_bulk(rows)
+        record_purchases_bulk(rows=rows, now=now)
 
     assert all(m.rolling_spend == Decimal("10.00") for m in Member.objects.all())
 

@@ -17,9 +17,7 @@ The set-based twin of ``points.earn_points(pending=False)`` for many members at 
   caller rolls back and sends those receipts through the live path, which replays or
   refuses exactly like ``earn_points``).
 
-It also records the batch's purchases and refreshes their members' 12-month spend and tier
-(``record_purchases_in_bulk``: ``purchases.record_purchases_bulk`` with set-based
-statements, for speed), so one module holds every bulk write of the members' tables.
+The batch's purchases and tiers are recorded by ``purchases.record_purchases_bulk``.
 """
 
 from __future__ import annotations
@@ -28,26 +26,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ConflictError
-from omnimall.core.money import quantize
-from omnimall.inventory.services.till_bulk import add_to_rows, insert_rows, pg_cursor, pg_rows
-from omnimall.members.domain import TierRule, add_months, tier_for
+from omnimall.inventory.services.till_bulk import add_to_rows, insert_rows, pg_rows
+from omnimall.members.domain import add_months
 from omnimall.members.models import (
     Member,
-    MemberPurchase,
     PointsEntry,
     PointsEntryKind,
     PointsLot,
     Tier,
 )
-from omnimall.members.services.purchases import PurchaseRow
-from omnimall.members.services.tiers import spends_of
 
 CHUNK = 1000
 
@@ -155,89 +148,3 @@ def earn_points_bulk(*, earns: Sequence[BulkEarn], actor: Actor, now: datetime) 
     if changed != len(totals):
         raise RuntimeError(f"{len(totals) - changed} locked members vanished")
     return ids
-
-
-def record_purchases_in_bulk(*, rows: Sequence[PurchaseRow], now: datetime) -> int:
-    """The batch's purchases, then the tiers of their members; how many changed tier.
-
-    What ``purchases.record_purchases_bulk`` does (keys already recorded are skipped; each
-    member's 12-month spend in one aggregate query, ``tiers.spends_of``; the tier by
-    ``tier_for``; ``tier_changed_at`` set when it changes; no audit entry: the machine
-    path), with set-based statements: one ``INSERT``, one read, one
-    ``UPDATE … FROM (VALUES …)`` of the members whose spend or tier changed (Django's
-    ``bulk_update`` builds a ``CASE`` expression per row, which costs more than the rest
-    of a batch segment). Call inside a transaction with the members locked.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_purchases_in_bulk must run inside a transaction")
-    if not rows:
-        return 0
-    adapt = connection.ops.adapt_datetimefield_value
-    insert_rows(
-        MemberPurchase,
-        ("member_id", "channel", "store_id", "document", "source_key", "amount", "occurred_at"),
-        [
-            (
-                r.member_id,
-                r.channel,
-                r.store_id,
-                r.document[:80],
-                r.source_key,
-                quantize(Decimal(r.amount)),
-                adapt(r.occurred_at),
-            )
-            for r in rows
-        ],
-        constant={"created_at": adapt(now)},
-        on_conflict="ON CONFLICT (source_key) DO NOTHING",
-    )
-    ids = sorted({r.member_id for r in rows})
-    spends = spends_of(ids, now=now)
-    tiers = list(Tier.objects.order_by("rank").values_list("pk", "code", "rank", "min_spend"))
-    rules = [TierRule(code=code, rank=rank, min_spend=spend) for _, code, rank, spend in tiers]
-    tier_ids = {code: pk for pk, code, _, _ in tiers}
-    changes: list[tuple[int, Decimal, int, bool]] = []
-    for pk, tier_id, rolling in Member.objects.filter(pk__in=ids).values_list(
-        "pk", "tier_id", "rolling_spend"
-    ):
-        spend = quantize(spends[pk])
-        target = tier_ids[tier_for(spend, rules).code]
-        if spend != rolling or target != tier_id:
-            changes.append((pk, spend, target, target != tier_id))
-    _set_spends(changes, when=adapt(now))
-    return sum(1 for change in changes if change[3])
-
-
-def _set_spends(changes: Sequence[tuple[int, Decimal, int, bool]], *, when: Any) -> None:
-    if not changes:
-        return
-    table = connection.ops.quote_name(Member._meta.db_table)
-    assignments = (
-        f"rolling_spend = v.spend, tier_id = v.tier, tier_changed_at = "
-        f"CASE WHEN v.moved THEN %s ELSE {table}.tier_changed_at END"
-    )
-    if connection.vendor == "postgresql":
-        sql = (
-            f"UPDATE {table} SET {assignments} FROM unnest(%s::bigint[], %s::numeric[], "  # noqa: S608
-            f"%s::bigint[], %s::boolean[]) AS v(id, spend, tier, moved) WHERE {table}.id = v.id"
-        )
-        columns = [list(column) for column in zip(*changes, strict=True)]
-        with pg_cursor() as cursor:
-            cursor.execute(sql, [when, *columns])
-        return
-    for start in range(0, len(changes), CHUNK):
-        chunk = changes[start : start + CHUNK]
-        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-        sql = (
-            (
-                f"UPDATE {table} SET {assignments.replace('v.spend', 'v.column2')} "  # noqa: S608
-                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
-            )
-            .replace("v.tier", "v.column3")
-            .replace("v.moved", "v.column4")
-        )
-        params: list[Any] = [when]
-        for pk, spend, tier_id, moved in chunk:
-            params.extend((pk, spend, tier_id, moved))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)

@@ -7,21 +7,25 @@ the member's tier is recalculated in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
+from omnimall.inventory.services.till_bulk import insert_rows, pg_cursor
+from omnimall.members.domain import TierRule, tier_for
 from omnimall.members.errors import PurchaseConflictError
-from omnimall.members.models import Member, MemberPurchase, PurchaseChannel
+from omnimall.members.models import Member, MemberPurchase, PurchaseChannel, Tier
 
-from .tiers import recalculate_tier, refresh_tiers
+from .tiers import recalculate_tier, spends_of
+
+CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,28 +100,89 @@ def record_purchase(
     return None
 
 
-def record_purchases_bulk(rows: Iterable[PurchaseRow]) -> None:
-    """The batch path: insert all rows (keys already recorded are skipped), then tiers.
+def record_purchases_bulk(*, rows: Sequence[PurchaseRow], now: datetime) -> int:
+    """The batch's purchases, then the tiers of their members; how many changed tier.
 
-    One bulk insert ignoring existing source keys, then the affected members' spends in
-    one aggregate query and one bulk update of those that changed (``refresh_tiers``).
-    Call inside the batch's transaction. Rows must name surviving members (the batch
+    The batch path (POS end-of-day upload). Keys already recorded are skipped; each
+    member's 12-month spend comes from one aggregate query (``tiers.spends_of``), the tier
+    from ``tier_for``; ``tier_changed_at`` is set when it changes; no audit entry (the
+    machine path). Set-based statements: one ``INSERT … ON CONFLICT DO NOTHING``, one read,
+    one ``UPDATE … FROM (VALUES …)`` (``unnest`` on PostgreSQL) of the members whose spend
+    or tier changed (Django's ``bulk_update`` builds a ``CASE`` expression per row, which
+    costs more than the rest of a batch segment). Call inside a transaction with the
+    members locked in primary-key order; rows must name surviving members (the batch
     resolves members with ``find_member``, which already follows merges).
     """
-    assert transaction.get_connection().in_atomic_block, "call inside a transaction"  # noqa: S101
-    objects = [
-        MemberPurchase(
-            member_id=row.member_id,
-            channel=row.channel,
-            store_id=row.store_id,
-            document=row.document[:80],
-            source_key=row.source_key,
-            amount=quantize(Decimal(row.amount)),
-            occurred_at=row.occurred_at,
-        )
-        for row in rows
-    ]
-    if not objects:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_purchases_bulk must run inside a transaction")
+    if not rows:
+        return 0
+    adapt = connection.ops.adapt_datetimefield_value
+    insert_rows(
+        MemberPurchase,
+        ("member_id", "channel", "store_id", "document", "source_key", "amount", "occurred_at"),
+        [
+            (
+                r.member_id,
+                r.channel,
+                r.store_id,
+                r.document[:80],
+                r.source_key,
+                quantize(Decimal(r.amount)),
+                adapt(r.occurred_at),
+            )
+            for r in rows
+        ],
+        constant={"created_at": adapt(now)},
+        on_conflict="ON CONFLICT (source_key) DO NOTHING",
+    )
+    ids = sorted({r.member_id for r in rows})
+    spends = spends_of(ids, now=now)
+    tiers = list(Tier.objects.order_by("rank").values_list("pk", "code", "rank", "min_spend"))
+    rules = [TierRule(code=code, rank=rank, min_spend=spend) for _, code, rank, spend in tiers]
+    tier_ids = {code: pk for pk, code, _, _ in tiers}
+    changes: list[tuple[int, Decimal, int, bool]] = []
+    for pk, tier_id, rolling in Member.objects.filter(pk__in=ids).values_list(
+        "pk", "tier_id", "rolling_spend"
+    ):
+        spend = quantize(spends[pk])
+        target = tier_ids[tier_for(spend, rules).code]
+        if spend != rolling or target != tier_id:
+            changes.append((pk, spend, target, target != tier_id))
+    _set_spends(changes, when=adapt(now))
+    return sum(1 for change in changes if change[3])
+
+
+def _set_spends(changes: Sequence[tuple[int, Decimal, int, bool]], *, when: Any) -> None:
+    if not changes:
         return
-    MemberPurchase.objects.bulk_create(objects, batch_size=500, ignore_conflicts=True)
-    refresh_tiers((o.member_id for o in objects), now=clock.now())
+    table = connection.ops.quote_name(Member._meta.db_table)
+    assignments = (
+        f"rolling_spend = v.spend, tier_id = v.tier, tier_changed_at = "
+        f"CASE WHEN v.moved THEN %s ELSE {table}.tier_changed_at END"
+    )
+    if connection.vendor == "postgresql":
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM unnest(%s::bigint[], %s::numeric[], "  # noqa: S608
+            f"%s::bigint[], %s::boolean[]) AS v(id, spend, tier, moved) WHERE {table}.id = v.id"
+        )
+        columns = [list(column) for column in zip(*changes, strict=True)]
+        with pg_cursor() as cursor:
+            cursor.execute(sql, [when, *columns])
+        return
+    for start in range(0, len(changes), CHUNK):
+        chunk = changes[start : start + CHUNK]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+        sql = (
+            (
+                f"UPDATE {table} SET {assignments.replace('v.spend', 'v.column2')} "  # noqa: S608
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+            )
+            .replace("v.tier", "v.column3")
+            .replace("v.moved", "v.column4")
+        )
+        params: list[Any] = [when]
+        for pk, spend, tier_id, moved in chunk:
+            params.extend((pk, spend, tier_id, moved))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)

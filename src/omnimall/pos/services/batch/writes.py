@@ -72,7 +72,7 @@ def write_segment(plans: Sequence[Plan], *, source: str, actor: Actor) -> None:
         actor=actor,
         now=now,
     )
-    bulk_earn.record_purchases_in_bulk(
+    purchases.record_purchases_bulk(
         rows=[
             purchases.PurchaseRow(
                 member_id=p.member.member_id,
