@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from omnimall.members.domain import share
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -44,21 +46,12 @@ def money_for_value(
     return max(after - before, ZERO)
 
 
-def _share(points: int, part: Decimal, whole: Decimal) -> int:
-    if points <= 0 or whole <= 0 or part <= 0:
-        return 0
-    if part >= whole:
-        return points
-    value = (Decimal(points) * part / whole).to_integral_value(rounding=ROUND_HALF_UP)
-    return max(0, min(points, int(value)))
-
-
 def points_share(
     points: int, *, refunded_before: Decimal, refunded_after: Decimal, money: Decimal
 ) -> int:
     """Points going back for raising the money refunded from ``refunded_before`` to
     ``refunded_after`` (of ``money`` paid): cumulative, so the parts add up to ``points``."""
-    return max(_share(points, refunded_after, money) - _share(points, refunded_before, money), 0)
+    return max(share(points, refunded_after, money) - share(points, refunded_before, money), 0)
 
 
 def value_share(

@@ -11,12 +11,21 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, StrictInt, StrictStr, model_validator
 
 from omnimall.pos import domain
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give the time with its UTC offset")
+    return value
+
+
+TillTime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class StrictIn(Schema):
@@ -59,18 +68,11 @@ class MemberRefIn(StrictIn):
 class ReceiptIn(StrictIn):
     store: Code = Field(description="The store's location code (must be the key's store)")
     receipt_number: Code
-    occurred_at: datetime
+    occurred_at: TillTime
     currency: Annotated[StrictStr, Field(min_length=3, max_length=3)] = "CNY"
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
     member: MemberRefIn | None = None
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give the time with its UTC offset")
-        return value
 
     @model_validator(mode="after")
     def _lines_add_up(self) -> ReceiptIn:
@@ -118,19 +120,12 @@ class ReturnLineIn(StrictIn):
 class TillReturnIn(StrictIn):
     store: Code
     return_number: Code
-    occurred_at: datetime
+    occurred_at: TillTime
     receipt_number: Annotated[StrictStr, Field(max_length=64)] = ""
     authorised_by: Annotated[StrictStr, Field(max_length=120)] = ""
     reason: Annotated[StrictStr, Field(max_length=200)] = ""
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
     member: MemberRefIn | None = None
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give the time with its UTC offset")
-        return value
 
     @model_validator(mode="after")
     def _receipt_or_staff(self) -> TillReturnIn:

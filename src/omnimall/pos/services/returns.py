@@ -37,7 +37,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
-from omnimall.catalog import selectors as catalog_selectors
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
@@ -54,12 +53,11 @@ from omnimall.pos.errors import (
     ReturnLineError,
     UnknownMemberError,
     UnknownReceiptError,
-    UnknownSkuError,
     UnknownStoreError,
 )
 from omnimall.pos.models import Receipt, ReceiptLine, TillReturn, TillReturnLine
 
-from .sales import MemberRef, resolve_member, source_key, store_code_of
+from .sales import MemberRef, resolve_member, sku_ids_of, source_key, store_code_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +94,7 @@ def record_till_return(
     existing = _existing(store_id=store_id, number=till_return.number, digest=digest)
     if existing is not None:
         return existing
-    codes = [line.sku_code for line in till_return.lines]
-    sku_ids = catalog_selectors.sku_ids_by_code(codes=codes)
-    unknown = sorted(set(codes) - set(sku_ids))
-    if unknown:
-        raise UnknownSkuError(skus=unknown)
+    sku_ids = sku_ids_of([line.sku_code for line in till_return.lines])
     receipt_id: int | None = None
     member_ref: MemberRef | None = None
     if till_return.receipt_number:

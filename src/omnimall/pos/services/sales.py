@@ -52,6 +52,7 @@ flagged receipt is audited, ``resolve_flagged_receipt``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,7 +187,7 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
     existing = _existing(store_id=store_id, number=sale.number, digest=digest)
     if existing is not None:
         return existing
-    sku_ids = _sku_ids(sale)
+    sku_ids = sku_ids_of([line.sku_code for line in sale.lines])
     _check_points_payments(sale)
     member_ref = resolve_member(phone=sale.member_phone, card=sale.member_card)
     try:
@@ -227,8 +228,8 @@ def _existing(*, store_id: int, number: str, digest: str) -> SaleResult | None:
     )
 
 
-def _sku_ids(sale: domain.Sale) -> dict[str, int]:
-    codes = [line.sku_code for line in sale.lines]
+def sku_ids_of(codes: Sequence[str]) -> dict[str, int]:
+    """The SKU id of each code on a receipt or return; any unknown → ``UnknownSkuError``."""
     found = catalog_selectors.sku_ids_by_code(codes=codes)
     unknown = sorted(set(codes) - set(found))
     if unknown:
