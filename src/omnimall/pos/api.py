@@ -23,6 +23,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
 from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of
+from omnimall.core.api.errors import ERRORS
 from omnimall.members.selectors.members import find_member, mask_phone
 from omnimall.pos import schemas, selectors
 from omnimall.pos.errors import (
@@ -38,21 +39,6 @@ from omnimall.pos.services import sales as sale_services
 
 router = Router(tags=["pos"])
 auth = ApiKeyAuth("pos")
-
-
-class ErrorBodyOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorOut(Schema):
-    """Every error: ``{"error": {"code", "message", "details"}}``."""
-
-    error: ErrorBodyOut
-
-
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _store(request: HttpRequest, code: str | None = None) -> selectors.StoreRef:

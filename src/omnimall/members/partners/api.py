@@ -15,6 +15,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
 from pydantic import ConfigDict, StrictInt, StrictStr, model_validator
 
+from omnimall.core.api.errors import ERRORS
 from omnimall.members.models import Partner
 
 from . import outbound, selectors, services, signing, transfers
@@ -96,17 +97,6 @@ class TransferOut(Schema):
     created_at: str
 
 
-class ErrorBodyOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorOut(Schema):
-    error: ErrorBodyOut
-
-
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 AUTH = PartnerSignatureAuth()
 
 
