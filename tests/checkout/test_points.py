@@ -19,6 +19,7 @@ from omnimall.orders.models import Order
 from omnimall.payments.models import Payment
 from tests.checkout.conftest import ADDRESS, CONTACT
 from tests.checkout.test_pages import add, checkout_form
+from tests.members.test_points_factories import give_points
 
 pytestmark = pytest.mark.django_db
 STAFF = Actor.system("test")
@@ -27,14 +28,7 @@ STAFF = Actor.system("test")
 @pytest.fixture
 def member(shopper):
     made = enrol_member(phone="+8613900139001", actor=STAFF, user_id=shopper.pk)
-    ledger.earn_points(
-        member_id=made.pk,
-        points=20_000,
-        source_key="test:gift",
-        document="gift",
-        actor=STAFF,
-        pending=False,
-    )
+    give_points(made, 20_000, "test:gift", document="gift", actor=STAFF)
     return Member.objects.get(pk=made.pk)
 
 

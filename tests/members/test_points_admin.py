@@ -20,7 +20,7 @@ from omnimall.members.models import EarnRule, HoldPurpose, HoldState, Member, Po
 from omnimall.members.selectors.points import points_history, points_liability
 from omnimall.members.services import points
 from tests.catalog.factories import make_category
-from tests.members.test_points_factories import ACTOR, make_member
+from tests.members.test_points_factories import ACTOR, give_points, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -43,21 +43,9 @@ def staff(role: str) -> Client:
     return client
 
 
-def give(member: Member, n: int, key: str, *, now=None) -> PointsEntry:
-    return points.earn_points(
-        member_id=member.pk,
-        points=n,
-        source_key=key,
-        document=key,
-        actor=ACTOR,
-        pending=False,
-        now=now,
-    )
-
-
 def test_ledger_list_and_entry_pages_render_read_only(admin_client):
     member = make_member()
-    entry = give(member, 120, "adm:1:earn")
+    entry = give_points(member, 120, "adm:1:earn")
 
     listing = admin_client.get(LEDGER, {"q": member.card_number})
     page = admin_client.get(f"{LEDGER}{entry.pk}/change/")
@@ -114,8 +102,8 @@ def test_marketing_cannot_see_the_ledger_nor_adjust():
 def test_liability_report_shows_totals_chart_and_csv(admin_client):
     member = make_member()
     now = clock.now()
-    give(member, 1000, "adm:2:a", now=now)
-    give(member, 250, "adm:2:b", now=now - timedelta(days=400))
+    give_points(member, 1000, "adm:2:a", now=now)
+    give_points(member, 250, "adm:2:b", now=now - timedelta(days=400))
     points.hold_points(
         member_id=member.pk,
         points=200,
@@ -153,7 +141,7 @@ def test_liability_report_shows_totals_chart_and_csv(admin_client):
 
 def test_staff_release_a_stuck_hold(admin_client):
     member = make_member()
-    give(member, 100, "adm:3:earn")
+    give_points(member, 100, "adm:3:earn")
     held = points.hold_points(
         member_id=member.pk,
         points=100,
@@ -176,7 +164,7 @@ def test_staff_release_a_stuck_hold(admin_client):
 
 def test_lots_page_and_earn_rule_admin(admin_client):
     member = make_member()
-    give(member, 10, "adm:4:earn")
+    give_points(member, 10, "adm:4:earn")
     category = make_category("adm-drinks")
 
     lots = admin_client.get("/admin/members/pointslot/")
@@ -196,7 +184,7 @@ def test_lots_page_and_earn_rule_admin(admin_client):
 
 def test_check_points_ledger_passes_then_reports_a_mismatch():
     member = make_member()
-    give(member, 10, "adm:5:earn")
+    give_points(member, 10, "adm:5:earn")
     out = StringIO()
 
     call_command("check_points_ledger", stdout=out)
@@ -210,8 +198,8 @@ def test_check_points_ledger_passes_then_reports_a_mismatch():
 
 def test_tasks_expire_points_and_release_lapsed_holds():
     member = make_member()
-    give(member, 40, "adm:6:old", now=clock.now() - timedelta(days=800))
-    give(member, 60, "adm:6:new")
+    give_points(member, 40, "adm:6:old", now=clock.now() - timedelta(days=800))
+    give_points(member, 60, "adm:6:new")
     held = points.hold_points(
         member_id=member.pk,
         points=10,

@@ -16,7 +16,7 @@ from omnimall.core.errors import DomainError
 from omnimall.members.models import HoldPurpose, HoldState, Member, PointsEntry, PointsLot
 from omnimall.members.selectors.points import held_mismatches, ledger_mismatches
 from omnimall.members.services import points
-from tests.members.test_points_factories import ACTOR, make_member
+from tests.members.test_points_factories import ACTOR, give_points, make_member
 from tests.races import run_together
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
@@ -25,14 +25,7 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 def funded_member(lots: int, each: int) -> Member:
     member = make_member()
     for i in range(lots):
-        points.earn_points(
-            member_id=member.pk,
-            points=each,
-            source_key=f"race:{member.pk}:earn:{i}",
-            document="seed",
-            actor=ACTOR,
-            pending=False,
-        )
+        give_points(member, each, f"race:{member.pk}:earn:{i}", document="seed")
     return member
 
 

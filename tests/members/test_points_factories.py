@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from datetime import datetime
 
 from omnimall.core.actors import Actor
-from omnimall.members.models import Member, Tier
+from omnimall.members.models import Member, PointsEntry, Tier
+from omnimall.members.services import points as points_services
 
 ACTOR = Actor.system("points-tests")
 _n = itertools.count(1)
@@ -24,3 +27,29 @@ def make_member(**fields: object) -> Member:
     }
     values.update(fields)
     return Member.objects.create(**values)
+
+
+def give_points(
+    member: Member,
+    points: int,
+    source_key: str | None = None,
+    *,
+    document: str | None = None,
+    pending: bool = False,
+    actor: Actor = ACTOR,
+    now: datetime | None = None,
+) -> PointsEntry | None:
+    """``member`` earns ``points`` through the ledger: available at once unless ``pending``.
+
+    The source key defaults to a fresh ``test:<member>:<hex>``, the document to the key.
+    """
+    key = source_key or f"test:{member.pk}:{uuid.uuid4().hex}"
+    return points_services.earn_points(
+        member_id=member.pk,
+        points=points,
+        source_key=key,
+        document=key if document is None else document,
+        actor=actor,
+        pending=pending,
+        now=now,
+    )

@@ -15,28 +15,15 @@ from omnimall.members.selectors.points import (
     points_history,
     points_liability,
 )
-from omnimall.members.services import points
-from tests.members.test_points_factories import ACTOR, make_member
+from tests.members.test_points_factories import give_points, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def give(member: Member, n: int, key: str, *, now=None) -> None:
-    points.earn_points(
-        member_id=member.pk,
-        points=n,
-        source_key=key,
-        document=key,
-        actor=ACTOR,
-        pending=False,
-        now=now,
-    )
 
 
 def test_points_history_lists_the_latest_entries_first_in_one_query(django_assert_num_queries):
     member = make_member()
     for i in range(5):
-        give(member, 10 + i, f"sel:1:{i}")
+        give_points(member, 10 + i, f"sel:1:{i}")
 
     with django_assert_num_queries(1):
         lines = points_history(member.pk, limit=3)
@@ -48,7 +35,7 @@ def test_points_history_lists_the_latest_entries_first_in_one_query(django_asser
 def test_ledger_mismatches_finds_cached_and_lot_drift_in_one_query(django_assert_num_queries):
     sound, drifted, lots_off = make_member(), make_member(), make_member()
     for member in (sound, drifted, lots_off):
-        give(member, 50, f"sel:2:{member.pk}")
+        give_points(member, 50, f"sel:2:{member.pk}")
     Member.objects.filter(pk=drifted.pk).update(points_pending=5)
     lots_off.points_lots.update(remaining=49)
 
@@ -68,9 +55,9 @@ def test_points_liability_values_points_and_groups_lots_by_expiry_month(
     settings.POINTS_EXPIRY_MONTHS = 12
     now = clock.now()
     a, b = make_member(), make_member()
-    give(a, 150, "sel:3:a", now=now)
-    give(b, 50, "sel:3:b", now=now)
-    give(b, 33, "sel:3:c", now=now - timedelta(days=70))
+    give_points(a, 150, "sel:3:a", now=now)
+    give_points(b, 50, "sel:3:b", now=now)
+    give_points(b, 33, "sel:3:c", now=now - timedelta(days=70))
 
     with django_assert_num_queries(2):
         liability = points_liability()

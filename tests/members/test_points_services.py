@@ -18,7 +18,7 @@ from omnimall.members.services.points import (
     PointsConflictError,
     PointsReasonRequiredError,
 )
-from tests.members.test_points_factories import ACTOR, make_member
+from tests.members.test_points_factories import ACTOR, give_points, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -32,23 +32,11 @@ def sound() -> bool:
     return ledger_mismatches() == [] and held_mismatches() == []
 
 
-def earn(member: Member, n: int, key: str, *, pending: bool = False, **kw):
-    return points.earn_points(
-        member_id=member.pk,
-        points=n,
-        source_key=key,
-        document=key,
-        actor=ACTOR,
-        pending=pending,
-        **kw,
-    )
-
-
 def test_earn_points_makes_points_available_in_a_lot_that_expires_later():
     member = make_member()
     now = clock.now()
 
-    entry = earn(member, 300, "t:1:earn", now=now)
+    entry = give_points(member, 300, "t:1:earn", now=now)
 
     assert balances(member) == (300, 0, 0)
     lot = PointsLot.objects.get(entry=entry)
@@ -60,8 +48,8 @@ def test_earn_points_makes_points_available_in_a_lot_that_expires_later():
 def test_earn_points_posts_once_when_the_source_key_repeats():
     member = make_member()
 
-    first = earn(member, 100, "t:2:earn")
-    again = earn(member, 100, "t:2:earn")
+    first = give_points(member, 100, "t:2:earn")
+    again = give_points(member, 100, "t:2:earn")
 
     assert again.pk == first.pk
     assert balances(member) == (100, 0, 0)
@@ -70,12 +58,12 @@ def test_earn_points_posts_once_when_the_source_key_repeats():
 
 def test_earn_points_refuses_when_a_repeat_carries_another_amount_or_member():
     member, other = make_member(), make_member()
-    earn(member, 100, "t:3:earn")
+    give_points(member, 100, "t:3:earn")
 
     with pytest.raises(PointsConflictError) as amount:
-        earn(member, 101, "t:3:earn")
+        give_points(member, 101, "t:3:earn")
     with pytest.raises(PointsConflictError):
-        earn(other, 100, "t:3:earn")
+        give_points(other, 100, "t:3:earn")
 
     assert amount.value.code == "points_source_conflict"
     assert balances(member) == (100, 0, 0)
@@ -85,15 +73,15 @@ def test_earn_points_refuses_when_a_repeat_carries_another_amount_or_member():
 def test_earn_points_posts_nothing_for_zero_and_refuses_negative():
     member = make_member()
 
-    assert earn(member, 0, "t:4:earn") is None
+    assert give_points(member, 0, "t:4:earn") is None
     with pytest.raises(InvalidPointsError):
-        earn(member, -1, "t:4:earn")
+        give_points(member, -1, "t:4:earn")
     assert PointsEntry.objects.count() == 0
 
 
 def test_pending_earn_matures_into_available_points_with_a_lot():
     member = make_member()
-    earn(member, 200, "t:5:earn", pending=True)
+    give_points(member, 200, "t:5:earn", pending=True)
     assert balances(member) == (0, 0, 200)
     assert PointsLot.objects.count() == 0
 
@@ -109,8 +97,8 @@ def test_pending_earn_matures_into_available_points_with_a_lot():
 def test_spend_points_takes_the_soonest_expiring_lots_first():
     member = make_member()
     now = clock.now()
-    earn(member, 100, "t:6:late", now=now)
-    earn(member, 100, "t:6:early", now=now - timedelta(days=300))
+    give_points(member, 100, "t:6:late", now=now)
+    give_points(member, 100, "t:6:early", now=now - timedelta(days=300))
 
     points.spend_points(
         member_id=member.pk, points=150, source_key="t:6:spend", document="R1", actor=ACTOR
@@ -124,7 +112,7 @@ def test_spend_points_takes_the_soonest_expiring_lots_first():
 
 def test_spend_points_refuses_when_more_than_available():
     member = make_member()
-    earn(member, 10, "t:7:earn")
+    give_points(member, 10, "t:7:earn")
 
     with pytest.raises(InsufficientPointsError) as refused:
         points.spend_points(
@@ -138,8 +126,8 @@ def test_spend_points_refuses_when_more_than_available():
 
 def test_spend_points_expires_overdue_lots_before_spending():
     member = make_member()
-    earn(member, 100, "t:8:old", now=clock.now() - timedelta(days=800))
-    earn(member, 30, "t:8:new")
+    give_points(member, 100, "t:8:old", now=clock.now() - timedelta(days=800))
+    give_points(member, 30, "t:8:new")
 
     with pytest.raises(InsufficientPointsError):
         points.spend_points(
@@ -168,7 +156,7 @@ def hold(member: Member, n: int, key: str, **kw):
 
 def test_hold_then_commit_spends_the_held_points_once():
     member = make_member()
-    earn(member, 100, "t:9:earn")
+    give_points(member, 100, "t:9:earn")
 
     held = hold(member, 60, "t:9:hold")
     assert balances(member) == (40, 60, 0)
@@ -189,8 +177,8 @@ def test_hold_then_commit_spends_the_held_points_once():
 
 def test_release_hold_puts_points_back_into_their_lots_and_is_idempotent():
     member = make_member()
-    first = earn(member, 50, "t:10:a", now=clock.now() - timedelta(days=10))
-    earn(member, 50, "t:10:b")
+    first = give_points(member, 50, "t:10:a", now=clock.now() - timedelta(days=10))
+    give_points(member, 50, "t:10:b")
     held = hold(member, 70, "t:10:hold")
 
     released = points.release_hold(hold_id=held.pk, actor=ACTOR, reason="cancelled")
@@ -208,7 +196,7 @@ def test_release_hold_puts_points_back_into_their_lots_and_is_idempotent():
 
 def test_hold_points_refuses_more_than_available_and_replays_by_source_key():
     member = make_member()
-    earn(member, 20, "t:11:earn")
+    give_points(member, 20, "t:11:earn")
 
     with pytest.raises(InsufficientPointsError):
         hold(member, 21, "t:11:big")
@@ -224,7 +212,7 @@ def test_hold_points_refuses_more_than_available_and_replays_by_source_key():
 
 def test_till_holds_lapse_and_the_sweeper_releases_them():
     member = make_member()
-    earn(member, 100, "t:12:earn")
+    give_points(member, 100, "t:12:earn")
     till = hold(member, 30, "t:12:till", purpose=HoldPurpose.POS)
     order = hold(member, 20, "t:12:order")
     assert till.expires_at is not None
@@ -242,7 +230,7 @@ def test_till_holds_lapse_and_the_sweeper_releases_them():
 
 def test_commit_hold_refuses_a_lapsed_hold():
     member = make_member()
-    earn(member, 100, "t:13:earn")
+    give_points(member, 100, "t:13:earn")
     lapsed = hold(member, 30, "t:13:till", expires_at=clock.now() - timedelta(seconds=1))
 
     with pytest.raises(HoldNotHeldError):
@@ -253,7 +241,7 @@ def test_commit_hold_refuses_a_lapsed_hold():
 
 def test_commit_hold_as_a_partner_transfer_out():
     member = make_member()
-    earn(member, 100, "t:14:earn")
+    give_points(member, 100, "t:14:earn")
     held = hold(member, 100, "t:14:hold", purpose=HoldPurpose.PARTNER)
 
     entry = points.commit_hold(
@@ -267,7 +255,7 @@ def test_commit_hold_as_a_partner_transfer_out():
 
 def test_reverse_earn_takes_from_pending_while_pending():
     member = make_member()
-    earn(member, 100, "t:15:earn", pending=True)
+    give_points(member, 100, "t:15:earn", pending=True)
 
     first = points.reverse_earn(
         earn_source_key="t:15:earn", points=40, source_key="t:15:r1", document="", actor=ACTOR
@@ -281,7 +269,7 @@ def test_reverse_earn_takes_from_pending_while_pending():
 
 def test_reverse_earn_never_reverses_more_than_earned_nor_below_zero():
     member = make_member()
-    earn(member, 100, "t:16:earn")
+    give_points(member, 100, "t:16:earn")
     points.spend_points(
         member_id=member.pk, points=70, source_key="t:16:spend", document="", actor=ACTOR
     )
@@ -302,7 +290,7 @@ def test_reverse_earn_never_reverses_more_than_earned_nor_below_zero():
 
 def test_reverse_earn_caps_at_what_was_earned_over_several_returns():
     member = make_member()
-    earn(member, 100, "t:17:earn")
+    give_points(member, 100, "t:17:earn")
 
     for i, n in enumerate((30, 30, 60)):
         points.reverse_earn(
@@ -355,9 +343,9 @@ def test_adjust_points_needs_a_reason_and_never_goes_below_zero():
 def test_expire_points_expires_each_overdue_lot_once():
     member = make_member()
     old = clock.now() - timedelta(days=800)
-    earn(member, 40, "t:19:a", now=old)
-    earn(member, 60, "t:19:b", now=old)
-    earn(member, 5, "t:19:c")
+    give_points(member, 40, "t:19:a", now=old)
+    give_points(member, 60, "t:19:b", now=old)
+    give_points(member, 5, "t:19:c")
 
     assert points.expire_points() == 2
     assert points.expire_points() == 0
@@ -368,7 +356,7 @@ def test_expire_points_expires_each_overdue_lot_once():
 
 def test_a_lot_refilled_by_a_released_hold_expires_again():
     member = make_member()
-    earn(member, 40, "t:20:a", now=clock.now() - timedelta(days=700))
+    give_points(member, 40, "t:20:a", now=clock.now() - timedelta(days=700))
     held = hold(member, 15, "t:20:hold")
     later = clock.now() + timedelta(days=60)
     assert points.expire_points(now=later) == 1
@@ -386,8 +374,8 @@ def test_a_lot_refilled_by_a_released_hold_expires_again():
 
 def test_move_history_moves_entries_lots_and_holds_and_recomputes_balances():
     survivor, duplicate = make_member(), make_member()
-    earn(survivor, 10, "t:21:s")
-    earn(duplicate, 100, "t:21:d")
+    give_points(survivor, 10, "t:21:s")
+    give_points(duplicate, 100, "t:21:d")
     hold(duplicate, 30, "t:21:hold")
 
     with transaction.atomic():
@@ -406,7 +394,7 @@ def test_move_history_moves_entries_lots_and_holds_and_recomputes_balances():
 
 def test_a_spend_gives_back_lapsed_holds_first():
     member = make_member()
-    earn(member, 100, "t:22:earn")
+    give_points(member, 100, "t:22:earn")
     lapsed = hold(member, 80, "t:22:till", expires_at=clock.now() - timedelta(seconds=1))
 
     points.spend_points(

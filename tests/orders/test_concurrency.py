@@ -22,12 +22,12 @@ from omnimall.inventory.selectors import stock as stock_selectors
 from omnimall.inventory.services import receive_stock
 from omnimall.members.models import Member
 from omnimall.members.selectors.points import ledger_mismatches
-from omnimall.members.services import points as ledger
 from omnimall.members.services.identity import enrol_member
 from omnimall.orders.models import Order, OrderEvent
 from omnimall.payments.gateways import sandbox
 from omnimall.payments.models import EntryKind, Payment, PaymentEntry
 from tests.inventory.factories import STOCK_ACTOR, make_location, make_skus
+from tests.members.test_points_factories import give_points
 from tests.races import run_together
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
@@ -126,14 +126,7 @@ def test_one_members_points_pay_one_of_8_checkouts_racing_for_them(race_database
     receive_stock(location_id=warehouse.pk, sku_id=sku.pk, quantity=20, actor=STOCK_ACTOR)
     user = get_user_model().objects.create_user(username="racer", password="pw-123456!")
     member = enrol_member(phone="+8613900139077", actor=actor, user_id=user.pk)
-    ledger.earn_points(
-        member_id=member.pk,
-        points=1000,
-        source_key="race:gift",
-        document="gift",
-        actor=actor,
-        pending=False,
-    )
+    give_points(member, 1000, "race:gift", document="gift", actor=actor)
     clients = []
     for _ in range(8):
         client = Client()

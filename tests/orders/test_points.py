@@ -32,6 +32,7 @@ from omnimall.orders.services import cancellation, completion, refunds, returns
 from omnimall.orders.services import points as order_points
 from omnimall.orders.services.fulfilment import confirm_delivery
 from omnimall.payments.models import Payment, Refund
+from tests.members.test_points_factories import give_points
 from tests.orders.factories import make_shop, pay, place, ship_all
 
 STAFF = Actor.system("staff test")
@@ -55,14 +56,7 @@ def make_member(*, points: int = 10_000, home_store_id: int | None = None):
         phone=f"+86139{n:08d}", actor=STAFF, user_id=user.pk, home_store_id=home_store_id
     )
     if points:
-        ledger.earn_points(
-            member_id=member.pk,
-            points=points,
-            source_key=f"test:{member.pk}:gift",
-            document="gift",
-            actor=STAFF,
-            pending=False,
-        )
+        give_points(member, points, f"test:{member.pk}:gift", document="gift", actor=STAFF)
     return user, Member.objects.get(pk=member.pk)
 
 

@@ -15,9 +15,10 @@ from omnimall.core.actors import Actor
 from omnimall.inventory import services as inventory_services
 from omnimall.inventory.models import LocationKind, StockLocation
 from omnimall.members.models import Member
-from omnimall.members.services import identity, points
+from omnimall.members.services import identity
 from omnimall.pos import schemas
 from tests.inventory.factories import make_location, make_skus
+from tests.members.test_points_factories import give_points
 
 ACTOR = Actor.system("pos-tests")
 WHEN = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
@@ -63,14 +64,7 @@ def new_phone() -> str:
 def make_member(*, points_available: int = 0, phone: str | None = None) -> Member:
     member = identity.enrol_member(phone=phone or new_phone(), actor=ACTOR)
     if points_available:
-        points.earn_points(
-            member_id=member.pk,
-            points=points_available,
-            source_key=f"test:{uuid.uuid4().hex}",
-            document="gift",
-            actor=ACTOR,
-            pending=False,
-        )
+        give_points(member, points_available, document="gift", actor=ACTOR)
     member.refresh_from_db()
     return member
 

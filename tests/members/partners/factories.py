@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,8 +14,8 @@ from django.utils import timezone
 from omnimall.core.actors import Actor
 from omnimall.members.models import Member, Partner
 from omnimall.members.partners import services, signing
-from omnimall.members.services import points
 from omnimall.members.services.identity import enrol_member
+from tests.members.test_points_factories import give_points
 
 ACTOR = Actor.system("tests")
 TRANSFERS = "/api/v1/partners/points-transfers"
@@ -77,14 +76,7 @@ def make_partner(
 def make_member(*, available: int = 0, user_id: int | None = None) -> Member:
     member = enrol_member(phone=f"+86{next(_phones)}", actor=ACTOR, user_id=user_id)
     if available:
-        points.earn_points(
-            member_id=member.pk,
-            points=available,
-            source_key=f"test:{member.pk}:{secrets.token_hex(4)}",
-            document="test",
-            actor=ACTOR,
-            pending=False,
-        )
+        give_points(member, available, document="test", actor=ACTOR)
     member.refresh_from_db()
     return member
 
