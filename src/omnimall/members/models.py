@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Tier(models.Model):
@@ -223,7 +224,7 @@ class EarnRule(models.Model):
     multiplier = models.DecimalField(
         _("multiplier"), max_digits=5, decimal_places=2, default=1, help_text=_("For boosts.")
     )
-    starts_on = models.DateField(_("from"), null=True, blank=True)
+    starts_on = models.DateField(pgettext_lazy("earning rule", "from"), null=True, blank=True)
     ends_on = models.DateField(_("until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -249,7 +250,7 @@ class PointsEntryKind(models.TextChoices):
     EARN = "earn", _("earned")
     MATURE = "mature", _("made available")
     SPEND = "spend", _("spent")
-    HOLD = "hold", _("held")
+    HOLD = "hold", pgettext_lazy("points", "held")
     RELEASE = "release", _("hold released")
     EXPIRE = "expire", _("expired")
     REVERSE = "reverse", _("reversed")
@@ -267,9 +268,9 @@ class PointsEntry(models.Model):
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_entries")
     kind = models.CharField(_("kind"), max_length=20, choices=PointsEntryKind.choices)
-    available_delta = models.IntegerField(_("available"), default=0)
-    held_delta = models.IntegerField(_("held"), default=0)
-    pending_delta = models.IntegerField(_("pending"), default=0)
+    available_delta = models.IntegerField(pgettext_lazy("points", "available"), default=0)
+    held_delta = models.IntegerField(pgettext_lazy("points", "held"), default=0)
+    pending_delta = models.IntegerField(pgettext_lazy("points", "pending"), default=0)
     source_key = models.CharField(_("source key"), max_length=200, unique=True)
     document = models.CharField(_("document"), max_length=80, blank=True, db_index=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -285,7 +286,7 @@ class PointsEntry(models.Model):
     )
     hold = models.ForeignKey(
         "PointsHold",
-        verbose_name=_("hold"),
+        verbose_name=pgettext_lazy("points", "hold"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -347,9 +348,9 @@ class HoldPurpose(models.TextChoices):
 
 
 class HoldState(models.TextChoices):
-    HELD = "held", _("held")
+    HELD = "held", pgettext_lazy("points", "held")
     COMMITTED = "committed", _("committed")
-    RELEASED = "released", _("released")
+    RELEASED = "released", pgettext_lazy("points", "released")
     EXPIRED = "expired", _("expired")
 
 

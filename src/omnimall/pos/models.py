@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReceiptSource(models.TextChoices):
@@ -54,7 +55,7 @@ class Receipt(models.Model):
     flags = models.JSONField(_("flags"), default=list, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=ReceiptSource.choices)
     payload_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("till", "received"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("till receipt")
@@ -138,7 +139,7 @@ class TillReturn(models.Model):
     points_restored = models.PositiveIntegerField(_("points restored"), default=0)
     flags = models.JSONField(_("flags"), default=list, blank=True)
     payload_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("till", "received"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("till return")
