@@ -36,6 +36,7 @@ from harness import (
     Response,
     log,
     manage,
+    recreate_database,
     report_targets,
     run_wrk,
     server_env,
@@ -237,6 +238,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import redis
 
     redis.Redis.from_url(args.broker_url).flushdb()
+    recreate_database(url, keep=True)  # a first run on a new machine creates it
     log("migrating")
     manage(env, "migrate", "--no-input", "-v", "0")
     os.environ.update(env)

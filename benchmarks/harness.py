@@ -37,6 +37,28 @@ def report_targets(result: dict[str, Any], targets: dict[str, tuple[str, float]]
         log(f"target {key} {op} {limit}: {value} -> {'met' if ok else 'NOT met'}")
 
 
+def recreate_database(url: str, *, keep: bool = False) -> None:
+    """A fresh benchmark database: PostgreSQL DROP/CREATE, SQLite a new file.
+
+    ``keep``: reuse it when it exists (only created when missing).
+    """
+    if url.startswith("sqlite"):
+        if not keep:
+            path = Path(url.removeprefix("sqlite:///"))
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and keep:
+            return
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def server_env(database_url: str) -> dict[str, str]:
     """The environment of every child: production-like settings on the benchmark database."""
     env = dict(os.environ)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 # benchmarks/ is on sys.path when this file runs as a script.
-from harness import ROOT, log, manage, report_targets, server_env
+from harness import ROOT, log, manage, recreate_database, report_targets, server_env
 
 TARGETS = {"receipts_per_s": (">=", 1500.0)}
 METHODS = ("card", "wechat", "alipay", "cash")
@@ -61,20 +61,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 # --- the database -------------------------------------------------------------------------
-
-
-def recreate(url: str) -> None:
-    if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -214,7 +200,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = server_env(url)
     if not args.keep:
         log(f"recreating {url.rpartition('/')[2]}")
-        recreate(url)
+        recreate_database(url)
     log("migrating")
     manage(env, "migrate", "--no-input", "-v", "0")
     os.environ.update(env)
