@@ -105,11 +105,6 @@ def tier_for(spend: Decimal, tiers: Iterable[TierRule]) -> TierRule:
     return reached[-1] if reached else ordered[0]
 
 
-def next_tier(current_rank: int, tiers: Iterable[TierRule]) -> TierRule | None:
-    higher = sorted((t for t in tiers if t.rank > current_rank), key=lambda t: t.rank)
-    return higher[0] if higher else None
-
-
 def add_months(moment: datetime, months: int) -> datetime:
     """``moment`` plus ``months`` calendar months; the day clamps to the month's last day."""
     index = moment.year * 12 + (moment.month - 1) + months
