@@ -11,11 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
-
 from omnimall.inventory.models import LocationKind
 from omnimall.inventory.selectors.fulfilment import get_location_ref
-from omnimall.pos.models import Receipt, ReceiptState, TillReturn
+from omnimall.pos.models import Receipt, TillReturn
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +151,4 @@ def get_till_return(*, return_id: int) -> TillReturnView:
             )
             for line in sorted(till_return.lines.all(), key=lambda line: line.pk)
         ),
-    )
-
-
-def flagged_receipts() -> QuerySet[Receipt]:
-    """Receipts that need staff (points unavailable, stock short, …), newest first."""
-    return (
-        Receipt.objects.filter(state=ReceiptState.FLAGGED)
-        .select_related("store", "member")
-        .order_by("-occurred_at", "-id")
     )

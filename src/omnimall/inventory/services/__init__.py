@@ -18,7 +18,7 @@ from .stock import (
     set_channel_safety_stock,
     set_safety_stock,
 )
-from .till import TillSale, sell_at_store, sell_lines_at_store
+from .till import TillSale, sell_lines_at_store
 
 __all__ = [
     "DEFAULT_HOLD",
@@ -31,7 +31,6 @@ __all__ = [
     "release_reservation",
     "reserve_basket",
     "reserve_stock",
-    "sell_at_store",
     "sell_lines_at_store",
     "set_channel_safety_stock",
     "set_safety_stock",

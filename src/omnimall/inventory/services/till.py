@@ -102,13 +102,3 @@ def sell_lines_at_store(
                 TillSale(sku_id=sku_id, quantity=quantity, sold=sold, short=quantity - sold)
             )
     return results
-
-
-def sell_at_store(
-    *, location_id: int, sku_id: int, quantity: int, actor: Actor, reference: str
-) -> tuple[int, int]:
-    """Sell ``quantity`` of one SKU at a store: returns ``(sold, short)``."""
-    (result,) = sell_lines_at_store(
-        location_id=location_id, lines=[(sku_id, quantity)], actor=actor, reference=reference
-    )
-    return result.sold, result.short
