@@ -15,6 +15,7 @@ and after, averaged. Progress goes to stderr; the last line of stdout is one JSO
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -23,9 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,6 +33,7 @@ from harness import (
     ROOT,
     Gunicorn,
     Response,
+    cpu_seconds,
     log,
     manage,
     recreate_database,
@@ -77,34 +77,47 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def request(
-    base: str, method: str, path: str, *, body: Any = None, form: dict[str, str] | None = None
-) -> tuple[Response, Any]:
-    data, headers = None, {}
-    if form is not None:
-        data = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(req, timeout=60) as reply:
-            raw, status, reply_headers = reply.read(), reply.status, reply.headers
-    except urllib.error.HTTPError as error:
-        raw, status, reply_headers = error.read(), error.code, error.headers
-    response = Response(
-        status,
-        {k.lower(): v for k, v in reply_headers.items()},
-        raw,
-        time.perf_counter() - started,
-    )
-    try:
-        parsed = json.loads(raw) if raw[:1] in (b"{", b"[") else raw.decode()
-    except ValueError:
-        parsed = raw.decode(errors="replace")
-    return response, parsed
+class Client:
+    """One shopper's HTTP/1.1 connection, kept alive between requests as a browser or an
+    app keeps it (wrk's hello requests keep theirs alive too)."""
+
+    def __init__(self, base: str) -> None:
+        self.netloc = urllib.parse.urlsplit(base).netloc
+        self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+
+    def request(
+        self, method: str, path: str, *, body: Any = None, form: dict[str, str] | None = None
+    ) -> tuple[Response, Any]:
+        data, headers = None, {}
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+            reply = self.connection.getresponse()
+            raw = reply.read()
+        except (http.client.HTTPException, OSError):
+            # The server closed an idle connection: one retry on a new one.
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+            self.connection.request(method, path, body=data, headers=headers)
+            reply = self.connection.getresponse()
+            raw = reply.read()
+        response = Response(
+            reply.status,
+            {k.lower(): v for k, v in reply.getheaders()},
+            raw,
+            time.perf_counter() - started,
+        )
+        try:
+            parsed = json.loads(raw) if raw[:1] in (b"{", b"[") else raw.decode()
+        except ValueError:
+            parsed = raw.decode(errors="replace")
+        return response, parsed
 
 
 class Tally:
@@ -114,12 +127,17 @@ class Tally:
         self.failures: dict[str, int] = {}
         self.checkout_ms: list[float] = []
         self.queries: dict[str, list[int]] = {"add_line": [], "checkout": [], "notify": []}
+        self.cpu_ms: dict[str, list[float]] = {
+            "create_cart": [], "add_line": [], "checkout": [], "notify": []
+        }  # fmt: skip
 
     def count(self, what: str, response: Response) -> None:
-        queries = response.db_queries()
-        if queries is not None:
-            with self.lock:
+        queries, cpu_ms = response.db_queries(), response.cpu_ms()
+        with self.lock:
+            if queries is not None and what in self.queries:
                 self.queries[what].append(queries)
+            if cpu_ms is not None:
+                self.cpu_ms[what].append(cpu_ms)
 
     def fail(self, step: str, response: Response, body: Any) -> None:
         code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
@@ -168,22 +186,22 @@ def signed_notification(order_number: str) -> dict[str, str]:
     return sandbox.notification_for(out_trade_no)
 
 
-def purchase(base: str, codes: list[str], tally: Tally, rng: random.Random) -> None:
-    reply, cart = request(base, "POST", "/api/v1/carts", body={})
+def purchase(client: Client, codes: list[str], tally: Tally, rng: random.Random) -> None:
+    reply, cart = client.request("POST", "/api/v1/carts", body={})
     if reply.status != 201:
         tally.fail("create_cart", reply, cart)
         return
+    tally.count("create_cart", reply)
     token = cart["id"]
     for code in rng.sample(codes, 3):
-        reply, body = request(
-            base, "POST", f"/api/v1/carts/{token}/lines", body={"sku": code, "quantity": 1}
+        reply, body = client.request(
+            "POST", f"/api/v1/carts/{token}/lines", body={"sku": code, "quantity": 1}
         )
         if reply.status not in (200, 201):
             tally.fail("add_line", reply, body)
             return
         tally.count("add_line", reply)
-    reply, body = request(
-        base,
+    reply, body = client.request(
         "POST",
         f"/api/v1/carts/{token}/checkout",
         body={"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS, "store": None},
@@ -195,7 +213,7 @@ def purchase(base: str, codes: list[str], tally: Tally, rng: random.Random) -> N
     with tally.lock:
         tally.checkout_ms.append(reply.seconds * 1000)
     form = signed_notification(body["order"]["number"])
-    reply, text = request(base, "POST", "/payments/notify/sandbox/", form=form)
+    reply, text = client.request("POST", "/payments/notify/sandbox/", form=form)
     if reply.status != 200 or text != "success":
         tally.fail("notify", reply, {"error": {"code": str(text)[:40]}})
         return
@@ -210,13 +228,26 @@ def shop(base: str, codes: list[str], args: argparse.Namespace) -> tuple[Tally, 
 
     def shopper(index: int) -> None:
         rng = random.Random(index)
+        client = Client(base)
         while time.monotonic() < deadline:
-            purchase(base, codes, tally, rng)
+            purchase(client, codes, tally, rng)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.shoppers) as pool:
         list(pool.map(shopper, range(args.shoppers)))
     return tally, time.monotonic() - started
+
+
+def wait_for_queue(broker_url: str, timeout: float = 120) -> float:
+    """Seconds until the Celery worker has taken every queued task (post-payment work)."""
+    import redis
+
+    broker = redis.Redis.from_url(broker_url)
+    started = time.monotonic()
+    while broker.llen("celery") and time.monotonic() - started < timeout:
+        time.sleep(0.2)
+    time.sleep(1)  # the last task taken finishes
+    return time.monotonic() - started
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -258,11 +289,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         health = server.wait_ready()
         base = server.base_url
         log(f"gunicorn on {base}, database {health.get('vendor')}, {len(codes)} SKUs to buy")
-        purchase(base, codes, Tally(), random.Random(0))  # warm-up: first-use work
+        purchase(Client(base), codes, Tally(), random.Random(0))  # warm-up: first-use work
         hello_before = run_wrk(base, ["/bench/hello"], seconds=10, connections=args.shoppers)
         log(f"hello: {hello_before.ok_rps:.1f}/s")
+        cpu_before = cpu_seconds()
         tally, seconds = shop(base, codes, args)
         log(f"{tally.orders} orders in {seconds:.1f} s; failures {tally.failures}")
+        drained = wait_for_queue(args.broker_url)
+        log(f"post-payment work drained {drained:.1f} s later")
+        cpu_after = cpu_seconds()
         hello_after = run_wrk(base, ["/bench/hello"], seconds=10, connections=args.shoppers)
         log(f"hello (again): {hello_after.ok_rps:.1f}/s")
     finally:
@@ -271,6 +306,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         worker.wait(timeout=30)
     hello_rps = (hello_before.ok_rps + hello_after.ok_rps) / 2
     orders_per_s = tally.orders / seconds if seconds else 0.0
+    cpu_per_order = (
+        {  # all processes of a kind, post-payment work included
+            kind: round((cpu_after[kind] - cpu_before[kind]) * 1000 / tally.orders, 1)
+            for kind in cpu_before
+        }
+        if tally.orders
+        else {}
+    )
     checkout_ms = sorted(tally.checkout_ms)
     p95 = checkout_ms[int(0.95 * (len(checkout_ms) - 1))] if checkout_ms else None
     return {
@@ -286,6 +329,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "median_queries_checkout": (
             statistics.median(tally.queries["checkout"]) if tally.queries["checkout"] else None
         ),
+        "cpu_ms": {  # median server CPU per request, Python only (not PostgreSQL's)
+            step: round(statistics.median(values), 1)
+            for step, values in tally.cpu_ms.items()
+            if values
+        },
+        "cpu_ms_per_order": cpu_per_order,
         "hello_rps": round(hello_rps, 1),
         "orders_hello_ratio": round(orders_per_s / hello_rps, 4) if hello_rps else None,
     }

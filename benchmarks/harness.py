@@ -23,6 +23,7 @@ from omnimall.cli import gunicorn_argv
 ROOT = Path(__file__).resolve().parent.parent
 LUA_SCRIPT = Path(__file__).resolve().parent / "rotate.lua"
 SERVER_TIMING_QUERIES = re.compile(r'db;desc="queries=(\d+)"')
+SERVER_TIMING_CPU = re.compile(r"cpu;dur=([0-9.]+)")
 
 
 def log(message: str) -> None:
@@ -120,6 +121,11 @@ class Response:
         match = SERVER_TIMING_QUERIES.search(self.headers.get("server-timing", ""))
         return int(match.group(1)) if match else None
 
+    def cpu_ms(self) -> float | None:
+        """The request thread's CPU time on the server (``cpu`` in ``Server-Timing``)."""
+        match = SERVER_TIMING_CPU.search(self.headers.get("server-timing", ""))
+        return float(match.group(1)) if match else None
+
 
 def fetch(base_url: str, path: str, timeout: float = 60) -> Response:
     started = time.perf_counter()
@@ -147,6 +153,10 @@ class Gunicorn:
                 *gunicorn_argv(bind=f"127.0.0.1:{self.port}", workers=workers),
                 "--timeout",
                 "120",
+                # No recycling mid-run: a worker restarting (imports, dictionary warm-up)
+                # would be measured as the application's speed.
+                "--max-requests",
+                "0",
                 "--log-level",
                 "warning",
             ],
@@ -212,6 +222,38 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each kind of process on this machine:
+    ``gunicorn``, ``celery``, ``postgres`` (all backends), ``benchmark`` (this process).
+    Take it before and after a phase and subtract: processes that exit in between are lost.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(("gunicorn", "celery", "postgres", "benchmark"), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if int(entry.name) == os.getpid():
+            kind = "benchmark"
+        elif comm == "postgres" or argv.startswith("postgres"):
+            kind = "postgres"
+        elif "gunicorn" in argv:
+            kind = "gunicorn"
+        elif "celery" in argv:
+            kind = "celery"
+        else:
+            continue
+        totals[kind] += seconds
+    return totals
 
 
 @dataclass(frozen=True)

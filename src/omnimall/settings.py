@@ -154,6 +154,10 @@ CELERY_BROKER_URL = os.environ.get("OMNIMALL_BROKER_URL", REDIS_URL)
 # No broker configured: tasks run inline, so the demo needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Celery's Django fix-up closes the database connection around every task unless told to
+# reuse it: a new PostgreSQL connection (a backend process) per task cost more than the
+# work of a small task. Connections are still checked before each task (celery.py).
+CELERY_DB_REUSE_MAX = 1000
 # Task modules autodiscovery (``<app>.tasks``) does not reach.
 CELERY_IMPORTS = ["omnimall.members.partners.tasks"]
 # Periodic work, run by `celery beat` (`omnimall worker -B` on a single machine).
