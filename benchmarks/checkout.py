@@ -40,6 +40,7 @@ from harness import (
     report_targets,
     run_wrk,
     server_env,
+    vacuum_analyze,
 )
 
 TARGETS = {  # issue 4, "Speed and cost"
@@ -282,6 +283,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"loading the demo catalog with {args.products} products (once)")
         manage(env, "load_demo", "--products", str(args.products))
     codes = stock_skus(args.skus)
+    vacuum_analyze()
     manage(env, "collectstatic", "--no-input", "-v", "0")
     server = Gunicorn(env, workers=args.workers)
     worker = start_worker(env)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 # benchmarks/ is on sys.path when this file runs as a script.
-from harness import ROOT, log, manage, recreate_database, server_env
+from harness import ROOT, log, manage, recreate_database, server_env, vacuum_analyze
 
 STEPS = ("create_cart", "add_line", "checkout", "notify", "post_payment")
 
@@ -160,6 +160,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"loading the demo catalog with {args.products} products (once)")
         manage(env, "load_demo", "--products", str(args.products))
     codes = stock_skus(args.skus)
+    vacuum_analyze()
 
     from omnimall.celery import app
 

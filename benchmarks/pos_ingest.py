@@ -34,7 +34,15 @@ from pathlib import Path
 from typing import Any
 
 # benchmarks/ is on sys.path when this file runs as a script.
-from harness import ROOT, log, manage, recreate_database, report_targets, server_env
+from harness import (
+    ROOT,
+    log,
+    manage,
+    recreate_database,
+    report_targets,
+    server_env,
+    vacuum_analyze,
+)
 
 TARGETS = {"receipts_per_s": (">=", 1500.0)}
 METHODS = ("card", "wechat", "alipay", "cash")
@@ -215,11 +223,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"loading the demo catalog with {args.products} products")
         manage(env, "load_demo", "--products", str(args.products), "--no-progress")
     facts = prepare(args)
-    if connection.vendor == "postgresql":
-        # Fresh statistics for the bulk-loaded tables (the server here runs without
-        # autovacuum; production's autovacuum would have analysed them).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    vacuum_analyze()
     tag = f"{int(time.time()) % 100000:05d}"
     files = []
     if args.small:
