@@ -4,12 +4,13 @@ Claiming and recording are short transactions; the network I/O happens between t
 with no transaction open and no row locked:
 
 1. **Claim** a chunk of due messages (``pending`` and ``next_attempt_at`` empty or past,
-   lowest id first). On PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``, so
-   parallel workers take different rows. The claim itself is a conditional update that
-   moves ``next_attempt_at`` to a lease deadline unique to this claim; the rows still
-   carrying that deadline afterwards are the ones this worker owns (on SQLite, where
-   writes are serialised, the condition alone keeps two workers apart). A worker that
-   dies mid-chunk leaves its messages to be picked up again when the lease runs out.
+   lowest id first), in one statement (``rows.claim``). On PostgreSQL the candidates are
+   read ``FOR UPDATE SKIP LOCKED``, so parallel workers take different rows. The claim
+   itself is a conditional update that moves ``next_attempt_at`` to a lease deadline
+   unique to this claim and returns the rows it moved: those are the ones this worker
+   owns (on SQLite, where writes are serialised, the condition alone keeps two workers
+   apart). A chunk that comes back short means nothing more was due. A worker that dies
+   mid-chunk leaves its messages to be picked up again when the lease runs out.
 2. **Send** each message (``transports``).
 3. **Record** the outcome, only if the message still carries this worker's lease:
    delivered; or a failed attempt with the next one after a back-off; or, after the last
@@ -28,13 +29,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import Q
 
 from omnimall.core import clock
 from omnimall.core.models import OutboxMessage, OutboxState
 
-from . import transports
+from . import rows, transports
 from .backoff import retry_delay
 
 logger = logging.getLogger(__name__)
@@ -72,21 +72,7 @@ def claim_due(
 ) -> list[OutboxMessage]:
     """Take up to ``size`` due messages for this worker (see the module docstring)."""
     lease_until = at + _lease() + timedelta(microseconds=secrets.randbelow(1_000_000))
-    with transaction.atomic():
-        candidates = OutboxMessage.objects.filter(_due(at))
-        if message_ids is not None:
-            candidates = candidates.filter(pk__in=list(message_ids))
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.order_by("pk").values_list("pk", flat=True)[:size])
-        if not ids:
-            return []
-        OutboxMessage.objects.filter(_due(at), pk__in=ids).update(next_attempt_at=lease_until)
-    return list(
-        OutboxMessage.objects.filter(pk__in=ids, next_attempt_at=lease_until)
-        .select_related("subscription")
-        .order_by("pk")
-    )
+    return rows.claim(at=at, lease_until=lease_until, size=size, message_ids=message_ids)
 
 
 def record_outcome(
@@ -130,10 +116,13 @@ def deliver_due(
     report = DeliveryReport()
     remaining = limit
     while remaining > 0:
-        claimed = claim_due(at=current(), size=min(CHUNK, remaining), message_ids=message_ids)
+        size = min(CHUNK, remaining)
+        claimed = claim_due(at=current(), size=size, message_ids=message_ids)
         if not claimed:
             break
         remaining -= len(claimed)
+        if len(claimed) < size:  # nothing more was due: no second claim to find that out
+            remaining = 0
         for message in claimed:
             state = record_outcome(message, transports.send(message), at=current())
             if state == OutboxState.DELIVERED:

@@ -25,8 +25,9 @@ from django.db import transaction
 
 from omnimall.celery import app as celery_app
 from omnimall.core import clock
-from omnimall.core.models import OutboxKind, OutboxMessage, OutboxState, WebhookSubscription
+from omnimall.core.models import OutboxKind, OutboxMessage, WebhookSubscription
 
+from . import rows
 from .backoff import MAX_ATTEMPTS
 from .delivery import deliver_due
 
@@ -90,23 +91,14 @@ def deliver_after_commit(message_ids: list[int]) -> None:
 
 
 def write_messages(messages: list[OutboxMessage]) -> int:
-    """Insert the messages whose dedupe key is new; returns how many were new."""
-    keys = [message.dedupe_key for message in messages]
-    existing = set(
-        OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-    )
-    new = [message for message in messages if message.dedupe_key not in existing]
-    if not new:
-        return 0
-    # A concurrent writer of the same key wins quietly (ON CONFLICT DO NOTHING).
-    OutboxMessage.objects.bulk_create(new, ignore_conflicts=True)
-    ids = list(
-        OutboxMessage.objects.filter(
-            dedupe_key__in=[message.dedupe_key for message in new], state=OutboxState.PENDING
-        ).values_list("pk", flat=True)
-    )
+    """Insert the messages whose dedupe key is new; returns how many were new.
+
+    One statement (``INSERT … ON CONFLICT DO NOTHING RETURNING id``): a key already
+    stored, or taken first by a concurrent writer, is skipped quietly.
+    """
+    ids = rows.insert_new(messages)
     deliver_after_commit(ids)
-    return len(new)
+    return len(ids)
 
 
 def _subscribed(subscription: WebhookSubscription, topic: str) -> bool:
