@@ -88,7 +88,7 @@ def create_cart(request: HttpRequest, payload: CartIn | None = None) -> Status[C
         user=shopper(request),
         referral_store_code=(payload.referral_store if payload else None) or "",
     )
-    view = selectors.price_cart(cart)
+    view = selectors.new_cart_view(cart)  # empty: nothing to price, no query
     return Status(201, schemas.cart_out(view, _base_url(request)))
 
 

@@ -15,18 +15,22 @@ places), which may not import each other.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Context as DecimalContext
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Q
 from django.utils.translation import get_language
 
 from omnimall.catalog.domain import effective_price
-from omnimall.catalog.models import Price, ProductImage
+from omnimall.catalog.models import Brand, Price, PriceList, Product, ProductImage, Sku
+from omnimall.channels.models import SalesChannel
 from omnimall.inventory.domain import StockState, stock_state
 from omnimall.inventory.selectors.stock import list_sku_availability
 
@@ -148,38 +152,102 @@ def get_cart(*, token: str, user: Any) -> Cart:
     return cart
 
 
-def _line_rows(lines: Q, *, with_cart: bool = False) -> list[CartLine]:
-    """Lines with SKU, product, brand, price in the cart's channel and first image."""
-    prices = Price.objects.filter(
-        sku_id=OuterRef("sku_id"), price_list__channel__code=OuterRef("cart__channel_code")
-    )
-    image = (
-        ProductImage.objects.filter(product_id=OuterRef("sku__product_id"))
-        .order_by("position", "id")
-        .values("image")[:1]
-    )
-    related = ["sku__product__brand", "cart"] if with_cart else ["sku__product__brand"]
-    return list(
-        CartLine.objects.filter(lines)
-        .select_related(*related)
-        .annotate(
-            lp=Subquery(prices.values("list_price")[:1]),
-            sp=Subquery(prices.values("sale_price")[:1]),
-            cur=Subquery(prices.values("price_list__currency")[:1]),
-            image_name=Subquery(image),
-        )
-        .order_by("added_at", "id")
-    )
+@dataclass(frozen=True, slots=True)
+class _CartHead:
+    """The cart columns a view shows (from a ``Cart`` or read along with its lines)."""
+
+    cart_id: int
+    token: str
+    state: str
+    user_id: int | None
+    channel_code: str
+    referral_store_code: str
 
 
-def _catalog_flag(row: CartLine) -> str | None:
-    sku = row.sku
-    product = sku.product
-    if not sku.is_active:
+class _Row(NamedTuple):
+    """One line as ``_lines_sql`` selects it (the cart's columns follow when asked)."""
+
+    line_id: int
+    sku_id: int
+    quantity: int
+    sku_code: str
+    size: str
+    colour: str
+    sku_active: bool
+    product_id: int
+    product_slug: str
+    product_name_en: str
+    product_name_zh: str
+    product_active: bool
+    brand_name_en: str
+    brand_name_zh: str
+    brand_active: bool
+    list_price: Any
+    sale_price: Any
+    currency: str | None
+    image: str | None
+
+
+_ROW_WIDTH = len(_Row._fields)
+
+
+@functools.cache
+def _lines_sql(*, by_token: bool) -> str:
+    """Hand-written (hot path: every cart read and checkout prices its lines with it).
+
+    Compiling the equivalent queryset (select_related + four correlated subqueries) cost
+    more Python than everything else of an add-to-cart request. One statement, portable
+    (SQLite and PostgreSQL), table names from the models: the lines of one cart (by id or
+    by token) with SKU, product, brand, the price in the price list of the cart's channel
+    (at most one: a channel has one price list, a list one price per SKU), and the
+    product's first image; with ``by_token`` the cart's own columns follow.
+    """
+    image = ProductImage._meta.db_table
+    cart_columns = (
+        ", c.id, c.token, c.state, c.user_id, c.channel_code, c.referral_store_code"
+        if by_token
+        else ""
+    )
+    return f"""SELECT l.id, l.sku_id, l.quantity, s.code, s.size, s.colour, s.is_active,
+    p.id, p.slug, p.name_en, p.name_zh, p.is_active, b.name_en, b.name_zh, b.is_active,
+    pr.list_price, pr.sale_price, pl.currency,
+    (SELECT i.image FROM {image} i WHERE i.product_id = s.product_id
+     ORDER BY i.position, i.id LIMIT 1){cart_columns}
+FROM {CartLine._meta.db_table} l
+INNER JOIN {Cart._meta.db_table} c ON c.id = l.cart_id
+INNER JOIN {Sku._meta.db_table} s ON s.id = l.sku_id
+INNER JOIN {Product._meta.db_table} p ON p.id = s.product_id
+INNER JOIN {Brand._meta.db_table} b ON b.id = p.brand_id
+LEFT JOIN {SalesChannel._meta.db_table} ch ON ch.code = c.channel_code
+LEFT JOIN {PriceList._meta.db_table} pl ON pl.channel_id = ch.id
+LEFT JOIN {Price._meta.db_table} pr ON pr.price_list_id = pl.id AND pr.sku_id = l.sku_id
+WHERE {"c.token" if by_token else "l.cart_id"} = %s
+ORDER BY l.added_at, l.id"""  # noqa: S608 (table names from the models; values are bound)
+
+
+_FROM_NUMBER = DecimalContext(prec=15).create_decimal_from_float
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A price column as the ORM gives it: PostgreSQL sends ``Decimal``; SQLite a number,
+    converted as Django's SQLite backend converts a decimal subquery."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return _FROM_NUMBER(value)
+
+
+def _fetch_rows(sql: str, key: int | str) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        return cursor.fetchall()
+
+
+def _catalog_flag(row: _Row) -> str | None:
+    if not row.sku_active:
         return Flag.SKU_INACTIVE
-    if not product.is_active or not product.brand.is_active:
+    if not row.product_active or not row.brand_active:
         return Flag.PRODUCT_INACTIVE
-    if row.lp is None:  # type: ignore[attr-defined]
+    if row.list_price is None:
         return Flag.NO_PRICE
     return None
 
@@ -197,29 +265,31 @@ def _sellable(sku_ids: Sequence[int], channel_code: str) -> dict[int, int]:
     return sellable
 
 
-def _line_view(row: CartLine, flag: str | None, available: int | None) -> CartLineView:
-    sku = row.sku
-    product = sku.product
-    lp: Decimal | None = row.lp  # type: ignore[attr-defined]
-    sp: Decimal | None = row.sp  # type: ignore[attr-defined]
-    unit_price = None if lp is None else effective_price(lp, sp)
-    image_name: str | None = row.image_name  # type: ignore[attr-defined]
-    storage = ProductImage._meta.get_field("image").storage
+def _bilingual(zh: str, en: str) -> str:
+    """As ``Brand.name``: the Chinese or English text, falling back to the other."""
+    if (get_language() or "zh-hans").startswith("zh"):
+        return zh or en
+    return en or zh
+
+
+def _line_view(row: _Row, flag: str | None, available: int | None, url: Any) -> CartLineView:
+    lp = _decimal(row.list_price)
+    unit_price = None if lp is None else effective_price(lp, _decimal(row.sale_price))
     if available is not None and flag is None and available <= 0:
         flag = Flag.OUT_OF_STOCK
     state = stock_state(available) if available is not None else StockState.IN_STOCK
     return CartLineView(
-        line_id=row.pk,
-        sku_id=sku.pk,
-        sku_code=sku.code,
-        product_id=product.pk,
-        product_slug=product.slug,
-        product_name_en=product.name_en,
-        product_name_zh=product.name_zh,
-        brand_name=product.brand.name,
-        size=sku.size,
-        colour=sku.colour,
-        image_url=storage.url(image_name) if image_name else "",
+        line_id=row.line_id,
+        sku_id=row.sku_id,
+        sku_code=row.sku_code,
+        product_id=row.product_id,
+        product_slug=row.product_slug,
+        product_name_en=row.product_name_en,
+        product_name_zh=row.product_name_zh,
+        brand_name=_bilingual(row.brand_name_zh, row.brand_name_en),
+        size=row.size,
+        colour=row.colour,
+        image_url=url(row.image) if row.image else "",
         quantity=row.quantity,
         unit_price=unit_price,
         list_price=lp,
@@ -235,13 +305,17 @@ def shipping_settings() -> tuple[Decimal, Decimal]:
 
 
 def _view(
-    cart: Cart, rows: list[CartLine], *, method: str, stock: dict[int, int] | None
+    cart: _CartHead, rows: list[_Row], *, method: str, stock: dict[int, int] | None
 ) -> CartView:
-    flags = {row.pk: _catalog_flag(row) for row in rows}
+    url = ProductImage._meta.get_field("image").storage.url
     lines = tuple(
-        _line_view(r, flags[r.pk], None if stock is None else stock.get(r.sku_id, 0)) for r in rows
+        _line_view(r, _catalog_flag(r), None if stock is None else stock.get(r.sku_id, 0), url)
+        for r in rows
     )
-    currency = next((r.cur for r in rows if r.cur), settings.DEFAULT_CURRENCY)  # type: ignore[attr-defined]
+    currency = next(
+        (r.currency for r in rows if r.list_price is not None and r.currency),
+        settings.DEFAULT_CURRENCY,
+    )
     free_from, fee = shipping_settings()
     chosen = method if method in (Method.SHIP, Method.PICKUP) else Method.SHIP
     totals = cart_totals(
@@ -255,7 +329,7 @@ def _view(
         fee=fee,
     )
     return CartView(
-        cart_id=cart.pk,
+        cart_id=cart.cart_id,
         token=cart.token,
         state=cart.state,
         user_id=cart.user_id,
@@ -268,14 +342,25 @@ def _view(
     )
 
 
+def _head(cart: Cart) -> _CartHead:
+    return _CartHead(
+        cart.pk, cart.token, cart.state, cart.user_id, cart.channel_code, cart.referral_store_code
+    )
+
+
 def price_cart(cart: Cart, *, method: str = Method.SHIP, with_stock: bool = True) -> CartView:
     """The priced view of a cart already loaded (1 query, +2 with stock)."""
-    rows = _line_rows(Q(cart_id=cart.pk))
+    rows = [_Row._make(row) for row in _fetch_rows(_lines_sql(by_token=False), cart.pk)]
     stock = None
     if with_stock:
         wanted = [r.sku_id for r in rows if _catalog_flag(r) is None]
         stock = _sellable(wanted, cart.channel_code)
-    return _view(cart, rows, method=method, stock=stock)
+    return _view(_head(cart), rows, method=method, stock=stock)
+
+
+def new_cart_view(cart: Cart) -> CartView:
+    """The priced view of a cart just created: no lines yet, so no query."""
+    return _view(_head(cart), [], method=Method.SHIP, stock={})
 
 
 def price_lines_of(*, token: str, method: str = Method.SHIP) -> CartView | None:
@@ -284,10 +369,11 @@ def price_lines_of(*, token: str, method: str = Method.SHIP) -> CartView | None:
     For checkout, which has just closed the cart with an UPDATE and needs no stock flags
     (the reservation checks stock).
     """
-    rows = _line_rows(Q(cart__token=token), with_cart=True)
-    if not rows:
+    found = _fetch_rows(_lines_sql(by_token=True), token)
+    if not found:
         return None
-    return _view(rows[0].cart, rows, method=method, stock=None)
+    rows = [_Row._make(row[:_ROW_WIDTH]) for row in found]
+    return _view(_CartHead(*found[0][_ROW_WIDTH:]), rows, method=method, stock=None)
 
 
 def get_cart_view(*, token: str, user: Any, method: str = Method.SHIP) -> CartView:

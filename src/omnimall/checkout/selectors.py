@@ -20,6 +20,7 @@ from .pricing import (
     get_cart,
     get_cart_view,
     may_use,
+    new_cart_view,
     owned_by,
     price_cart,
     price_lines_of,
@@ -29,8 +30,8 @@ from .pricing import (
 
 __all__ = [
     "CartLineView", "CartView", "count_units", "get_address", "get_cart", "get_cart_view",
-    "list_addresses", "list_cart_pickup_stores", "may_use", "owned_by", "price_cart",
-    "price_lines_of", "shipping_settings", "user_id_of",
+    "list_addresses", "list_cart_pickup_stores", "may_use", "new_cart_view", "owned_by",
+    "price_cart", "price_lines_of", "shipping_settings", "user_id_of",
 ]  # fmt: skip
 
 
