@@ -16,12 +16,13 @@ rest.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 
 from omnimall.checkout import pricing
 from omnimall.checkout.domain import (
@@ -63,7 +64,8 @@ def contact_errors(contact: Mapping[str, object]) -> dict[str, str]:
 
 
 def resolve_pickup_store(store: object) -> int | None:
-    """The id of the active pick-up store named by code or id, else None (1 query)."""
+    """The id of the active pick-up store named by code or id, else None (1 query, shared
+    inside ``locations_read_once``)."""
     if store is None or isinstance(store, bool) or store == "":
         return None
     for location in allocation_selectors.list_locations():
@@ -106,6 +108,39 @@ def _validated(
         phone=clean_phone(str(contact["phone"])),
     )
     return cleaned, ship_to, store_id
+
+
+@functools.cache
+def _close_sql(vendor: str, signed_in: bool) -> str:
+    del vendor  # part of the cache key: quoting differs by database
+    quote = connection.ops.quote_name
+    column = {f.name: quote(str(f.column)) for f in Cart._meta.concrete_fields}
+    # Whose cart it is: ``pricing.owned_by`` (guest carts, and a signed-in user's own).
+    owner = f"{column['user']} IS NULL" + (f" OR {column['user']} = %s" if signed_in else "")
+    return (
+        f"UPDATE {quote(Cart._meta.db_table)} "  # noqa: S608 (names from the model)
+        f"SET {column['state']} = %s, {column['updated_at']} = %s "
+        f"WHERE {column['token']} = %s AND {column['state']} = %s AND ({owner})"
+    )
+
+
+def _close_cart(*, token: str, user_id: int | None) -> bool:
+    """``UPDATE … SET state = 'checked_out' WHERE state = 'open'`` for the user's cart: True
+    if it was open (and is now closed, its row locked until the transaction ends).
+
+    Hand-written: every checkout runs it, and building the queryset cost more than the
+    statement takes to run."""
+    params: list[Any] = [
+        CartState.CHECKED_OUT.value,
+        connection.ops.adapt_datetimefield_value(clock.now()),
+        token,
+        CartState.OPEN.value,
+    ]
+    if user_id is not None:
+        params.append(user_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_close_sql(connection.vendor, user_id is not None), params)
+        return cursor.rowcount == 1
 
 
 def _priced_lines(view: pricing.CartView) -> list[PricedLine]:
@@ -153,15 +188,39 @@ def checkout_cart(
     if not pricing.is_token(cart_token):
         raise CartNotFoundError()
     points = order_points.clean_points(points)
+    # The pick-up store, the allocation plan and the store credit share one location read.
+    with allocation_selectors.locations_read_once():
+        return _checkout(
+            cart_token=cart_token,
+            user=user,
+            contact=contact,
+            method=method,
+            address=address,
+            store=store,
+            notify_url=notify_url,
+            return_url=return_url,
+            points=points,
+        )
+
+
+def _checkout(
+    *,
+    cart_token: str,
+    user: Any,
+    contact: Mapping[str, object],
+    method: str,
+    address: Mapping[str, object] | None,
+    store: object,
+    notify_url: str,
+    return_url: str,
+    points: int,
+) -> PlacedOrder:
     cleaned, ship_to, store_id = _validated(
         contact=contact, method=method, address=address, store=store
     )
     user_id = pricing.user_id_of(user)
     with transaction.atomic():
-        closed = Cart.objects.filter(
-            pricing.owned_by(user_id), token=cart_token, state=CartState.OPEN
-        ).update(state=CartState.CHECKED_OUT, updated_at=clock.now())
-        if not closed:
+        if not _close_cart(token=cart_token, user_id=user_id):
             cart = pricing.get_cart(token=cart_token, user=user)  # 404 when not theirs
             raise CartClosedError(state=cart.state)
         # Prices now; stock is checked by place_order's reservation (409 out_of_stock).

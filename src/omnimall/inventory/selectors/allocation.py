@@ -10,11 +10,15 @@ between.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.utils.translation import get_language
 
 from omnimall.core.errors import ValidationFailedError
@@ -111,32 +115,115 @@ def _zh() -> bool:
     return (get_language() or "").startswith("zh")
 
 
-def _coordinates(latitude: Decimal | None, longitude: Decimal | None) -> Coordinates | None:
+def _coordinates(
+    latitude: Decimal | float | None, longitude: Decimal | float | None
+) -> Coordinates | None:
     if latitude is None or longitude is None:
         return None
     return Coordinates(float(latitude), float(longitude))
 
 
-def list_locations() -> list[Location]:
-    """Every active location, by priority then code (one query)."""
-    rows = StockLocation.objects.filter(is_active=True).order_by("priority", "code")
+@functools.cache
+def _locations_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = StockLocation._meta
+    column = {f.name: quote(str(f.column)) for f in meta.concrete_fields}
+    columns = ", ".join(column[name] for name in _LOCATION_COLUMNS)
+    active, priority, code = (column[name] for name in ("is_active", "priority", "code"))
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608 (names from the model)
+        f"WHERE {active} = %s ORDER BY {priority}, {code}"
+    )
+
+
+_LOCATION_COLUMNS = (
+    "id",
+    "code",
+    "kind",
+    "name_en",
+    "name_zh",
+    "city",
+    "address",
+    "opening_hours",
+    "latitude",
+    "longitude",
+    "priority",
+    "can_ship",
+    "offers_pickup",
+)
+# Inside ``locations_read_once``: the one read of the block (None until it is made).
+_read_once: ContextVar[list[list[Location] | None] | None] = ContextVar(
+    "omnimall_locations_read_once", default=None
+)
+
+
+def _read_locations() -> list[Location]:
+    """Hand-written: every checkout reads this, and a raw read of ~tens of rows into frozen
+    dataclasses costs a fraction of building and instantiating the queryset."""
+    with connection.cursor() as cursor:
+        cursor.execute(_locations_sql(), [True])
+        rows = cursor.fetchall()
     return [
         Location(
-            location_id=row.pk,
-            code=row.code,
-            kind=row.kind,
-            name_en=row.name_en,
-            name_zh=row.name_zh,
-            city=row.city,
-            address=row.address,
-            opening_hours=row.opening_hours,
-            coordinates=_coordinates(row.latitude, row.longitude),
-            priority=row.priority,
-            can_ship=row.can_ship,
-            offers_pickup=row.offers_pickup,
+            location_id=pk,
+            code=code,
+            kind=kind,
+            name_en=name_en,
+            name_zh=name_zh,
+            city=city,
+            address=address,
+            opening_hours=opening_hours,
+            coordinates=_coordinates(latitude, longitude),
+            priority=priority,
+            can_ship=bool(can_ship),
+            offers_pickup=bool(offers_pickup),
         )
-        for row in rows
+        for (
+            pk,
+            code,
+            kind,
+            name_en,
+            name_zh,
+            city,
+            address,
+            opening_hours,
+            latitude,
+            longitude,
+            priority,
+            can_ship,
+            offers_pickup,
+        ) in rows
     ]
+
+
+def list_locations() -> list[Location]:
+    """Every active location, by priority then code (one query; none inside a
+    ``locations_read_once`` block that already read them)."""
+    shared = _read_once.get()
+    if shared is None:
+        return _read_locations()
+    read = shared[0]
+    if read is None:
+        read = shared[0] = _read_locations()
+    return list(read)
+
+
+@contextmanager
+def locations_read_once() -> Iterator[None]:
+    """Within the block, every ``list_locations()`` answers from the block's first read.
+
+    For one unit of work that asks several times (checkout: the pick-up store, the
+    allocation plan, the store credit): one read, as if they had all asked at that moment.
+    Nested blocks share the outermost one's read.
+    """
+    if _read_once.get() is not None:
+        yield
+        return
+    token = _read_once.set([None])
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
 
 
 def resolve_city(name: str | None, locations: Iterable[Location] = ()) -> ResolvedCity | None:

@@ -11,6 +11,7 @@ module only checks they are sane and adds them up, rounding each line half-up to
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, Model
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -35,7 +37,6 @@ from omnimall.orders import attribution, domain
 from omnimall.orders.models import (
     DeliveryMethod,
     Order,
-    OrderAllocation,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -163,31 +164,66 @@ def _plan(
     return plan.allocated()
 
 
-def _create_order(**fields: Any) -> Order:
-    """Insert the order under a fresh number.
+@functools.cache
+def _insert_sql(model: type[Model], rows: int, or_nothing: bool, vendor: str) -> str:
+    """``INSERT`` of ``rows`` rows of every concrete column but the id; built once per shape."""
+    del vendor  # part of the cache key: quoting differs by database
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    conflict = " ON CONFLICT DO NOTHING" if or_nothing else ""
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names from the model)
+        f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES {', '.join([row] * rows)}"
+        f"{conflict} RETURNING {quote(str(model._meta.pk.column))}"
+    )
 
-    A handful of candidates are checked in one query and a free one is inserted directly;
-    only if every candidate is taken (or another checkout takes the chosen one in between,
-    which the unique constraint catches) is it retried in a savepoint.
+
+@functools.cache
+def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+
+
+def _insert(objects: Sequence[Model], *, or_nothing: bool = False) -> bool:
+    """Insert unsaved ``objects`` of one model in one statement and give them their ids.
+
+    Hand-written (every checkout writes an order, its lines, allocations and events): the
+    values are prepared by the model's own fields, as the ORM prepares them, without
+    building a query per call. ``or_nothing``: a row that would break a unique constraint
+    is skipped instead of raising into the caller's transaction (False when one was).
+    """
+    if not objects:
+        return True
+    model = type(objects[0])
+    fields = _insert_fields(model)
+    params = [
+        f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, len(objects), or_nothing, connection.vendor), params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if len(ids) != len(objects):
+        return False
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return True
+
+
+def _create_order(**fields: Any) -> Order:
+    """Insert the order under a fresh random number.
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: a number (or guest token) already taken, even
+    by a concurrent checkout, inserts nothing and is tried again with new ones, leaving the
+    caller's transaction usable without a savepoint or a look-up first.
     """
     now = clock.now()
-    candidates = list(dict.fromkeys(new_order_number(now) for _ in range(4)))
-    taken = set(Order.objects.filter(number__in=candidates).values_list("number", flat=True))
-    free = [number for number in candidates if number not in taken]
-    if free:
-        return Order.objects.create(number=free[0], guest_token=secrets.token_urlsafe(24), **fields)
-    for attempt in range(NUMBER_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return Order.objects.create(
-                    number=new_order_number(now),
-                    guest_token=secrets.token_urlsafe(24),
-                    **fields,
-                )
-        except IntegrityError:
-            if attempt == NUMBER_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    for _ in range(NUMBER_ATTEMPTS):
+        order = Order(number=new_order_number(now), guest_token=secrets.token_urlsafe(24), **fields)
+        if _insert([order], or_nothing=True):
+            return order
+    raise IntegrityError("no free order number")
 
 
 def order_page_url(*, number: str, guest_token: str) -> str:
@@ -256,20 +292,21 @@ def place_order(
     # transaction usable. The writes then take no savepoint of their own inside a caller's
     # transaction: a refusal there (the stock went in the meantime) rolls the caller's
     # work back too, so let it propagate (as checkout does).
-    units = _plan(
-        basket=basket,
-        method=method,
-        ship_to=address,
-        pickup_store_id=pickup_store_id,
-        channel_code=channel_code,
-    )
-    with transaction.atomic(savepoint=False):
+    with allocation.locations_read_once():  # the plan and the credit share one read
+        units = _plan(
+            basket=basket,
+            method=method,
+            ship_to=address,
+            pickup_store_id=pickup_store_id,
+            channel_code=channel_code,
+        )
         credited_id, credit_reason = _credit(
             referral_store_code=referral_store_code,
             pickup_store_id=pickup_store_id if method == DeliveryMethod.PICKUP else None,
             user_id=user_id,
             ship_to_city=address.get("city", ""),
         )
+    with transaction.atomic(savepoint=False):
         now = clock.now()
         order = _create_order(
             user_id=user_id,
@@ -295,7 +332,7 @@ def place_order(
             "credited_store": credited_id,
         }
         reservation_ids = hold_units(order, units, hold_for=hold, now=now)
-        order_lines = OrderLine.objects.bulk_create(
+        order_lines = [
             OrderLine(
                 order=order,
                 sku_id=line.sku_id,
@@ -307,8 +344,9 @@ def place_order(
                 line_total=quantize(line.unit_price * line.quantity),
             )
             for line in lines
-        )
-        OrderAllocation.objects.bulk_create(
+        ]
+        _insert(order_lines)
+        _insert(
             spread_units(((line, line.quantity) for line in order_lines), units, reservation_ids)
         )
         # After the stock: every path locks stock rows before the member row.
@@ -334,7 +372,7 @@ def place_order(
             actor_label="system",
         )
         emailed = messages.queue_email(order, template="placed", lines=order_lines)
-        OrderEvent.objects.bulk_create([placed] if emailed is None else [placed, emailed])
+        _insert([placed] if emailed is None else [placed, emailed])
     return PlacedOrder(
         order_id=order.pk,
         number=order.number,

@@ -61,7 +61,10 @@ def start_payment(
         raise InvalidPaymentAmountError("Unknown currency.", currency=str(currency)[:10])
     gw = get_gateway(gateway)
     out_trade_no = new_out_trade_no(order_id)
-    with transaction.atomic():
+    # No savepoint: nothing below is refused (the amount and currency were checked), and
+    # an error here must roll the caller's work back anyway (the trade and the payment
+    # are written together or not at all).
+    with transaction.atomic(savepoint=False):
         started = gw.start_payment(
             out_trade_no=out_trade_no,
             amount=amount,
