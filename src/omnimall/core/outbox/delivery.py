@@ -80,24 +80,30 @@ def record_outcome(
 ) -> OutboxState | None:
     """Store what happened to one claimed message; returns its new state (None if the
     claim was lost meanwhile, e.g. staff retried it by hand)."""
-    mine = OutboxMessage.objects.filter(
-        pk=message.pk, state=OutboxState.PENDING, next_attempt_at=message.next_attempt_at
-    )
     attempts = message.attempts + 1
     if result.ok:
-        changed = mine.update(
-            state=OutboxState.DELIVERED, attempts=attempts, delivered_at=at, next_attempt_at=None
+        changed = rows.finish(
+            message,
+            state=OutboxState.DELIVERED,
+            attempts=attempts,
+            delivered_at=at,
+            next_attempt_at=None,
         )
         return OutboxState.DELIVERED if changed else None
     error = result.error[:MAX_ERROR_LENGTH]
     if result.permanent or attempts >= message.max_attempts:
-        changed = mine.update(
-            state=OutboxState.DEAD, attempts=attempts, last_error=error, next_attempt_at=None
+        changed = rows.finish(
+            message,
+            state=OutboxState.DEAD,
+            attempts=attempts,
+            last_error=error,
+            next_attempt_at=None,
         )
         if changed:
             logger.warning("Outbox message %s is a dead letter: %s", message.pk, error)
         return OutboxState.DEAD if changed else None
-    changed = mine.update(
+    changed = rows.finish(
+        message,
         attempts=attempts,
         last_error=error,
         next_attempt_at=at + retry_delay(message.kind, attempts),

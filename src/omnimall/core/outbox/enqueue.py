@@ -136,11 +136,7 @@ def publish_webhook_event(*, topic: str, data: dict[str, Any], dedupe_key: str) 
     the same for every receiver and every retry of this event. Returns how many messages
     were newly queued (0 when this dedupe key was published before, or nobody listens).
     """
-    subscriptions = [
-        subscription
-        for subscription in WebhookSubscription.objects.filter(is_active=True).order_by("pk")
-        if _subscribed(subscription, topic)
-    ]
+    subscriptions = [s for s in rows.active_subscriptions() if _subscribed(s, topic)]
     if not subscriptions:
         return 0
     body = event_body(topic=topic, data=data, dedupe_key=dedupe_key)

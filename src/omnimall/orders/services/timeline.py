@@ -6,12 +6,14 @@ caller's transaction, with the order row locked by ``lock_order``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from omnimall.core import clock
 from omnimall.core.actors import Actor
+from omnimall.core.outbox import rows
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderNotFoundError, OrderTransitionError
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind
@@ -23,10 +25,26 @@ def lock_order(order_id: int) -> Order:
     """The order row, locked for this transaction (the first lock any order write takes)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_order needs a transaction")
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _lock_sql(connection.vendor, connection.features.has_select_for_update), [int(order_id)]
+        )
+        found = rows.instances(Order, cursor.fetchall())
+    if not found:
         raise OrderNotFoundError(order_id=order_id)
-    return order
+    return found[0]
+
+
+@functools.cache
+def _lock_sql(vendor: str, lock: bool) -> str:
+    """Hand-written (hot path: payment, allocation, every order change): the statement of
+    ``Order.objects.select_for_update().filter(pk=…).first()`` without compiling it."""
+    qn = connection.ops.quote_name
+    meta = Order._meta
+    return (
+        f"SELECT {rows.select_list(Order)} FROM {qn(meta.db_table)} "  # noqa: S608
+        f"WHERE {qn(str(meta.pk.column))} = %s{' FOR UPDATE' if lock else ''}"
+    )
 
 
 def add_event(
@@ -39,7 +57,31 @@ def add_event(
     state_from: str = "",
     state_to: str = "",
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    event = new_event(
+        order,
+        kind=kind,
+        message=message,
+        actor=actor,
+        data=data,
+        state_from=state_from,
+        state_to=state_to,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def new_event(
+    order: Order,
+    *,
+    kind: str,
+    message: str = "",
+    actor: Actor | None = None,
+    data: dict[str, Any] | None = None,
+    state_from: str = "",
+    state_to: str = "",
+) -> OrderEvent:
+    """``add_event`` without saving: the caller saves it (e.g. several in one insert)."""
+    return OrderEvent(
         order=order,
         kind=kind,
         message=message,
@@ -58,8 +100,10 @@ def transition(
     message: str = "",
     data: dict[str, Any] | None = None,
     extra_fields: tuple[str, ...] = (),
-) -> None:
-    """Move a locked ``order`` to ``target`` (refused with 409 ``order_state``)."""
+    save_event: bool = True,
+) -> OrderEvent:
+    """Move a locked ``order`` to ``target`` (refused with 409 ``order_state``); its
+    timeline event (left unsaved with ``save_event=False``: the caller saves it)."""
     try:
         domain.check_transition(order.state, target)
     except domain.OrderStateError as refused:
@@ -72,8 +116,8 @@ def transition(
     if target in _CLOSING and order.closed_at is None:
         order.closed_at = clock.now()
         fields.append("closed_at")
-    order.save(update_fields=fields)
-    add_event(
+    rows.update(order, fields)  # order.save(update_fields=fields), not compiled each time
+    return (add_event if save_event else new_event)(
         order,
         kind=OrderEventKind.STATE,
         message=message,
