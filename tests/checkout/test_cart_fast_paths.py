@@ -14,7 +14,7 @@ import pytest
 from django.utils import translation
 
 from omnimall.catalog.models import Price
-from omnimall.checkout import selectors
+from omnimall.checkout import schemas, selectors
 from omnimall.checkout.errors import (
     QuantityOutOfRangeError,
     SkuNotFoundError,
@@ -143,3 +143,16 @@ def test_price_lines_of_prices_like_price_cart(shop):
     ]
     assert placed.totals.subtotal == Decimal("745.00")
     assert selectors.price_lines_of(token="no-such-cart") is None
+
+
+def test_the_cart_answer_built_without_validation_is_what_validation_gives(shop):
+    cart = carts.create_cart(user=None)
+    for sku, quantity in ((shop.shirt_l, 2), (shop.tee_s, 3), (shop.tee_white, 1)):
+        carts.add_line(token=cart.token, user=None, sku_code=sku.code, quantity=quantity)
+
+    for view in (selectors.new_cart_view(cart), selectors.price_cart(cart, method="pickup")):
+        out = schemas.cart_out(view, "https://shop.example")
+
+        assert out.model_dump_json() == schemas.CartOut(**out.model_dump()).model_dump_json()
+        assert type(out.state) is str
+        assert type(out.delivery_method) is str

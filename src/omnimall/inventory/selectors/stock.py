@@ -86,14 +86,14 @@ WHERE loc.is_active AND lvl.sku_id IN ({marks})
 ORDER BY lvl.sku_id, loc.priority, loc.code"""  # noqa: S608 (names from the models; values bound)
 
 
-def _location_rows(*, sku_ids: list[int], now: datetime) -> list[tuple[Any, ...]]:
-    """(sku_id, LocationAvailability) rows: ``_levels_sql`` run (no query without SKUs)."""
+def _location_rows(cursor: Any, *, sku_ids: list[int], now: datetime) -> list[tuple[Any, ...]]:
+    """``_levels_sql``'s rows, the SKU id first (no query without SKUs)."""
     if not sku_ids:
         return []
     params = [ReservationState.HELD.value, connection.ops.adapt_datetimefield_value(now)]
-    with connection.cursor() as cursor:
-        cursor.execute(_levels_sql(len(sku_ids)), [*params, *sku_ids])
-        return cursor.fetchall()
+    cursor.execute(_levels_sql(len(sku_ids)), [*params, *sku_ids])
+    rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
 
 
 def _location_availability(row: tuple[Any, ...]) -> LocationAvailability:
@@ -128,14 +128,13 @@ INNER JOIN {SalesChannel._meta.db_table} ch ON ch.id = cs.channel_id
 WHERE ch.code = %s"""  # noqa: S608 (names from the models; values bound)
 
 
-def _channel_kept_back(channel_code: str) -> tuple[int, dict[int, int]]:
+def _channel_kept_back(cursor: Any, channel_code: str) -> tuple[int, dict[int, int]]:
     """(units kept back everywhere, {location_id: units}) by ``channel_code``'s rules.
 
     An unknown channel keeps nothing back (``reserve_stock`` refuses it).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_kept_back_sql(), [channel_code])
-        rules: dict[int | None, int] = dict(cursor.fetchall())
+    cursor.execute(_kept_back_sql(), [channel_code])
+    rules: dict[int | None, int] = dict(cursor.fetchall())
     default = rules.pop(None, 0)
     return default, {location_id: units for location_id, units in rules.items() if location_id}
 
@@ -160,8 +159,10 @@ def list_sku_availability(
     """
     ids = list(dict.fromkeys(sku_ids))
     per_sku: dict[int, list[LocationAvailability]] = {sku_id: [] for sku_id in ids}
-    default, kept_back = _channel_kept_back(channel_code) if channel_code else (0, {})
-    for level in _location_rows(sku_ids=ids, now=now or clock.now()):
+    with connection.cursor() as cursor:  # one cursor for both statements
+        default, kept_back = _channel_kept_back(cursor, channel_code) if channel_code else (0, {})
+        levels = _location_rows(cursor, sku_ids=ids, now=now or clock.now())
+    for level in levels:
         row = _location_availability(level)
         row = _less_kept_back(row, kept_back.get(row.location_id, default))
         per_sku[level[0]].append(row)
