@@ -197,31 +197,33 @@ def _lines_sql(*, by_token: bool) -> str:
 
     Compiling the equivalent queryset (select_related + four correlated subqueries) cost
     more Python than everything else of an add-to-cart request. One statement, portable
-    (SQLite and PostgreSQL), table names from the models: the lines of one cart (by id or
-    by token) with SKU, product, brand, the price in the price list of the cart's channel
-    (at most one: a channel has one price list, a list one price per SKU), and the
-    product's first image; with ``by_token`` the cart's own columns follow.
+    (SQLite and PostgreSQL), table names from the models: the lines of one cart with SKU,
+    product, brand, the price in the price list of the cart's channel (at most one: a
+    channel has one price list, a list one price per SKU) and the product's first image.
+    By id, the caller passes the cart's channel (no join to the cart: cheaper to plan);
+    by token, the cart's own columns follow the line's.
     """
     image = ProductImage._meta.db_table
-    cart_columns = (
-        ", c.id, c.token, c.state, c.user_id, c.channel_code, c.referral_store_code"
-        if by_token
-        else ""
-    )
+    cart_columns, cart_join, channel, where = "", "", "%s", "l.cart_id"
+    if by_token:
+        cart_columns = ", c.id, c.token, c.state, c.user_id, c.channel_code, c.referral_store_code"
+        cart_join = f"INNER JOIN {Cart._meta.db_table} c ON c.id = l.cart_id\n"
+        channel, where = "c.channel_code", "c.token"
     return f"""SELECT l.id, l.sku_id, l.quantity, s.code, s.size, s.colour, s.is_active,
     p.id, p.slug, p.name_en, p.name_zh, p.is_active, b.name_en, b.name_zh, b.is_active,
     pr.list_price, pr.sale_price, pl.currency,
     (SELECT i.image FROM {image} i WHERE i.product_id = s.product_id
      ORDER BY i.position, i.id LIMIT 1){cart_columns}
 FROM {CartLine._meta.db_table} l
-INNER JOIN {Cart._meta.db_table} c ON c.id = l.cart_id
-INNER JOIN {Sku._meta.db_table} s ON s.id = l.sku_id
+{cart_join}INNER JOIN {Sku._meta.db_table} s ON s.id = l.sku_id
 INNER JOIN {Product._meta.db_table} p ON p.id = s.product_id
 INNER JOIN {Brand._meta.db_table} b ON b.id = p.brand_id
-LEFT JOIN {SalesChannel._meta.db_table} ch ON ch.code = c.channel_code
-LEFT JOIN {PriceList._meta.db_table} pl ON pl.channel_id = ch.id
-LEFT JOIN {Price._meta.db_table} pr ON pr.price_list_id = pl.id AND pr.sku_id = l.sku_id
-WHERE {"c.token" if by_token else "l.cart_id"} = %s
+LEFT JOIN {Price._meta.db_table} pr ON pr.sku_id = l.sku_id AND pr.price_list_id = (
+    SELECT cpl.id FROM {PriceList._meta.db_table} cpl
+    INNER JOIN {SalesChannel._meta.db_table} ch ON ch.id = cpl.channel_id
+    WHERE ch.code = {channel})
+LEFT JOIN {PriceList._meta.db_table} pl ON pl.id = pr.price_list_id
+WHERE {where} = %s
 ORDER BY l.added_at, l.id"""  # noqa: S608 (table names from the models; values are bound)
 
 
@@ -236,10 +238,11 @@ def _decimal(value: Any) -> Decimal | None:
     return _FROM_NUMBER(value)
 
 
-def _fetch_rows(sql: str, key: int | str) -> list[tuple[Any, ...]]:
+def _fetch_rows(sql: str, params: list[int | str]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
-        return cursor.fetchall()
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _catalog_flag(row: _Row) -> str | None:
@@ -350,7 +353,8 @@ def _head(cart: Cart) -> _CartHead:
 
 def price_cart(cart: Cart, *, method: str = Method.SHIP, with_stock: bool = True) -> CartView:
     """The priced view of a cart already loaded (1 query, +2 with stock)."""
-    rows = [_Row._make(row) for row in _fetch_rows(_lines_sql(by_token=False), cart.pk)]
+    found = _fetch_rows(_lines_sql(by_token=False), [cart.channel_code, cart.pk])
+    rows = [_Row._make(row) for row in found]
     stock = None
     if with_stock:
         wanted = [r.sku_id for r in rows if _catalog_flag(r) is None]
@@ -369,7 +373,7 @@ def price_lines_of(*, token: str, method: str = Method.SHIP) -> CartView | None:
     For checkout, which has just closed the cart with an UPDATE and needs no stock flags
     (the reservation checks stock).
     """
-    found = _fetch_rows(_lines_sql(by_token=True), token)
+    found = _fetch_rows(_lines_sql(by_token=True), [token])
     if not found:
         return None
     rows = [_Row._make(row[:_ROW_WIDTH]) for row in found]
