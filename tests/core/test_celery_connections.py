@@ -37,3 +37,15 @@ def test_a_healthy_connection_is_kept_for_the_next_task():
     task_prerun.send(sender=None, task_id="t", task=None, args=(), kwargs={})
 
     assert connection.connection is kept
+
+
+@pytest.mark.django_db
+def test_a_task_run_eagerly_keeps_its_callers_transaction():
+    from omnimall.inventory.tasks import release_expired_reservations_task
+
+    connection.ensure_connection()
+    kept = connection.connection
+
+    release_expired_reservations_task.apply()
+
+    assert connection.connection is kept
