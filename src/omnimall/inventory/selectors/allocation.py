@@ -2,10 +2,11 @@
 
 Two or three queries whatever the basket or product: the stock levels of the SKUs asked
 about (``stock.list_sku_availability``, plus the channel's safety stock rules when a
-channel is given) and the active locations (a brand has tens, not thousands). The
-planning itself is pure (``inventory.domain``). Nothing here reserves: checkout reserves
-the planned lines with ``services.reserve_stock``, which refuses if the stock moved in
-between.
+channel is given) and the active locations (a brand has tens, not thousands; read by
+hand-written SQL, and only once inside ``locations_read_once``, which checkout opens so
+that the pick-up store, the plan and the store credit share one read). The planning
+itself is pure (``inventory.domain``). Nothing here reserves: checkout holds the planned
+lines with ``services.reserve_basket``, which refuses if the stock moved in between.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ Rules every function here keeps:
   lapsed holds of its level inside its own transaction and tries again, so the freed units
   are sellable without waiting for the periodic ``release_expired_reservations``.
 - Transactions are plain (not durable) ``atomic`` blocks: checkout and orders will call these
-  inside their own unit of work.
+  inside their own unit of work. ``baskets.reserve_basket`` (every checkout) takes no
+  savepoint there while every line fits: it decides under the locks before writing.
 """
 
 from __future__ import annotations
