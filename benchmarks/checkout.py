@@ -75,6 +75,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument(
+        "--worker-pool",
+        default="prefork",
+        choices=["prefork", "solo", "threads"],
+        help="the Celery worker's pool (one process or thread)",
+    )
     return parser.parse_args(argv)
 
 
@@ -251,9 +257,12 @@ def wait_for_queue(broker_url: str, timeout: float = 120) -> float:
     return time.monotonic() - started
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_worker(env: dict[str, str], pool: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "omnimall", "worker", "-c", "1", "-l", "WARNING"],
+        [
+            *(sys.executable, "-m", "celery", "-A", "omnimall", "worker"),
+            *("--pool", pool, "-c", "1", "-l", "WARNING"),
+        ],
         env=env,
         cwd=ROOT,
         stdout=sys.stderr,
@@ -286,7 +295,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     vacuum_analyze()
     manage(env, "collectstatic", "--no-input", "-v", "0")
     server = Gunicorn(env, workers=args.workers)
-    worker = start_worker(env)
+    worker = start_worker(env, args.worker_pool)
     try:
         health = server.wait_ready()
         base = server.base_url

@@ -24,6 +24,7 @@ import random
 import statistics
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,7 +131,13 @@ def purchase(
         content_type="application/json",
     ).json()
     form = signed_notification(placed["order"]["number"])
-    reply = call("notify", "post", "/payments/notify/sandbox/", data=form)
+    reply = call(  # urlencoded, as the gateway posts it (the test client's default is multipart)
+        "notify",
+        "post",
+        "/payments/notify/sandbox/",
+        data=urllib.parse.urlencode(form),
+        content_type="application/x-www-form-urlencoded",
+    )
     if reply.content != b"success":
         raise RuntimeError(f"notify: {reply.content[:200]!r}")
 

@@ -130,6 +130,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # or unanalysed rows the planner's cost estimate can pass jit_above_cost, so each run of
     # a millisecond query first spends ~1 s compiling (seen on the stock-ledger check).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Prepared statements: a statement a connection has run 5 times is prepared, and later
+    # runs skip parsing and planning. Planning was most of PostgreSQL's work on the
+    # checkout path (an 8-table cart read: 1.2 ms planned each time, 0.1 ms prepared;
+    # benchmarks/checkout_steps.py). Needs server-side binding. Switch off with
+    # OMNIMALL_DB_PREPARED_STATEMENTS=0 behind a pooler in transaction mode (PgBouncer
+    # < 1.21), which cannot keep a connection's prepared statements.
+    if _env_bool("OMNIMALL_DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

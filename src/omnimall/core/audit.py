@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from . import sql
 from .actors import Actor
 from .models import AuditEntry
-from .outbox import rows
 
 
 def _plain(value: Any) -> Any:
@@ -63,7 +63,7 @@ def record(
         changes=changes or {},
         reason=reason,
     )
-    rows.insert(AuditEntry, [entry])  # objects.create's INSERT, not compiled each time
+    sql.insert([entry])  # objects.create's INSERT, not compiled each time
     return entry
 
 

@@ -167,6 +167,8 @@ def _priced_lines(view: pricing.CartView) -> list[PricedLine]:
     ]
 
 
+# The pick-up store, the allocation plan and the store credit share one location read.
+@allocation_selectors.locations_read_once()
 def checkout_cart(
     *,
     cart_token: str,
@@ -188,33 +190,6 @@ def checkout_cart(
     if not pricing.is_token(cart_token):
         raise CartNotFoundError()
     points = order_points.clean_points(points)
-    # The pick-up store, the allocation plan and the store credit share one location read.
-    with allocation_selectors.locations_read_once():
-        return _checkout(
-            cart_token=cart_token,
-            user=user,
-            contact=contact,
-            method=method,
-            address=address,
-            store=store,
-            notify_url=notify_url,
-            return_url=return_url,
-            points=points,
-        )
-
-
-def _checkout(
-    *,
-    cart_token: str,
-    user: Any,
-    contact: Mapping[str, object],
-    method: str,
-    address: Mapping[str, object] | None,
-    store: object,
-    notify_url: str,
-    return_url: str,
-    points: int,
-) -> PlacedOrder:
     cleaned, ship_to, store_id = _validated(
         contact=contact, method=method, address=address, store=store
     )

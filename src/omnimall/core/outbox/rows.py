@@ -1,52 +1,25 @@
 """Hand-written statements for the outbox's hot path (every order writes and delivers
 messages): one statement each where the ORM would send several.
 
-Table and column names come from ``OutboxMessage._meta``; values are prepared by the
-model's own fields (``get_db_prep_save``), so JSON, dates and defaults are stored exactly
-as the ORM stores them. Both statements work on PostgreSQL and on SQLite (3.35 or later:
+Built with ``core.sql`` (names from ``OutboxMessage._meta``, values prepared by the
+model's own fields). Every statement works on PostgreSQL and on SQLite (3.35 or later:
 ``RETURNING``); only the row lock of the claim (``FOR UPDATE SKIP LOCKED``) is
 PostgreSQL's alone.
-
-``select_list`` and ``instances`` are also what the other hand-written hot reads use
-(orders' and payments' row locks): the same model instances the ORM would build, without
-compiling a queryset per request.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import DatabaseError, connection
-from django.db.models import Field, Model
+from django.db import connection
 
+from omnimall.core import sql
 from omnimall.core.models import OutboxMessage, OutboxState, WebhookSubscription
 
-M = TypeVar("M", bound=Model)
-
-
-def _q(name: str | None) -> str:
-    return str(connection.ops.quote_name(str(name)))
-
-
-@functools.cache
-def _insert_fields() -> tuple[Field[object, object], ...]:
-    return tuple(f for f in OutboxMessage._meta.concrete_fields if not f.primary_key)
-
-
-@functools.cache
-def _insert_sql(vendor: str, rows: int) -> str:
-    qn = _q
-    fields = _insert_fields()
-    columns = ", ".join(qn(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return (
-        f"INSERT INTO {qn(OutboxMessage._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([row] * rows)} "
-        f"ON CONFLICT DO NOTHING RETURNING {qn(OutboxMessage._meta.pk.column)}"
-    )
+_q = sql.quote
 
 
 def insert_new(messages: Sequence[OutboxMessage]) -> list[int]:
@@ -57,17 +30,7 @@ def insert_new(messages: Sequence[OutboxMessage]) -> list[int]:
     concurrent writer takes first) is skipped by the unique index, never raising into the
     caller's transaction.
     """
-    if not messages:
-        return []
-    fields = _insert_fields()
-    params = [
-        field.get_db_prep_save(field.pre_save(message, True), connection)
-        for message in messages
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor, len(messages)), params)
-        return [row[0] for row in cursor.fetchall()]
+    return sql.insert_ids(messages, or_nothing=True)
 
 
 @functools.cache
@@ -80,7 +43,7 @@ def _claim_sql(vendor: str, with_ids: int, lock: bool) -> str:
     pk = qn(OutboxMessage._meta.pk.column)
     state = qn(OutboxMessage._meta.get_field("state").column)
     next_at = qn(OutboxMessage._meta.get_field("next_attempt_at").column)
-    columns = select_list(OutboxMessage)
+    columns = sql.select_list(OutboxMessage)
     due = f"{state} = %s AND ({next_at} IS NULL OR {next_at} <= %s)"
     only = f" AND {pk} IN ({', '.join(['%s'] * with_ids)})" if with_ids else ""
     candidates = f"SELECT {pk} FROM {table} WHERE {due}{only} ORDER BY {pk} LIMIT %s"  # noqa: S608
@@ -116,7 +79,7 @@ def claim(
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(connection.vendor, len(ids), lock), params)
         rows = cursor.fetchall()
-    messages = instances(OutboxMessage, rows)
+    messages = sql.instances(OutboxMessage, rows)
     messages.sort(key=lambda m: m.pk)
     _attach_subscriptions(messages)
     return messages
@@ -131,56 +94,19 @@ def _attach_subscriptions(messages: list[OutboxMessage]) -> None:
             message.subscription = found.get(message.subscription_id)
 
 
-def insert(model: type[M], objs: Sequence[M]) -> None:
-    """Insert ``objs`` (unsaved, one model) in one ``INSERT … RETURNING id``; sets their pks.
-
-    What ``bulk_create`` does, without compiling the statement each time (hot paths: the
-    notification log, order timeline events). Field defaults and ``auto_now_add`` apply.
-    """
-    if not objs:
-        return
-    fields = _insert_fields_of(model)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_model_insert_sql(connection.vendor, model, len(objs)), params)
-        ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) != len(objs):  # pragma: no cover - a plain INSERT returns every row
-        raise RuntimeError("insert returned fewer ids than rows")
-    for obj, pk in zip(objs, sorted(ids), strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
-@functools.cache
-def _insert_fields_of(model: type[Model]) -> tuple[Field[Any, Any], ...]:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-
-
-@functools.cache
-def _model_insert_sql(vendor: str, model: type[Model], count: int) -> str:
-    fields = _insert_fields_of(model)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return (
-        f"INSERT INTO {_q(model._meta.db_table)} "  # noqa: S608
-        f"({', '.join(_q(f.column) for f in fields)}) VALUES {', '.join([row] * count)} "
-        f"RETURNING {_q(model._meta.pk.column)}"
-    )
-
-
 def active_subscriptions() -> list[WebhookSubscription]:
     """Active webhook subscriptions by id: ``filter(is_active=True).order_by("pk")`` by
     hand (hot path: every order event asks who listens, usually nobody)."""
     with connection.cursor() as cursor:
         cursor.execute(_subscriptions_sql(connection.vendor), [True])
-        return instances(WebhookSubscription, cursor.fetchall())
+        return sql.instances(WebhookSubscription, cursor.fetchall())
 
 
 @functools.cache
 def _subscriptions_sql(vendor: str) -> str:
     meta = WebhookSubscription._meta
     return (
-        f"SELECT {select_list(WebhookSubscription)} FROM {_q(meta.db_table)} "  # noqa: S608
+        f"SELECT {sql.select_list(WebhookSubscription)} FROM {_q(meta.db_table)} "  # noqa: S608
         f"WHERE {_q(meta.get_field('is_active').column)} = %s ORDER BY {_q(meta.pk.column)}"
     )
 
@@ -218,80 +144,3 @@ def _finish_sql(vendor: str, names: tuple[str, ...], leased: bool) -> str:
         f"WHERE {_q(meta.pk.column)} = %s AND {col('state')} = %s "
         f"AND {col('next_attempt_at')} {'= %s' if leased else 'IS NULL'}"
     )
-
-
-def update(obj: Model, fields: Sequence[str]) -> None:
-    """``obj.save(update_fields=fields)`` as one hand-written UPDATE (hot paths: an order's
-    state, an outbox message's outcome). ``auto_now`` fields named get the current time,
-    as with ``save``; like ``save``, an UPDATE that matches no row is an error."""
-    model = type(obj)
-    chosen = [model._meta.get_field(name) for name in fields]
-    params = [
-        f.get_db_prep_save(f.pre_save(obj, False), connection)  # type: ignore[union-attr]
-        for f in chosen
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(connection.vendor, model, tuple(fields)), [*params, obj.pk])
-        if cursor.rowcount == 0:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
-
-
-@functools.cache
-def _update_sql(vendor: str, model: type[Model], fields: tuple[str, ...]) -> str:
-    columns = [_q(model._meta.get_field(name).column) for name in fields]  # type: ignore[union-attr]
-    return (
-        f"UPDATE {_q(model._meta.db_table)} SET "  # noqa: S608
-        f"{', '.join(f'{column} = %s' for column in columns)} "
-        f"WHERE {_q(model._meta.pk.column)} = %s"
-    )
-
-
-def select_list(model: type[Model], alias: str = "") -> str:
-    """Every concrete column of ``model`` (in field order), quoted, optionally ``alias.``."""
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + _q(f.column) for f in model._meta.concrete_fields)
-
-
-def instances(model: type[M], rows: Sequence[Sequence[Any]]) -> list[M]:
-    """Model instances from rows of ``select_list(model)``, as the ORM would build them.
-
-    Shared by the hand-written hot-path reads (outbox claims, order and payment locks):
-    the fields' own converters turn database values into Python ones.
-    """
-    names = _attnames(model)
-    converters = _converters(connection.vendor, model)
-    return [
-        model.from_db(
-            connection.alias,
-            names,
-            [
-                convert(value) if convert is not None else value
-                for convert, value in zip(converters, row, strict=True)
-            ],
-        )
-        for row in rows
-    ]
-
-
-@functools.cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]
-
-
-@functools.cache
-def _converters(vendor: str, model: type[Model]) -> list[Callable[[object], object] | None]:
-    """Per column, a function turning the database value into the Python one (or None)."""
-    result: list[Callable[[object], object] | None] = []
-    for field in model._meta.concrete_fields:
-        expression = field.get_col(model._meta.db_table)
-        funcs = connection.ops.get_db_converters(expression) + expression.get_db_converters(
-            connection
-        )
-        result.append(functools.partial(_apply, funcs, expression) if funcs else None)
-    return result
-
-
-def _apply(funcs: list[Any], expression: object, value: object) -> object:
-    for func in funcs:
-        value = func(value, expression, connection)
-    return value

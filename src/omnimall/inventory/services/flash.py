@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import random
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, IntegerField, Q, Subquery, Sum
@@ -124,9 +125,26 @@ RETURNING id
 _UNDO_SQL = f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
 
 
+def _several_statements_cursor() -> Any:
+    """A cursor that may send several statements in one round trip (PostgreSQL).
+
+    The connection's own cursors bind on the server so that statements can be prepared
+    (settings), and the protocol that uses takes one statement per message; this one binds
+    on the client, as psycopg's ``ClientCursor`` does, and is wrapped like Django's own
+    (query logging, execute wrappers)."""
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    cursor = ClientCursor(connection.connection)
+    # (django-stubs type these with Django's wrapper; they take the driver's cursor.)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)  # type: ignore[arg-type]
+    return connection.make_cursor(cursor)  # type: ignore[arg-type]
+
+
 def _draw_postgresql(*, level_id: int, quantity: int, buckets: int, start: int) -> bool:
     params = {"quantity": quantity, "level_id": level_id, "buckets": buckets, "start": start}
-    with connection.cursor() as cursor:
+    with _several_statements_cursor() as cursor:
         for sql in (_DRAW_FREE_SQL, _DRAW_QUEUED_SQL):
             cursor.execute(sql, params)
             cursor.nextset()  # past the SAVEPOINT's (or ROLLBACK's) empty result

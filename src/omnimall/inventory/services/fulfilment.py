@@ -26,10 +26,9 @@ from django.db.models import F
 from django.db.models.functions import Now
 
 from omnimall.catalog import selectors as catalog_selectors
-from omnimall.core import audit, clock, events
+from omnimall.core import audit, clock, events, sql
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from omnimall.core.outbox import rows
 from omnimall.inventory.domain import Shortage
 from omnimall.inventory.errors import (
     InsufficientStockError,
@@ -213,8 +212,7 @@ def create_fulfilment_request(
             owner_id=owner_id[:64],
             ship_to=ship_to or {},
         )
-        rows.insert(  # bulk_create's statement, not compiled each time (hot path)
-            FulfilmentLine,
+        sql.insert(  # bulk_create's statement, not compiled each time (hot path)
             [
                 FulfilmentLine(
                     request=request, sku_id=sku_id, quantity=quantity, reservation_id=reservation_id

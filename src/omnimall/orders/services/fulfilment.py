@@ -29,10 +29,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from omnimall.core import audit, clock
+from omnimall.core import audit, clock, sql
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
-from omnimall.core.outbox import rows
 from omnimall.inventory import services as inventory
 from omnimall.inventory.domain import BasketLine
 from omnimall.inventory.errors import InsufficientStockError, StockLocationNotFoundError
@@ -84,13 +83,13 @@ def _live_allocations(order: Order) -> list[OrderAllocation]:
         found = cursor.fetchall()
     a_width = len(OrderAllocation._meta.concrete_fields)
     l_width = len(OrderLine._meta.concrete_fields)
-    allocations = rows.instances(OrderAllocation, [r[:a_width] for r in found])
-    lines = rows.instances(OrderLine, [r[a_width : a_width + l_width] for r in found])
+    allocations = sql.instances(OrderAllocation, [r[:a_width] for r in found])
+    lines = sql.instances(OrderLine, [r[a_width : a_width + l_width] for r in found])
     held = [r[a_width + l_width :] for r in found]
     for allocation, line, reservation in zip(allocations, lines, held, strict=True):
         allocation.line = line
         allocation.reservation = (
-            rows.instances(Reservation, [reservation])[0] if reservation[0] is not None else None
+            sql.instances(Reservation, [reservation])[0] if reservation[0] is not None else None
         )
     return allocations
 
@@ -104,8 +103,8 @@ def _live_sql(vendor: str) -> str:
         return str(qn(str(meta.get_field(name).column)))
 
     return (
-        f"SELECT {rows.select_list(OrderAllocation, 'a')}, {rows.select_list(OrderLine, 'l')}, "  # noqa: S608
-        f"{rows.select_list(Reservation, 'r')} "
+        f"SELECT {sql.select_list(OrderAllocation, 'a')}, {sql.select_list(OrderLine, 'l')}, "  # noqa: S608
+        f"{sql.select_list(Reservation, 'r')} "
         f"FROM {qn(alloc.db_table)} a "
         f"INNER JOIN {qn(line.db_table)} l ON l.{col(line, 'id')} = a.{col(alloc, 'line')} "
         f"LEFT OUTER JOIN {qn(res.db_table)} r "

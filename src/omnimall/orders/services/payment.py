@@ -24,10 +24,9 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 
-from omnimall.core import clock
+from omnimall.core import clock, sql
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
-from omnimall.core.outbox import rows
 from omnimall.inventory import services as inventory
 from omnimall.orders import domain
 from omnimall.orders.errors import (
@@ -225,8 +224,8 @@ def _allocations_with_lines(order: Order) -> list[OrderAllocation]:
         cursor.execute(_allocations_sql(connection.vendor), [order.pk])
         found = cursor.fetchall()
     width = len(OrderAllocation._meta.concrete_fields)
-    allocations = rows.instances(OrderAllocation, [row[:width] for row in found])
-    lines = rows.instances(OrderLine, [row[width:] for row in found])
+    allocations = sql.instances(OrderAllocation, [row[:width] for row in found])
+    lines = sql.instances(OrderLine, [row[width:] for row in found])
     by_id: dict[int, OrderLine] = {}
     for allocation, line in zip(allocations, lines, strict=True):
         line = by_id.setdefault(line.pk, line)
@@ -242,7 +241,7 @@ def _allocations_sql(vendor: str) -> str:
     a_line = qn(str(alloc.get_field("line").column))
     l_order = qn(str(line.get_field("order").column))
     return (
-        f"SELECT {rows.select_list(OrderAllocation, 'a')}, {rows.select_list(OrderLine, 'l')} "  # noqa: S608
+        f"SELECT {sql.select_list(OrderAllocation, 'a')}, {sql.select_list(OrderLine, 'l')} "  # noqa: S608
         f"FROM {qn(alloc.db_table)} a INNER JOIN {qn(line.db_table)} l "
         f"ON l.{qn(str(line.pk.column))} = a.{a_line} "
         f"WHERE l.{l_order} = %s ORDER BY a.{a_line}, a.{qn(str(alloc.pk.column))}"
@@ -252,7 +251,7 @@ def _allocations_sql(vendor: str) -> str:
 def _save_events(events: list[OrderEvent]) -> None:
     """Insert the unsaved ``events`` in one statement, in their order; empties the list."""
     if events:
-        rows.insert(OrderEvent, events)  # bulk_create's statement, not compiled each time
+        sql.insert(events)  # bulk_create's statement, not compiled each time
         events.clear()
 
 

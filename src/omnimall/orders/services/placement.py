@@ -11,7 +11,6 @@ module only checks they are sane and adds them up, rounding each line half-up to
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,12 +21,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, Model
+from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from omnimall.core import clock
+from omnimall.core import clock, sql
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
 from omnimall.inventory.domain import BasketLine
@@ -164,53 +162,6 @@ def _plan(
     return plan.allocated()
 
 
-@functools.cache
-def _insert_sql(model: type[Model], rows: int, or_nothing: bool, vendor: str) -> str:
-    """``INSERT`` of ``rows`` rows of every concrete column but the id; built once per shape."""
-    del vendor  # part of the cache key: quoting differs by database
-    quote = connection.ops.quote_name
-    fields = _insert_fields(model)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    conflict = " ON CONFLICT DO NOTHING" if or_nothing else ""
-    return (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names from the model)
-        f"({', '.join(quote(str(f.column)) for f in fields)}) VALUES {', '.join([row] * rows)}"
-        f"{conflict} RETURNING {quote(str(model._meta.pk.column))}"
-    )
-
-
-@functools.cache
-def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-
-
-def _insert(objects: Sequence[Model], *, or_nothing: bool = False) -> bool:
-    """Insert unsaved ``objects`` of one model in one statement and give them their ids.
-
-    Hand-written (every checkout writes an order, its lines, allocations and events): the
-    values are prepared by the model's own fields, as the ORM prepares them, without
-    building a query per call. ``or_nothing``: a row that would break a unique constraint
-    is skipped instead of raising into the caller's transaction (False when one was).
-    """
-    if not objects:
-        return True
-    model = type(objects[0])
-    fields = _insert_fields(model)
-    params = [
-        f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects for f in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model, len(objects), or_nothing, connection.vendor), params)
-        ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) != len(objects):
-        return False
-    for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return True
-
-
 def _create_order(**fields: Any) -> Order:
     """Insert the order under a fresh random number.
 
@@ -221,7 +172,7 @@ def _create_order(**fields: Any) -> Order:
     now = clock.now()
     for _ in range(NUMBER_ATTEMPTS):
         order = Order(number=new_order_number(now), guest_token=secrets.token_urlsafe(24), **fields)
-        if _insert([order], or_nothing=True):
+        if sql.insert([order], or_nothing=True):
             return order
     raise IntegrityError("no free order number")
 
@@ -345,8 +296,8 @@ def place_order(
             )
             for line in lines
         ]
-        _insert(order_lines)
-        _insert(
+        sql.insert(order_lines)
+        sql.insert(
             spread_units(((line, line.quantity) for line in order_lines), units, reservation_ids)
         )
         # After the stock: every path locks stock rows before the member row.
@@ -372,7 +323,7 @@ def place_order(
             actor_label="system",
         )
         emailed = messages.queue_email(order, template="placed", lines=order_lines)
-        _insert([placed] if emailed is None else [placed, emailed])
+        sql.insert([placed] if emailed is None else [placed, emailed])
     return PlacedOrder(
         order_id=order.pk,
         number=order.number,

@@ -11,9 +11,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from omnimall.core import clock
+from omnimall.core import clock, sql
 from omnimall.core.actors import Actor
-from omnimall.core.outbox import rows
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderNotFoundError, OrderTransitionError
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind
@@ -29,7 +28,7 @@ def lock_order(order_id: int) -> Order:
         cursor.execute(
             _lock_sql(connection.vendor, connection.features.has_select_for_update), [int(order_id)]
         )
-        found = rows.instances(Order, cursor.fetchall())
+        found = sql.instances(Order, cursor.fetchall())
     if not found:
         raise OrderNotFoundError(order_id=order_id)
     return found[0]
@@ -42,7 +41,7 @@ def _lock_sql(vendor: str, lock: bool) -> str:
     qn = connection.ops.quote_name
     meta = Order._meta
     return (
-        f"SELECT {rows.select_list(Order)} FROM {qn(meta.db_table)} "  # noqa: S608
+        f"SELECT {sql.select_list(Order)} FROM {qn(meta.db_table)} "  # noqa: S608
         f"WHERE {qn(str(meta.pk.column))} = %s{' FOR UPDATE' if lock else ''}"
     )
 
@@ -116,7 +115,7 @@ def transition(
     if target in _CLOSING and order.closed_at is None:
         order.closed_at = clock.now()
         fields.append("closed_at")
-    rows.update(order, fields)  # order.save(update_fields=fields), not compiled each time
+    sql.update(order, fields)  # order.save(update_fields=fields), not compiled each time
     return (add_event if save_event else new_event)(
         order,
         kind=OrderEventKind.STATE,

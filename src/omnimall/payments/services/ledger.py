@@ -15,8 +15,7 @@ from typing import Any, cast
 from django.db import connection, transaction
 from django.db.models import Field
 
-from omnimall.core import clock
-from omnimall.core.outbox import rows
+from omnimall.core import clock, sql
 from omnimall.payments.models import EntryKind, Payment, PaymentEntry, PaymentState
 
 CLOSED_STATES = (PaymentState.FAILED, PaymentState.CANCELLED)
@@ -44,7 +43,7 @@ def _lock_by_trade_no(gateway: str, out_trade_no: str) -> Payment | None:
             _lock_sql(connection.vendor, connection.features.has_select_for_update),
             [gateway, out_trade_no],
         )
-        found = rows.instances(Payment, cursor.fetchall())
+        found = sql.instances(Payment, cursor.fetchall())
     return found[0] if found else None
 
 
@@ -54,7 +53,7 @@ def _lock_sql(vendor: str, lock: bool) -> str:
     meta = Payment._meta
     gateway, trade_no = (qn(str(_field(n).column)) for n in ("gateway", "out_trade_no"))
     return (
-        f"SELECT {rows.select_list(Payment)} FROM {qn(meta.db_table)} "  # noqa: S608
+        f"SELECT {sql.select_list(Payment)} FROM {qn(meta.db_table)} "  # noqa: S608
         f"WHERE {gateway} = %s AND {trade_no} = %s{' FOR UPDATE' if lock else ''}"
     )
 

@@ -30,7 +30,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from omnimall.core.outbox import rows
+from omnimall.core import sql
 from omnimall.payments import domain
 from omnimall.payments.errors import UnknownGatewayError
 from omnimall.payments.gateways import Gateway, get_gateway
@@ -174,8 +174,7 @@ def _write_log(
     kept = domain.loggable_params(params or {})
     reason = f"{result.reason}: {result.detail}" if result.detail else result.reason
     # One row per notification: inserted by hand (hot path), as ``objects.create`` would.
-    rows.insert(
-        NotificationLog,
+    sql.insert(
         [
             NotificationLog(
                 gateway=str(gateway)[:30],
