@@ -3,21 +3,17 @@ requests with their lines. They return dataclasses, never querysets."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Prefetch, Q
 
 from omnimall.inventory.models import (
     FulfilmentLine,
     FulfilmentRequest,
     LocationKind,
-    Reservation,
-    StockLevel,
     StockLocation,
 )
 
@@ -202,42 +198,3 @@ def get_fulfilment_request(
         rows = rows.filter(pk=request_id)
     request = rows.first()
     return None if request is None else _view(request)
-
-
-# state, quantity, location_id, sku_id, whether a fulfilment line already uses it
-HeldReservation = tuple[str, int, int, int, bool]
-
-
-def held_reservations(*, reservation_ids: list[int]) -> dict[int, HeldReservation]:
-    """What ``create_fulfilment_request`` checks of each reservation, in one query.
-
-    Hand-written (hot path: every paid order's allocation): one plain statement instead of
-    a query per line for the reservation and another for the line it may already serve.
-    """
-    if not reservation_ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_reservations_sql(connection.vendor, len(reservation_ids)), reservation_ids)
-        return {
-            int(pk): (state, int(quantity), int(location_id), int(sku_id), bool(used))
-            for pk, state, quantity, location_id, sku_id, used in cursor.fetchall()
-        }
-
-
-@functools.cache
-def _reservations_sql(vendor: str, count: int) -> str:
-    qn = connection.ops.quote_name
-    res, level, line = Reservation._meta, StockLevel._meta, FulfilmentLine._meta
-
-    def col(meta: Any, name: str) -> str:
-        return qn(str(meta.get_field(name).column))
-
-    return (
-        f"SELECT r.{col(res, 'id')}, r.{col(res, 'state')}, r.{col(res, 'quantity')}, "  # noqa: S608
-        f"l.{col(level, 'location')}, l.{col(level, 'sku')}, "
-        f"EXISTS (SELECT 1 FROM {qn(line.db_table)} f "
-        f"WHERE f.{col(line, 'reservation')} = r.{col(res, 'id')}) "
-        f"FROM {qn(res.db_table)} r "
-        f"INNER JOIN {qn(level.db_table)} l ON l.{col(level, 'id')} = r.{col(res, 'level')} "
-        f"WHERE r.{col(res, 'id')} IN ({', '.join(['%s'] * count)})"
-    )
