@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from omnimall.orders.services import cancellation, completion, fulfilment
+from omnimall.orders.services import cancellation, completion, fulfilment, payment
 
 
 @shared_task(name="orders.allocate_order")
-def allocate_order_task(order_id: int) -> None:
-    """A paid order's holds become fulfilment requests (queued after payment commits)."""
-    fulfilment.allocate_order(order_id=int(order_id))
+def allocate_order_task(order_id: int, message_ids: list[int] | None = None) -> None:
+    """A paid order's holds become fulfilment requests (queued after payment commits);
+    then the payment's outbox messages (``message_ids``: the paid email, webhooks) are
+    delivered, whether or not the allocation went through."""
+    try:
+        fulfilment.allocate_order(order_id=int(order_id))
+    finally:
+        payment.deliver_messages([int(pk) for pk in message_ids or ()])
 
 
 @shared_task(name="orders.expire_unpaid_orders")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -80,13 +82,42 @@ def _start_delivery(message_ids: tuple[int, ...]) -> None:
         celery_app.send_task(DELIVER_TASK, kwargs={"message_ids": list(message_ids)})
 
 
+# The ids collected by ``deliveries_collected`` (None outside such a block).
+_collected: ContextVar[list[int] | None] = ContextVar("outbox_collected", default=None)
+
+
+@contextmanager
+def deliveries_collected() -> Iterator[list[int]]:
+    """Within the block, messages written are not handed to a delivery task of their own
+    after commit: their ids go into the yielded list instead, and the caller delivers
+    them (``deliver_due(message_ids=…)``) in work it runs after the commit anyway — one
+    worker task instead of two (e.g. the paid email with the order's allocation).
+
+    The messages are written as always (same transaction, same rows); should the caller's
+    task never run, the periodic delivery finds them due like any other pending message,
+    so retries, back-off and dead letters are unchanged. Without
+    ``OUTBOX_DELIVER_ON_COMMIT`` nothing is collected (nothing is delivered on commit).
+    """
+    ids: list[int] = []
+    token = _collected.set(ids if settings.OUTBOX_DELIVER_ON_COMMIT else None)
+    try:
+        yield ids
+    finally:
+        _collected.reset(token)
+
+
 def deliver_after_commit(message_ids: list[int]) -> None:
-    """Hand ``message_ids`` to the delivery task once the current transaction commits.
+    """Hand ``message_ids`` to the delivery task once the current transaction commits
+    (or to the caller of ``deliveries_collected``, inside such a block).
 
     ``robust``: a broker that is down is logged, never turned into an error for the
     request that already committed; the periodic task delivers the messages later.
     """
     if message_ids and settings.OUTBOX_DELIVER_ON_COMMIT:
+        collected = _collected.get()
+        if collected is not None:
+            collected.extend(message_ids)
+            return
         transaction.on_commit(partial(_start_delivery, tuple(message_ids)), robust=True)
 
 

@@ -65,7 +65,7 @@ def add_event(
         state_from=state_from,
         state_to=state_to,
     )
-    event.save(force_insert=True)
+    sql.insert([event])  # event.save(force_insert=True), not compiled each time
     return event
 
 
