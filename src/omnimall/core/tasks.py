@@ -13,7 +13,7 @@ def purge_idempotency_keys_task() -> int:
     return idempotency.purge_expired()
 
 
-@shared_task(name="core.deliver_outbox")
+@shared_task(name="core.deliver_outbox", ignore_result=True)  # counts only for eager callers
 def deliver_outbox_task(message_ids: list[int] | None = None) -> dict[str, int]:
     """Deliver due outbox messages (only ``message_ids`` right after the commit that wrote
     them; every due message on the periodic run). Returns the counts."""

@@ -7,7 +7,7 @@ from celery import shared_task
 from omnimall.orders.services import cancellation, completion, fulfilment, payment
 
 
-@shared_task(name="orders.allocate_order")
+@shared_task(name="orders.allocate_order", ignore_result=True)  # no result backend reads it
 def allocate_order_task(order_id: int, message_ids: list[int] | None = None) -> None:
     """A paid order's holds become fulfilment requests (queued after payment commits);
     then the payment's outbox messages (``message_ids``: the paid email, webhooks) are
