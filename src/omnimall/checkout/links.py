@@ -3,7 +3,10 @@ shopper back. Absolute, from ``SITE_URL`` or the request's own host."""
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+import functools
+
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 NOTIFY_PATH = "/payments/notify/sandbox/"
 _PLACEHOLDER = "000000000000"
@@ -16,6 +19,14 @@ def notify_url(base: str) -> str:
 
 def order_path_template() -> str:
     """The order page's path with ``{number}`` (placement fills it in)."""
+    return _order_path_template(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=8)
+def _order_path_template(root_urlconf: str, urlconf: object, prefix: str) -> str:
+    """Reversed once per URL configuration (the arguments are only the cache key), not
+    once per checkout."""
+    del root_urlconf, urlconf, prefix
     try:
         path = reverse("account:order_detail", args=[_PLACEHOLDER])
     except NoReverseMatch:

@@ -8,13 +8,14 @@ each is sent once per order and template (``dedupe_key``) and noted on the timel
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from omnimall.core import audit, clock, outbox
 from omnimall.core.actors import Actor
@@ -26,13 +27,33 @@ from .timeline import add_event, lock_order
 TEMPLATES = ("placed", "paid", "shipped", "ready_for_pickup", "refunded", "cancelled")
 
 
+_PLACEHOLDER = "000000000000"
+
+
 def order_link(order: Order) -> str:
     """The order page, reachable by a guest through the token."""
-    try:
-        path = reverse("account:order_detail", args=[order.number])
-    except NoReverseMatch:
-        path = f"/account/orders/{order.number}/"
+    number = order.number
+    if number.isascii() and number.isalnum():  # as reverse() would write it
+        template = _order_path(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+        path = template.replace(_PLACEHOLDER, number)
+    else:
+        path = _reversed_order_path(number)
     return f"{settings.SITE_URL}{path}?token={order.guest_token}"
+
+
+def _reversed_order_path(number: str) -> str:
+    try:
+        return reverse("account:order_detail", args=[number])
+    except NoReverseMatch:
+        return f"/account/orders/{number}/"
+
+
+@functools.lru_cache(maxsize=8)
+def _order_path(root_urlconf: str, urlconf: object, prefix: str) -> str:
+    """The order page's path for ``_PLACEHOLDER``: reversed once per URL configuration (the
+    arguments are only the cache key), not once per email."""
+    del root_urlconf, urlconf, prefix
+    return _reversed_order_path(_PLACEHOLDER)
 
 
 def display_number(number: str) -> str:
@@ -71,9 +92,14 @@ def queue_email(
     lines: Sequence[OrderLine] | None = None,
     dedupe_suffix: str = "",
     extra: dict[str, Any] | None = None,
+    pickup_store: object | None = None,
 ) -> OrderEvent | None:
     """``email_shopper`` without saving its timeline event: the unsaved event (the caller
-    saves it, e.g. in one ``bulk_create`` with others), or None when there is no address."""
+    saves it, e.g. in one ``bulk_create`` with others), or None when there is no address.
+
+    ``pickup_store``: the order's pick-up store when the caller has read it already (with
+    ``name_en``, ``name_zh``, ``address``, ``opening_hours``, ``city`` as on the location;
+    placement has it from its location read): saves the query for it."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown order email {template!r}")
     if not order.email:
@@ -83,7 +109,7 @@ def queue_email(
         "number": display_number(order.number),
         "lines": _lines(order, lines),
         "link": order_link(order),
-        "pickup_store": order.pickup_store if order.pickup_store_id else None,
+        "pickup_store": _pickup_store(order, pickup_store),
         **(extra or {}),
     }
     subject = " ".join(render_to_string(f"orders/emails/{template}_subject.txt", context).split())
@@ -104,6 +130,14 @@ def queue_email(
         data={"template": template, **remembered},
         actor_label="system",
     )
+
+
+def _pickup_store(order: Order, known: object | None) -> object | None:
+    if not order.pickup_store_id:
+        return None
+    if known is not None and getattr(known, "location_id", None) == order.pickup_store_id:
+        return known
+    return order.pickup_store
 
 
 def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dict[str, Any]:

@@ -251,6 +251,15 @@ def place_order(
             pickup_store_id=pickup_store_id,
             channel_code=channel_code,
         )
+        # The pick-up store for the "placed" email, from the same read (no query of its own).
+        store = (
+            next(
+                (loc for loc in allocation.list_locations() if loc.location_id == pickup_store_id),
+                None,
+            )
+            if method == DeliveryMethod.PICKUP
+            else None
+        )
         credited_id, credit_reason = _credit(
             referral_store_code=referral_store_code,
             pickup_store_id=pickup_store_id if method == DeliveryMethod.PICKUP else None,
@@ -322,7 +331,9 @@ def place_order(
             data=placed_data,
             actor_label="system",
         )
-        emailed = messages.queue_email(order, template="placed", lines=order_lines)
+        emailed = messages.queue_email(
+            order, template="placed", lines=order_lines, pickup_store=store
+        )
         sql.insert([placed] if emailed is None else [placed, emailed])
     return PlacedOrder(
         order_id=order.pk,

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from omnimall.core import audit
+from omnimall.core import audit, sql
 from omnimall.core.actors import Actor
 from omnimall.core.money import quantize
 from omnimall.payments import domain
@@ -73,7 +73,7 @@ def start_payment(
             notify_url=notify_url,
             return_url=return_url,
         )
-        payment = Payment.objects.create(
+        payment = Payment(
             order_id=order_id,
             gateway=gw.code,
             out_trade_no=out_trade_no,
@@ -81,6 +81,7 @@ def start_payment(
             amount=amount,
             currency=currency,
         )
+        sql.insert([payment])  # hot path (every checkout): no queryset to compile
     return StartedPayment(
         payment_id=payment.pk,
         out_trade_no=out_trade_no,
