@@ -180,6 +180,26 @@ def stock_skus(count: int) -> list[str]:
     return [code for _pk, code in skus]
 
 
+def prepare_database(url: str, env: dict[str, str], *, products: int, skus: int) -> list[str]:
+    """Create (first run) and migrate the benchmark database, set Django up in this process
+    on it, load the demo catalog once, stock ``skus`` SKUs and analyse; their codes."""
+    recreate_database(url, keep=True)  # a first run on a new machine creates it
+    log("migrating")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from omnimall.catalog.models import Product
+
+    if not Product.objects.exists():
+        log(f"loading the demo catalog with {products} products (once)")
+        manage(env, "load_demo", "--products", str(products))
+    codes = stock_skus(skus)
+    vacuum_analyze()
+    return codes
+
+
 def signed_notification(order_number: str) -> dict[str, str]:
     """What the sandbox gateway would POST once the shopper paid (built from its books)."""
     from omnimall.payments.gateways import sandbox
@@ -279,20 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import redis
 
     redis.Redis.from_url(args.broker_url).flushdb()
-    recreate_database(url, keep=True)  # a first run on a new machine creates it
-    log("migrating")
-    manage(env, "migrate", "--no-input", "-v", "0")
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from omnimall.catalog.models import Product
-
-    if not Product.objects.exists():
-        log(f"loading the demo catalog with {args.products} products (once)")
-        manage(env, "load_demo", "--products", str(args.products))
-    codes = stock_skus(args.skus)
-    vacuum_analyze()
+    codes = prepare_database(url, env, products=args.products, skus=args.skus)
     manage(env, "collectstatic", "--no-input", "-v", "0")
     server = Gunicorn(env, workers=args.workers)
     worker = start_worker(env, args.worker_pool)

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 # benchmarks/ is on sys.path when this file runs as a script.
-from harness import ROOT, log, manage, recreate_database, server_env, vacuum_analyze
+from checkout import prepare_database
+from harness import ROOT, log, server_env
 
 STEPS = ("create_cart", "add_line", "checkout", "notify", "post_payment")
 
@@ -150,24 +151,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = server_env(args.database_url)
     env.pop("OMNIMALL_BROKER_URL", None)
     env.pop("OMNIMALL_REDIS_URL", None)
-    recreate_database(args.database_url, keep=True)
-    log("migrating")
-    manage(env, "migrate", "--no-input", "-v", "0")
-    os.environ.update(env)
-    os.environ.pop("OMNIMALL_BROKER_URL", None)
-    import django
-
-    django.setup()
-    from checkout import stock_skus
+    os.environ.pop("OMNIMALL_BROKER_URL", None)  # tasks are captured, not sent
+    codes = prepare_database(args.database_url, env, products=args.products, skus=args.skus)
     from django.test import Client
-
-    from omnimall.catalog.models import Product
-
-    if not Product.objects.exists():
-        log(f"loading the demo catalog with {args.products} products (once)")
-        manage(env, "load_demo", "--products", str(args.products))
-    codes = stock_skus(args.skus)
-    vacuum_analyze()
 
     from omnimall.celery import app
 
