@@ -33,6 +33,24 @@ def _isolated_media_and_cache(settings, tmp_path: Path) -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture
+def published_tasks(monkeypatch) -> Iterator[list[tuple[str, object]]]:
+    """As with a broker: tasks are published (recorded here as (name, kwargs)), not run
+    inline."""
+    from omnimall.celery import app
+
+    sent: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args=None, kwargs=None, **_: sent.append((name, kwargs))
+    )
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield sent
+    finally:
+        app.conf.task_always_eager = eager
+
+
 # Rows the data migrations create; a transactional test's flush removes them.
 _MIGRATION_DATA = (
     ("omnimall.channels.migrations.0002_default_channels", "create_channels"),

@@ -1,14 +1,16 @@
-"""After a payment commits, one worker task: the allocation, which then delivers the
-payment's outbox messages (the paid email); with no broker both run inline."""
+"""After a payment commits: with a broker, the worker's drain tasks are woken (the
+allocation of every waiting paid order; the outbox delivery, which sends the paid email);
+with no broker both run inline for this order."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 
-from omnimall.celery import app
+from omnimall.core import clock
+from omnimall.core import tasks as core_tasks
 from omnimall.core.models import OutboxMessage, OutboxState
 from omnimall.orders import tasks
 from omnimall.orders.models import Order
@@ -18,72 +20,92 @@ from tests.orders.factories import make_shop, notification, place
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def with_broker():
-    """As with a broker: tasks are queued, not run inline."""
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = eager
-
-
 def _paid_email(order: Order) -> OutboxMessage:
     return OutboxMessage.objects.get(topic="order.paid", destination=order.email)
 
 
-def test_with_a_broker_the_payment_queues_one_task_carrying_the_email(
-    django_capture_on_commit_callbacks, monkeypatch, with_broker
+def _pay(order_id: int, capture) -> Order:
+    with capture(execute=True):
+        payment.settle_notification(
+            gateway="sandbox", params=notification(order_id), remote_addr=None
+        )
+    return Order.objects.get(pk=order_id)
+
+
+def test_with_a_broker_the_payment_wakes_the_allocation_and_the_delivery(
+    django_capture_on_commit_callbacks, published_tasks
 ):
     shop = make_shop()
-    placed = place(shop)
-    sent: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        app, "send_task", lambda name, kwargs=None, **_: sent.append((name, kwargs))
-    )
+    order = _pay(place(shop).order_id, django_capture_on_commit_callbacks)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        payment.settle_notification(
-            gateway="sandbox", params=notification(placed.order_id), remote_addr=None
-        )
-
-    order = Order.objects.get(pk=placed.order_id)
-    email = _paid_email(order)
-    assert sent == [("orders.allocate_order", {"order_id": order.pk, "message_ids": [email.pk]})]
-    assert email.state == OutboxState.PENDING
+    assert sorted(published_tasks) == [
+        ("core.deliver_outbox", None),
+        ("orders.allocate_paid_orders", None),
+    ]  # no order id, no message ids: the tasks find their work
+    assert order.state == "paid"
+    assert _paid_email(order).state == OutboxState.PENDING
     mail.outbox.clear()
 
-    tasks.allocate_order_task(**sent[0][1])
+    assert tasks.allocate_paid_orders_task() == 1
+    core_tasks.deliver_outbox_task()
 
     order.refresh_from_db()
     assert order.state == "allocated"
     assert _paid_email(order).state == OutboxState.DELIVERED
-    assert [m.to for m in mail.outbox] == [[order.email]]
+    # One run sends every due message: the placed email (queued while the worker was
+    # not running here) goes out with the paid one.
+    assert [m.to for m in mail.outbox] == [[order.email], [order.email]]
+    assert not OutboxMessage.objects.filter(state=OutboxState.PENDING).exists()
+
+
+def test_one_run_allocates_every_waiting_order_and_a_second_finds_nothing(
+    django_capture_on_commit_callbacks, published_tasks
+):
+    shop = make_shop()
+    first = _pay(place(shop).order_id, django_capture_on_commit_callbacks)
+    second = _pay(place(shop).order_id, django_capture_on_commit_callbacks)
+
+    assert tasks.allocate_paid_orders_task() == 2
+    assert tasks.allocate_paid_orders_task() == 0
+
+    assert Order.objects.get(pk=first.pk).state == "allocated"
+    assert Order.objects.get(pk=second.pk).state == "allocated"
 
 
 def test_the_email_is_delivered_even_when_the_allocation_fails(
-    django_capture_on_commit_callbacks, monkeypatch, with_broker
+    django_capture_on_commit_callbacks, monkeypatch, published_tasks
 ):
     shop = make_shop()
-    placed = place(shop)
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(app, "send_task", lambda name, kwargs=None, **_: sent.append(kwargs))
-    with django_capture_on_commit_callbacks(execute=True):
-        payment.settle_notification(
-            gateway="sandbox", params=notification(placed.order_id), remote_addr=None
-        )
+    order = _pay(place(shop).order_id, django_capture_on_commit_callbacks)
 
-    def broken(**_: object) -> None:
+    def broken(**_: object) -> bool:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(fulfilment, "allocate_order", broken)
-    with pytest.raises(RuntimeError):
-        tasks.allocate_order_task(**sent[0])
+    assert tasks.allocate_paid_orders_task() == 0  # logged; the order is left waiting
+    core_tasks.deliver_outbox_task()
 
-    order = Order.objects.get(pk=placed.order_id)
-    assert order.state == "paid"  # the sweep allocates it later
+    order.refresh_from_db()
+    assert order.state == "paid"
     assert _paid_email(order).state == OutboxState.DELIVERED
+
+
+def test_orders_flagged_or_paid_long_ago_are_left_to_staff_and_the_sweep(
+    django_capture_on_commit_callbacks, published_tasks
+):
+    shop = make_shop()
+    flagged = _pay(place(shop).order_id, django_capture_on_commit_callbacks)
+    stuck = _pay(place(shop).order_id, django_capture_on_commit_callbacks)
+    Order.objects.filter(pk=flagged.pk).update(needs_attention=True)
+    Order.objects.filter(pk=stuck.pk).update(
+        paid_at=clock.now() - fulfilment.STUCK_AFTER - timedelta(seconds=1)
+    )
+
+    assert tasks.allocate_paid_orders_task() == 0
+
+    assert fulfilment.allocate_stuck_orders() == 1
+    assert Order.objects.get(pk=stuck.pk).state == "allocated"
+    assert Order.objects.get(pk=flagged.pk).state == "paid"
 
 
 def test_without_a_broker_allocation_and_email_run_inline(django_capture_on_commit_callbacks):
@@ -91,25 +113,8 @@ def test_without_a_broker_allocation_and_email_run_inline(django_capture_on_comm
     placed = place(shop)
     mail.outbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        payment.settle_notification(
-            gateway="sandbox", params=notification(placed.order_id), remote_addr=None
-        )
+    order = _pay(placed.order_id, django_capture_on_commit_callbacks)
 
-    order = Order.objects.get(pk=placed.order_id)
     assert order.state == "allocated"
     assert _paid_email(order).state == OutboxState.DELIVERED
     assert len(mail.outbox) == 1
-
-
-def test_an_old_task_without_message_ids_still_allocates(django_capture_on_commit_callbacks):
-    shop = make_shop()
-    placed = place(shop)
-    with django_capture_on_commit_callbacks(execute=False):
-        payment.settle_notification(
-            gateway="sandbox", params=notification(placed.order_id), remote_addr=None
-        )
-
-    tasks.allocate_order_task(order_id=placed.order_id)
-
-    assert Order.objects.get(pk=placed.order_id).state == "allocated"

@@ -20,7 +20,7 @@ def test_beat_task_names_are_registered():
     names = set(app.tasks.keys())
 
     assert {
-        "orders.allocate_order",
+        "orders.allocate_paid_orders",
         "orders.expire_unpaid_orders",
         "orders.cancel_uncollected_pickups",
     } <= names

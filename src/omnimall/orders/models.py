@@ -126,6 +126,15 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-id"]
+        indexes = [
+            # The worker's search for paid orders waiting to be allocated (after every
+            # payment): a few rows at any time, however many orders there are.
+            models.Index(
+                fields=["paid_at", "id"],
+                name="order_paid_waiting",
+                condition=models.Q(state="paid", needs_attention=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(total__gte=0, amount_paid__gte=0, amount_refunded__gte=0),

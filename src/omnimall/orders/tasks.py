@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from omnimall.core import wakeups
 from omnimall.orders.services import cancellation, completion, fulfilment, payment
 
 
-@shared_task(name="orders.allocate_order", ignore_result=True)  # no result backend reads it
-def allocate_order_task(order_id: int, message_ids: list[int] | None = None) -> None:
-    """A paid order's holds become fulfilment requests (queued after payment commits);
-    then the payment's outbox messages (``message_ids``: the paid email, webhooks) are
-    delivered, whether or not the allocation went through."""
-    try:
-        fulfilment.allocate_order(order_id=int(order_id))
-    finally:
-        payment.deliver_messages([int(pk) for pk in message_ids or ()])
+@shared_task(name=payment.ALLOCATE_TASK, ignore_result=True)  # no result backend reads it
+def allocate_paid_orders_task() -> int:
+    """Paid orders waiting for their allocation become fulfilment requests (woken after
+    payments commit: ``core.wakeups``). Returns how many moved on."""
+    wakeups.woken(payment.ALLOCATE_TASK)
+    return fulfilment.allocate_paid_orders()
 
 
 @shared_task(name="orders.expire_unpaid_orders")

@@ -12,9 +12,6 @@ Deliver (the ``core.deliver_outbox`` task, ``omnimall manage deliver_outbox``)::
 
     outbox.deliver_due(now=None, limit=100) -> DeliveryReport
 
-``deliveries_collected()`` hands new messages' ids to the caller instead of a delivery
-task of their own, for work that runs after the commit anyway (the order's allocation).
-
 Back office: ``retry_messages``, ``save_subscription``, ``send_test_event``.
 See docs/outbox.md.
 """
@@ -27,7 +24,6 @@ from .enqueue import (
     ALL_TOPICS,
     KNOWN_TOPICS,
     TEST_TOPIC,
-    deliveries_collected,
     enqueue_gateway_notification,
     publish_webhook_event,
     send_email,
@@ -50,7 +46,6 @@ __all__ = [
     "DeliveryReport",
     "delete_subscription",
     "deliver_due",
-    "deliveries_collected",
     "enqueue_gateway_notification",
     "new_secret",
     "publish_webhook_event",

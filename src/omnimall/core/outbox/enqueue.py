@@ -6,18 +6,17 @@ rollback). ``dedupe_key`` makes a call idempotent: calling again with the same k
 nothing, and a racing duplicate is skipped by the unique index (``INSERT … ON CONFLICT DO
 NOTHING``), never raising into the caller's transaction.
 
-With ``settings.OUTBOX_DELIVER_ON_COMMIT`` the new messages are handed to the
-``core.deliver_outbox`` task right after the commit (inline when no Celery broker is
-configured); whatever fails there is retried by the periodic run of the same task.
+With ``settings.OUTBOX_DELIVER_ON_COMMIT`` the ``core.deliver_outbox`` task is woken right
+after the commit (``core.wakeups``: one waiting wake-up serves many commits), or, with no
+Celery broker configured, the new messages are delivered inline; whatever fails there is
+retried by the periodic run of the same task.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -26,7 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from omnimall.celery import app as celery_app
-from omnimall.core import clock
+from omnimall.core import clock, wakeups
 from omnimall.core.models import OutboxKind, OutboxMessage, WebhookSubscription
 
 from . import rows
@@ -49,6 +48,7 @@ KNOWN_TOPICS = (
 ALL_TOPICS = "*"
 TEST_TOPIC = "webhook.test"
 MAX_KEY_LENGTH = 200  # OutboxMessage.dedupe_key
+# By task name, not by importing core.tasks (which sits a layer above this module).
 DELIVER_TASK = "core.deliver_outbox"  # omnimall.core.tasks.deliver_outbox_task
 
 
@@ -75,49 +75,20 @@ def plain_json(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _start_delivery(message_ids: tuple[int, ...]) -> None:
-    # By task name, not by importing core.tasks (which sits a layer above this module).
     if celery_app.conf.task_always_eager:  # no broker (the demo): deliver right here
         deliver_due(message_ids=message_ids)
-    else:
-        celery_app.send_task(DELIVER_TASK, kwargs={"message_ids": list(message_ids)})
-
-
-# The ids collected by ``deliveries_collected`` (None outside such a block).
-_collected: ContextVar[list[int] | None] = ContextVar("outbox_collected", default=None)
-
-
-@contextmanager
-def deliveries_collected() -> Iterator[list[int]]:
-    """Within the block, messages written are not handed to a delivery task of their own
-    after commit: their ids go into the yielded list instead, and the caller delivers
-    them (``deliver_due(message_ids=…)``) in work it runs after the commit anyway — one
-    worker task instead of two (e.g. the paid email with the order's allocation).
-
-    The messages are written as always (same transaction, same rows); should the caller's
-    task never run, the periodic delivery finds them due like any other pending message,
-    so retries, back-off and dead letters are unchanged. Without
-    ``OUTBOX_DELIVER_ON_COMMIT`` nothing is collected (nothing is delivered on commit).
-    """
-    ids: list[int] = []
-    token = _collected.set(ids if settings.OUTBOX_DELIVER_ON_COMMIT else None)
-    try:
-        yield ids
-    finally:
-        _collected.reset(token)
+    else:  # the task drains every due message: a wake-up already waiting covers these
+        wakeups.wake(DELIVER_TASK)
 
 
 def deliver_after_commit(message_ids: list[int]) -> None:
-    """Hand ``message_ids`` to the delivery task once the current transaction commits
-    (or to the caller of ``deliveries_collected``, inside such a block).
+    """Have ``message_ids`` delivered once the current transaction commits (by the
+    delivery task, woken unless a wake-up is already waiting; see ``core.wakeups``).
 
     ``robust``: a broker that is down is logged, never turned into an error for the
     request that already committed; the periodic task delivers the messages later.
     """
     if message_ids and settings.OUTBOX_DELIVER_ON_COMMIT:
-        collected = _collected.get()
-        if collected is not None:
-            collected.extend(message_ids)
-            return
         transaction.on_commit(partial(_start_delivery, tuple(message_ids)), robust=True)
 
 

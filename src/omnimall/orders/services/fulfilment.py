@@ -1,7 +1,8 @@
 """After payment: allocation to locations, fulfilment requests, shipments, delivery.
 
-``allocate_order`` (the task ``orders.allocate_order``, run after the payment commits)
-turns the order's live allocations into one inventory fulfilment request per location.
+``allocate_order`` (run for each paid order by the task ``orders.allocate_paid_orders``,
+woken after payments commit) turns the order's live allocations into one inventory
+fulfilment request per location.
 The inventory app then tells us (``inventory.events``, handled in ``orders.handlers``):
 
 * ``FulfilmentAccepted`` — for a pick-up request, the store has put the goods aside:
@@ -28,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from omnimall.core import audit, clock, sql
 from omnimall.core.actors import Actor
@@ -201,16 +203,17 @@ def _request_fulfilment(order: Order, allocations: Sequence[OrderAllocation]) ->
     return numbers
 
 
-def allocate_order(*, order_id: int) -> None:
+def allocate_order(*, order_id: int) -> bool:
     """A paid order's live holds become fulfilment requests (``paid`` → ``allocated``).
 
     Holds that lapsed before payment are held anew where stock allows; if it does not,
     the order stays ``paid`` and needs attention. Running it again changes nothing.
+    True when the order moved on.
     """
     with transaction.atomic():
         order = lock_order(order_id)
         if order.state != domain.PAID:
-            return
+            return False
         now = clock.now()
         live = _live_allocations(order)
         lapsed = [
@@ -232,7 +235,7 @@ def allocate_order(*, order_id: int) -> None:
                     renewed = _hold_elsewhere(order, dict(units))
             except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
                 _flag(order, "Stock held for this order lapsed and cannot be held again.")
-                return
+                return False
             lapsed_ids = {r.pk for r in lapsed}
             live = [r for r in live if r.pk not in lapsed_ids] + renewed
         numbers = _request_fulfilment(order, live)
@@ -243,28 +246,42 @@ def allocate_order(*, order_id: int) -> None:
             message="sent to " + ", ".join(numbers),
             data={"requests": numbers},
         )
+    return True
 
 
-def allocate_stuck_orders(*, older_than: timedelta = timedelta(minutes=5), limit: int = 100) -> int:
+# Paid longer ago than this, an order waiting for its allocation is "stuck": the sweep's,
+# no longer the drain's (so an order whose allocation keeps failing is retried every few
+# minutes, not on every payment's wake-up).
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def allocate_paid_orders(*, limit: int = 500) -> int:
+    """Allocate the orders paid in the last ``STUCK_AFTER`` and waiting (oldest payment
+    first, each in its own transaction): the worker's run after payments commit. Returns
+    how many moved on."""
+    return _allocate_waiting(Q(paid_at__gt=clock.now() - STUCK_AFTER), limit=limit)
+
+
+def allocate_stuck_orders(*, older_than: timedelta = STUCK_AFTER, limit: int = 100) -> int:
     """Paid orders whose allocation never ran (a worker died, an error): allocate them.
 
     Orders flagged as needing attention are left to staff. Returns how many moved on.
     """
+    return _allocate_waiting(Q(paid_at__lte=clock.now() - older_than), limit=limit)
+
+
+def _allocate_waiting(paid: Q, *, limit: int) -> int:
     due = list(
-        Order.objects.filter(
-            state=domain.PAID, needs_attention=False, paid_at__lte=clock.now() - older_than
-        )
+        Order.objects.filter(paid, state=domain.PAID, needs_attention=False)
         .order_by("paid_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     moved = 0
     for order_id in due:
         try:
-            allocate_order(order_id=order_id)
+            moved += allocate_order(order_id=order_id)
         except Exception:
             logger.exception("allocating order %s failed", order_id)
-            continue
-        moved += int(Order.objects.filter(pk=order_id).exclude(state=domain.PAID).exists())
     return moved
 
 

@@ -4,9 +4,9 @@
 order's move to ``paid`` in ONE transaction: either both happen or neither, so a crash
 between them is impossible and a repeated notification finds the capture already posted
 (``duplicate``) and changes nothing. The slow part (allocating the order to locations,
-fulfilment requests) runs after COMMIT as the Celery task ``orders.allocate_order``
-(inline when no broker is configured), which then delivers the payment's outbox messages
-(paid email, webhooks): one worker task per payment instead of two.
+fulfilment requests) runs after COMMIT in the Celery task ``orders.allocate_paid_orders``
+(woken, not queued per payment: it takes every paid order waiting), or inline when no
+broker is configured. The paid email and webhooks go out through the outbox.
 
 A capture for an order that was cancelled meanwhile (paid after its hold expired) is
 kept (the money is real), noted as a problem and refunded in full automatically.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -25,7 +25,7 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 
-from omnimall.core import clock, outbox, sql
+from omnimall.core import clock, sql, wakeups
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.inventory import services as inventory
@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 SYSTEM = Actor.system("payments")
 HOLD_AFTER_PAYMENT_DAYS = 14  # on top of PICKUP_UNCOLLECTED_DAYS: time to ship or prepare
 PICKUP_CODE_STATES = (domain.PAID, domain.ALLOCATED, domain.READY_FOR_PICKUP)
-ALLOCATE_TASK = "orders.allocate_order"
+ALLOCATE_TASK = "orders.allocate_paid_orders"
 
 
 def settle_notification(
@@ -206,15 +206,12 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
         _save_events(events)
     # Points: the hold committed, points earned (pending) on the money part, the purchase.
     order_points.settle_paid(order, lines=lines)
-    # The webhook and the email go out with the allocation (one worker task after the
-    # commit, not one more for their delivery); written here, in this transaction.
-    with outbox.deliveries_collected() as message_ids:
-        messages.publish_order_event(order, topic="order.paid", lines=lines)
-        email = messages.queue_email(order, template="paid", lines=lines)
+    messages.publish_order_event(order, topic="order.paid", lines=lines)
+    email = messages.queue_email(order, template="paid", lines=lines)
     if email is not None:
         events.append(email)
     _save_events(events)
-    transaction.on_commit(partial(schedule_allocation, order.pk, tuple(message_ids)))
+    transaction.on_commit(partial(schedule_allocation, order.pk), robust=True)
 
 
 def _allocations_with_lines(order: Order) -> list[OrderAllocation]:
@@ -276,35 +273,21 @@ def _extend_holds(order: Order, *, reservation_ids: list[int], now: datetime) ->
     return None
 
 
-def schedule_allocation(order_id: int, message_ids: tuple[int, ...] = ()) -> None:
-    """Run ``orders.allocate_order`` (inline without a broker, else on a worker); it then
-    delivers the outbox messages ``message_ids`` (the paid email and webhooks)."""
+def schedule_allocation(order_id: int) -> None:
+    """Allocate the order now (no broker: inline), else wake the worker's
+    ``orders.allocate_paid_orders``, which moves on every order waiting to be allocated
+    (``core.wakeups``: one waiting wake-up serves many payments)."""
     from celery import current_app
 
-    if current_app.conf.task_always_eager:
-        from . import fulfilment
-
-        try:
-            fulfilment.allocate_order(order_id=order_id)
-        except Exception:  # the payment has committed: the sweep retries the allocation
-            logger.exception("allocating order %s failed", order_id)
-        deliver_messages(message_ids)
+    if not current_app.conf.task_always_eager:
+        wakeups.wake(ALLOCATE_TASK)
         return
-    kwargs: dict[str, object] = {"order_id": order_id}
-    if message_ids:
-        kwargs["message_ids"] = list(message_ids)
-    current_app.send_task(ALLOCATE_TASK, kwargs=kwargs)
+    from . import fulfilment
 
-
-def deliver_messages(message_ids: Sequence[int]) -> None:
-    """Deliver the outbox messages a payment wrote (after its commit). Never raises: what
-    is not delivered here stays due for the periodic delivery."""
-    if not message_ids:
-        return
     try:
-        outbox.deliver_due(message_ids=list(message_ids))
-    except Exception:
-        logger.exception("delivering outbox messages %s failed", list(message_ids))
+        fulfilment.allocate_order(order_id=order_id)
+    except Exception:  # the payment has committed: the sweep retries the allocation
+        logger.exception("allocating order %s failed", order_id)
 
 
 def _paid_after_cancel(order: Order, *, payment_id: int | None, amount: Decimal) -> None:

@@ -1,0 +1,45 @@
+"""Coalesced wake-ups for the worker's drain tasks.
+
+Some after-commit work drains a queue kept in the database: the outbox delivery sends
+every due message, the allocation moves every paid order on. Such a task needs to be
+asked to run, not told which rows to take, so a commit only *wakes* it: ``wake(name)``
+publishes the task unless a wake-up for it is already waiting in the broker. Under load
+one run then takes many orders' work (one claim for many messages), instead of one
+task, one broker round trip and one worker dispatch per order.
+
+The "already waiting" mark is a cache key added atomically (``cache.add``: Redis
+``SET NX``) and removed by the task as it starts (``woken(name)``), before it looks for
+work. So no work is missed: a commit that found the mark set committed before the task
+removed it, and the task's search sees that commit. The mark also expires after
+``PENDING_SECONDS``, so a wake-up lost in the broker stops no later one; the periodic
+runs of the same tasks remain the safety net.
+
+The mark must be shared by every process: with a per-process cache (no
+``OMNIMALL_REDIS_URL``) every commit publishes, as before coalescing.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+
+from omnimall.celery import app as celery_app
+
+PENDING_SECONDS = 30
+_KEY = "omnimall:wakeup:{}"
+
+
+def _shared() -> bool:
+    return not isinstance(caches["default"], LocMemCache)
+
+
+def wake(task_name: str) -> None:
+    """Publish ``task_name`` (no arguments) unless a wake-up for it is already waiting."""
+    if not _shared() or cache.add(_KEY.format(task_name), 1, PENDING_SECONDS):
+        celery_app.send_task(task_name)
+
+
+def woken(task_name: str) -> None:
+    """Called by a drain task before it looks for work: later commits wake it again."""
+    if _shared():
+        cache.delete(_KEY.format(task_name))
