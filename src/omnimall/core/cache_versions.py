@@ -7,6 +7,7 @@ Reading it costs one primary-key query per request, and it is read at most once 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -15,6 +16,8 @@ from django.db.models import F
 from .models import CacheVersion
 
 _REQUEST_ATTR = "_omnimall_cache_versions"
+# Up to 2**32 per bump: 2**31 bumps before the 63-bit column is full.
+_MAX_STEP = 2**32
 
 
 def current_versions(namespaces: Sequence[str], request: object | None = None) -> dict[str, int]:
@@ -42,8 +45,17 @@ def current_version(namespace: str, request: object | None = None) -> int:
 
 
 def bump_version(namespace: str) -> None:
-    """Invalidate everything cached under ``namespace``; effective when the caller commits."""
+    """Invalidate everything cached under ``namespace``; effective when the caller commits.
+
+    The version moves on by a random step, not by 1: only the bumping transaction ever sees
+    its new number before it commits, and may cache values under it; if that transaction
+    rolls back, a step of 1 would hand the same number to the next real bump, which would
+    then serve those values as current. A random step leaves a rolled-back number unused.
+    """
+    step = secrets.randbelow(_MAX_STEP) + 1
     with transaction.atomic():
-        updated = CacheVersion.objects.filter(namespace=namespace).update(version=F("version") + 1)
+        updated = CacheVersion.objects.filter(namespace=namespace).update(
+            version=F("version") + step
+        )
         if not updated:
-            CacheVersion.objects.get_or_create(namespace=namespace, defaults={"version": 2})
+            CacheVersion.objects.get_or_create(namespace=namespace, defaults={"version": 1 + step})
