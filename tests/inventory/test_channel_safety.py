@@ -162,7 +162,7 @@ def test_list_sku_availability_leaves_out_channel_units_when_channel_is_named(
     _rule(store, 4)
     services.reserve_stock(location_id=store.pk, sku_id=sku.pk, quantity=2)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         online = selectors.list_sku_availability(sku_ids=[sku.pk], channel_code=ONLINE)[sku.pk]
     plain = selectors.list_sku_availability(sku_ids=[sku.pk])[sku.pk]
 

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, F, Value
 
 from .models import CacheVersion
 
@@ -55,7 +55,8 @@ def bump_version(namespace: str) -> None:
     step = secrets.randbelow(_MAX_STEP) + 1
     with transaction.atomic():
         updated = CacheVersion.objects.filter(namespace=namespace).update(
-            version=F("version") + step
+            # A 64-bit parameter: a bare int would be bound as a 32-bit one on PostgreSQL.
+            version=F("version") + Value(step, output_field=BigIntegerField())
         )
         if not updated:
             CacheVersion.objects.get_or_create(namespace=namespace, defaults={"version": 1 + step})

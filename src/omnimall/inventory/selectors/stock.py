@@ -64,41 +64,54 @@ def _bucketed() -> Coalesce:
 
 
 @functools.cache
-def _levels_sql(count: int) -> str:
+def _levels_sql(count: int, *, for_channel: bool) -> str:
     """Hand-written (hot path: every cart read and add-to-cart asks for its SKUs' stock).
 
     Compiling the equivalent queryset (``select_related`` + two correlated ``SUM``
     subqueries, ``_lapsed_holds`` and ``_bucketed``) cost milliseconds of Python per
     request. One portable statement (SQLite and PostgreSQL), table names from the models,
     one placeholder per SKU id: the active locations' levels of ``count`` SKUs with the
-    units of their lapsed holds and of their flash-sale buckets.
+    units of their lapsed holds and of their flash-sale buckets, and (``for_channel``) the
+    units a channel keeps back there: its rule for the location, else its rule for every
+    location (``ChannelSafetyStock``: at most one of each), else none.
     """
     marks = ", ".join(["%s"] * count)
+    kept_back = "0"
+    if for_channel:
+        rule = f"""SELECT cs.units FROM {ChannelSafetyStock._meta.db_table} cs
+              INNER JOIN {SalesChannel._meta.db_table} ch ON ch.id = cs.channel_id
+              WHERE ch.code = %s AND cs.location_id"""  # noqa: S608 (as below)
+        kept_back = f"COALESCE(({rule} = loc.id), ({rule} IS NULL), 0)"
     return f"""SELECT lvl.sku_id, loc.id, loc.code, loc.kind, loc.city, loc.can_ship,
     loc.offers_pickup, lvl.on_hand, lvl.reserved, lvl.safety_stock,
     COALESCE((SELECT SUM(r.quantity) FROM {Reservation._meta.db_table} r
               WHERE r.level_id = lvl.id AND r.state = %s AND r.expires_at <= %s), 0),
     COALESCE((SELECT SUM(f.remaining) FROM {FlashBucket._meta.db_table} f
-              WHERE f.level_id = lvl.id), 0)
+              WHERE f.level_id = lvl.id), 0),
+    {kept_back}
 FROM {StockLevel._meta.db_table} lvl
 INNER JOIN {StockLocation._meta.db_table} loc ON loc.id = lvl.location_id
 WHERE loc.is_active AND lvl.sku_id IN ({marks})
 ORDER BY lvl.sku_id, loc.priority, loc.code"""  # noqa: S608 (names from the models; values bound)
 
 
-def _location_rows(cursor: Any, *, sku_ids: list[int], now: datetime) -> list[tuple[Any, ...]]:
+def _location_rows(
+    cursor: Any, *, sku_ids: list[int], now: datetime, channel_code: str | None
+) -> list[tuple[Any, ...]]:
     """``_levels_sql``'s rows, the SKU id first (no query without SKUs)."""
     if not sku_ids:
         return []
     params = [ReservationState.HELD.value, connection.ops.adapt_datetimefield_value(now)]
-    cursor.execute(_levels_sql(len(sku_ids)), [*params, *sku_ids])
+    if channel_code:
+        params += [channel_code, channel_code]
+    cursor.execute(_levels_sql(len(sku_ids), for_channel=bool(channel_code)), [*params, *sku_ids])
     rows: list[tuple[Any, ...]] = cursor.fetchall()
     return rows
 
 
 def _location_availability(row: tuple[Any, ...]) -> LocationAvailability:
     (_, location_id, code, kind, city, can_ship, offers_pickup) = row[:7]
-    on_hand, reserved, safety_stock, lapsed, bucketed = row[7:]
+    on_hand, reserved, safety_stock, lapsed, bucketed = row[7:12]
     return LocationAvailability(
         location_id=location_id,
         location_code=code,
@@ -120,25 +133,6 @@ def _location_availability(row: tuple[Any, ...]) -> LocationAvailability:
     )
 
 
-@functools.cache
-def _kept_back_sql() -> str:
-    """Hand-written for the same hot path as ``_levels_sql``: a channel's safety rules."""
-    return f"""SELECT cs.location_id, cs.units FROM {ChannelSafetyStock._meta.db_table} cs
-INNER JOIN {SalesChannel._meta.db_table} ch ON ch.id = cs.channel_id
-WHERE ch.code = %s"""  # noqa: S608 (names from the models; values bound)
-
-
-def _channel_kept_back(cursor: Any, channel_code: str) -> tuple[int, dict[int, int]]:
-    """(units kept back everywhere, {location_id: units}) by ``channel_code``'s rules.
-
-    An unknown channel keeps nothing back (``reserve_stock`` refuses it).
-    """
-    cursor.execute(_kept_back_sql(), [channel_code])
-    rules: dict[int | None, int] = dict(cursor.fetchall())
-    default = rules.pop(None, 0)
-    return default, {location_id: units for location_id, units in rules.items() if location_id}
-
-
 def _less_kept_back(row: LocationAvailability, units: int) -> LocationAvailability:
     """A location's row with a channel's safety units added to its safety stock."""
     if not units:
@@ -155,16 +149,17 @@ def list_sku_availability(
 
     SKUs without any stock level are present with zero availability. With
     ``channel_code``, what that channel keeps back at each location (its safety stock
-    rules) is left out too, as ``reserve_stock`` does for that channel (one query more).
+    rules) is left out too, as ``reserve_stock`` does for that channel (an unknown
+    channel keeps nothing back; ``reserve_stock`` refuses it).
     """
     ids = list(dict.fromkeys(sku_ids))
     per_sku: dict[int, list[LocationAvailability]] = {sku_id: [] for sku_id in ids}
-    with connection.cursor() as cursor:  # one cursor for both statements
-        default, kept_back = _channel_kept_back(cursor, channel_code) if channel_code else (0, {})
-        levels = _location_rows(cursor, sku_ids=ids, now=now or clock.now())
+    with connection.cursor() as cursor:
+        levels = _location_rows(
+            cursor, sku_ids=ids, now=now or clock.now(), channel_code=channel_code
+        )
     for level in levels:
-        row = _location_availability(level)
-        row = _less_kept_back(row, kept_back.get(row.location_id, default))
+        row = _less_kept_back(_location_availability(level), level[12])
         per_sku[level[0]].append(row)
     return {
         sku_id: SkuAvailability(
