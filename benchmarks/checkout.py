@@ -8,8 +8,12 @@ buy at the warehouse, then starts gunicorn on 127.0.0.1 (debug off) and a Celery
 there, as in production). ``--shoppers`` threads each repeat the purchase for
 ``--duration`` seconds: create a cart, add 3 lines, check out (delivery), and post the
 sandbox gateway's signed TRADE_SUCCESS notification. Query counts come from the
-``Server-Timing`` header of each request. ``hello_rps`` is wrk on ``/bench/hello`` before
-and after, averaged. Progress goes to stderr; the last line of stdout is one JSON object.
+``Server-Timing`` header of each request. ``hello_rps`` is wrk on ``/bench/hello``.
+
+The machines here change speed by ±10 % from minute to minute, so the run alternates:
+hello, purchases, hello, purchases, … (``--rounds``). Each round's orders/s is divided by
+the mean of the two hellos around it, and ``orders_hello_ratio`` is the median of the
+rounds' ratios. Progress goes to stderr; the last line of stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -71,7 +75,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--products", type=int, default=300, help="demo catalog size")
     parser.add_argument("--skus", type=int, default=60, help="SKUs the shoppers buy from")
     parser.add_argument("--shoppers", type=int, default=16)
-    parser.add_argument("--duration", type=int, default=30, help="seconds of purchases")
+    parser.add_argument("--duration", type=int, default=15, help="seconds of purchases per round")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of hello then purchases; the ratio is their median (this box is noisy)",
+    )
+    parser.add_argument("--hello-seconds", type=int, default=5, help="wrk time per hello")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/14")
@@ -249,8 +260,8 @@ def purchase(client: Client, codes: list[str], tally: Tally, rng: random.Random)
         tally.orders += 1
 
 
-def shop(base: str, codes: list[str], args: argparse.Namespace) -> tuple[Tally, float]:
-    tally = Tally()
+def shop(base: str, codes: list[str], args: argparse.Namespace, tally: Tally) -> float:
+    """One round of ``--duration`` seconds of purchases (counted in ``tally``); its length."""
     deadline = time.monotonic() + args.duration
 
     def shopper(index: int) -> None:
@@ -262,7 +273,7 @@ def shop(base: str, codes: list[str], args: argparse.Namespace) -> tuple[Tally, 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.shoppers) as pool:
         list(pool.map(shopper, range(args.shoppers)))
-    return tally, time.monotonic() - started
+    return time.monotonic() - started
 
 
 def waiting_work() -> dict[str, int]:
@@ -321,26 +332,61 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         base = server.base_url
         log(f"gunicorn on {base}, database {health.get('vendor')}, {len(codes)} SKUs to buy")
         purchase(Client(base), codes, Tally(), random.Random(0))  # warm-up: first-use work
-        hello_before = run_wrk(base, ["/bench/hello"], seconds=10, connections=args.shoppers)
-        log(f"hello: {hello_before.ok_rps:.1f}/s")
-        cpu_before = cpu_seconds()
-        tally, seconds = shop(base, codes, args)
-        log(f"{tally.orders} orders in {seconds:.1f} s; failures {tally.failures}")
-        drained, left = wait_for_work()
-        log(f"post-payment work done {drained:.1f} s later; left {left}")
-        cpu_after = cpu_seconds()
-        hello_after = run_wrk(base, ["/bench/hello"], seconds=10, connections=args.shoppers)
-        log(f"hello (again): {hello_after.ok_rps:.1f}/s")
+        tally = Tally()
+        rounds: list[dict[str, float]] = []
+        cpu_used = dict.fromkeys(cpu_seconds(), 0.0)
+        hello = hello_rps_now(base, args)
+        for number in range(1, args.rounds + 1):
+            orders_before = tally.orders
+            cpu_before = cpu_seconds()
+            seconds = shop(base, codes, args, tally)
+            drained, left = wait_for_work()
+            cpu_after = cpu_seconds()
+            for kind in cpu_used:
+                cpu_used[kind] += cpu_after[kind] - cpu_before[kind]
+            hello_after = hello_rps_now(base, args)
+            orders = tally.orders - orders_before
+            rounds.append(
+                {
+                    "orders_per_s": round(orders / seconds, 2),
+                    "hello_rps": round((hello + hello_after) / 2, 1),  # the round's bracket
+                    "post_payment_lag_s": round(drained, 1),
+                    "seconds": round(seconds, 1),
+                }
+            )
+            log(
+                f"round {number}: {orders} orders in {seconds:.1f} s; hello {hello:.0f} → "
+                f"{hello_after:.0f}/s; post-payment work done {drained:.1f} s later, left {left}"
+            )
+            hello = hello_after
     finally:
         server.stop()
         worker.terminate()
         worker.wait(timeout=30)
-    hello_rps = (hello_before.ok_rps + hello_after.ok_rps) / 2
+    return _result(args, health, tally, rounds, cpu_used, left)
+
+
+def hello_rps_now(base: str, args: argparse.Namespace) -> float:
+    return run_wrk(
+        base, ["/bench/hello"], seconds=args.hello_seconds, connections=args.shoppers
+    ).ok_rps
+
+
+def _result(
+    args: argparse.Namespace,
+    health: dict[str, Any],
+    tally: Tally,
+    rounds: list[dict[str, float]],
+    cpu_used: dict[str, float],
+    left: dict[str, int],
+) -> dict[str, Any]:
+    seconds = sum(r["seconds"] for r in rounds)
+    ratios = [r["orders_per_s"] / r["hello_rps"] for r in rounds if r["hello_rps"]]
+    hello_rps = statistics.mean(r["hello_rps"] for r in rounds) if rounds else 0.0
     orders_per_s = tally.orders / seconds if seconds else 0.0
     cpu_per_order = (
         {  # all processes of a kind, post-payment work included
-            kind: round((cpu_after[kind] - cpu_before[kind]) * 1000 / tally.orders, 1)
-            for kind in cpu_before
+            kind: round(used * 1000 / tally.orders, 1) for kind, used in cpu_used.items()
         }
         if tally.orders
         else {}
@@ -366,15 +412,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if values
         },
         "cpu_ms_per_order": cpu_per_order,
-        "post_payment_lag_s": round(drained, 1),  # the worker's backlog when shopping ended
+        "post_payment_lag_s": max((r["post_payment_lag_s"] for r in rounds), default=None),
         "post_payment_left": left,  # not done within the wait: should be all zero
         "hello_rps": round(hello_rps, 1),
-        "orders_hello_ratio": round(orders_per_s / hello_rps, 4) if hello_rps else None,
+        "rounds": rounds,
+        # Each round's orders/s over the hello of its own bracket; the median of the rounds.
+        "orders_hello_ratio": round(statistics.median(ratios), 4) if ratios else None,
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.rounds < 1:
+        raise SystemExit("--rounds must be at least 1")
     result = run(args)
     report_targets(result, TARGETS)
     print(json.dumps(result), flush=True)
