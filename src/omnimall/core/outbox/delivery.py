@@ -121,20 +121,21 @@ def deliver_due(
     current: Callable[[], datetime] = (lambda: now) if now is not None else clock.now
     report = DeliveryReport()
     remaining = limit
-    while remaining > 0:
-        size = min(CHUNK, remaining)
-        claimed = claim_due(at=current(), size=size, message_ids=message_ids)
-        if not claimed:
-            break
-        remaining -= len(claimed)
-        if len(claimed) < size:  # nothing more was due: no second claim to find that out
-            remaining = 0
-        for message in claimed:
-            state = record_outcome(message, transports.send(message), at=current())
-            if state == OutboxState.DELIVERED:
-                report.delivered += 1
-            elif state == OutboxState.DEAD:
-                report.dead += 1
-            elif state == OutboxState.PENDING:
-                report.failed += 1
+    with transports.email_session():  # one SMTP session for the run's emails
+        while remaining > 0:
+            size = min(CHUNK, remaining)
+            claimed = claim_due(at=current(), size=size, message_ids=message_ids)
+            if not claimed:
+                break
+            remaining -= len(claimed)
+            if len(claimed) < size:  # nothing more was due: no second claim to find that out
+                remaining = 0
+            for message in claimed:
+                state = record_outcome(message, transports.send(message), at=current())
+                if state == OutboxState.DELIVERED:
+                    report.delivered += 1
+                elif state == OutboxState.DEAD:
+                    report.dead += 1
+                elif state == OutboxState.PENDING:
+                    report.failed += 1
     return report

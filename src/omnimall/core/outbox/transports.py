@@ -3,6 +3,11 @@
 Standard library HTTP (``urllib.request``) with ``settings.OUTBOX_HTTP_TIMEOUT``; redirects
 are not followed (a 3xx is a failure: the receiver must give its final URL). Nothing here
 touches the database: the worker calls these outside any transaction.
+
+Inside ``email_session()`` (a whole delivery run) emails share one connection of the
+e-mail backend — one SMTP session for the run instead of a connect, TLS handshake and
+login per email — opened by the first email and closed when the block ends, or after a
+failure (the next email opens a fresh one).
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 
 from omnimall.core.models import OutboxKind
 
@@ -126,23 +134,61 @@ def send_gateway_notification(message: OutboxMessage) -> Result:
     return Result(ok=False, error=f"HTTP {status}: reply {_snippet(content)!r} is not 'success'")
 
 
+class _EmailSession:
+    """The e-mail backend connection of one delivery run, opened by its first email."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+
+    def get(self) -> Any:
+        if self.connection is None:
+            self.connection = get_connection()
+            self.connection.open()
+        return self.connection
+
+    def drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with suppress(OSError):  # already broken: nothing to close cleanly
+                connection.close()
+
+
+_session: ContextVar[_EmailSession | None] = ContextVar("outbox_email_session", default=None)
+
+
+@contextmanager
+def email_session() -> Iterator[None]:
+    """Emails sent in the block share one backend connection (see the module docstring)."""
+    session = _EmailSession()
+    token = _session.set(session)
+    try:
+        yield
+    finally:
+        _session.reset(token)
+        session.drop()
+
+
 def send_email(message: OutboxMessage) -> Result:
     payload = message.payload
     to = str(payload.get("to") or message.destination)
     if not to:
         return Result(ok=False, error="No recipient address.", permanent=True)
-    email = EmailMultiAlternatives(
-        subject=str(payload.get("subject", "")),
-        body=str(payload.get("body", "")),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
-    html = str(payload.get("html") or "")
-    if html:
-        email.attach_alternative(html, "text/html")
+    session = _session.get()
     try:
+        email = EmailMultiAlternatives(
+            subject=str(payload.get("subject", "")),
+            body=str(payload.get("body", "")),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[to],
+            connection=session.get() if session is not None else None,
+        )
+        html = str(payload.get("html") or "")
+        if html:
+            email.attach_alternative(html, "text/html")
         email.send()
     except (OSError, ValueError) as error:  # SMTP down, refused, a bad header
+        if session is not None:
+            session.drop()  # the next email starts a fresh connection
         return Result(ok=False, error=f"{type(error).__name__}: {error}")
     return DELIVERED
 
