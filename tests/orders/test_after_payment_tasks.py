@@ -118,3 +118,27 @@ def test_without_a_broker_allocation_and_email_run_inline(django_capture_on_comm
     assert order.state == "allocated"
     assert _paid_email(order).state == OutboxState.DELIVERED
     assert len(mail.outbox) == 1
+
+
+def test_a_run_takes_batch_after_batch_and_tries_a_failing_order_once(
+    django_capture_on_commit_callbacks, monkeypatch, published_tasks
+):
+    shop = make_shop()
+    orders = [_pay(place(shop).order_id, django_capture_on_commit_callbacks) for _ in range(3)]
+    broken_id = orders[0].pk
+    tried: list[int] = []
+    allocate = fulfilment.allocate_order
+
+    def first_one_fails(*, order_id: int) -> bool:
+        tried.append(order_id)
+        if order_id == broken_id:
+            raise RuntimeError("boom")
+        return allocate(order_id=order_id)
+
+    monkeypatch.setattr(fulfilment, "allocate_order", first_one_fails)
+
+    assert fulfilment.allocate_paid_orders(batch=1) == 2  # three reads of one order each
+
+    assert sorted(tried) == sorted(o.pk for o in orders)  # each tried once
+    states = dict(Order.objects.filter(pk__in=tried).values_list("pk", "state"))
+    assert states == {o.pk: ("paid" if o.pk == broken_id else "allocated") for o in orders}

@@ -24,7 +24,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -255,11 +255,12 @@ def allocate_order(*, order_id: int) -> bool:
 STUCK_AFTER = timedelta(minutes=5)
 
 
-def allocate_paid_orders(*, limit: int = 500) -> int:
-    """Allocate the orders paid in the last ``STUCK_AFTER`` and waiting (oldest payment
-    first, each in its own transaction): the worker's run after payments commit. Returns
-    how many moved on."""
-    return _allocate_waiting(Q(paid_at__gt=clock.now() - STUCK_AFTER), limit=limit)
+def allocate_paid_orders(*, batch: int = 100) -> int:
+    """Allocate the orders paid in the last ``STUCK_AFTER`` and waiting, oldest payment
+    first, each in its own transaction, batch after batch until none is left (however
+    many a burst of payments left): the worker's run after payments commit. Returns how
+    many moved on."""
+    return _allocate_waiting(Q(paid_at__gt=clock.now() - STUCK_AFTER), batch=batch)
 
 
 def allocate_stuck_orders(*, older_than: timedelta = STUCK_AFTER, limit: int = 100) -> int:
@@ -267,21 +268,34 @@ def allocate_stuck_orders(*, older_than: timedelta = STUCK_AFTER, limit: int = 1
 
     Orders flagged as needing attention are left to staff. Returns how many moved on.
     """
-    return _allocate_waiting(Q(paid_at__lte=clock.now() - older_than), limit=limit)
+    return _allocate_waiting(Q(paid_at__lte=clock.now() - older_than), batch=limit, batches=1)
 
 
-def _allocate_waiting(paid: Q, *, limit: int) -> int:
-    due = list(
+def _allocate_waiting(paid: Q, *, batch: int, batches: int | None = None) -> int:
+    """Allocate the waiting orders ``paid`` selects, ``batch`` ids per read, resuming after
+    the last one read (an order whose allocation fails is not read again in this run)."""
+    waiting = (
         Order.objects.filter(paid, state=domain.PAID, needs_attention=False)
         .order_by("paid_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("paid_at", "pk")
     )
     moved = 0
-    for order_id in due:
-        try:
-            moved += allocate_order(order_id=order_id)
-        except Exception:
-            logger.exception("allocating order %s failed", order_id)
+    after: tuple[datetime | None, int] | None = None
+    while batches is None or batches > 0:
+        if batches is not None:
+            batches -= 1
+        page = waiting
+        if after is not None:
+            page = waiting.filter(Q(paid_at__gt=after[0]) | Q(paid_at=after[0], pk__gt=after[1]))
+        due = list(page[:batch])
+        for _paid_at, order_id in due:
+            try:
+                moved += allocate_order(order_id=order_id)
+            except Exception:
+                logger.exception("allocating order %s failed", order_id)
+        if len(due) < batch:
+            break
+        after = due[-1]
     return moved
 
 
