@@ -81,3 +81,24 @@ def test_messages_written_by_many_commits_go_out_in_one_run(
             to="late@example.com", subject="Hi", body="…", topic="order.placed", dedupe_key="late"
         )
     assert published_tasks == [(TASK, None), (TASK, None)]
+
+
+class _BrokenCache:
+    def add(self, *_: object, **__: object) -> bool:
+        raise ConnectionError("cache down")
+
+    def delete(self, *_: object, **__: object) -> None:
+        raise ConnectionError("cache down")
+
+
+def test_with_the_cache_down_every_wake_publishes_and_the_task_still_runs(
+    shared_cache, published_tasks, monkeypatch, caplog
+):
+    monkeypatch.setattr(wakeups, "cache", _BrokenCache())
+
+    wakeups.wake(TASK)
+    wakeups.wake(TASK)
+    wakeups.woken(TASK)  # no error for the task either
+
+    assert published_tasks == [(TASK, None), (TASK, None)]
+    assert "cache unreachable" in caplog.text

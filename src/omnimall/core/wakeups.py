@@ -20,10 +20,14 @@ The mark must be shared by every process: with a per-process cache (no
 
 from __future__ import annotations
 
+import logging
+
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 
 from omnimall.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
 
 PENDING_SECONDS = 30
 _KEY = "omnimall:wakeup:{}"
@@ -34,12 +38,24 @@ def _shared() -> bool:
 
 
 def wake(task_name: str) -> None:
-    """Publish ``task_name`` (no arguments) unless a wake-up for it is already waiting."""
-    if not _shared() or cache.add(_KEY.format(task_name), 1, PENDING_SECONDS):
-        celery_app.send_task(task_name)
+    """Publish ``task_name`` (no arguments) unless a wake-up for it is already waiting.
+
+    With the cache unreachable it publishes anyway: a wake-up too many costs one empty
+    run, one too few would leave the work to the periodic runs."""
+    if _shared():
+        try:
+            if not cache.add(_KEY.format(task_name), 1, PENDING_SECONDS):
+                return
+        except Exception:  # any backend's connection error
+            logger.warning("cache unreachable: waking %s without coalescing", task_name)
+    celery_app.send_task(task_name)
 
 
 def woken(task_name: str) -> None:
-    """Called by a drain task before it looks for work: later commits wake it again."""
+    """Called by a drain task before it looks for work: later commits wake it again (with
+    the cache unreachable, the mark expires by itself and ``wake`` publishes anyway)."""
     if _shared():
-        cache.delete(_KEY.format(task_name))
+        try:
+            cache.delete(_KEY.format(task_name))
+        except Exception:  # any backend's connection error
+            logger.warning("cache unreachable: %s's wake-up mark left to expire", task_name)
