@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ from harness import (
     cpu_seconds,
     log,
     manage,
-    recreate_database,
+    migrated_database,
     report_targets,
     run_wrk,
     server_env,
@@ -194,18 +193,7 @@ def stock_skus(count: int) -> list[str]:
 def prepare_database(url: str, env: dict[str, str], *, products: int, skus: int) -> list[str]:
     """Create (first run) and migrate the benchmark database, set Django up in this process
     on it, load the demo catalog once, stock ``skus`` SKUs and analyse; their codes."""
-    recreate_database(url, keep=True)  # a first run on a new machine creates it
-    log("migrating")
-    manage(env, "migrate", "--no-input", "-v", "0")
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from omnimall.catalog.models import Product
-
-    if not Product.objects.exists():
-        log(f"loading the demo catalog with {products} products (once)")
-        manage(env, "load_demo", "--products", str(products))
+    migrated_database(url, env, demo=("--products", str(products)))
     codes = stock_skus(skus)
     vacuum_analyze()
     return codes

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 # benchmarks/ is on sys.path when this file runs as a script.
-from harness import log, manage, recreate_database, server_env
+from harness import log, migrated_database, server_env
 
 TARGETS = {  # issue 3, "Speed": (figure, op, limit); ratios are to raw_ceiling_per_s
     "oversold": ("==", 0),
@@ -484,17 +484,7 @@ def check(*, level_id: int, units: int, sold: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     env = server_env(args.database_url)
-    recreate_database(args.database_url, keep=True)  # a first run on a new machine creates it
-    log("migrating")
-    manage(env, "migrate", "--no-input", "-v", "0")
-    os.environ.update(env)
-    import django
-
-    tz = os.environ.get("TZ")
-    django.setup()
-    if tz is None:  # Django sets TZ to the site's zone; keep the log's clock local
-        os.environ.pop("TZ", None)
-        time.tzset()
+    migrated_database(args.database_url, env)
     from omnimall.core.actors import Actor
     from omnimall.inventory.services import flash
 

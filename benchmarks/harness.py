@@ -60,6 +60,36 @@ def recreate_database(url: str, *, keep: bool = False) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def migrated_database(
+    url: str, env: dict[str, str], *, keep: bool = True, demo: tuple[str, ...] | None = None
+) -> None:
+    """The benchmark database ready in this process: created (dropped first unless
+    ``keep``; a first run on a new machine creates it), migrated, Django set up on it, and
+    with ``demo`` (``load_demo``'s arguments) the demo catalog loaded once.
+
+    Django sets the process's ``TZ`` to the site's zone; it is put back, so ``log``'s
+    clock stays the machine's."""
+    if not keep:
+        log(f"recreating {url.rpartition('/')[2]}")
+    recreate_database(url, keep=keep)
+    log("migrating")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    os.environ.update(env)
+    import django
+
+    tz = os.environ.get("TZ")
+    django.setup()
+    if tz is None:
+        os.environ.pop("TZ", None)
+        time.tzset()
+    if demo is not None:
+        from omnimall.catalog.models import Product
+
+        if not Product.objects.exists():
+            log(f"loading the demo catalog ({' '.join(demo)}), once")
+            manage(env, "load_demo", *demo)
+
+
 def vacuum_analyze() -> None:
     """``VACUUM ANALYZE`` the benchmark database (PostgreSQL; call after ``django.setup()``).
 

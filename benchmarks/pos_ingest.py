@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -37,8 +36,7 @@ from typing import Any
 from harness import (
     ROOT,
     log,
-    manage,
-    recreate_database,
+    migrated_database,
     report_targets,
     server_env,
     vacuum_analyze,
@@ -206,22 +204,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     url = args.database_url or f"sqlite:///{ROOT / 'var' / 'bench-pos.sqlite3'}"
     (ROOT / "var").mkdir(exist_ok=True)
     env = server_env(url)
-    if not args.keep:
-        log(f"recreating {url.rpartition('/')[2]}")
-        recreate_database(url)
-    log("migrating")
-    manage(env, "migrate", "--no-input", "-v", "0")
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    migrated_database(
+        url, env, keep=args.keep, demo=("--products", str(args.products), "--no-progress")
+    )
     from django.db import connection
 
-    from omnimall.catalog.models import Product
-
-    if not Product.objects.exists():
-        log(f"loading the demo catalog with {args.products} products")
-        manage(env, "load_demo", "--products", str(args.products), "--no-progress")
     facts = prepare(args)
     vacuum_analyze()
     tag = f"{int(time.time()) % 100000:05d}"
