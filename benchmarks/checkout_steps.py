@@ -131,7 +131,7 @@ def purchase(
         data={"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS, "store": None},
         content_type="application/json",
     ).json()
-    form = signed_notification(placed["order"]["number"])
+    form = signed_notification(placed["payment_url"])
     reply = call(  # urlencoded, as the gateway posts it (the test client's default is multipart)
         "notify",
         "post",

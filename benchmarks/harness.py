@@ -300,6 +300,26 @@ def cpu_seconds() -> dict[str, float]:
 
 
 @dataclass(frozen=True)
+class MachineCpu:
+    """The whole machine's CPU seconds so far (``/proc/stat``): ``busy`` is time spent
+    running anything (user, nice, system, irq, softirq) on every core; ``stolen`` is time
+    the hypervisor gave this machine's cores to other guests. Subtract two readings."""
+
+    busy: float
+    stolen: float
+
+    @classmethod
+    def now(cls) -> MachineCpu:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+        tick = os.sysconf("SC_CLK_TCK")
+        return cls((user + nice + system + irq + softirq) / tick, steal / tick)
+
+    def __sub__(self, other: MachineCpu) -> MachineCpu:
+        return MachineCpu(self.busy - other.busy, self.stolen - other.stolen)
+
+
+@dataclass(frozen=True)
 class WrkResult:
     requests: int
     seconds: float

@@ -78,7 +78,11 @@ def new_trade_no() -> str:
 
 def notification_for(out_trade_no: str, trade_status: str = "TRADE_SUCCESS") -> dict[str, str]:
     """A complete signed notification for the trade, as the sandbox would POST it."""
-    trade = SandboxTrade.objects.get(out_trade_no=out_trade_no)
+    return notification_of(SandboxTrade.objects.get(out_trade_no=out_trade_no), trade_status)
+
+
+def notification_of(trade: SandboxTrade, trade_status: str = "TRADE_SUCCESS") -> dict[str, str]:
+    """``notification_for`` a trade already read from the sandbox's books."""
     params = {
         "notify_time": gateway_time(),
         "notify_type": "trade_status_sync",
