@@ -28,6 +28,15 @@ def quote(name: str | None) -> str:
     return str(connection.ops.quote_name(str(name)))
 
 
+def literal(value: str) -> str:
+    """A constant of ours (a state's value) as an SQL string literal, for the few
+    statements where PostgreSQL must see the value when it plans (a partial or skewed
+    index). Never for a value that came from outside: those are bound."""
+    if not value.replace("_", "").isalnum() or not value.isascii():
+        raise ValueError(f"not a plain constant: {value!r}")
+    return f"'{value}'"
+
+
 def select_list(model: type[Model], alias: str = "") -> str:
     """Every concrete column of ``model`` (in field order), quoted, optionally ``alias.``."""
     prefix = f"{alias}." if alias else ""

@@ -207,7 +207,9 @@ class Reservation(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "expires_at"], name="reservation_state_expiry_idx"),
-            models.Index(fields=["level", "state"], name="reservation_level_state_idx"),
+            # Level and state first (a level's held reservations), then the expiry: the
+            # lapsed holds of one level are a range of it (selectors.stock._levels_sql).
+            models.Index(fields=["level", "state", "expires_at"], name="reservation_level_exp_idx"),
             models.Index(fields=["owner_type", "owner_id"], name="reservation_owner_idx"),
         ]
 

@@ -37,14 +37,19 @@ def insert_new(messages: Sequence[OutboxMessage]) -> list[int]:
 def _claim_sql(vendor: str, with_ids: int, lock: bool) -> str:
     """``UPDATE … SET next_attempt_at = lease WHERE id IN (due candidates) RETURNING *``.
 
-    Names come from the model, values are bound (hence the S608 exemptions)."""
+    Names come from the model, values are bound (hence the S608 exemptions), except the
+    state, a constant of ours written into the text: with ``state = $1`` PostgreSQL's
+    generic plan of the prepared statement cannot know that pending rows are few, so it
+    re-planned the claim on every run (0.4 ms of planning per claim here, more than the
+    claim itself; pg_stat_statements' ``plans`` equalled ``calls``)."""
     qn = _q
     table = qn(OutboxMessage._meta.db_table)
     pk = qn(OutboxMessage._meta.pk.column)
     state = qn(OutboxMessage._meta.get_field("state").column)
     next_at = qn(OutboxMessage._meta.get_field("next_attempt_at").column)
     columns = sql.select_list(OutboxMessage)
-    due = f"{state} = %s AND ({next_at} IS NULL OR {next_at} <= %s)"
+    pending = sql.literal(OutboxState.PENDING.value)
+    due = f"{state} = {pending} AND ({next_at} IS NULL OR {next_at} <= %s)"
     only = f" AND {pk} IN ({', '.join(['%s'] * with_ids)})" if with_ids else ""
     candidates = f"SELECT {pk} FROM {table} WHERE {due}{only} ORDER BY {pk} LIMIT %s"  # noqa: S608
     if lock:  # PostgreSQL: lock the candidates once (a materialised CTE), skip taken ones
@@ -71,11 +76,10 @@ def claim(
         return []
     lock = connection.features.has_select_for_update_skip_locked
     field = OutboxMessage._meta.get_field("next_attempt_at")
-    pending = OutboxState.PENDING.value
     at_db = field.get_db_prep_save(at, connection)
     lease_db = field.get_db_prep_save(lease_until, connection)
-    chosen: list[object] = [pending, at_db, *ids, size]
-    params = [*chosen, lease_db, pending, at_db] if lock else [lease_db, *chosen, pending, at_db]
+    chosen: list[object] = [at_db, *ids, size]
+    params = [*chosen, lease_db, at_db] if lock else [lease_db, *chosen, at_db]
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(connection.vendor, len(ids), lock), params)
         rows = cursor.fetchall()
