@@ -1,7 +1,9 @@
 """`make test`: the whole suite on SQLite and, when it is configured, on PostgreSQL.
 
 OMNIMALL_TEST_POSTGRES_URL  run the suite a second time against this PostgreSQL server.
-OMNIMALL_TEST_REQUIRE_ALL=1 a missing PostgreSQL or Chromium fails the run (CI sets it).
+OMNIMALL_TEST_REQUIRE_ALL=1 a missing PostgreSQL, Redis or Chromium fails the run (CI sets it).
+OMNIMALL_TEST_REDIS_URL     the Redis for the cache's own tests (redis://127.0.0.1:6379/13;
+                            without one answering they are skipped).
 OMNIMALL_TEST_SERIAL=1      run the two passes one after the other (default: side by side,
                             which halves the wall time on a machine with two cores or more;
                             each pass's output is printed whole when it ends).

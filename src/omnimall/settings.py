@@ -149,7 +149,8 @@ REDIS_URL = os.environ.get("OMNIMALL_REDIS_URL", "")
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's backend, with one redis-py client per pool instead of one per call.
+        "default": {"BACKEND": "omnimall.core.redis_cache.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {

@@ -1,0 +1,82 @@
+"""The Redis cache as production runs it (``OMNIMALL_REDIS_URL``): Django's backend with one
+redis-py client per connection pool, shared by every thread."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.core.cache import cache, caches
+from django.test import override_settings
+
+from omnimall.core import wakeups
+
+REDIS_URL = os.environ.get("OMNIMALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture
+def redis_cache() -> Iterator[None]:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("OMNIMALL_TEST_REQUIRE_ALL") == "1":
+            pytest.fail(f"Redis at {REDIS_URL} does not answer ({error})")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer")
+    backend = {
+        "BACKEND": "omnimall.core.redis_cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Both test passes (SQLite, PostgreSQL) run at once against the same Redis.
+        "KEY_PREFIX": uuid.uuid4().hex,
+    }
+    with override_settings(CACHES={"default": backend}):
+        yield
+        cache.clear()
+
+
+def test_reads_and_writes_go_to_redis(redis_cache):
+    assert cache.add("basket", {"sku": "A-1", "units": 2}, 30) is True
+    assert cache.add("basket", "other", 30) is False  # SET NX: the first value stays
+    assert cache.get("basket") == {"sku": "A-1", "units": 2}
+    cache.set("views", 1, 30)
+    assert cache.incr("views") == 2
+    cache.delete("basket")
+    assert cache.get("basket", "gone") == "gone"
+
+
+def test_every_call_and_every_thread_share_one_client(redis_cache):
+    client = caches["default"]._cache  # type: ignore[attr-defined]
+    seen: set[int] = set()
+    failures: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            for turn in range(30):
+                key = f"t{index}:{turn}"
+                assert cache.add(key, turn, 30)
+                assert cache.get(key) == turn
+            seen.add(id(client.get_client(write=True)))
+        except BaseException as error:  # reported below, not lost in the thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert seen == {id(client.get_client())}  # one server: reads and writes share it
+    assert cache.get_many([f"t{i}:29" for i in range(8)]) == {f"t{i}:29": 29 for i in range(8)}
+
+
+def test_worker_wake_ups_coalesce_through_redis(redis_cache, published_tasks):
+    wakeups.wake("core.deliver_outbox")
+    wakeups.wake("core.deliver_outbox")  # the first one still waits: nothing published
+    wakeups.woken("core.deliver_outbox")  # the task starts
+    wakeups.wake("core.deliver_outbox")
+
+    assert published_tasks == [("core.deliver_outbox", None), ("core.deliver_outbox", None)]
