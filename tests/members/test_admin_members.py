@@ -76,6 +76,9 @@ def test_member_360_page_shows_tier_points_orders_and_history(admin_client, memb
     assert "Nanjing Road" in body
     assert 'id="member-points-history"' in body
     assert reverse("admin:members_member_merge", args=[member.pk]) in body
+    tier_changes = body.split('id="member-tier-changes"', 1)[1].split("</div>", 1)[0]
+    assert "<td>Standard</td><td>Silver</td>" in tier_changes
+    assert "3200.00" in tier_changes
 
 
 def test_profile_edit_goes_through_the_service_with_an_audit_entry(admin_client, member):
@@ -157,10 +160,13 @@ def test_member_360_selector_reads_in_a_fixed_number_of_queries(
 ):
     from omnimall.members.selectors.members import member_360
 
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         view = member_360(member.pk)
 
     assert view is not None
     assert view.purchase_count == 1
     assert view.lifetime_spend == Decimal("3200.00")
     assert [line.available_delta for line in view.points_history] == [3200]
+    assert [(c.from_tier, c.to_tier, c.rolling_spend) for c in view.tier_changes] == [
+        ("Standard", "Silver", "3200.00")
+    ]

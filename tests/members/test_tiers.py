@@ -124,6 +124,14 @@ def test_recalculate_all_tiers_lowers_tiers_as_purchases_age_out():
     assert gold.tier.code == "standard"
     assert gold.rolling_spend == Decimal(0)
     assert silver.tier.code == "silver"
+    # The nightly run leaves the same trail as a purchase: customer service sees the drop.
+    entry = AuditEntry.objects.filter(action="member.tier_changed", subject_id=str(gold.pk)).latest(
+        "pk"
+    )
+    assert entry.changes == {"tier": ["gold", "standard"], "rolling_spend": ["12000.00", "0.00"]}
+    assert (entry.actor_kind, entry.actor_label) == ("system", "tiers")
+    assert entry.subject_repr == str(gold)
+    assert AuditEntry.objects.filter(action="member.tier_changed").count() == 3  # 2 up, 1 down
 
 
 def test_record_purchases_bulk_skips_known_keys_and_updates_tiers():
@@ -147,6 +155,18 @@ def test_record_purchases_bulk_skips_known_keys_and_updates_tiers():
     two.refresh_from_db()
     assert (one.tier.code, one.rolling_spend) == ("gold", Decimal("10050.00"))
     assert (two.tier.code, two.rolling_spend) == ("silver", Decimal("3000.00"))
+    # Audited as on the live path, once (the replay changed no tier).
+    entries = {
+        int(e.subject_id): (e.changes, e.subject_repr)
+        for e in AuditEntry.objects.filter(action="member.tier_changed")
+    }
+    assert entries == {
+        one.pk: (
+            {"tier": ["standard", "gold"], "rolling_spend": ["100.00", "10050.00"]},
+            str(one),
+        ),
+        two.pk: ({"tier": ["standard", "silver"], "rolling_spend": ["0.00", "3000.00"]}, str(two)),
+    }
 
 
 def test_record_purchases_bulk_uses_few_queries(django_assert_max_num_queries):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,8 @@ from django.db import models
 from . import sql
 from .actors import Actor
 from .models import AuditEntry
+
+RECORD_MANY_CHUNK = 500
 
 
 def _plain(value: Any) -> Any:
@@ -52,19 +55,70 @@ def record(
     reason: str = "",
 ) -> AuditEntry:
     """Append one audit entry. Call inside the transaction of the change it describes."""
-    entry = AuditEntry(
-        actor_user_id=actor.id if actor.kind == "user" else None,
-        actor_kind=actor.kind,
-        actor_label=actor.label[:150],
-        action=action,
+    entry = _entry(
+        actor,
+        action,
         subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
         subject_id=str(subject.pk) if subject is not None else "",
-        subject_repr=str(subject)[:255] if subject is not None else "",
+        subject_repr=str(subject) if subject is not None else "",
         changes=changes or {},
         reason=reason,
     )
     sql.insert([entry])  # objects.create's INSERT, not compiled each time
     return entry
+
+
+def record_many(
+    *,
+    actor: Actor,
+    action: str,
+    model: type[models.Model],
+    subjects: Sequence[tuple[object, str, dict[str, Any]]],
+    reason: str = "",
+) -> None:
+    """Append one entry per changed row of ``model`` — ``(pk, repr, changes)`` each — in one
+    INSERT: a machine path's many changes of one kind (a batch upload, a nightly run), so
+    they leave the same trail as one made at a time. Inside the change's transaction."""
+    if not subjects:
+        return
+    subject_type = ContentType.objects.get_for_model(model)
+    entries = [
+        _entry(
+            actor,
+            action,
+            subject_type=subject_type,
+            subject_id=str(pk),
+            subject_repr=text,
+            changes=changes,
+            reason=reason,
+        )
+        for pk, text, changes in subjects
+    ]
+    for start in range(0, len(entries), RECORD_MANY_CHUNK):  # within SQLite's bound variables
+        sql.insert(entries[start : start + RECORD_MANY_CHUNK])
+
+
+def _entry(
+    actor: Actor,
+    action: str,
+    *,
+    subject_type: ContentType | None,
+    subject_id: str,
+    subject_repr: str,
+    changes: dict[str, Any],
+    reason: str,
+) -> AuditEntry:
+    return AuditEntry(
+        actor_user_id=actor.id if actor.kind == "user" else None,
+        actor_kind=actor.kind,
+        actor_label=actor.label[:150],
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_repr=subject_repr[:255],
+        changes=changes,
+        reason=reason,
+    )
 
 
 def save_with_audit(

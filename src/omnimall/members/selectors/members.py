@@ -206,6 +206,15 @@ class PurchaseView:
 
 
 @dataclass(frozen=True, slots=True)
+class TierChangeView:
+    changed_at: datetime
+    from_tier: str
+    to_tier: str
+    rolling_spend: str  # the 12-month spend that decided it
+    by: str  # "tiers" for the automatic moves
+
+
+@dataclass(frozen=True, slots=True)
 class Member360:
     member: Member
     summary: MemberSummary
@@ -216,6 +225,7 @@ class Member360:
     points_history: list[PointsLine]
     merged_members: list[Member]
     linked_account: str
+    tier_changes: list[TierChangeView]
 
 
 def _purchase_links(purchases: list[MemberPurchase]) -> dict[int, str]:
@@ -277,6 +287,34 @@ def member_purchases(member_id: int, *, limit: int = 50) -> list[PurchaseView]:
     ]
 
 
+def tier_changes_of(member_id: int, *, limit: int = 20) -> list[TierChangeView]:
+    """The member's tier moves, newest first, from the audit trail (every path that moves
+    a tier writes ``member.tier_changed``: a purchase, a return, a batch, the nightly run)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from omnimall.core.models import AuditEntry
+
+    names = {tier.code: tier_name(tier) for tier in Tier.objects.all()}
+    entries = AuditEntry.objects.filter(
+        action="member.tier_changed",
+        subject_type=ContentType.objects.get_for_model(Member),
+        subject_id=str(member_id),
+    ).order_by("-created_at", "-id")[:limit]
+    views = []
+    for entry in entries:
+        before, after = (entry.changes.get("tier") or ["", ""])[:2]
+        views.append(
+            TierChangeView(
+                changed_at=entry.created_at,
+                from_tier=names.get(before, before),
+                to_tier=names.get(after, after),
+                rolling_spend=(entry.changes.get("rolling_spend") or ["", ""])[-1],
+                by=entry.actor_label,
+            )
+        )
+    return views
+
+
 def points_history_of(member_id: int, *, limit: int = 50) -> list[PointsLine]:
     """The points ledger, newest first (``selectors.points.points_history``)."""
     return points_history(member_id, limit=limit)
@@ -306,4 +344,5 @@ def member_360(member_id: int) -> Member360 | None:
         points_history=points_history_of(member_id),
         merged_members=list(Member.objects.filter(merged_into_id=member_id).order_by("pk")),
         linked_account=member.user.get_username() if member.user else "",
+        tier_changes=tier_changes_of(member_id),
     )

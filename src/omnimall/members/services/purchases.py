@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from omnimall.core import audit
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
@@ -23,6 +24,7 @@ from omnimall.members.domain import TierRule, tier_for
 from omnimall.members.errors import PurchaseConflictError
 from omnimall.members.models import Member, MemberPurchase, PurchaseChannel, Tier
 
+from . import tiers as tiers_service
 from .tiers import recalculate_tier, spends_of
 
 CHUNK = 1000
@@ -105,11 +107,12 @@ def record_purchases_bulk(*, rows: Sequence[PurchaseRow], now: datetime) -> int:
 
     The batch path (POS end-of-day upload). Keys already recorded are skipped; each
     member's 12-month spend comes from one aggregate query (``tiers.spends_of``), the tier
-    from ``tier_for``; ``tier_changed_at`` is set when it changes; no audit entry (the
-    machine path). Set-based statements: one ``INSERT … ON CONFLICT DO NOTHING``, one read,
-    one ``UPDATE … FROM (VALUES …)`` (``unnest`` on PostgreSQL) of the members whose spend
-    or tier changed (Django's ``bulk_update`` builds a ``CASE`` expression per row, which
-    costs more than the rest of a batch segment). Call inside a transaction with the
+    from ``tier_for``; ``tier_changed_at`` is set when it changes, with an audit entry as
+    on the live path (one INSERT for the batch's tier changes). Set-based statements: one
+    ``INSERT … ON CONFLICT DO NOTHING``, one read, one ``UPDATE … FROM (VALUES …)``
+    (``unnest`` on PostgreSQL) of the members whose spend or tier changed (Django's
+    ``bulk_update`` builds a ``CASE`` expression per row, which costs more than the rest of
+    a batch segment). Call inside a transaction with the
     members locked in primary-key order; rows must name surviving members (the batch
     resolves members with ``find_member``, which already follows merges).
     """
@@ -141,16 +144,27 @@ def record_purchases_bulk(*, rows: Sequence[PurchaseRow], now: datetime) -> int:
     tiers = list(Tier.objects.order_by("rank").values_list("pk", "code", "rank", "min_spend"))
     rules = [TierRule(code=code, rank=rank, min_spend=spend) for _, code, rank, spend in tiers]
     tier_ids = {code: pk for pk, code, _, _ in tiers}
+    codes = {pk: code for code, pk in tier_ids.items()}
     changes: list[tuple[int, Decimal, int, bool]] = []
-    for pk, tier_id, rolling in Member.objects.filter(pk__in=ids).values_list(
-        "pk", "tier_id", "rolling_spend"
+    moved: list[tuple[object, str, dict[str, object]]] = []
+    for pk, tier_id, rolling, card, name, phone in Member.objects.filter(pk__in=ids).values_list(
+        "pk", "tier_id", "rolling_spend", "card_number", "name", "phone"
     ):
         spend = quantize(spends[pk])
         target = tier_ids[tier_for(spend, rules).code]
         if spend != rolling or target != tier_id:
             changes.append((pk, spend, target, target != tier_id))
+        if target != tier_id:
+            change = tiers_service.tier_change(codes[tier_id], codes[target], rolling, spend)
+            moved.append((pk, tiers_service.member_repr(card, name, phone), dict(change)))
     _set_spends(changes, when=adapt(now))
-    return sum(1 for change in changes if change[3])
+    audit.record_many(
+        actor=tiers_service.TIER_ACTOR,
+        action=tiers_service.TIER_CHANGED,
+        model=Member,
+        subjects=moved,
+    )
+    return len(moved)
 
 
 def _set_spends(changes: Sequence[tuple[int, Decimal, int, bool]], *, when: Any) -> None:

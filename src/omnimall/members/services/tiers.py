@@ -23,6 +23,7 @@ from omnimall.members.domain import TierRule, tier_for
 from omnimall.members.models import Member, MemberPurchase, Tier
 
 TIER_ACTOR = Actor.system("tiers")
+TIER_CHANGED = "member.tier_changed"  # the audit action, from every path
 ALL_TIERS_CHUNK = 2000
 
 
@@ -73,25 +74,36 @@ def recalculate_tier(*, member_id: int, now: datetime | None = None) -> Tier:
         fields.update(tier_id=target.pk, tier_changed_at=now)
         audit.record(
             actor=TIER_ACTOR,
-            action="member.tier_changed",
+            action=TIER_CHANGED,
             subject=member,
-            changes={
-                "tier": [_code_of(member.tier_id, by_code), target.code],
-                "rolling_spend": [str(member.rolling_spend), str(spend)],
-            },
+            changes=tier_change(
+                _code_of(member.tier_id, by_code), target.code, member.rolling_spend, spend
+            ),
         )
     if fields:
         Member.objects.filter(pk=member.pk).update(**fields)
     return target
 
 
+def tier_change(
+    from_code: str, to_code: str, spend_before: Decimal, spend_after: Decimal
+) -> dict[str, list[str]]:
+    """The ``changes`` of a ``member.tier_changed`` audit entry, whichever path moved it."""
+    return {"tier": [from_code, to_code], "rolling_spend": [str(spend_before), str(spend_after)]}
+
+
+def member_repr(card_number: str, name: str, phone: str) -> str:
+    """``str(member)`` from its columns, for entries written without loading the rows."""
+    return f"{card_number} {name or phone}"
+
+
 def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
     """Recompute spend and tier of several members; returns how many changed tier.
 
     Locks the members in pk order (as every points write does), then one aggregate
-    query of their spends and one bulk update of those whose spend or tier changed.
-    No audit entry: this is the machine path (batch ingest, nightly run). Call inside a
-    transaction.
+    query of their spends, one bulk update of those whose spend or tier changed and one
+    INSERT of the tier changes' audit entries (the nightly run: tiers also go down, and
+    customer service must see when and why). Call inside a transaction.
     """
     ids = sorted(set(member_ids))
     if not ids:
@@ -99,13 +111,13 @@ def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
     members = list(
         Member.objects.select_for_update(of=("self",))
         .filter(pk__in=ids)
-        .only("pk", "tier_id", "rolling_spend", "tier_changed_at")
+        .only("pk", "tier_id", "rolling_spend", "tier_changed_at", "card_number", "name", "phone")
         .order_by("pk")
     )
     spends = spends_of(ids, now=now)
     rules, by_code = _rules()
     changed_rows: list[Member] = []
-    tier_changes = 0
+    moved: list[tuple[object, str, dict[str, object]]] = []
     for member in members:
         spend = quantize(spends[member.pk])
         target = by_code[tier_for(spend, rules).code]
@@ -113,7 +125,10 @@ def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
             continue
         if member.tier_id != target.pk:
             member.tier_changed_at = now
-            tier_changes += 1
+            change = tier_change(
+                _code_of(member.tier_id, by_code), target.code, member.rolling_spend, spend
+            )
+            moved.append((member.pk, str(member), dict(change)))
         member.rolling_spend = spend
         member.tier_id = target.pk
         changed_rows.append(member)
@@ -121,7 +136,8 @@ def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
         Member.objects.bulk_update(
             changed_rows, ["rolling_spend", "tier", "tier_changed_at"], batch_size=500
         )
-    return tier_changes
+    audit.record_many(actor=TIER_ACTOR, action=TIER_CHANGED, model=Member, subjects=moved)
+    return len(moved)
 
 
 def spends_of(member_ids: list[int], *, now: datetime) -> dict[int, Decimal]:
