@@ -5,8 +5,9 @@ call. redis-py's constructor is not cheap (it builds its table of reply callback
 it cost 160 µs, more than the round trip to Redis it wraps (150 µs), on every page
 fragment read, every version check and every worker wake-up (``core.wakeups``). A
 ``redis.Redis`` holds no connection of its own — it takes one from the pool for each
-command and gives it back — and redis-py documents it as safe to share between threads,
-so one per pool serves every thread of the process.
+command and gives it back — so one per pool serves every call. (Django gives each thread
+its own cache backend, so each thread keeps its own; redis-py's clients are safe to share
+between threads anyway.)
 
 ``CACHES["default"]["BACKEND"] = "omnimall.core.redis_cache.RedisCache"`` (settings.py).
 """
@@ -27,8 +28,8 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # (not in stubs)
         client = self._clients.get(id(pool))
         if client is None:
-            # Two threads may both get here first: each builds a client on the same pool,
-            # one is kept; either works.
+            # Were two threads to share this backend and both get here first, each would
+            # build a client on the same pool and one would be kept: either works.
             client = self._client(connection_pool=pool)  # type: ignore[attr-defined]
             self._clients[id(pool)] = client
         return client
