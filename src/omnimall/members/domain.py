@@ -18,6 +18,10 @@ import phonenumbers
 CENT = Decimal("0.01")
 
 
+# The audit action of a tier move, whichever path made it (purchase, batch, nightly run).
+TIER_CHANGED = "member.tier_changed"
+
+
 class InvalidPhoneError(ValueError):
     """Not a mobile number we can store as E.164."""
 

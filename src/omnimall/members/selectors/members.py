@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 
-from omnimall.members.domain import InvalidPhoneError, normalise_phone
+from omnimall.members.domain import TIER_CHANGED, InvalidPhoneError, normalise_phone
 from omnimall.members.errors import InvalidPhoneNumberError
 from omnimall.members.models import Member, MemberNote, MemberPurchase, Tier
 
@@ -296,7 +296,7 @@ def tier_changes_of(member_id: int, *, limit: int = 20) -> list[TierChangeView]:
 
     names = {tier.code: tier_name(tier) for tier in Tier.objects.all()}
     entries = AuditEntry.objects.filter(
-        action="member.tier_changed",
+        action=TIER_CHANGED,
         subject_type=ContentType.objects.get_for_model(Member),
         subject_id=str(member_id),
     ).order_by("-created_at", "-id")[:limit]

@@ -20,7 +20,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
 from omnimall.inventory.services.till_bulk import insert_rows, pg_cursor
-from omnimall.members.domain import TierRule, tier_for
+from omnimall.members.domain import TIER_CHANGED, TierRule, tier_for
 from omnimall.members.errors import PurchaseConflictError
 from omnimall.members.models import Member, MemberPurchase, PurchaseChannel, Tier
 
@@ -146,7 +146,7 @@ def record_purchases_bulk(*, rows: Sequence[PurchaseRow], now: datetime) -> int:
     tier_ids = {code: pk for pk, code, _, _ in tiers}
     codes = {pk: code for code, pk in tier_ids.items()}
     changes: list[tuple[int, Decimal, int, bool]] = []
-    moved: list[tuple[object, str, dict[str, object]]] = []
+    moved: list[tuple[object, str, dict[str, Any]]] = []
     for pk, tier_id, rolling, card, name, phone in Member.objects.filter(pk__in=ids).values_list(
         "pk", "tier_id", "rolling_spend", "card_number", "name", "phone"
     ):
@@ -156,11 +156,12 @@ def record_purchases_bulk(*, rows: Sequence[PurchaseRow], now: datetime) -> int:
             changes.append((pk, spend, target, target != tier_id))
         if target != tier_id:
             change = tiers_service.tier_change(codes[tier_id], codes[target], rolling, spend)
-            moved.append((pk, tiers_service.member_repr(card, name, phone), dict(change)))
+            text = str(Member(card_number=card, name=name, phone=phone))  # its own __str__
+            moved.append((pk, text, change))
     _set_spends(changes, when=adapt(now))
     audit.record_many(
         actor=tiers_service.TIER_ACTOR,
-        action=tiers_service.TIER_CHANGED,
+        action=TIER_CHANGED,
         model=Member,
         subjects=moved,
     )

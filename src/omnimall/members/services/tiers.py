@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
@@ -19,11 +20,10 @@ from django.db.models import Sum
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 from omnimall.core.money import quantize
-from omnimall.members.domain import TierRule, tier_for
+from omnimall.members.domain import TIER_CHANGED, TierRule, tier_for
 from omnimall.members.models import Member, MemberPurchase, Tier
 
 TIER_ACTOR = Actor.system("tiers")
-TIER_CHANGED = "member.tier_changed"  # the audit action, from every path
 ALL_TIERS_CHUNK = 2000
 
 
@@ -87,14 +87,9 @@ def recalculate_tier(*, member_id: int, now: datetime | None = None) -> Tier:
 
 def tier_change(
     from_code: str, to_code: str, spend_before: Decimal, spend_after: Decimal
-) -> dict[str, list[str]]:
+) -> dict[str, Any]:
     """The ``changes`` of a ``member.tier_changed`` audit entry, whichever path moved it."""
     return {"tier": [from_code, to_code], "rolling_spend": [str(spend_before), str(spend_after)]}
-
-
-def member_repr(card_number: str, name: str, phone: str) -> str:
-    """``str(member)`` from its columns, for entries written without loading the rows."""
-    return f"{card_number} {name or phone}"
 
 
 def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
@@ -117,7 +112,7 @@ def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
     spends = spends_of(ids, now=now)
     rules, by_code = _rules()
     changed_rows: list[Member] = []
-    moved: list[tuple[object, str, dict[str, object]]] = []
+    moved: list[tuple[object, str, dict[str, Any]]] = []
     for member in members:
         spend = quantize(spends[member.pk])
         target = by_code[tier_for(spend, rules).code]
@@ -128,7 +123,7 @@ def refresh_tiers(member_ids: Iterable[int], *, now: datetime) -> int:
             change = tier_change(
                 _code_of(member.tier_id, by_code), target.code, member.rolling_spend, spend
             )
-            moved.append((member.pk, str(member), dict(change)))
+            moved.append((member.pk, str(member), change))
         member.rolling_spend = spend
         member.tier_id = target.pk
         changed_rows.append(member)
