@@ -77,7 +77,7 @@ def _levels_sql(count: int, *, for_channel: bool) -> str:
 
     ``(SELECT %s)`` for the time, not ``%s``: PostgreSQL then plans the statement without
     knowing the time in every case. With the bare parameter, the plan made for the actual
-    time (it knows almost no hold has lapsed) looked 7× cheaper than the generic plan (a
+    time (it knows almost no hold has lapsed) looked 9× cheaper than the generic plan (a
     third of them, by default), so the prepared statement was planned again on every run:
     0.8 ms of PostgreSQL's CPU per cart read on the benchmark machine, more than running
     it. Either way the holds are read by ``reservation_level_exp_idx`` (level, state,
