@@ -480,6 +480,9 @@ class PartnerTransfer(models.Model):
     # Inbound: the partner's transaction id. Outbound: ours, sent to the partner.
     transaction_id = models.CharField(_("transaction id"), max_length=64)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="partner_transfers")
+    # The member's account number in the partner's programme, as the member or the
+    # partner gave it (optional): it goes out with the request and in the daily statement.
+    partner_account = models.CharField(_("account at the partner"), max_length=64, blank=True)
     partner_points = models.PositiveIntegerField(_("partner points"))
     brand_points = models.PositiveIntegerField(_("brand points"))
     rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=4)

@@ -58,7 +58,7 @@ def test_member_converts_points_and_a_double_submit_is_one_transfer(client, shop
     form = {
         "partner": kit.partner.pk,
         "brand_points": "1234",
-        "partner_account": "FF-1",
+        "partner_account": "FF-2026-7781",
         "transaction_id": form_token(page),
     }
 
@@ -77,6 +77,9 @@ def test_member_converts_points_and_a_double_submit_is_one_transfer(client, shop
     assert (member.points_available, member.points_held) == (1770, 1230)
     after = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "transfer-reserved" in after
+    assert transfer.partner_account == "FF-2026-7781"
+    assert "…7781" in after  # the account's end only, as on a bank statement
+    assert "FF-2026-7781" not in after
 
 
 def test_member_is_told_when_points_are_short(client, shopper):

@@ -89,6 +89,34 @@ def test_inbound_same_transaction_id_with_another_payload_is_a_conflict(client):
     assert member.points_available == 500
 
 
+def test_inbound_keeps_the_members_account_at_the_partner(client):
+    kit = make_partner()
+    member = make_member()
+    payload = {**ask(member), "partner_account": " 6225-0001 "}
+
+    first = signed(client, kit, "POST", TRANSFERS, payload)
+    again = signed(client, kit, "POST", TRANSFERS, payload)
+    other = signed(client, kit, "POST", TRANSFERS, {**payload, "partner_account": "6225-0002"})
+
+    assert first.status_code == 201
+    assert first.json()["partner_account"] == "6225-0001"
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert other.status_code == 409  # the same id for another account is another request
+    assert PartnerTransfer.objects.get().partner_account == "6225-0001"
+    member.refresh_from_db()
+    assert member.points_available == 500
+
+
+def test_inbound_account_longer_than_64_is_422_and_nothing_recorded(client):
+    kit = make_partner()
+    member = make_member()
+
+    response = signed(client, kit, "POST", TRANSFERS, {**ask(member), "partner_account": "9" * 65})
+
+    assert response.status_code == 422
+    assert not PartnerTransfer.objects.exists()
+
+
 def test_same_transaction_id_from_two_partners_is_two_transfers(client):
     bank = make_partner("bank")
     air = make_partner("air")

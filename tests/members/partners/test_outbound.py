@@ -99,6 +99,7 @@ def test_reserve_holds_the_points_and_sends_a_signed_request(partner_server):
     assert event["data"]["transaction_id"] == transfer.transaction_id
     assert event["data"]["partner_points"] == 100
     assert event["data"]["partner_account"] == "FF-123"
+    assert transfer.partner_account == "FF-123"  # kept for the statement
     assert event["data"]["member"]["card_number"] == member.card_number
     assert event["data"]["confirm_url"].endswith(f"{TRANSFERS}/{transfer.transaction_id}/confirm")
     assert ledger_mismatches() == []

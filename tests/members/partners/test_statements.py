@@ -35,6 +35,7 @@ def day_of_transfers():
             card=member.card_number,
             partner_points=partner_points,
             actor=ACTOR,
+            partner_account="FF-7" if n == 2 else "",
         )
     outbound.request_outbound_transfer(
         member_id=member.pk,
@@ -42,6 +43,7 @@ def day_of_transfers():
         brand_points=1000,
         transaction_id="OM" + "a" * 30,
         actor=ACTOR,
+        partner_account=" FF-8 ",
     )
     return kit, member
 
@@ -66,9 +68,12 @@ def test_statement_lists_the_days_transfers(day_of_transfers):
         "brand_points": "100",
         "state": "completed",
         "time": rows[1]["time"],
+        "partner_account": "FF-7",
     }
+    assert rows[0]["partner_account"] == ""
     assert rows[3]["direction"] == "out"
     assert rows[3]["state"] == "reserved"
+    assert rows[3]["partner_account"] == "FF-8"
     assert timezone.datetime.fromisoformat(rows[0]["time"]).date() == today()
 
 
@@ -79,7 +84,8 @@ def test_statement_of_another_day_is_empty(day_of_transfers, tmp_path):
     call_command("partner_statement", kit.code, "2001-01-01", out=str(target))
 
     assert target.read_text().splitlines() == [
-        "transaction_id,direction,member_card,partner_points,brand_points,state,time"
+        "transaction_id,direction,member_card,partner_points,brand_points,state,time,"
+        "partner_account"
     ]
 
 
@@ -111,6 +117,7 @@ def _mismatching(rows):
     rows[1]["state"] = "failed"  # IN-2: different state
     del rows[2]  # IN-3: missing in their file
     rows[-1]["state"] = "completed"  # the outbound one: they completed, we wait
+    rows[-1]["partner_account"] = "FF-9"  # … and credited another account
     rows.append({**rows[0], "transaction_id": "IN-99", "partner_points": "5"})  # unknown here
     return rows
 
@@ -132,6 +139,7 @@ def test_import_flags_every_mismatch_and_exits_1(day_of_transfers, tmp_path):
         ("IN-2", "state"),
         ("IN-3", "missing_in_file"),
         ("IN-99", "missing_here"),
+        ("OM" + "a" * 30, "partner_account"),
         ("OM" + "a" * 30, "state"),
     ]
     assert result.matched == 0
@@ -210,3 +218,19 @@ def test_import_of_an_empty_file_with_a_date_flags_what_is_missing(day_of_transf
 
     assert refused.value.returncode == 1
     assert len(PartnerReconciliation.objects.get().mismatches) == 4
+
+
+def test_a_file_without_accounts_still_reconciles(day_of_transfers, tmp_path):
+    """Partners whose files predate the column (or never know the account) match as
+    before; an account is compared only where their file gives one."""
+    kit, _ = day_of_transfers
+
+    def without_accounts(rows):
+        return [{k: v for k, v in row.items() if k != "partner_account"} for row in rows]
+
+    path = tmp_path / "bank.csv"
+    path.write_text(edited(statement(kit), without_accounts))
+
+    call_command("import_partner_statement", kit.code, str(path), stdout=io.StringIO())
+
+    assert PartnerReconciliation.objects.get().mismatches == []

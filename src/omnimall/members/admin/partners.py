@@ -183,12 +183,19 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "direction",
         "transaction_id",
         "member",
+        "partner_account",
         "partner_points",
         "brand_points",
         "state",
     )
     list_filter = ("partner", "direction", "state")
-    search_fields = ("transaction_id", "partner_reference", "member__card_number", "member__phone")
+    search_fields = (
+        "transaction_id",
+        "partner_reference",
+        "partner_account",
+        "member__card_number",
+        "member__phone",
+    )
     list_select_related = ("partner", "member")
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -196,6 +203,7 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "direction",
         "transaction_id",
         "member",
+        "partner_account",
         "partner_points",
         "brand_points",
         "rate",

@@ -72,6 +72,9 @@ class MemberRefIn(StrictIn):
 class TransferIn(StrictIn):
     transaction_id: TransactionId = Field(description="The partner's own id (idempotency key)")
     member: MemberRefIn
+    partner_account: Annotated[StrictStr, Field(max_length=64)] = Field(
+        "", description="The member's account number in your programme (optional)"
+    )
     partner_points: Annotated[StrictInt, Field(ge=1, le=10**9)]
 
 
@@ -89,6 +92,7 @@ class TransferOut(Schema):
     direction: str
     state: str
     member: TransferMemberOut
+    partner_account: str
     partner_points: int
     brand_points: int
     rate: str
@@ -116,6 +120,7 @@ def create_transfer(request: HttpRequest, payload: TransferIn) -> Status:
         phone=payload.member.phone,
         card=payload.member.card,
         partner_points=payload.partner_points,
+        partner_account=payload.partner_account,
         actor=services.partner_actor(partner),
     )
     return Status(201 if outcome.created else 200, selectors.transfer_view(outcome.transfer))

@@ -21,6 +21,7 @@ STATEMENT_COLUMNS = (
     "brand_points",
     "state",
     "time",
+    "partner_account",  # last: added later, so files read by position keep their columns
 )
 REQUIRED_COLUMNS = ("transaction_id", "direction", "partner_points", "state")
 DIRECTIONS = ("in", "out")
@@ -76,13 +77,15 @@ class StatementRow:
     brand_points: int | None  # the partner's file may leave it empty
     state: str
     time: datetime | None
+    partner_account: str = ""  # the member's account at the partner, when known
 
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
     transaction_id: str
     direction: str
-    problem: str  # missing_in_file | missing_here | partner_points | brand_points | state
+    # missing_in_file | missing_here | partner_points | brand_points | state | partner_account
+    problem: str
     ours: str = ""
     theirs: str = ""
 
@@ -116,6 +119,7 @@ def write_statement(rows: Iterable[StatementRow], out: IO[str]) -> int:
                 "" if row.brand_points is None else row.brand_points,
                 row.state,
                 row.time.isoformat() if row.time else "",
+                row.partner_account,
             ]
         )
         count += 1
@@ -191,6 +195,7 @@ def parse_statement(lines: Iterable[str]) -> list[StatementRow]:
                     ),
                     state=state,
                     time=_time(record.get("time") or "", line=line),
+                    partner_account=(record.get("partner_account") or "").strip(),
                 )
             )
     except csv.Error as exc:
@@ -247,6 +252,21 @@ def match_statement(
         if mine.state != row.state:
             found.append(
                 Mismatch(row.transaction_id, row.direction, "state", mine.state, row.state)
+            )
+        # Compared only where both sides know it: older files have no such column.
+        if (
+            mine.partner_account
+            and row.partner_account
+            and (row.partner_account != mine.partner_account)
+        ):
+            found.append(
+                Mismatch(
+                    row.transaction_id,
+                    row.direction,
+                    "partner_account",
+                    mine.partner_account,
+                    row.partner_account,
+                )
             )
         if found:
             mismatches.extend(found)

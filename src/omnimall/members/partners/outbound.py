@@ -48,6 +48,7 @@ from .transfers import (
     rate_for,
     replay,
     source_key,
+    transfer_fingerprint,
     used_today,
 )
 
@@ -65,7 +66,7 @@ def _confirm_url(transaction_id: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _enqueue_request(partner: Partner, transfer: PartnerTransfer, partner_account: str) -> None:
+def _enqueue_request(partner: Partner, transfer: PartnerTransfer) -> None:
     subscription = outbound_subscription(partner)
     if subscription is None or not subscription.is_active:
         raise PartnerUnavailableError(partner=partner.code)
@@ -75,7 +76,7 @@ def _enqueue_request(partner: Partner, transfer: PartnerTransfer, partner_accoun
         "transaction_id": transfer.transaction_id,
         "partner": partner.code,
         "member": {"card_number": member.card_number, "phone": member.phone},
-        "partner_account": partner_account,
+        "partner_account": transfer.partner_account,
         "partner_points": transfer.partner_points,
         "brand_points": transfer.brand_points,
         "rate": str(transfer.rate),
@@ -105,7 +106,10 @@ def request_outbound_transfer(
     """Reserve: hold the member's points and ask the partner (through the outbox)."""
     now = now or clock.now()
     partner = Partner.objects.get(pk=partner_id)
-    fingerprint = domain.payload_hash({"member_id": member_id, "brand_points": brand_points})
+    partner_account = partner_account.strip()[:64]
+    fingerprint = transfer_fingerprint(
+        {"member_id": member_id, "brand_points": brand_points}, partner_account
+    )
     lock_member(member_id)
     existing = selectors.find_transfer(
         partner_id=partner.pk, direction=TransferDirection.OUTBOUND, transaction_id=transaction_id
@@ -144,6 +148,7 @@ def request_outbound_transfer(
         direction=TransferDirection.OUTBOUND,
         transaction_id=transaction_id,
         member_id=member_id,
+        partner_account=partner_account,
         partner_points=quote.partner_points,
         brand_points=quote.brand_points,
         rate=rate,
@@ -151,7 +156,7 @@ def request_outbound_transfer(
         hold=hold,
         payload_hash=fingerprint,
     )
-    _enqueue_request(partner, transfer, partner_account.strip()[:64])
+    _enqueue_request(partner, transfer)
     return TransferOutcome(transfer=transfer, created=True)
 
 

@@ -51,6 +51,7 @@ def transfer_view(transfer: PartnerTransfer) -> dict[str, Any]:
         "direction": transfer.direction,
         "state": transfer.state,
         "member": {"card_number": transfer.member.card_number},
+        "partner_account": transfer.partner_account,
         "partner_points": transfer.partner_points,
         "brand_points": transfer.brand_points,
         "rate": str(transfer.rate),
@@ -79,6 +80,7 @@ def _row(transfer: PartnerTransfer) -> StatementRow:
         brand_points=transfer.brand_points,
         state=transfer.state,
         time=timezone.localtime(transfer.created_at),
+        partner_account=transfer.partner_account,
     )
 
 

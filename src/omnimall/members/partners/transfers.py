@@ -97,6 +97,14 @@ def rate_for(partner: Partner, direction: str, now: datetime) -> Decimal:
     return rate
 
 
+def transfer_fingerprint(asked: dict[str, object], partner_account: str) -> str:
+    """What a transfer request asked, as a fingerprint. The partner account counts only
+    when given, so transfers recorded before it was kept replay as they did."""
+    if partner_account:
+        asked = {**asked, "partner_account": partner_account}
+    return domain.payload_hash(asked)
+
+
 def replay(existing: PartnerTransfer, fingerprint: str) -> TransferOutcome:
     if existing.payload_hash != fingerprint:
         raise TransferConflictError(transaction_id=existing.transaction_id)
@@ -106,14 +114,14 @@ def replay(existing: PartnerTransfer, fingerprint: str) -> TransferOutcome:
 # --- inbound ---------------------------------------------------------------------------
 
 
-def _inbound_fingerprint(*, phone: str, card: str, partner_points: int) -> str:
+def _inbound_fingerprint(*, phone: str, card: str, partner_points: int, account: str) -> str:
     try:
         region = getattr(settings, "MEMBER_DEFAULT_REGION", "CN")
         phone = members_domain.normalise_phone(phone, region=region) if phone else ""
     except members_domain.InvalidPhoneError:
         phone = phone.strip()
-    return domain.payload_hash(
-        {"phone": phone, "card": card.strip(), "partner_points": partner_points}
+    return transfer_fingerprint(
+        {"phone": phone, "card": card.strip(), "partner_points": partner_points}, account
     )
 
 
@@ -126,11 +134,16 @@ def receive_transfer(
     card: str,
     partner_points: int,
     actor: Actor,
+    partner_account: str = "",
     now: datetime | None = None,
 ) -> TransferOutcome:
-    """A partner converts ``partner_points`` of its member into brand points."""
+    """A partner converts ``partner_points`` of its member (``partner_account`` in its
+    programme, optional) into brand points."""
     now = now or clock.now()
-    fingerprint = _inbound_fingerprint(phone=phone, card=card, partner_points=partner_points)
+    partner_account = partner_account.strip()
+    fingerprint = _inbound_fingerprint(
+        phone=phone, card=card, partner_points=partner_points, account=partner_account
+    )
     existing = selectors.find_transfer(
         partner_id=partner.pk, direction=TransferDirection.INBOUND, transaction_id=transaction_id
     )
@@ -168,6 +181,7 @@ def receive_transfer(
                 direction=TransferDirection.INBOUND,
                 transaction_id=transaction_id,
                 member=member,
+                partner_account=partner_account,
                 partner_points=partner_points,
                 brand_points=brand_points,
                 rate=rate,

@@ -1,7 +1,7 @@
 """``omnimall manage partner_statement PARTNER DATE [--out FILE]``: the day's transfers
 with a partner as CSV (transaction_id, direction, member_card, partner_points,
-brand_points, state, time), the file a partner reconciles against. Days are shop days
-(TIME_ZONE, Asia/Shanghai). Format in docs/partners.md."""
+brand_points, state, time, partner_account), the file a partner reconciles against.
+Days are shop days (TIME_ZONE, Asia/Shanghai). Format in docs/partners.md."""
 
 from __future__ import annotations
 
