@@ -29,7 +29,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 
 from omnimall.core import audit, clock, sql
 from omnimall.core.actors import Actor
@@ -260,7 +259,7 @@ def allocate_paid_orders(*, batch: int = 100) -> int:
     first, each in its own transaction, batch after batch until none is left (however
     many a burst of payments left): the worker's run after payments commit. Returns how
     many moved on."""
-    return _allocate_waiting(Q(paid_at__gt=clock.now() - STUCK_AFTER), batch=batch)
+    return _allocate_waiting(since=clock.now() - STUCK_AFTER, batch=batch)
 
 
 def allocate_stuck_orders(*, older_than: timedelta = STUCK_AFTER, limit: int = 100) -> int:
@@ -268,26 +267,25 @@ def allocate_stuck_orders(*, older_than: timedelta = STUCK_AFTER, limit: int = 1
 
     Orders flagged as needing attention are left to staff. Returns how many moved on.
     """
-    return _allocate_waiting(Q(paid_at__lte=clock.now() - older_than), batch=limit, batches=1)
+    return _allocate_waiting(until=clock.now() - older_than, batch=limit, batches=1)
 
 
-def _allocate_waiting(paid: Q, *, batch: int, batches: int | None = None) -> int:
-    """Allocate the waiting orders ``paid`` selects, ``batch`` ids per read, resuming after
-    the last one read (an order whose allocation fails is not read again in this run)."""
-    waiting = (
-        Order.objects.filter(paid, state=domain.PAID, needs_attention=False)
-        .order_by("paid_at", "pk")
-        .values_list("paid_at", "pk")
-    )
+def _allocate_waiting(
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch: int,
+    batches: int | None = None,
+) -> int:
+    """Allocate the waiting orders paid after ``since`` / up to ``until``, ``batch`` ids per
+    read, resuming after the last one read (an order whose allocation fails is not read
+    again in this run)."""
     moved = 0
-    after: tuple[datetime | None, int] | None = None
+    after: tuple[Any, int] | None = None
     while batches is None or batches > 0:
         if batches is not None:
             batches -= 1
-        page = waiting
-        if after is not None:
-            page = waiting.filter(Q(paid_at__gt=after[0]) | Q(paid_at=after[0], pk__gt=after[1]))
-        due = list(page[:batch])
+        due = _waiting_page(since=since, until=until, after=after, size=batch)
         for _paid_at, order_id in due:
             try:
                 moved += allocate_order(order_id=order_id)
@@ -297,6 +295,53 @@ def _allocate_waiting(paid: Q, *, batch: int, batches: int | None = None) -> int
             break
         after = due[-1]
     return moved
+
+
+def _waiting_page(
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    after: tuple[Any, int] | None,
+    size: int,
+) -> list[tuple[Any, int]]:
+    """(paid_at as stored, id) of up to ``size`` waiting orders, oldest payment first,
+    after the ``after`` row. ``filter(state=paid, needs_attention=False, …).order_by(
+    "paid_at", "pk")`` by hand: run after every payment, and with the state and the flag
+    written as literals PostgreSQL can plan it once, on the partial index
+    ``order_paid_waiting`` (bound, they made it plan again on every run)."""
+    field = Order._meta.get_field("paid_at")
+    bounds = [b for b in (since, until) if b is not None]
+    params: list[Any] = [field.get_db_prep_value(b, connection) for b in bounds]
+    if after is not None:
+        params += [after[0], after[0], after[1]]
+    statement = _waiting_sql(
+        connection.vendor, since is not None, until is not None, after is not None
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, size])
+        return [(paid_at, order_id) for paid_at, order_id in cursor.fetchall()]
+
+
+@functools.cache
+def _waiting_sql(vendor: str, since: bool, until: bool, after: bool) -> str:
+    qn = connection.ops.quote_name
+    meta: Any = Order._meta
+
+    def col(name: str) -> str:
+        return str(qn(str(meta.get_field(name).column)))
+
+    paid_at, pk = col("paid_at"), col("id")
+    where = [f"{col('state')} = {sql.literal(domain.PAID)}", f"NOT {col('needs_attention')}"]
+    if since:
+        where.append(f"{paid_at} > %s")
+    if until:
+        where.append(f"{paid_at} <= %s")
+    if after:
+        where.append(f"({paid_at} > %s OR ({paid_at} = %s AND {pk} > %s))")
+    return (
+        f"SELECT {paid_at}, {pk} FROM {qn(meta.db_table)} "  # noqa: S608
+        f"WHERE {' AND '.join(where)} ORDER BY {paid_at}, {pk} LIMIT %s"
+    )
 
 
 def locked_order_of(owner_type: str, owner_id: str) -> Order | None:
