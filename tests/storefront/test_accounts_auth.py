@@ -93,6 +93,14 @@ def test_signup_follows_next_only_when_it_stays_on_this_site(client):
     assert unsafe["Location"] == "/account/"
 
 
+def test_login_page_asks_for_an_email_address(client):
+    page = client.get("/account/login/", **EN).content.decode()
+
+    (field,) = re.findall(r'<input[^>]*name="username"[^>]*>', page)
+    assert re.findall(r'\btype="([^"]*)"', field) == ["email"]  # one type, the email one
+    assert 'autocomplete="email"' in field
+
+
 def test_login_signs_in_by_email_in_any_case_and_redirects_home(client):
     user = _make_user()
 

@@ -108,7 +108,11 @@ class EmailAuthenticationForm(AuthenticationForm):
     def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = _("Email")
-        self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
+        widget = self.fields["username"].widget
+        # The input's own type, not an attribute: an attribute rendered a second
+        # type="email" after type="text", and browsers keep the first (no email keyboard).
+        widget.input_type = "email"  # type: ignore[attr-defined]
+        widget.attrs["autocomplete"] = "email"
 
     def clean_username(self) -> str:
         return normalise_email(self.cleaned_data.get("username") or "")
