@@ -11,12 +11,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from omnimall.core.api.errors import ErrorOut
 from omnimall.core.errors import NotFoundError
 
 from . import selectors
 from .schemas import (
     CategoryTreeOut,
-    ErrorOut,
     ProductDetailOut,
     ProductListParams,
     ProductPageOut,

@@ -143,16 +143,6 @@ class ProductDetailOut(Schema):
     updated_at: str
 
 
-class ErrorDetailOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorOut(Schema):
-    error: ErrorDetailOut
-
-
 # --- input --------------------------------------------------------------------------------
 
 

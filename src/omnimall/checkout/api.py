@@ -28,7 +28,6 @@ from omnimall.checkout.schemas import (
     CartQuery,
     CheckoutIn,
     CheckoutOut,
-    ErrorOut,
     LineIn,
     LineQuantityIn,
     PickupStoresQuery,
@@ -37,6 +36,7 @@ from omnimall.checkout.schemas import (
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core import idempotency
+from omnimall.core.api.errors import ErrorOut
 from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])

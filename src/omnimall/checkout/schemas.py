@@ -28,18 +28,6 @@ class StrictIn(Schema):
 # --- errors ------------------------------------------------------------------------------
 
 
-class ErrorBodyOut(Schema):
-    code: str
-    message: str
-    details: dict[str, object]
-
-
-class ErrorOut(Schema):
-    """``{"error": {"code", "message", "details"}}``."""
-
-    error: ErrorBodyOut
-
-
 # --- input -------------------------------------------------------------------------------
 
 

@@ -21,20 +21,6 @@ WHOLE_NUMBER: dict[str, Any] = {"type": "integer"}
 # --- errors ----------------------------------------------------------------------------
 
 
-class ErrorBodyOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorOut(Schema):
-    """Every error: ``{"error": {"code", "message", "details"}}``. A rejected batch has
-    ``code == "rows_rejected"`` and ``details.rows`` = one entry per problem:
-    ``{"row", "location", "sku", "code", "message"}`` (``row`` = index in ``lines``)."""
-
-    error: ErrorBodyOut
-
-
 # --- stock reports and receipts ----------------------------------------------------------
 
 

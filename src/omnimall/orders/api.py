@@ -18,12 +18,12 @@ from ninja import Router
 
 from omnimall.core.actors import Actor
 from omnimall.core.api.auth import ApiKeyAuth, actor_from
+from omnimall.core.api.errors import ERRORS
 from omnimall.orders import selectors
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.schemas import (
     CancelIn,
     DeliveryIn,
-    ErrorOut,
     OrderOut,
     OrderStateOut,
     order_out,
@@ -31,7 +31,6 @@ from omnimall.orders.schemas import (
 from omnimall.orders.services import cancellation, fulfilment
 
 router = Router(tags=["orders"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/{number}", response={200: OrderOut, **ERRORS}, summary="Get an order")

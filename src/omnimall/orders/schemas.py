@@ -12,16 +12,6 @@ from ninja import Field, Schema
 from .selectors import OrderView
 
 
-class ErrorBodyOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class ErrorOut(Schema):
-    error: ErrorBodyOut
-
-
 class OrderLineOut(Schema):
     sku_code: str
     product_name: str

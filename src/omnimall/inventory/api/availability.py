@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from omnimall.catalog import selectors as catalog_selectors
-from omnimall.catalog.schemas import ErrorOut
+from omnimall.core.api.errors import ErrorOut
 from omnimall.core.errors import NotFoundError
 from omnimall.inventory.selectors.allocation import (
     ProductAvailability,

@@ -8,6 +8,10 @@ Every POST needs an ``Idempotency-Key`` header and runs through ``core.idempoten
 (scoped to the API key): a retry with the same key and body returns the first response
 (same status and body, plus ``Idempotent-Replayed: true``) and applies nothing again; the
 same key with another body is 409 ``idempotency_key_reused``.
+
+Errors have the one body of ``core.api.errors``; a rejected batch is 422 ``rows_rejected``
+with ``details.rows``, one entry per problem: ``{"row", "location", "sku", "code",
+"message"}`` (``row`` = the index in ``lines``).
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ from ninja import Header, Query, Router, Schema, Status
 
 from omnimall.core import idempotency
 from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of
+from omnimall.core.api.errors import ERRORS
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.errors import StockLocationNotFoundError
 from omnimall.inventory.schemas import (
     BatchOut,
-    ErrorOut,
     FulfilmentListParams,
     FulfilmentPageOut,
     FulfilmentRequestOut,
@@ -50,7 +54,6 @@ IDEMPOTENCY_KEY = Header(
     alias="Idempotency-Key",
     description="Required: a unique id per request (e.g. a UUID), sent again on a retry.",
 )
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 Perform = Callable[[], tuple[int, dict[str, Any]]]
 

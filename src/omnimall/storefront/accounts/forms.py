@@ -111,7 +111,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         widget = self.fields["username"].widget
         # The input's own type, not an attribute: an attribute rendered a second
         # type="email" after type="text", and browsers keep the first (no email keyboard).
-        widget.input_type = "email"  # type: ignore[attr-defined]
+        widget.input_type = "email"
         widget.attrs["autocomplete"] = "email"
 
     def clean_username(self) -> str:
