@@ -160,7 +160,7 @@ def test_member_360_selector_reads_in_a_fixed_number_of_queries(
 ):
     from omnimall.members.selectors.members import member_360
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):
         view = member_360(member.pk)
 
     assert view is not None

@@ -155,7 +155,7 @@ def tier_progress(member: Member, tiers: list[Tier] | None = None) -> TierProgre
     return TierProgress(_tier_view(current), _tier_view(following), spend, to_next, percent)
 
 
-def _summary(member: Member) -> MemberSummary:
+def _summary(member: Member, tiers: list[Tier] | None = None) -> MemberSummary:
     per_cny = int(getattr(settings, "POINTS_PER_CNY_VALUE", 100))
     home = member.home_store
     return MemberSummary(
@@ -168,7 +168,7 @@ def _summary(member: Member) -> MemberSummary:
         email=member.email,
         home_store_id=member.home_store_id,
         home_store_name=(home.name_zh if _zh() else home.name_en) if home else "",
-        progress=tier_progress(member),
+        progress=tier_progress(member, tiers),
         points_available=member.points_available,
         points_pending=member.points_pending,
         points_held=member.points_held,
@@ -287,14 +287,18 @@ def member_purchases(member_id: int, *, limit: int = 50) -> list[PurchaseView]:
     ]
 
 
-def tier_changes_of(member_id: int, *, limit: int = 20) -> list[TierChangeView]:
+def tier_changes_of(
+    member_id: int, *, limit: int = 20, tiers: list[Tier] | None = None
+) -> list[TierChangeView]:
     """The member's tier moves, newest first, from the audit trail (every path that moves
-    a tier writes ``member.tier_changed``: a purchase, a return, a batch, the nightly run)."""
+    a tier writes ``member.tier_changed``: a purchase, a return, a batch, the nightly run).
+    ``tiers``: the tier list when the caller has read it already (to name the codes)."""
     from django.contrib.contenttypes.models import ContentType
 
     from omnimall.core.models import AuditEntry
 
-    names = {tier.code: tier_name(tier) for tier in Tier.objects.all()}
+    tiers = tiers if tiers is not None else list(Tier.objects.all())
+    names = {tier.code: tier_name(tier) for tier in tiers}
     entries = AuditEntry.objects.filter(
         action=TIER_CHANGED,
         subject_type=ContentType.objects.get_for_model(Member),
@@ -334,9 +338,10 @@ def member_360(member_id: int) -> Member360 | None:
     totals = MemberPurchase.objects.filter(member_id=member_id).aggregate(
         count=Count("id"), total=Sum("amount")
     )
+    tiers = list(Tier.objects.order_by("rank"))  # for the progress bar and the history
     return Member360(
         member=member,
-        summary=_summary(member),
+        summary=_summary(member, tiers),
         purchases=member_purchases(member_id),
         purchase_count=totals["count"] or 0,
         lifetime_spend=totals["total"] or Decimal(0),
@@ -344,5 +349,5 @@ def member_360(member_id: int) -> Member360 | None:
         points_history=points_history_of(member_id),
         merged_members=list(Member.objects.filter(merged_into_id=member_id).order_by("pk")),
         linked_account=member.user.get_username() if member.user else "",
-        tier_changes=tier_changes_of(member_id),
+        tier_changes=tier_changes_of(member_id, tiers=tiers),
     )
