@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 DEMO_STAFF_USERNAME = "admin"
 DEMO_STAFF_PASSWORD = "omnimall-demo"  # noqa: S105 - printed by `omnimall demo`; `serve` refuses it
 # A shopper account to try the account pages with (sign-in is by email).
 DEMO_SHOPPER_EMAIL = "shopper@omnimall.local"
 DEMO_SHOPPER_PHONE = "+86 138 0013 8000"  # its member (omnimall manage load_demo_members)
+DEMO_SHOPPER_ADDRESS = {
+    "name": "李雷",
+    "phone": "13800138000",
+    "province": "上海市",
+    "city": "上海市",
+    "district": "黄浦区",
+    "street": "南京东路 300 号 1201 室",
+    "postal_code": "200001",
+}
 
 
 def _setup_django() -> None:
@@ -62,13 +72,26 @@ def _ensure_demo_staff() -> None:
             email="admin@omnimall.local",
             password=DEMO_STAFF_PASSWORD,
         )
-    if not user_model.objects.filter(username=DEMO_SHOPPER_EMAIL).exists():
-        user_model.objects.create_user(
+    shopper = user_model.objects.filter(username=DEMO_SHOPPER_EMAIL).first()
+    if shopper is None:
+        shopper = user_model.objects.create_user(
             username=DEMO_SHOPPER_EMAIL,
             email=DEMO_SHOPPER_EMAIL,
             first_name="Li Lei",
             password=DEMO_STAFF_PASSWORD,
         )
+    _ensure_demo_address(shopper)
+
+
+def _ensure_demo_address(shopper: Any) -> None:
+    """A saved address for the demo shopper, so checkout opens filled in as it does for a
+    returning customer (only when the address book is empty: one edited by hand stays)."""
+    from omnimall.checkout.models import Address
+    from omnimall.checkout.services.addresses import save_address
+
+    if Address.objects.filter(user=shopper).exists():
+        return
+    save_address(user=shopper, data=DEMO_SHOPPER_ADDRESS)
 
 
 def production_problems() -> list[str]:

@@ -48,3 +48,17 @@ def test_manage_runs_django_commands(capsys):
     cli.main(["manage", "check"])
 
     assert "no issues" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_shopper_gets_one_saved_address_and_keeps_an_edited_one():
+    from omnimall.checkout.models import Address
+
+    cli._ensure_demo_staff()
+    cli._ensure_demo_staff()  # `make demo` again: nothing doubled
+
+    (address,) = Address.objects.filter(user__username=cli.DEMO_SHOPPER_EMAIL)
+    assert (address.city, address.district, address.is_default) == ("上海市", "黄浦区", True)
+    Address.objects.filter(pk=address.pk).update(street="edited by hand")
+    cli._ensure_demo_staff()
+    assert Address.objects.get(pk=address.pk).street == "edited by hand"
