@@ -1,7 +1,9 @@
-"""What the product page's availability fragment shows: stores in view, the city menu."""
+"""What the product page's availability fragment and the store finder show: stores in
+view, the city menu."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,8 @@ class CityOption:
     selected: bool
 
 
-def _label(name: str) -> str:
+def city_label(name: str) -> str:
+    """A city's name in the page's language where the city table knows it."""
     known = find_city(name)
     if known is None:
         return name
@@ -28,12 +31,11 @@ def _label(name: str) -> str:
 
 
 def city_options(
-    *, stock: SkuStock | None, city: ResolvedCity | None
+    *, cities: Iterable[str], city: ResolvedCity | None
 ) -> tuple[tuple[CityOption, ...], tuple[CityOption, ...]]:
-    """(cities with a pick-up store, other known cities) for the city menu."""
+    """(the stores' ``cities``, other known cities) for the city menu."""
     store_cities: list[str] = []
-    for s in stock.stores if stock else ():
-        name = s.store.city
+    for name in cities:
         if name and not any(same_city(name, seen) for seen in store_cities):
             store_cities.append(name)
     # The table's spelling where it knows the city, in the table's order (largest first).
@@ -43,7 +45,7 @@ def city_options(
 
     def option(name: str) -> CityOption:
         chosen = city is not None and same_city(name, city.name_en)
-        return CityOption(value=name, label=_label(name), selected=chosen)
+        return CityOption(value=name, label=city_label(name), selected=chosen)
 
     return tuple(option(n) for n in known + unknown), tuple(option(n) for n in others)
 
@@ -54,7 +56,7 @@ def availability_context(
     stores = stock.stores if stock else ()
     if city is None:  # no distance to sort by: stores that have it first
         stores = tuple(sorted(stores, key=lambda s: s.available <= 0))
-    with_stores, other_cities = city_options(stock=stock, city=city)
+    with_stores, other_cities = city_options(cities=(s.store.city for s in stores), city=city)
     return {
         "stores_shown": stores[:STORES_SHOWN],
         "stores_more": stores[STORES_SHOWN:],

@@ -11,6 +11,8 @@ urlpatterns = [
     path("p/<str:slug>/", views.product, name="product"),
     path("p/<str:slug>/availability/", views.product_availability, name="product_availability"),
     path("search/", views.search, name="search"),
+    path("stores/", views.stores, name="stores"),
+    path("help/<slug:topic>/", views.help_page, name="help"),
     path("search/suggest/", views.search_suggestions, name="search_suggest"),
     path("robots.txt", views.robots_txt, name="robots"),
     path(

@@ -6,6 +6,8 @@ default), so no query string can turn into a 500 here.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +21,9 @@ from django.views.i18n import set_language as django_set_language
 from omnimall.catalog import selectors
 from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
 from omnimall.core.cache_versions import current_version
+from omnimall.inventory.domain import same_city
 from omnimall.inventory.selectors import allocation as stock_selectors
+from omnimall.members.selectors import members as member_selectors
 from omnimall.search import selectors as search_selectors
 from omnimall.search import services as search_services
 
@@ -137,6 +141,54 @@ def product_availability(request: HttpRequest, slug: str) -> HttpResponse:
     fragment = request.headers.get("HX-Request") == "true"
     template = "storefront/_availability.html" if fragment else "storefront/availability.html"
     return render(request, template, context)
+
+
+@require_GET
+def stores(request: HttpRequest) -> HttpResponse:
+    """The store finder: every store with its address and hours, nearest to the chosen
+    city first; without a city, by city. One query (the locations)."""
+    city_query = presenters.clean_text(request.GET.get("city", "")[:60]).strip()
+    city, found = stock_selectors.stores_directory(city_query or None)
+    store_cities, other_cities = availability.city_options(
+        cities=(s.store.city for s in found), city=city
+    )
+    by_city: dict[str, list[stock_selectors.PickupStore]] = {}
+    for option in store_cities:
+        by_city[option.label] = [s for s in found if same_city(s.store.city, option.value)]
+    context = {
+        "stores": found,
+        "city": city,
+        "city_query": city_query,
+        "city_unknown": bool(city_query) and city is None,
+        "store_cities": store_cities,
+        "other_cities": other_cities,
+        "groups": [] if city else [(label, rows) for label, rows in by_city.items() if rows],
+    }
+    return render(request, "storefront/stores.html", context)
+
+
+HELP_TOPICS = ("delivery", "returns", "membership")
+
+
+@require_GET
+def help_page(request: HttpRequest, topic: str) -> HttpResponse:
+    """Delivery and pick-up, returns, membership: the rules as this shop is set up (fees,
+    days and tiers come from the settings and the tier table, not from copy that drifts)."""
+    if topic not in HELP_TOPICS:
+        raise Http404("unknown help topic")
+    context = {
+        "topic": topic,
+        "free_shipping_from": Decimal(settings.FREE_SHIPPING_FROM),
+        "shipping_fee": Decimal(settings.SHIPPING_FEE),
+        "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
+        "pickup_days": settings.PICKUP_UNCOLLECTED_DAYS,
+        "return_days": settings.RETURN_WINDOW_DAYS,
+        "points_per_cny": settings.POINTS_PER_CNY_VALUE,
+        "points_max_percent": int(Decimal(settings.POINTS_MAX_SHARE) * 100),
+        "points_expiry_months": settings.POINTS_EXPIRY_MONTHS,
+        "tiers": member_selectors.list_tiers() if topic == "membership" else [],
+    }
+    return render(request, f"storefront/help/{topic}.html", context)
 
 
 @require_GET

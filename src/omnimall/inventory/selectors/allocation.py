@@ -363,6 +363,18 @@ def list_pickup_stores(
     ]
 
 
+def stores_directory(city: str | None = None) -> tuple[ResolvedCity | None, list[PickupStore]]:
+    """The active stores, for the shop's store finder: nearest to ``city`` first when it
+    is understood (the resolved city is returned with them), else in the locations' order
+    (priority, code). One query."""
+    locations = [loc for loc in list_locations() if loc.kind == "store"]
+    resolved = resolve_city(city, locations) if city else None
+    found = [PickupStore(store=loc, distance_km=_distance(loc, resolved)) for loc in locations]
+    if resolved is not None:
+        found.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0))
+    return resolved, found
+
+
 def _sku_stock(
     sku_id: int,
     levels: Mapping[int, int],

@@ -137,6 +137,11 @@ def _tier_view(tier: Tier) -> TierView:
     )
 
 
+def list_tiers() -> list[TierView]:
+    """Every tier, lowest first (the shop's membership page)."""
+    return [_tier_view(tier) for tier in Tier.objects.order_by("rank")]
+
+
 def tier_progress(member: Member, tiers: list[Tier] | None = None) -> TierProgress:
     """Progress from the member's tier to the next by 12-month spend."""
     tiers = tiers if tiers is not None else list(Tier.objects.order_by("rank"))
