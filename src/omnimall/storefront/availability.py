@@ -3,14 +3,14 @@ view, the city menu."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import get_language
 
 from omnimall.inventory.domain import CITIES, find_city, same_city
-from omnimall.inventory.selectors.allocation import ResolvedCity, SkuStock
+from omnimall.inventory.selectors.allocation import PickupStore, ResolvedCity, SkuStock
 
 STORES_SHOWN = 5  # the nearest ones; the rest fold under "All N stores"
 
@@ -65,3 +65,12 @@ def availability_context(
         "city_query": city_query,
         "city_unknown": bool(city_query) and city is None,
     }
+
+
+def stores_by_city(
+    stores: Sequence[PickupStore], cities: Sequence[CityOption]
+) -> list[tuple[str, list[PickupStore]]]:
+    """(city label, its stores) in the menu's order of ``cities``; cities without a store
+    are left out."""
+    groups = [(c.label, [s for s in stores if same_city(s.store.city, c.value)]) for c in cities]
+    return [(label, rows) for label, rows in groups if rows]

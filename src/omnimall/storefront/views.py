@@ -20,8 +20,8 @@ from django.views.i18n import set_language as django_set_language
 
 from omnimall.catalog import selectors
 from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
+from omnimall.checkout.pricing import shipping_settings
 from omnimall.core.cache_versions import current_version
-from omnimall.inventory.domain import same_city
 from omnimall.inventory.selectors import allocation as stock_selectors
 from omnimall.members.selectors import members as member_selectors
 from omnimall.search import selectors as search_selectors
@@ -152,9 +152,6 @@ def stores(request: HttpRequest) -> HttpResponse:
     store_cities, other_cities = availability.city_options(
         cities=(s.store.city for s in found), city=city
     )
-    by_city: dict[str, list[stock_selectors.PickupStore]] = {}
-    for option in store_cities:
-        by_city[option.label] = [s for s in found if same_city(s.store.city, option.value)]
     context = {
         "stores": found,
         "city": city,
@@ -162,7 +159,7 @@ def stores(request: HttpRequest) -> HttpResponse:
         "city_unknown": bool(city_query) and city is None,
         "store_cities": store_cities,
         "other_cities": other_cities,
-        "groups": [] if city else [(label, rows) for label, rows in by_city.items() if rows],
+        "groups": [] if city else availability.stores_by_city(found, store_cities),
     }
     return render(request, "storefront/stores.html", context)
 
@@ -176,10 +173,11 @@ def help_page(request: HttpRequest, topic: str) -> HttpResponse:
     days and tiers come from the settings and the tier table, not from copy that drifts)."""
     if topic not in HELP_TOPICS:
         raise Http404("unknown help topic")
+    free_shipping_from, shipping_fee = shipping_settings()  # what checkout charges
     context = {
         "topic": topic,
-        "free_shipping_from": Decimal(settings.FREE_SHIPPING_FROM),
-        "shipping_fee": Decimal(settings.SHIPPING_FEE),
+        "free_shipping_from": free_shipping_from,
+        "shipping_fee": shipping_fee,
         "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
         "pickup_days": settings.PICKUP_UNCOLLECTED_DAYS,
         "return_days": settings.RETURN_WINDOW_DAYS,
