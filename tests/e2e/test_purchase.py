@@ -172,3 +172,35 @@ def _wms_key(location_code: str) -> str:
     return api_keys.create_api_key(
         name="wms-e2e", scopes=["wms"], actor=ACTOR, bound_to=location_code
     ).token
+
+
+def test_checkout_shows_only_the_address_fields_it_needs(live_server, page, shop):
+    """A returning shopper's saved address is chosen: the new address's fields stay
+    hidden until "A new address" is picked; pick-up hides the delivery part altogether."""
+    from django.contrib.auth import get_user_model
+
+    from omnimall.checkout.services.addresses import save_address
+
+    user = get_user_model().objects.create_user(
+        username="mei@example.com", email="mei@example.com", password="quiet-harbour-1987"
+    )
+    save_address(
+        user=user,
+        data={"name": "Lin Mei", "phone": "13800138000", "province": "上海市",
+              "city": "上海市", "district": "黄浦区", "street": "南京东路 1 号"},
+    )  # fmt: skip
+    base = live_server.url
+    page.goto(base + "/account/login/")
+    page.fill("#id_username", "mei@example.com")
+    page.fill("#id_password", "quiet-harbour-1987")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/account/$"))
+    _add_to_bag_from_search(page, base, "M")
+    page.goto(base + "/checkout/")
+
+    assert page.locator(".saved-address input[type=radio]").first.is_checked()
+    assert not page.locator("#id_province").is_visible()
+    page.locator(".saved-address", has_text="A new address").click()
+    assert page.locator("#id_province").is_visible()
+    page.check("#method-pickup")
+    assert not page.locator(".saved-addresses").is_visible()
