@@ -122,3 +122,15 @@ def test_footer_links_to_the_stores_and_help_pages(client):
 
     for path in ("/stores/", "/help/delivery/", "/help/returns/", "/help/membership/"):
         assert f'href="{path}"' in page
+
+
+def test_a_help_page_is_titled_and_links_to_the_other_topics(client):
+    page = client.get("/help/returns/", **ZH).content.decode()
+
+    assert '<h1 class="page-title">退换货</h1>' in page
+    others = re.search(r'<p class="help-others">(.*?)</p>', page).group(1)
+    assert re.findall(r'href="([^"]+)"', others) == [
+        "/help/delivery/",
+        "/help/membership/",
+        "/stores/",
+    ]

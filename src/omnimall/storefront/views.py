@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -164,7 +165,11 @@ def stores(request: HttpRequest) -> HttpResponse:
     return render(request, "storefront/stores.html", context)
 
 
-HELP_TOPICS = ("delivery", "returns", "membership")
+HELP_TOPICS = {
+    "delivery": gettext_lazy("Delivery and pick-up"),
+    "returns": gettext_lazy("Returns"),
+    "membership": gettext_lazy("Membership and points"),
+}
 
 
 @require_GET
@@ -176,6 +181,8 @@ def help_page(request: HttpRequest, topic: str) -> HttpResponse:
     free_shipping_from, shipping_fee = shipping_settings()  # what checkout charges
     context = {
         "topic": topic,
+        "heading": HELP_TOPICS[topic],
+        "other_topics": [(slug, label) for slug, label in HELP_TOPICS.items() if slug != topic],
         "free_shipping_from": free_shipping_from,
         "shipping_fee": shipping_fee,
         "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
