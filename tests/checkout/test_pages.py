@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -139,6 +141,20 @@ def test_checkout_page_renders_both_methods_and_the_store_picker(shop, client):
     store_codes = [c for c in ("bj-1", "sh-1") if f'value="{c}"' in stores.content.decode()]
     assert store_codes == ["bj-1", "sh-1"]
     assert stores.content.decode().index("bj-1") < stores.content.decode().index("sh-1")
+
+
+def test_store_picker_does_not_choose_a_store_in_another_city_for_the_shopper(shop, client):
+    add(client, shop.tee_s, 5)  # Shanghai's store has 3: only Beijing's holds the bag
+
+    far = client.get("/checkout/stores/?store_city=Shanghai", HTTP_ACCEPT_LANGUAGE="en")
+    near = client.get("/checkout/stores/?store_city=Beijing", HTTP_ACCEPT_LANGUAGE="en")
+
+    far_html, near_html = far.content.decode(), near.content.decode()
+    assert 'value="bj-1"' in far_html
+    assert "No store near Shanghai holds everything in your bag today" in far_html
+    assert "checked" not in far_html  # the shopper chooses: 1,000 km is not "near"
+    assert "No store near" not in near_html
+    assert re.search(r'value="bj-1" checked', near_html)
 
 
 def test_checkout_with_an_empty_bag_goes_to_the_bag(shop, client):

@@ -61,6 +61,14 @@ def list_cart_pickup_stores(
     )
 
 
+def none_nearby(stores: list[allocation_selectors.PickupStore]) -> bool:
+    """The nearest store that can hand the bag over is further than ``NEARBY_KM`` from the
+    shopper's city: the picker says so and lets the shopper choose, instead of choosing a
+    store in another city for them."""
+    nearest = stores[0].distance_km if stores else None
+    return nearest is not None and nearest > allocation_selectors.NEARBY_KM
+
+
 def list_addresses(*, user: Any) -> list[Address]:
     """The user's saved addresses, the default first (1 query; none for a guest)."""
     user_id = user_id_of(user)

@@ -249,11 +249,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
     else:
         form = CheckoutForm(initial=_initial(request, addresses), addresses=addresses)
     city = (form["store_city"].value() or "").strip()[:60]
+    stores = _stores(view, city)
     context = {
         "view": view,
         "form": form,
         "addresses": addresses,
-        "stores": _stores(view, city),
+        "stores": stores,
+        "stores_far": selectors.none_nearby(stores),
         "selected_store": form["store"].value() or "",
         "city": city,
         **_points_context(request, view, form),
@@ -268,5 +270,10 @@ def checkout_stores(request: HttpRequest) -> HttpResponse:
     view = _priced(request, "pickup")
     city = request.GET.get("store_city", "").replace("\x00", "").strip()[:60]
     stores = _stores(view, city) if view else []
-    context = {"stores": stores, "selected_store": request.GET.get("store", "")[:40], "city": city}
+    context = {
+        "stores": stores,
+        "stores_far": selectors.none_nearby(stores),
+        "selected_store": request.GET.get("store", "")[:40],
+        "city": city,
+    }
     return render(request, "checkout/_stores.html", context)
