@@ -282,7 +282,13 @@ def test_browser_shopper_links_phone_with_the_texted_code_and_sees_card_and_poin
     assert page.locator(".tier-bar").get_attribute("aria-valuenow") == "8"
     assert "R-E2E-1" in page.locator(".points-table").inner_text()
     for image in (".member-barcode", ".member-qr"):
-        width = page.locator(image).evaluate("img => img.complete ? img.naturalWidth : 0")
+        # Wait for the image to arrive (on a loaded machine it may still be loading when
+        # the text above is there); a broken image never completes with a width.
+        page.wait_for_function(
+            "sel => { const i = document.querySelector(sel); return i && i.complete; }",
+            arg=image,
+        )
+        width = page.locator(image).evaluate("img => img.naturalWidth")
         assert width > 50, image
     if SCREENSHOTS:
         page.screenshot(path=f"{SCREENSHOTS}/member-centre.png", full_page=True)
