@@ -244,6 +244,21 @@ def test_signed_in_checkout_is_prefilled_and_offers_saved_addresses(shop, shoppe
     assert order.ship_to["street"] == ADDRESS["street"]
 
 
+def test_signed_in_member_without_an_address_gets_the_members_mobile(shop, shopper):
+    from omnimall.core.actors import Actor
+    from omnimall.members.services.identity import enrol_member
+
+    enrol_member(phone="+86 139 0013 9001", actor=Actor.system("test"), user_id=shopper.pk)
+    client = Client()
+    client.force_login(shopper)
+    add(client, shop.tee_s, 1)
+
+    page = client.get("/checkout/").content.decode()
+
+    (phone,) = re.findall(r'<input[^>]*name="phone"[^>]*>', page)
+    assert 'value="13900139001"' in phone  # as people type it, not +8613900139001
+
+
 def test_header_summary_shows_sign_in_or_account(shop, client, shopper):
     anonymous = client.get("/cart/summary/").content.decode()
     client.force_login(shopper)

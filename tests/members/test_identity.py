@@ -463,3 +463,17 @@ def test_update_member_profile_refuses_a_warehouse_as_home_store():
 
     with pytest.raises(ValidationFailedError):
         update_member_profile(member_id=member.pk, actor=ACTOR, home_store_id=warehouse.pk)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+8613800138000", "13800138000"),  # a Chinese mobile, as people type it here
+        ("+14155550123", "+14155550123"),  # from elsewhere: E.164 stays unambiguous
+        ("not a number", "not a number"),
+    ],
+)
+def test_national_phone_is_how_people_in_the_region_type_it(stored, shown):
+    from omnimall.members.domain import national_phone
+
+    assert national_phone(stored, region="CN") == shown

@@ -23,10 +23,13 @@ from omnimall.checkout import selectors
 from omnimall.checkout.errors import InvalidCheckoutError
 from omnimall.checkout.forms import AddToCartForm, CheckoutForm, LineForm
 from omnimall.checkout.links import notify_url, order_return_url
+from omnimall.checkout.pricing import user_id_of
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core.errors import DomainError
 from omnimall.inventory.errors import InsufficientStockError
+from omnimall.members.domain import national_phone
+from omnimall.members.selectors import members as member_selectors
 from omnimall.orders.services import points as order_points
 
 ORDER_TOKENS_SESSION_KEY = "omnimall_order_tokens"
@@ -153,10 +156,18 @@ def _initial(request: HttpRequest, addresses: list[Any]) -> dict[str, Any]:
         "delivery_method": "ship",
         "name": user.get_full_name() or (default.name if default else ""),
         "email": user.email,
-        "phone": default.phone if default else request.session.get("omnimall_shopper_phone", ""),
+        "phone": default.phone if default else _member_phone(request),
         "saved_address": default.pk if default else None,
         "store_city": default.city if default else "",
     }
+
+
+def _member_phone(request: HttpRequest) -> str:
+    """The linked member's mobile, else the one given at sign-up (kept in the session)."""
+    member = member_selectors.member_for_user(user_id_of(request.user))
+    if member is not None:
+        return national_phone(member.phone, region=settings.MEMBER_DEFAULT_REGION)
+    return str(request.session.get("omnimall_shopper_phone", ""))
 
 
 def _remember_order(request: HttpRequest, number: str, guest_token: str) -> None:

@@ -40,6 +40,18 @@ def normalise_phone(raw: str, *, region: str = "CN") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def national_phone(e164: str, *, region: str = "CN") -> str:
+    """A stored E.164 number as people in ``region`` type it (``13800138000``); a number
+    from elsewhere stays in E.164."""
+    try:
+        parsed = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(parsed) != region:
+        return e164
+    return str(parsed.national_number)
+
+
 def earned_points(amount: Decimal, *, rate: Decimal, multiplier: Decimal = Decimal(1)) -> int:
     """Points for spending ``amount`` at ``rate`` points per CNY, rounded down; never < 0."""
     if amount <= 0:

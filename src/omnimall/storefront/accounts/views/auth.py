@@ -32,7 +32,7 @@ from omnimall.storefront.accounts.errors import EmailTakenError
 from omnimall.storefront.accounts.forms import EmailAuthenticationForm, SignupForm
 
 # Session key of the phone given at sign-up: checkout prefills its contact form with it
-# until issue 5 (members) keeps a member record keyed by phone.
+# when the account has neither a saved address nor a linked member (whose phone comes first).
 PHONE_SESSION_KEY = "omnimall_shopper_phone"
 
 
