@@ -22,8 +22,7 @@ class CityOption:
     selected: bool
 
 
-def city_label(name: str) -> str:
-    """A city's name in the page's language where the city table knows it."""
+def _label(name: str) -> str:
     known = find_city(name)
     if known is None:
         return name
@@ -45,7 +44,7 @@ def city_options(
 
     def option(name: str) -> CityOption:
         chosen = city is not None and same_city(name, city.name_en)
-        return CityOption(value=name, label=city_label(name), selected=chosen)
+        return CityOption(value=name, label=_label(name), selected=chosen)
 
     return tuple(option(n) for n in known + unknown), tuple(option(n) for n in others)
 

@@ -39,7 +39,7 @@ from omnimall.inventory.domain import (
     strategy_for,
 )
 from omnimall.inventory.errors import InvalidQuantityError, StockLocationNotFoundError
-from omnimall.inventory.models import StockLocation
+from omnimall.inventory.models import LocationKind, StockLocation
 
 from .stock import SkuAvailability, list_sku_availability
 
@@ -367,7 +367,7 @@ def stores_directory(city: str | None = None) -> tuple[ResolvedCity | None, list
     """The active stores, for the shop's store finder: nearest to ``city`` first when it
     is understood (the resolved city is returned with them), else in the locations' order
     (priority, code). One query."""
-    locations = [loc for loc in list_locations() if loc.kind == "store"]
+    locations = [loc for loc in list_locations() if loc.kind == LocationKind.STORE]
     resolved = resolve_city(city, locations) if city else None
     found = [PickupStore(store=loc, distance_km=_distance(loc, resolved)) for loc in locations]
     if resolved is not None:
