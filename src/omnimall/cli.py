@@ -48,6 +48,7 @@ def demo(port: int, host: str) -> None:
     call_command("load_demo")
     _ensure_demo_staff()
     call_command("load_demo_members", verbosity=0)
+    partner_console = _ensure_demo_partner(host, port)
     print(
         f"\nomnimall demo is ready.\n"
         f"  shop:        http://{host}:{port}/\n"
@@ -56,7 +57,8 @@ def demo(port: int, host: str) -> None:
         f"  shopper:     {DEMO_SHOPPER_EMAIL} / {DEMO_STAFF_PASSWORD} (at /account/login/)\n"
         f"  emails:      {settings.EMAIL_FILE_PATH}/ (order emails, password resets)\n"
         f"  member:      {DEMO_SHOPPER_PHONE} (the shopper's membership: /account/member/)\n"
-        f"  text msgs:   {settings.VAR_DIR / 'sms'}/ (one-time codes)\n",
+        f"  text msgs:   {settings.VAR_DIR / 'sms'}/ (one-time codes)\n"
+        f"  partner:     {partner_console} (a bank's points mall to exchange points with)\n",
         flush=True,
     )
     call_command("runserver", f"{host}:{port}", use_reloader=False)
@@ -83,6 +85,17 @@ def _ensure_demo_staff() -> None:
     _ensure_demo_address(shopper)
 
 
+def _ensure_demo_partner(host: str, port: int) -> str:
+    """The sandbox points partner, whose requests come back to this server; its console's
+    address."""
+    from omnimall.core.actors import Actor
+    from omnimall.members.partners import sandbox
+
+    shop = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"  # noqa: S104
+    sandbox.ensure_partner(shop_url=shop, actor=Actor.system("demo"))
+    return f"{shop}sandbox/partner/"
+
+
 def _ensure_demo_address(shopper: Any) -> None:
     """A saved address for the demo shopper, so checkout opens filled in as it does for a
     returning customer (only when the address book is empty: one edited by hand stays)."""
@@ -104,6 +117,8 @@ def production_problems() -> list[str]:
         problems.append("debug is on: set OMNIMALL_DEBUG=0")
     if settings.SECRET_KEY == settings.DEMO_SECRET_KEY:
         problems.append("the demo secret key is in use: set OMNIMALL_SECRET_KEY")
+    if settings.SANDBOX_PARTNER_ENABLED:
+        problems.append("the sandbox points partner is on: set OMNIMALL_SANDBOX_PARTNER=0")
     if not settings.SITE_URL:
         # Emails, the gateway's notify/return URLs and partners' confirmation URLs are
         # absolute: from a worker there is no request to take the host from.

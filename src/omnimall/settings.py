@@ -261,6 +261,9 @@ PARTNER_SIGNATURE_WINDOW_SECONDS = int(
 # An outbound partner transfer unconfirmed this long is failed and its points released
 # (longer than the outbox's ~15 h of retries, so a slow partner still gets every try).
 PARTNER_CONFIRM_HOURS = int(os.environ.get("OMNIMALL_PARTNER_CONFIRM_HOURS", "48"))
+# The sandbox points partner (a bank's points mall played by the shop, /sandbox/partner/):
+# on in the demo; `omnimall serve` refuses to start with it on (anyone may play it).
+SANDBOX_PARTNER_ENABLED = _env_bool("OMNIMALL_SANDBOX_PARTNER", DEBUG)
 # One-time codes to mobiles: "file" (VAR_DIR/sms, the demo), "console", "locmem" (tests),
 # or the dotted path of a gateway class.
 SMS_BACKEND = os.environ.get("OMNIMALL_SMS_BACKEND", "file")

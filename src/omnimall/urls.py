@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("omnimall.payments.urls")),
     path("account/member/exchange/", include("omnimall.members.partners.urls")),
     path("account/member/", include("omnimall.members.urls")),
+    path("sandbox/partner/", include("omnimall.members.partners.sandbox_urls")),
     path("", include("omnimall.storefront.accounts.urls")),
     path("", include("omnimall.channels.urls")),
     path("", include("omnimall.storefront.urls")),

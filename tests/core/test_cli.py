@@ -9,6 +9,7 @@ def test_production_problems_refuses_debug_demo_secret_and_demo_password(setting
     settings.DEBUG = True
     settings.SECRET_KEY = settings.DEMO_SECRET_KEY
     settings.SITE_URL = ""
+    settings.SANDBOX_PARTNER_ENABLED = True
     get_user_model().objects.create_user(
         username="admin", password=cli.DEMO_STAFF_PASSWORD, is_staff=True
     )
@@ -19,6 +20,7 @@ def test_production_problems_refuses_debug_demo_secret_and_demo_password(setting
     assert any("demo secret key" in p for p in problems)
     assert any("demo password: admin" in p for p in problems)
     assert any("OMNIMALL_SITE_URL" in p for p in problems)
+    assert any("OMNIMALL_SANDBOX_PARTNER=0" in p for p in problems)
 
 
 @pytest.mark.django_db
@@ -26,6 +28,7 @@ def test_production_problems_empty_when_settings_are_safe(settings):
     settings.DEBUG = False
     settings.SECRET_KEY = "a-real-secret-from-the-environment-0123456789"
     settings.SITE_URL = "https://shop.example.com"
+    settings.SANDBOX_PARTNER_ENABLED = False
     get_user_model().objects.create_user(
         username="ops", password="Str0ng-and-private", is_staff=True
     )

@@ -528,3 +528,33 @@ class PartnerReconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id} {self.day}: {len(self.mismatches)} mismatches"
+
+
+class SandboxPartnerRequest(models.Model):
+    """The sandbox partner's own book of the transfer requests omnimall sent it.
+
+    This is the *partner's* side, kept apart from ``PartnerTransfer`` (the shop's side)
+    as a real bank's systems would be: the sandbox partner learns of a transfer only from
+    the signed request it received, and the shop learns the answer only from the signed
+    confirmation the sandbox partner sends back (members/partners/sandbox.py).
+    """
+
+    transaction_id = models.CharField(_("transaction id"), max_length=64, unique=True)
+    member_card = models.CharField(_("member card"), max_length=32, blank=True)
+    partner_account = models.CharField(_("account at the partner"), max_length=64, blank=True)
+    partner_points = models.PositiveIntegerField(_("partner points"))
+    brand_points = models.PositiveIntegerField(_("brand points"))
+    confirm_url = models.CharField(_("confirmation URL"), max_length=500)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    # What the sandbox partner answered ("completed" / "failed"), and how the shop took it.
+    answer = models.CharField(_("answer"), max_length=10, blank=True)
+    answer_status = models.PositiveSmallIntegerField(_("shop's HTTP status"), null=True)
+    answered_at = models.DateTimeField(_("answered"), null=True)
+
+    class Meta:
+        verbose_name = _("sandbox partner request")
+        verbose_name_plural = _("sandbox partner requests")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.transaction_id

@@ -81,8 +81,10 @@ def _snippet(reply: bytes, size: int = 200) -> str:
     return text if len(text) <= size else f"{text[:size]}…"
 
 
-def _http(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes] | Result:
-    """The reply's status and body, or a failed Result when no reply came."""
+def post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes] | Result:
+    """POST once, following no redirect: the reply's status and (first 4 KiB of) body, or a
+    failed Result when no reply came. Also the sandbox partner's client (it plays an
+    outside system calling the shop)."""
     if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
         return Result(ok=False, error=f"Not an http(s) URL: {url!r}", permanent=True)
     try:
@@ -109,7 +111,7 @@ def send_webhook(message: OutboxMessage) -> Result:
         "X-Omnimall-Delivery": str(message.pk),
         signing.SIGNATURE_HEADER: signing.signature_header(secret=subscription.secret, body=body),
     }
-    reply = _http(subscription.url, body, headers)
+    reply = post(subscription.url, body, headers)
     if isinstance(reply, Result):
         return reply
     status, content = reply
@@ -124,7 +126,7 @@ def send_gateway_notification(message: OutboxMessage) -> Result:
     params = payload.get("params") or {}
     data = urllib.parse.urlencode(params).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-    reply = _http(url, data, headers)
+    reply = post(url, data, headers)
     if isinstance(reply, Result):
         return reply
     status, content = reply

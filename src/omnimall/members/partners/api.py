@@ -108,6 +108,7 @@ AUTH = PartnerSignatureAuth()
     "/points-transfers",
     response={200: TransferOut, 201: TransferOut, **ERRORS},
     auth=AUTH,
+    url_name="partner_transfers",
     summary="Convert partner points into brand points",
 )
 def create_transfer(request: HttpRequest, payload: TransferIn) -> Status:

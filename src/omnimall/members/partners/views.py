@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,7 +28,7 @@ from omnimall.core.errors import DomainError
 from omnimall.members.models import Member
 from omnimall.members.selectors.members import member_for_user
 
-from . import domain, outbound, selectors
+from . import domain, outbound, sandbox, selectors
 
 MEMBER_CENTRE_PATH = "/account/member/"
 MAX_POINTS = 10**9
@@ -66,6 +67,12 @@ def _context(
         "form": form,
         "transfers": selectors.member_transfers(member_id=member.pk),
         "member_centre_url": MEMBER_CENTRE_PATH,
+        # The demo's sandbox partner: a link to play it (it answers the transfers).
+        "sandbox_console_url": (
+            reverse("sandbox_partner:console")
+            if sandbox.enabled() and any(offer.code == sandbox.CODE for offer in offers)
+            else ""
+        ),
     }
 
 
