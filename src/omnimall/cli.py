@@ -44,11 +44,15 @@ def demo(port: int, host: str) -> None:
     _setup_django()
     from django.core.management import call_command
 
+    if not settings.SITE_URL:
+        # The demo's public URL is where it serves: links in its emails must be absolute
+        # (an email written after the request, or from a worker, has no host to go by).
+        settings.SITE_URL = _demo_url(host, port)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo")
     _ensure_demo_staff()
     call_command("load_demo_members", verbosity=0)
-    partner_console = _ensure_demo_partner(host, port)
+    partner_console = _ensure_demo_partner(_demo_url(host, port))
     print(
         f"\nomnimall demo is ready.\n"
         f"  shop:        http://{host}:{port}/\n"
@@ -85,15 +89,19 @@ def _ensure_demo_staff() -> None:
     _ensure_demo_address(shopper)
 
 
-def _ensure_demo_partner(host: str, port: int) -> str:
+def _demo_url(host: str, port: int) -> str:
+    """The address the demo serves on, as a browser on this machine reaches it."""
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+
+
+def _ensure_demo_partner(shop_url: str) -> str:
     """The sandbox points partner, whose requests come back to this server; its console's
     address."""
     from omnimall.core.actors import Actor
     from omnimall.members.partners import sandbox
 
-    shop = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"  # noqa: S104
-    sandbox.ensure_partner(shop_url=shop, actor=Actor.system("demo"))
-    return f"{shop}sandbox/partner/"
+    sandbox.ensure_partner(shop_url=f"{shop_url}/", actor=Actor.system("demo"))
+    return f"{shop_url}/sandbox/partner/"
 
 
 def _ensure_demo_address(shopper: Any) -> None:

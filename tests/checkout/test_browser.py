@@ -41,3 +41,25 @@ def test_add_two_skus_and_check_out_with_pickup_in_store(live_server, page, shop
     assert order.delivery_method == "pickup"
     assert order.pickup_store_id == shop.store_sh.pk
     assert order.total == 2 * 49 + 299
+
+
+def test_a_store_picked_while_the_city_is_being_typed_stays_picked(live_server, page, shop):
+    page.goto(f"{live_server.url}/p/{shop.tee.slug}/?sku={shop.tee_s.code}")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    page.locator(".cart-count", has_text="1").wait_for()
+    page.goto(f"{live_server.url}/checkout/")
+    page.fill("#id_name", "李雷")
+    page.fill("#id_email", "lilei@example.com")
+    page.fill("#id_phone", "13800138000")
+    page.check("#method-pickup")
+    assert page.locator("#store-picker input[name=store]:checked").count() == 0  # no city yet
+
+    page.fill("#id_store_city", "Beijing")
+    page.locator("#store-picker li").first.wait_for()
+    page.check("#store-picker input[value='sh-1']")  # leaving the city box: no redraw
+    page.wait_for_timeout(1000)  # past the city box's 400 ms and its request
+    assert page.locator("#store-picker input[value='sh-1']").is_checked()
+    page.locator("button[name=action][value=pay]").click()
+    page.wait_for_url("**/payments/**")
+
+    assert Order.objects.get().pickup_store_id == shop.store_sh.pk

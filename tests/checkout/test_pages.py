@@ -157,6 +157,40 @@ def test_store_picker_does_not_choose_a_store_in_another_city_for_the_shopper(sh
     assert re.search(r'value="bj-1" checked', near_html)
 
 
+def test_store_picker_chooses_nothing_when_the_shoppers_city_is_unknown(shop, client):
+    add(client, shop.tee_s, 1)
+
+    unknown = client.get("/checkout/stores/?store_city=", HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get("/checkout/", HTTP_ACCEPT_LANGUAGE="en")  # no saved address: no city
+    chosen = client.get("/checkout/stores/?store_city=&store=sh-1", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert 'value="bj-1"' in unknown.content.decode()
+    assert "checked" not in unknown.content.decode()
+    assert not re.search(r'name="store" value="[^"]+" checked', page.content.decode())
+    assert re.search(r'value="sh-1" checked', chosen.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("sku", "quantity", "message"),
+    [
+        ("X" * 65, "1", "Sorry, we could not find this item."),
+        ("NO\x00SUCH", "1", "Sorry, we could not find this item."),
+        ("NO-SUCH-SKU", "1", "Sorry, we could not find this item."),
+        (None, "21", "Choose a quantity from 1 to 20."),
+    ],
+)
+def test_adding_a_bad_sku_or_quantity_says_which(shop, client, sku, quantity, message):
+    response = client.post(
+        "/cart/add/",
+        {"sku": sku or shop.tee_s.code, "quantity": quantity},
+        HTTP_ACCEPT_LANGUAGE="en",
+        **HX,
+    )
+
+    assert message in response.content.decode()
+    assert not CartLine.objects.exists()
+
+
 def test_checkout_with_an_empty_bag_goes_to_the_bag(shop, client):
     assert client.get("/checkout/")["Location"] == "/cart/"
 
@@ -242,6 +276,34 @@ def test_signed_in_checkout_is_prefilled_and_offers_saved_addresses(shop, shoppe
     order = Order.objects.get()
     assert order.user_id == shopper.pk
     assert order.ship_to["street"] == ADDRESS["street"]
+
+
+def test_a_saved_address_deleted_meanwhile_is_a_form_error_not_an_order(shop, shopper):
+    client = Client()
+    client.force_login(shopper)
+    saved = addresses.save_address(user=shopper, data=ADDRESS)
+    add(client, shop.tee_s, 1)
+    saved.delete()  # in another tab
+
+    response = client.post(
+        "/checkout/",
+        checkout_form(saved_address=str(saved.pk), province="", city="", district="", street=""),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert "That address is no longer in your address book" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_guests_tampered_points_are_a_form_error(shop, client):
+    add(client, shop.tee_s, 1)
+
+    response = client.post("/checkout/", checkout_form(points="-5"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "greater than or equal to 0" in response.content.decode()
+    assert not Order.objects.exists()
 
 
 def test_signed_in_member_without_an_address_gets_the_members_mobile(shop, shopper):

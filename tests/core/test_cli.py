@@ -65,3 +65,11 @@ def test_demo_shopper_gets_one_saved_address_and_keeps_an_edited_one():
     Address.objects.filter(pk=address.pk).update(street="edited by hand")
     cli._ensure_demo_staff()
     assert Address.objects.get(pk=address.pk).street == "edited by hand"
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [("127.0.0.1", "http://127.0.0.1:8765"), ("0.0.0.0", "http://127.0.0.1:8765")],  # noqa: S104
+)
+def test_the_demos_public_url_is_where_a_browser_here_reaches_it(host, url):
+    assert cli._demo_url(host, 8765) == url

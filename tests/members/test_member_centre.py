@@ -293,6 +293,10 @@ def test_browser_shopper_links_phone_with_the_texted_code_and_sees_card_and_poin
     if SCREENSHOTS:
         page.screenshot(path=f"{SCREENSHOTS}/member-centre.png", full_page=True)
 
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone: the amounts still show
+    assert page.locator(".points-table th", has_text="Available").is_visible()
+    assert page.locator(".points-table td.num", has_text="+4500").first.is_visible()
+
 
 def test_the_account_pages_link_to_the_member_centre(signed_in):
     body = _get(signed_in, "/account/").content.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import TestCase
@@ -203,8 +205,17 @@ def test_declined_payment_shows_message(client, shop):
     placed = place(shop)
 
     response = client.get(_url(placed) + f"?token={placed.guest_token}&payment=declined", **EN)
+    html = _html(response)
+    status_url = (
+        re.search(r'id="order-status"[^>]*hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+    )
+    polled = client.get(status_url, HTTP_HX_REQUEST="true", **EN)
 
-    assert "Your payment was declined." in _html(response)
+    assert "Your payment was declined." in html
+    assert "Not paid yet" in html
+    assert "payment=declined" in status_url
+    assert "Your payment was declined." in _html(polled)  # the poll keeps the notice
+    assert "Waiting for payment confirmation" not in _html(polled)
 
 
 def test_unknown_payment_outcome_is_ignored(client, shop):

@@ -39,7 +39,16 @@ class CheckoutForm(forms.Form):
         widget=forms.RadioSelect,
     )
     saved_address = forms.TypedChoiceField(
-        label=_("Saved address"), coerce=int, required=False, empty_value=None, choices=[]
+        label=_("Saved address"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[],
+        error_messages={
+            "invalid_choice": _(
+                "That address is no longer in your address book: choose another or a new one."
+            )
+        },
     )
     province = forms.CharField(label=_("Province"), max_length=40, required=False)
     city = forms.CharField(label=_("City"), max_length=40, required=False)

@@ -69,6 +69,16 @@ def none_nearby(stores: list[allocation_selectors.PickupStore]) -> bool:
     return nearest is not None and nearest > allocation_selectors.NEARBY_KM
 
 
+def nearby_store(stores: list[allocation_selectors.PickupStore]) -> str:
+    """The store the picker pre-selects when the shopper has chosen none: the nearest, and
+    only when it is within ``NEARBY_KM`` of the shopper's city. With no city (or one we
+    cannot place) nothing is known about where the shopper is, so nothing is chosen."""
+    nearest = stores[0] if stores else None
+    if nearest is None or nearest.distance_km is None:
+        return ""
+    return nearest.store.code if nearest.distance_km <= allocation_selectors.NEARBY_KM else ""
+
+
 def list_addresses(*, user: Any) -> list[Address]:
     """The user's saved addresses, the default first (1 query; none for a guest)."""
     user_id = user_id_of(user)

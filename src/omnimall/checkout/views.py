@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from omnimall.checkout import selectors
-from omnimall.checkout.errors import InvalidCheckoutError
+from omnimall.checkout.errors import InvalidCheckoutError, SkuNotFoundError
 from omnimall.checkout.forms import AddToCartForm, CheckoutForm, LineForm
 from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.pricing import user_id_of
@@ -105,6 +105,8 @@ def cart_add(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as refused:
             error = _error_text(refused)
+    elif "sku" in form.errors:  # a code no SKU can have (too long, control characters)
+        error = _error_text(SkuNotFoundError())
     else:
         error = _("Choose a quantity from 1 to 20.")
     if request.headers.get("HX-Request") == "true":
@@ -267,6 +269,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "addresses": addresses,
         "stores": stores,
         "stores_far": selectors.none_nearby(stores),
+        "nearby_store": selectors.nearby_store(stores),
         "selected_store": form["store"].value() or "",
         "city": city,
         **_points_context(request, view, form),
@@ -284,6 +287,7 @@ def checkout_stores(request: HttpRequest) -> HttpResponse:
     context = {
         "stores": stores,
         "stores_far": selectors.none_nearby(stores),
+        "nearby_store": selectors.nearby_store(stores),
         "selected_store": request.GET.get("store", "")[:40],
         "city": city,
     }

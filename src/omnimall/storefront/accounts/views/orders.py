@@ -123,14 +123,17 @@ def pay_again_url(order: OrderView) -> str:
 
 def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[str, Any]:
     outcome = request.GET.get("payment", "")
+    outcome = outcome if outcome in PAYMENT_OUTCOMES else ""
     pending = order.state == domain.PENDING_PAYMENT
+    # The polled status block keeps what the gateway's return said (declined, abandoned).
+    status_params = {"was": order.state, **({"payment": outcome} if outcome else {})}
     return {
         "order": order,
         "token": token,
         "is_pending": pending,
-        "payment_outcome": outcome if outcome in PAYMENT_OUTCOMES else "",
+        "payment_outcome": outcome,
         "pay_again_url": pay_again_url(order) if pending else "",
-        "status_url": _order_url("order_status", order.number, token, was=order.state),
+        "status_url": _order_url("order_status", order.number, token, **status_params),
         "cancel_url": _order_url("order_cancel", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),

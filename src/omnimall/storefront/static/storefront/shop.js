@@ -106,12 +106,18 @@
         var link = row.querySelector("a");
         row.classList.toggle("is-selected", !!link && link.textContent === current.code);
       });
-      // Show the first photo of the chosen colour, when the gallery has one.
+      showColourPhoto("smooth");
+    }
+
+    // Show the first photo of the chosen colour, when the gallery has one.
+    function showColourPhoto(behavior) {
       var slide = document.querySelector('.gallery-slide[data-colour="' + current.colour + '"]');
       if (slide && slide.parentElement) {
-        slide.parentElement.scrollTo({ left: slide.offsetLeft - slide.parentElement.offsetLeft, behavior: "smooth" });
+        slide.parentElement.scrollTo({ left: slide.offsetLeft - slide.parentElement.offsetLeft, behavior: behavior });
       }
     }
+    // A page opened on another colour's SKU (?sku=, a shared link) starts on its photo.
+    if (current !== skus[0]) showColourPhoto("auto");
 
     picker.addEventListener("click", function (event) {
       var link = event.target.closest("a[href^='?sku=']");
@@ -128,4 +134,20 @@
     });
   }
   document.addEventListener("DOMContentLoaded", initVariantPicker);
+
+  // Checkout's store picker is redrawn when the city changes; a store the shopper picks
+  // while that request is on its way stays picked (the server drew the earlier choice).
+  var pickedStore = null;
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "store" && event.target.closest("#store-picker")) {
+      pickedStore = event.target.value;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var picker = document.getElementById("store-picker");
+    if (!pickedStore || !picker) return;
+    picker.querySelectorAll("input[name=store]").forEach(function (radio) {
+      if (radio.value === pickedStore) radio.checked = true;
+    });
+  });
 })();
