@@ -182,6 +182,17 @@ def test_subscription_admin_refuses_unknown_topic(admin_client):
     assert not WebhookSubscription.objects.exists()
 
 
+def test_subscription_admin_refuses_a_url_that_is_not_http(admin_client):
+    response = admin_client.post(
+        SUBSCRIPTIONS + "add/",
+        {"name": "ERP", "url": "ftp://erp.example.com/hook", "topics": ["order.paid"]},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["url"]
+    assert not WebhookSubscription.objects.exists()
+
+
 def test_send_test_event_action_delivers_a_signed_webhook_test(admin_client, receiver):
     subscription = WebhookSubscription.objects.create(
         name="ERP", url=receiver.url, secret="k" * 64, topics=["order.paid"]

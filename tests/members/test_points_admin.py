@@ -91,6 +91,20 @@ def test_an_adjustment_below_zero_is_refused_on_the_form():
     assert PointsEntry.objects.count() == 0
 
 
+@pytest.mark.parametrize("typed", ["10000001", "-10000001", "99999999999999999999"])
+def test_an_adjustment_beyond_ten_million_points_is_a_form_error(typed):
+    member = make_member()
+    client = staff(CUSTOMER_SERVICE)
+
+    reply = client.post(
+        f"{LEDGER}add/", {"member": member.card_number, "points": typed, "reason": "typo"}
+    )
+
+    assert reply.status_code == 200
+    assert "10000000" in reply.content.decode()
+    assert PointsEntry.objects.count() == 0
+
+
 def test_marketing_cannot_see_the_ledger_nor_adjust():
     client = staff(MARKETING)
 

@@ -335,6 +335,8 @@ def test_adjust_points_needs_a_reason_and_never_goes_below_zero():
     with pytest.raises(InsufficientPointsError):
         points.adjust_points(member_id=member.pk, points=-11, reason="error", actor=ACTOR)
     points.adjust_points(member_id=member.pk, points=-10, reason="error", actor=ACTOR)
+    with pytest.raises(InvalidPointsError):
+        points.adjust_points(member_id=member.pk, points=10**7 + 1, reason="typo", actor=ACTOR)
 
     assert balances(member) == (0, 0, 0)
     assert sound()

@@ -42,6 +42,22 @@ def test_changelist_and_change_page_render(admin_client):
     assert 'name="_save"' not in body
 
 
+def test_orders_are_found_by_the_phone_in_any_usual_form(admin_client):
+    order = make_paid_order()
+    national = order.phone
+
+    found = [
+        admin_client.get(CHANGELIST, {"q": typed}).content.decode()
+        for typed in (
+            national,
+            f"+86{national}",
+            f"+86 {national[:3]} {national[3:7]} {national[7:]}",
+        )
+    ]
+
+    assert all(order.number[6:] in page for page in found)
+
+
 def test_staff_note_is_added_to_the_timeline(admin_client):
     order = make_paid_order()
 
@@ -66,6 +82,22 @@ def test_cancel_action_asks_for_a_reason_then_cancels_with_refund(admin_client):
     order.refresh_from_db()
     assert order.state == "cancelled"
     assert order.amount_refunded == order.total
+
+
+def test_action_buttons_belong_to_the_page_form_not_forms_nested_in_it(admin_client):
+    """Browsers drop a <form> inside a <form>: the first action button then submitted
+    the admin's change form (403). The buttons post elsewhere with ``formaction``."""
+    order = make_paid_order()
+    body = admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode()
+    start = body.index('id="order_form"')
+    page_form = body[start : body.index("</form>", start)]
+
+    assert "<form" not in page_form
+    cancel = f'formaction="{CHANGELIST}{order.pk}/act/cancel_with_refund/"'
+    assert cancel in page_form
+    asked = admin_client.post(f"{CHANGELIST}{order.pk}/act/cancel_with_refund/")
+    assert asked.status_code == 200
+    assert "Reason" in asked.content.decode()
 
 
 def test_mark_delivered_button_on_the_order_page(admin_client):

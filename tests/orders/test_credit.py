@@ -219,6 +219,29 @@ def test_credit_report_bad_dates_fall_back_to_the_last_30_days(superuser_client,
 
 
 @pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("0001-01-01", "0001-01-02", "Choose dates from 2000-01-01 to 2099-12-31."),
+        ("9999-12-30", "9999-12-31", "Choose dates from 2000-01-01 to 2099-12-31."),
+        ("2026-11-20", "2026-11-01", "The end date is before the start date."),
+    ],
+)
+def test_credit_report_out_of_range_dates_are_form_errors(
+    superuser_client, credited, settings, start, end, message
+):
+    settings.LANGUAGE_CODE = "en"
+    reply = superuser_client.get(reverse("admin:orders_store_credit"), {"start": start, "end": end})
+    export = superuser_client.get(
+        reverse("admin:orders_store_credit"), {"start": start, "end": end, "export": "csv"}
+    )
+
+    assert reply.status_code == 200
+    assert message in reply.content.decode()
+    assert export.status_code == 200
+
+
+@pytest.mark.urls(__name__)
 def test_credit_report_store_staff_see_only_their_store(client, stores, credited):
     sync_roles()
     member = get_user_model().objects.create_user("clerk", password="x" * 12, is_staff=True)

@@ -19,7 +19,7 @@ from omnimall.inventory.models import (
     StockMovement,
 )
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
-from omnimall.orders.errors import PickupCodeError
+from omnimall.orders.errors import NothingPutAsideError, PickupCodeError
 from omnimall.orders.models import Order, OrderAllocation, OrderEvent
 from omnimall.orders.services import cancellation, fulfilment, pickup
 from tests.inventory.factories import level_of, make_location
@@ -168,6 +168,31 @@ def test_rejection_with_nowhere_else_flags_the_order(django_capture_on_commit_ca
     order.refresh_from_db()
     assert order.needs_attention
     assert OrderEvent.objects.filter(order=order, kind="problem").exists()
+
+
+def test_a_pickup_its_store_refused_cannot_be_put_aside_or_handed_over(
+    django_capture_on_commit_callbacks,
+):
+    shop = make_shop()
+    order = make_paid_order(shop, method="pickup")
+    request = FulfilmentRequest.objects.get(owner_id=order.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory_fulfilment.reject_fulfilment_request(
+            request_id=request.pk, reason="damaged", actor=ACTOR
+        )
+    order.refresh_from_db()
+    assert order.needs_attention  # a pick-up is not re-allocated to another place
+
+    with pytest.raises(NothingPutAsideError):
+        pickup.mark_ready_for_pickup(order_id=order.pk, actor=ACTOR)
+    order.state = "ready_for_pickup"  # as the desk's old "put aside" left it
+    order.save(update_fields=["state"])
+    with pytest.raises(NothingPutAsideError):
+        pickup.hand_over(store_id=shop.store.pk, code=order.pickup_code, actor=ACTOR)
+
+    order.refresh_from_db()
+    assert order.state == "ready_for_pickup"
+    assert not StockMovement.objects.filter(kind=MovementKind.SALE).exists()  # no sale
 
 
 def test_pickup_accept_makes_it_ready_and_emails_the_code(settings):

@@ -312,6 +312,30 @@ def test_returns_in_parts_refund_money_and_points_exactly(shop):
     assert ledger_mismatches() == []
 
 
+def test_a_returns_refund_above_the_orders_value_is_refused_not_capped(shop):
+    """A typo (100000 for one unit) must not refund the whole order's money and points."""
+    user, member = make_member()
+    order = delivered(pay(place_with_points(shop, user, member, 5000).order_id))
+    line = order.lines.order_by("pk").first()
+    request = returns.request_return(
+        order_id=order.pk, lines=[(line.pk, 1)], reason="too big", actor=STAFF
+    )
+    returns.approve_return(return_id=request.pk, actor=STAFF)
+    returns.receive_return(return_id=request.pk, location_id=shop.store.pk, actor=STAFF)
+
+    with pytest.raises(DomainError) as refused:
+        returns.refund_return(return_id=request.pk, actor=STAFF, amount=Decimal("100000"))
+
+    assert refused.value.code == "refund_exceeds_paid"
+    order.refresh_from_db()
+    assert order.amount_refunded == Decimal("0.00")
+    assert not Refund.objects.filter(payment__order_id=order.pk).exists()
+    assert balances(member)[0] == 5000  # the points spent stay spent
+    assert returns.refund_return(return_id=request.pk, actor=STAFF).refund_amount == Decimal(
+        "43.23"
+    )
+
+
 def test_a_partial_refund_restores_its_share_once(shop):
     user, member = make_member()
     order = delivered(pay(place_with_points(shop, user, member, 5000).order_id))

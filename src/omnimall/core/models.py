@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,11 @@ class IdempotencyKey(models.Model):
         return f"{self.scope}:{self.key}"
 
 
+# Deliveries are HTTP POSTs: an ftp:// address (which Django's URLField accepts) could only
+# ever become a dead letter, so the form refuses it.
+WEB_URL = URLValidator(schemes=["http", "https"])
+
+
 class WebhookSubscription(models.Model):
     """An integration that wants order events POSTed to it, signed with its secret.
 
@@ -123,7 +129,7 @@ class WebhookSubscription(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=120)
-    url = models.URLField(_("URL"), max_length=500)
+    url = models.URLField(_("URL"), max_length=500, validators=[WEB_URL])
     secret = models.CharField(_("signing secret"), max_length=128)
     topics = models.JSONField(_("topics"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

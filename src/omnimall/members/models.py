@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from omnimall.core.models import WEB_URL
+
 
 class Tier(models.Model):
     """A membership level reached by rolling 12-month spend across every channel."""
@@ -399,7 +401,7 @@ class Partner(models.Model):
     # The HMAC secret, encrypted with a key derived from SECRET_KEY (verification needs it).
     secret_encrypted = models.TextField()
     # Where outbound reservations are sent (through the outbox).
-    outbound_url = models.URLField(_("outbound URL"), blank=True)
+    outbound_url = models.URLField(_("outbound URL"), blank=True, validators=[WEB_URL])
     inbound_daily_limit = models.PositiveIntegerField(
         _("daily limit per member (brand points in)"), default=50000
     )

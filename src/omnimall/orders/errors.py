@@ -37,6 +37,14 @@ class InvalidReturnError(ValidationFailedError):
     message = "The return is not valid."
 
 
+class NothingPutAsideError(OrderTransitionError):
+    code = "nothing_put_aside"
+    message = (
+        "Nothing is held for this order at its store (the store refused the items and no "
+        "other location could take them): it needs staff attention, not a hand-over."
+    )
+
+
 class PickupCodeError(NotFoundError):
     code = "unknown_pickup_code"
     message = "No order awaits pick-up with this code at this store."

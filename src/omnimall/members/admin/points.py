@@ -67,7 +67,10 @@ class AdjustPointsForm(forms.Form):
         label=_("Member"), max_length=32, help_text=_("Card number or mobile number.")
     )
     points = forms.IntegerField(
-        label=_("Points"), help_text=_("Positive to add, negative to take away.")
+        label=_("Points"),
+        help_text=_("Positive to add, negative to take away."),
+        min_value=-points_services.MAX_ADJUSTMENT,
+        max_value=points_services.MAX_ADJUSTMENT,
     )
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea)
 

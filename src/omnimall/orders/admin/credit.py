@@ -46,6 +46,12 @@ MAX_DAYS = 366 * 3
 CHART_WIDTH, CHART_ROW, LABEL_WIDTH = 640, 22, 190
 
 
+# The dates a report may ask about: online orders exist from the shop's start; beyond
+# these, a date is a typo (and 9999-12-31 + 1 day does not exist).
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
 class PeriodForm(forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -53,7 +59,16 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
-        if start and end and (end < start or (end - start).days > MAX_DAYS):
+        if not (start and end):
+            return data
+        if not (start >= EARLIEST and end <= LATEST):  # also keeps day + 1 a valid date
+            raise forms.ValidationError(
+                gettext("Choose dates from %(first)s to %(last)s.")
+                % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
+            )
+        if end < start:
+            raise forms.ValidationError(gettext("The end date is before the start date."))
+        if (end - start).days > MAX_DAYS:
             raise forms.ValidationError(gettext("Choose a range of at most three years."))
         return data
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
+from omnimall.members.domain import national_phone
 from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
 from omnimall.orders.selectors import display_number
 from omnimall.orders.services import cancellation, fulfilment, pickup
@@ -155,9 +157,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
     ) -> tuple[QuerySet[Order], bool]:
         # "261127 482193" as read out on the phone finds order 261127482193.
-        squeezed = "".join(search_term.split())
+        squeezed = "".join(search_term.split()).replace("-", "")
         if squeezed.isdigit() and len(squeezed) == 12:
             search_term = squeezed
+        elif squeezed.startswith("+") and squeezed[1:].isdigit():
+            # "+86 139 0000 1111" finds the order placed with 13900001111, as typed at checkout.
+            search_term = national_phone(squeezed, region=settings.MEMBER_DEFAULT_REGION)
         return super().get_search_results(request, queryset, search_term)
 
     def has_manage_permission(self, request: HttpRequest) -> bool:

@@ -18,7 +18,7 @@ from omnimall.core.actors import Actor
 from omnimall.inventory.models import FulfilmentState
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
-from omnimall.orders.errors import OrderTransitionError, PickupCodeError
+from omnimall.orders.errors import NothingPutAsideError, OrderTransitionError, PickupCodeError
 from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
 
 from . import messages
@@ -53,7 +53,10 @@ def hand_over(*, store_id: int, code: str, actor: Actor) -> Order:
         order = lock_order(order_id)
         if order.state != domain.READY_FOR_PICKUP:
             raise PickupCodeError(store_id=store_id, code=code)
-        for request_id in live_requests(order):
+        requests = live_requests(order)
+        if not requests:  # nothing put aside any more: no sale to record, nothing to hand
+            raise NothingPutAsideError(number=order.number)
+        for request_id in requests:
             inventory_fulfilment.record_shipment(
                 request_id=request_id,
                 carrier=PICKUP_CARRIER,
@@ -79,13 +82,16 @@ def on_fulfilment_accepted(*, request_id: int, owner_type: str, owner_id: str) -
         )
         if order.delivery_method != DeliveryMethod.PICKUP or order.state != domain.ALLOCATED:
             return
-        waiting = (
-            OrderAllocation.objects.filter(line__order=order, is_live=True)
-            .exclude(fulfilment_line__request__state=FulfilmentState.ACCEPTED)
-            .exists()
-        )
-        if not waiting:
+        if all_put_aside(order):
             make_ready(order)
+
+
+def all_put_aside(order: Order) -> bool:
+    """Every unit of the order is held by an accepted request (and there are units: an
+    order whose store refused them, with nowhere else to take them from, has none)."""
+    live = OrderAllocation.objects.filter(line__order=order, is_live=True)
+    waiting = live.exclude(fulfilment_line__request__state=FulfilmentState.ACCEPTED)
+    return live.exists() and not waiting.exists()
 
 
 def make_ready(order: Order) -> None:
@@ -137,8 +143,12 @@ def mark_ready_for_pickup(*, order_id: int, actor: Actor) -> None:
     for request_id in open_ids:
         inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=actor)
     if not open_ids:
-        # Already accepted (e.g. through the store API) but not yet marked: do it now.
+        # Already accepted (e.g. through the store API) but not yet marked: do it now,
+        # unless nothing is held for it (its store refused the items; see the order).
         with transaction.atomic():
             order = lock_order(order_id)
-            if order.state == domain.ALLOCATED:
-                make_ready(order)
+            if order.state != domain.ALLOCATED:
+                return
+            if not all_put_aside(order):
+                raise NothingPutAsideError(number=order.number)
+            make_ready(order)

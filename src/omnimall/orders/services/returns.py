@@ -305,6 +305,9 @@ def _money_for(order: Order, value: Decimal) -> Decimal:
         order_id=order.pk, kind=OrderEventKind.REFUND, data__has_key="value"
     ).values_list("data", flat=True)
     before = sum((Decimal(str(data["value"])) for data in earlier), Decimal("0"))
+    if before + value > order.total:
+        # The split would cap it at all the money paid; a typo must not refund the order.
+        raise refunds.RefundExceedsPaidError(value=str(value), left=str(order.total - before))
     money = split.money_for_value(
         value, refunded_value_before=before, total=order.total, points_value=order.points_value
     )

@@ -34,7 +34,7 @@ reverse, restore, transfer in), ``spending`` (spend, hold, commit, release), ``e
 
 from __future__ import annotations
 
-from .corrections import adjust_points, move_history
+from .corrections import MAX_ADJUSTMENT, adjust_points, move_history
 from .earning import earn_points, mature_points, restore_points, reverse_earn, transfer_in
 from .errors import (
     HoldNotHeldError,
@@ -56,6 +56,7 @@ from .spending import (
 )
 
 __all__ = [
+    "MAX_ADJUSTMENT",
     "HoldNotHeldError",
     "InsufficientPointsError",
     "InvalidPointsError",

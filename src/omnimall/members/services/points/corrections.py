@@ -16,6 +16,11 @@ from omnimall.members.models import Member, PointsEntry, PointsEntryKind, Points
 from ._ledger import credit, debit, lock_member, once, replay_of
 from .errors import InvalidPointsError, MemberNotFoundError, PointsReasonRequiredError
 
+# The most one staff correction may move: 10 million points (¥100,000 at 100 points = ¥1),
+# far beyond any real goodwill gesture, and far below what a balance column holds, so a
+# typo cannot corrupt a balance or overflow the ledger's sums.
+MAX_ADJUSTMENT = 10_000_000
+
 
 def adjust_points(
     *,
@@ -28,6 +33,8 @@ def adjust_points(
     """A staff correction by a signed number of available points, with a required reason."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidPointsError(points=points)
+    if abs(points) > MAX_ADJUSTMENT:
+        raise InvalidPointsError(points=points, most=MAX_ADJUSTMENT)
     reason = (reason or "").strip()
     if not reason:
         raise PointsReasonRequiredError()
