@@ -58,6 +58,18 @@ def test_orders_are_found_by_the_phone_in_any_usual_form(admin_client):
     assert all(order.number[6:] in page for page in found)
 
 
+def test_order_page_writes_the_address_as_on_a_parcel(admin_client):
+    order = make_paid_order(method="ship")
+    to = order.ship_to
+
+    body = admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode()
+
+    assert f"{to['province']} {to['city']} {to['district']} {to['street']}" in body
+    assert "&quot;province&quot;" not in body
+    assert "Amount paid" in body
+    assert "Paid at" in body
+
+
 def test_staff_note_is_added_to_the_timeline(admin_client):
     order = make_paid_order()
 

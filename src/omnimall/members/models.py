@@ -9,7 +9,10 @@ when: ``sum(lot.remaining) == points_available`` for every member.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -431,7 +434,11 @@ class PartnerRate(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="rates")
     direction = models.CharField(_("direction"), max_length=3, choices=TransferDirection.choices)
     brand_points_per_partner_point = models.DecimalField(
-        _("brand points per partner point"), max_digits=10, decimal_places=4
+        _("brand points per partner point"),
+        max_digits=10,
+        decimal_places=4,
+        # The form's message for what the check constraint below would refuse.
+        validators=[MinValueValidator(Decimal("0.0001"))],
     )
     valid_from = models.DateField(_("valid from"))
 

@@ -101,7 +101,7 @@ class Order(models.Model):
     )
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     amount_paid = models.DecimalField(
-        _("paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+        _("amount paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
     )
     amount_refunded = models.DecimalField(
         _("refunded"), max_digits=12, decimal_places=2, default=Decimal("0.00")
@@ -117,7 +117,7 @@ class Order(models.Model):
     reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True)
     needs_attention = models.BooleanField(_("needs attention"), default=False, db_index=True)
     placed_at = models.DateTimeField(_("placed"), auto_now_add=True, db_index=True)
-    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     ready_at = models.DateTimeField(_("ready for pick-up"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -89,3 +89,35 @@ def test_staff_rotate_a_secret(admin_client):
 def test_transfer_and_reconciliation_lists_open(admin_client):
     assert admin_client.get("/admin/members/partnertransfer/").status_code == 200
     assert admin_client.get("/admin/members/partnerreconciliation/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("rates-0-brand_points_per_partner_point", "0", "greater than or equal to 0.0001"),
+        ("outbound_url", "ftp://bank.example/points", "Enter a valid URL"),
+    ],
+)
+def test_a_zero_rate_or_a_non_http_url_is_a_readable_form_error(
+    admin_client, field, value, message
+):
+    data = {
+        "code": "cmb",
+        "name": "China Merchants Bank",
+        "outbound_url": "https://bank.example/points",
+        "inbound_daily_limit": "20000",
+        "outbound_daily_limit": "10000",
+        "rates-TOTAL_FORMS": "1",
+        "rates-INITIAL_FORMS": "0",
+        "rates-0-direction": "in",
+        "rates-0-brand_points_per_partner_point": "0.2500",
+        "rates-0-valid_from": "2026-01-01",
+        field: value,
+    }
+
+    response = admin_client.post("/admin/members/partner/add/", data, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "partnerrate_gt_0" not in response.content.decode()
+    assert not Partner.objects.exists()

@@ -113,17 +113,25 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("cancel_with_refund", "mark_delivered", "mark_ready_for_pickup", "resend_email")
     readonly_fields = (
         "number", "state", "needs_attention", "user", "channel_code", "contact_name", "email",
-        "phone", "delivery_method", "ship_to", "pickup_store", "pickup_code", "credited_store",
-        "credit_reason", "currency", "subtotal", "shipping", "total", "amount_paid",
-        "amount_refunded", "reserved_until", "placed_at", "paid_at", "ready_at", "closed_at",
-        "allocations", "points_used", "points_value", "points_earned",
+        "phone", "delivery_method", "ship_to_address", "pickup_store", "pickup_code",
+        "credited_store", "credit_reason", "currency", "subtotal", "shipping", "total",
+        "amount_paid", "amount_refunded", "reserved_until", "placed_at", "paid_at", "ready_at",
+        "closed_at", "allocations", "points_used", "points_value", "points_earned",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "state", "needs_attention", "placed_at", "closed_at")}),
         (_("Shopper"), {"fields": ("user", "contact_name", "email", "phone", "channel_code")}),
         (
             _("Delivery"),
-            {"fields": ("delivery_method", "ship_to", "pickup_store", "pickup_code", "ready_at")},
+            {
+                "fields": (
+                    "delivery_method",
+                    "ship_to_address",
+                    "pickup_store",
+                    "pickup_code",
+                    "ready_at",
+                )
+            },
         ),
         (
             _("Money"),
@@ -167,6 +175,24 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(MANAGE))
+
+    @admin.display(description=_("ship to"))
+    def ship_to_address(self, order: Order) -> str:
+        """The address as it is written on a parcel in China (name, phone, then province →
+        street), not the stored JSON."""
+        to = order.ship_to or {}
+        if not to:
+            return "—"
+        place = " ".join(
+            str(to.get(key) or "") for key in ("province", "city", "district", "street")
+        )
+        return format_html(
+            "{} {}<br>{}{}",
+            to.get("name", ""),
+            to.get("phone", ""),
+            place.strip(),
+            f" {to['postal_code']}" if to.get("postal_code") else "",
+        )
 
     @admin.display(description=_("where the units come from"))
     def allocations(self, order: Order) -> str:
