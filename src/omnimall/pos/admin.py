@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -209,7 +210,7 @@ class ReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 reverse("admin:pos_receipt_change", args=[r.pk]),
                 r.number,
                 r.store.code,
-                r.occurred_at.strftime("%Y-%m-%d %H:%M"),
+                timezone.localtime(r.occurred_at).strftime("%Y-%m-%d %H:%M"),  # shop time
                 _flag_lines(r.flags or []),
                 format_html(
                     ' <a class="button" href="{}">{}</a>',

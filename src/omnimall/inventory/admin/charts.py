@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -47,8 +48,9 @@ def on_hand_line_svg(points: Sequence[tuple[datetime, int]], *, title: str) -> S
         else:
             path.append(f"L{px:.1f},{previous_y:.1f} L{px:.1f},{py:.1f}")
         previous_y = py
-    first_label = points[0][0].strftime("%Y-%m-%d %H:%M")
-    last_label = points[-1][0].strftime("%Y-%m-%d %H:%M")
+    # Labelled in shop time, as every other time in the back office.
+    first_label = timezone.localtime(points[0][0]).strftime("%Y-%m-%d %H:%M")
+    last_label = timezone.localtime(points[-1][0]).strftime("%Y-%m-%d %H:%M")
     svg = (
         f'<svg class="stock-chart" role="img" width="{LINE_WIDTH}" height="{LINE_HEIGHT}" '
         f'viewBox="0 0 {LINE_WIDTH} {LINE_HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
