@@ -273,6 +273,14 @@ def test_cancelling_a_paid_order_restores_points_and_reverses_the_earn(shop):
     assert ledger_mismatches() == []
 
 
+def received_return(order, lines, location):
+    """A return of ``lines`` requested, approved and received at ``location``."""
+    request = returns.request_return(order_id=order.pk, lines=lines, reason="too big", actor=STAFF)
+    returns.approve_return(return_id=request.pk, actor=STAFF)
+    returns.receive_return(return_id=request.pk, location_id=location.pk, actor=STAFF)
+    return request
+
+
 def test_returns_in_parts_refund_money_and_points_exactly(shop):
     user, member = make_member()
     order = delivered(pay(place_with_points(shop, user, member, 5000).order_id))
@@ -282,11 +290,7 @@ def test_returns_in_parts_refund_money_and_points_exactly(shop):
 
     money = []
     for wanted in ([(line_two.pk, 1)], [(line_one.pk, 1)], [(line_two.pk, 1)]):
-        request = returns.request_return(
-            order_id=order.pk, lines=wanted, reason="too big", actor=STAFF
-        )
-        returns.approve_return(return_id=request.pk, actor=STAFF)
-        returns.receive_return(return_id=request.pk, location_id=store.pk, actor=STAFF)
+        request = received_return(order, wanted, store)
         refunded = returns.refund_return(return_id=request.pk, actor=STAFF)
         money.append(refunded.refund_amount)
 
@@ -317,11 +321,7 @@ def test_a_returns_refund_above_the_orders_value_is_refused_not_capped(shop):
     user, member = make_member()
     order = delivered(pay(place_with_points(shop, user, member, 5000).order_id))
     line = order.lines.order_by("pk").first()
-    request = returns.request_return(
-        order_id=order.pk, lines=[(line.pk, 1)], reason="too big", actor=STAFF
-    )
-    returns.approve_return(return_id=request.pk, actor=STAFF)
-    returns.receive_return(return_id=request.pk, location_id=shop.store.pk, actor=STAFF)
+    request = received_return(order, [(line.pk, 1)], shop.store)
 
     with pytest.raises(DomainError) as refused:
         returns.refund_return(return_id=request.pk, actor=STAFF, amount=Decimal("100000"))

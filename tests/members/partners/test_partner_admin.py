@@ -19,21 +19,27 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+def partner_form(**changes: str) -> dict[str, str]:
+    """The partner page's add form: China Merchants Bank with one inbound rate."""
+    return {
+        "code": "cmb",
+        "name": "China Merchants Bank",
+        "outbound_url": "https://bank.example/points",
+        "inbound_daily_limit": "20000",
+        "outbound_daily_limit": "10000",
+        "rates-TOTAL_FORMS": "1",
+        "rates-INITIAL_FORMS": "0",
+        "rates-0-direction": "in",
+        "rates-0-brand_points_per_partner_point": "0.2500",
+        "rates-0-valid_from": "2026-01-01",
+        **changes,
+    }
+
+
 def test_staff_create_a_partner_and_see_its_secret_once(admin_client):
     response = admin_client.post(
         "/admin/members/partner/add/",
-        {
-            "code": "cmb",
-            "name": "China Merchants Bank",
-            "outbound_url": "https://bank.example/points",
-            "inbound_daily_limit": "20000",
-            "outbound_daily_limit": "10000",
-            "rates-TOTAL_FORMS": "1",
-            "rates-INITIAL_FORMS": "0",
-            "rates-0-direction": "in",
-            "rates-0-brand_points_per_partner_point": "0.2500",
-            "rates-0-valid_from": "2026-01-01",
-        },
+        partner_form(),
         follow=True,
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -101,19 +107,7 @@ def test_transfer_and_reconciliation_lists_open(admin_client):
 def test_a_zero_rate_or_a_non_http_url_is_a_readable_form_error(
     admin_client, field, value, message
 ):
-    data = {
-        "code": "cmb",
-        "name": "China Merchants Bank",
-        "outbound_url": "https://bank.example/points",
-        "inbound_daily_limit": "20000",
-        "outbound_daily_limit": "10000",
-        "rates-TOTAL_FORMS": "1",
-        "rates-INITIAL_FORMS": "0",
-        "rates-0-direction": "in",
-        "rates-0-brand_points_per_partner_point": "0.2500",
-        "rates-0-valid_from": "2026-01-01",
-        field: value,
-    }
+    data = partner_form(**{field: value})
 
     response = admin_client.post("/admin/members/partner/add/", data, HTTP_ACCEPT_LANGUAGE="en")
 

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -162,10 +161,9 @@ def answer_request(*, request_id: int, answer: str, shop_url: str) -> ShopReply:
     reply = _call_shop(
         method="POST", url=url, payload={"status": answer, "partner_reference": reference}
     )
-    with transaction.atomic():
-        SandboxPartnerRequest.objects.filter(pk=row.pk).update(
-            answer=answer, answer_status=reply.status, answered_at=timezone.now()
-        )
+    SandboxPartnerRequest.objects.filter(pk=row.pk).update(
+        answer=answer, answer_status=reply.status, answered_at=timezone.now()
+    )
     return reply
 
 
