@@ -118,6 +118,9 @@ def test_core_path_works_in_browser_when_javascript_is_on(live_server, page, cat
     page.wait_for_load_state()
     assert page.locator("h1.product-name").inner_text() == "Court Sneakers"
     assert "Size" in page.locator(".variant-picker").inner_text()
+    # The page loads its availability after it shows; let that request finish before the
+    # test's database is flushed (a live-server thread still reading it locks SQLite).
+    page.wait_for_load_state("networkidle")
 
 
 def test_core_path_works_in_browser_when_javascript_is_off(live_server, browser, catalog):
