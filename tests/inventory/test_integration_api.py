@@ -204,6 +204,30 @@ def test_stock_report_rejects_every_bad_row_and_applies_nothing(client, world, w
     assert fixed.status_code == 201
 
 
+def test_counts_and_receipts_beyond_a_million_units_are_rejected_rows(client, world, wms):
+    a, b, _ = world["skus"]
+    before = movement_count()
+    huge = 9223372036854775808  # 2**63: would not fit any stock column
+
+    counted = post(
+        client, "/stock-reports", report("wh-1", (a.code, huge), (b.code, 1_000_001)), wms
+    )
+    received = post(
+        client,
+        "/receipts",
+        {"location": "wh-1", "reference": "PO-9", "lines": [{"sku": a.code, "quantity": 10**12}]},
+        wms,
+    )
+
+    assert counted.status_code == 422
+    codes = [r["code"] for r in counted.json()["error"]["details"]["rows"]]
+    assert codes == ["count_too_large", "count_too_large"]
+    assert received.status_code == 422
+    assert received.json()["error"]["details"]["rows"][0]["code"] == "invalid_quantity"
+    assert movement_count() == before
+    assert level_of(world["wh1"], a).on_hand == 10
+
+
 def test_stock_report_rejects_an_unknown_location_per_row(client, world, wms):
     a = world["skus"][0]
 
@@ -413,6 +437,35 @@ def test_store_accepts_then_ships_and_the_holds_become_sales(client, world):
         StockMovement.objects.filter(kind=MovementKind.SALE, reference=request.number).count() == 1
     )
     call_command("check_stock_ledger")
+
+
+def test_a_misspelt_field_is_refused_not_ignored(client, world):
+    """``line_ids`` for ``lines`` once shipped every line of the request."""
+    a = world["skus"][0]
+    request = make_request(world["st1"], a, quantity=2)
+    key = token(["store"], "st-1")
+    post(client, f"/fulfilment-requests/{request.number}/accept", {}, key)
+    first_line = request.lines.first().pk
+
+    shipped = post(
+        client,
+        "/shipments",
+        {
+            "request": request.number,
+            "carrier": "SF",
+            "tracking_number": "T1",
+            "line_ids": [first_line],
+        },
+        key,
+    )
+    counted = post(client, "/stock-reports", {**report("wh-1", (a.code, 1)), "extra": 1}, key)
+
+    assert shipped.status_code == 422
+    assert shipped.json()["error"]["code"] == "validation_failed"
+    assert counted.status_code == 422
+    request.refresh_from_db()
+    assert request.state == "accepted"
+    assert not StockMovement.objects.filter(kind=MovementKind.SALE).exists()
 
 
 def test_store_rejects_with_a_reason_and_the_holds_are_released(client, world):

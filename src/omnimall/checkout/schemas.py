@@ -12,17 +12,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictInt, StrictStr, model_validator
+from pydantic import StrictInt, StrictStr, model_validator
 
 from omnimall.checkout.domain import MAX_LINE_QUANTITY
 from omnimall.checkout.selectors import CartLineView, CartView
+from omnimall.core.api.schemas import StrictIn
 from omnimall.orders.services.placement import PlacedOrder
 
 Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY, description="1 to 20")]
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- errors ------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+# The most units one count, receipt or adjustment may name: far above any real shelf, and
+# far inside the 32-bit stock columns, so a typo (or a hostile integer) cannot overflow them.
+MAX_UNITS = 1_000_000
+
 
 def available_to_sell(
     *, on_hand: int, reserved: int, safety_stock: int, lapsed_holds: int = 0

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from omnimall.core.api.schemas import StrictIn
+
 from .selectors.fulfilment import FulfilmentRequestPage, FulfilmentRequestView
 from .services.stock_rows import BatchResult
 
@@ -24,28 +26,28 @@ WHOLE_NUMBER: dict[str, Any] = {"type": "integer"}
 # --- stock reports and receipts ----------------------------------------------------------
 
 
-class CountLineIn(Schema):
+class CountLineIn(StrictIn):
     sku: str = Field(..., max_length=64, description="SKU code")
     count: Any = Field(
         ..., description="Units counted (a whole number ≥ 0)", json_schema_extra=WHOLE_NUMBER
     )
 
 
-class StockReportIn(Schema):
+class StockReportIn(StrictIn):
     location: str = Field(..., max_length=40, description="Stock location code")
     counted_at: datetime | None = Field(None, description="When the count was taken")
     reference: str = Field("", max_length=120, description="The count's id in the WMS/POS")
     lines: list[CountLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
 
 
-class ReceiptLineIn(Schema):
+class ReceiptLineIn(StrictIn):
     sku: str = Field(..., max_length=64, description="SKU code")
     quantity: Any = Field(
         ..., description="Units received (a whole number > 0)", json_schema_extra=WHOLE_NUMBER
     )
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(StrictIn):
     location: str = Field(..., max_length=40, description="Stock location code")
     reference: str = Field(..., min_length=1, max_length=120, description="ASN or PO number")
     lines: list[ReceiptLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
@@ -126,11 +128,11 @@ class FulfilmentPageOut(Schema):
     next_after: int | None
 
 
-class RejectIn(Schema):
+class RejectIn(StrictIn):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
-class ShipmentIn(Schema):
+class ShipmentIn(StrictIn):
     request: str = Field(..., max_length=24, description="Fulfilment request number (FR-…)")
     carrier: str = Field(..., min_length=1, max_length=60)
     tracking_number: str = Field(..., min_length=1, max_length=80)

@@ -10,9 +10,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict, StrictInt, StrictStr, model_validator
+from ninja import Field
+from pydantic import AfterValidator, StrictInt, StrictStr, model_validator
 
+from omnimall.core.api.schemas import StrictIn
 from omnimall.pos import domain
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -26,10 +27,6 @@ def _aware(value: datetime) -> datetime:
 
 
 TillTime = Annotated[datetime, AfterValidator(_aware)]
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SaleLineIn(StrictIn):

@@ -10,11 +10,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.catalog.selectors import sku_ids_by_code_or_barcode
+from omnimall.inventory.domain import MAX_UNITS
 from omnimall.inventory.models import MovementKind, StockLocation
 
 from .scope import LocationScope
 
-MAX_UNITS = 1_000_000  # far above any real shelf; keeps numbers inside a 32-bit column
 MAX_TRANSFER_LINES = 500
 LINE_PATTERN = re.compile(r"^\s*(?P<code>[^\s,;\t]+)\s*[\s,;\t]\s*(?P<qty>[+-]?\d+)\s*$")
 

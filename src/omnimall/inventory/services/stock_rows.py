@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnimall.core.errors import ValidationFailedError
+from omnimall.inventory.domain import MAX_UNITS
 
 CHUNK = 2000
 MAX_LISTED_ERRORS = 1000
@@ -166,6 +167,8 @@ def check_count_rows(
             found.append(_error(row, "invalid_count", f"count {row.count!r} is not a whole number"))
         elif count < 0:
             found.append(_error(row, "negative_count", f"count {count} is below zero"))
+        elif count > MAX_UNITS:
+            found.append(_error(row, "count_too_large", f"count {count} is above {MAX_UNITS}"))
         if (location, sku) in first_seen:
             found.append(
                 _error(
@@ -202,9 +205,13 @@ def check_receipt_rows(
         location, sku = _row_key(row)
         found = _check_codes(row, locations=locations, skus=skus)
         quantity = parse_whole_number(row.count)
-        if quantity is None or quantity <= 0:
+        if quantity is None or not 0 < quantity <= MAX_UNITS:
             found.append(
-                _error(row, "invalid_quantity", f"quantity {row.count!r} is not a whole number > 0")
+                _error(
+                    row,
+                    "invalid_quantity",
+                    f"quantity {row.count!r} is not a whole number from 1 to {MAX_UNITS}",
+                )
             )
         if (location, sku) in first_seen:
             found.append(

@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
-from pydantic import ConfigDict, StrictInt, StrictStr, model_validator
+from pydantic import StrictInt, StrictStr, model_validator
 
 from omnimall.core.api.errors import ERRORS
+from omnimall.core.api.schemas import StrictIn
 from omnimall.members.models import Partner
 
 from . import outbound, selectors, services, signing, transfers
@@ -52,10 +53,6 @@ def partner_of(request: HttpRequest) -> Partner:
     if not isinstance(partner, Partner):  # pragma: no cover - the route's auth sets it
         raise PartnerAuthError()
     return partner
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MemberRefIn(StrictIn):
