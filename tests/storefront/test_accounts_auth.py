@@ -204,6 +204,10 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(client):
     email = mail.outbox[0]
     assert email.to == ["shopper@example.com"]
     link = re.search(r"https?://testserver(/account/password-reset/\S+/)", email.body).group(1)
+    [(html, mime)] = email.alternatives
+    assert mime == "text/html"
+    assert f'href="http://testserver{link}"' in html
+    assert "Hello Wang Fang," in html
     form_page = client.get(link, follow=True, **EN)
     assert "Choose a new password" in form_page.content.decode()
     new_password = "bright-lantern-5521"

@@ -2,8 +2,10 @@
 
 Both are written to the outbox (``core.outbox``) in the caller's transaction, so they go
 out exactly when the change that caused them commits, and are retried until delivered.
-Emails render ``orders/emails/<template>.txt`` (body) and ``<template>_subject.txt``;
-each is sent once per order and template (``dedupe_key``) and noted on the timeline.
+Emails render ``orders/emails/<template>_subject.txt``, ``<template>.txt`` (the plain-text
+body) and ``<template>.html`` (the same message laid out for mail clients that show HTML,
+sent as its alternative); each is sent once per order and template (``dedupe_key``) and
+noted on the timeline.
 """
 
 from __future__ import annotations
@@ -114,11 +116,14 @@ def queue_email(
     }
     subject = " ".join(render_to_string(f"orders/emails/{template}_subject.txt", context).split())
     body = render_to_string(f"orders/emails/{template}.txt", context)
+    # Autoescaped, unlike the text body: names and addresses are the shopper's own input.
+    html = render_to_string(f"orders/emails/{template}.html", {**context, "subject": subject})
     key = f"order:{order.number}:{template}" + (f":{dedupe_suffix}" if dedupe_suffix else "")
     outbox.send_email(
         to=order.email,
         subject=subject,
         body=body,
+        html=html,
         topic=f"order.{template}",
         dedupe_key=key,
     )

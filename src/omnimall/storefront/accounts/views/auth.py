@@ -138,12 +138,16 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     template_name = "registration/shop_password_reset_form.html"
     email_template_name = "registration/shop_password_reset_email.txt"
+    html_email_template_name = "registration/shop_password_reset_email.html"
     subject_template_name = "registration/shop_password_reset_subject.txt"
     success_url = reverse_lazy("account:password_reset_done")
 
     def form_valid(self, form: Any) -> HttpResponse:
         # The link in the email: the configured public address, else this request's host.
-        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
+        site_url = (
+            settings.SITE_URL.rstrip("/") or f"{self.request.scheme}://{self.request.get_host()}"
+        )
+        self.extra_email_context = {"site_url": site_url}
         return super().form_valid(form)
 
 

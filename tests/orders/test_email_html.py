@@ -1,0 +1,90 @@
+"""Every order email carries an HTML alternative with the same message, escaped."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from omnimall.core import outbox
+from omnimall.core.models import OutboxMessage
+from omnimall.orders.models import Order
+from omnimall.orders.services import messages
+from tests.orders.factories import make_ready_pickup
+
+pytestmark = pytest.mark.django_db
+
+EXTRA = {
+    "placed": {},
+    "paid": {},
+    "shipped": {"complete": True, "carrier": "SF Express", "tracking_number": "SF7788"},
+    "ready_for_pickup": {"days": 7},
+    "refunded": {"amount": "12.30"},
+    "cancelled": {"reason": "Not collected"},
+}
+# What each email must say besides the order's number and link.
+SAYS = {
+    "placed": ["Total / 合计"],
+    "paid": ["Your pick-up code / 自提码"],
+    "shipped": ["SF Express", "SF7788"],
+    "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],
+    "refunded": ["12.30 CNY"],
+    "cancelled": ["Not collected"],
+}
+
+
+def _html_of(topic: str) -> str:
+    return OutboxMessage.objects.get(kind="email", topic=topic).payload["html"]
+
+
+@pytest.mark.parametrize("template", messages.TEMPLATES)
+def test_each_template_has_an_html_body_saying_what_the_text_says(settings, template):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    order = make_ready_pickup()
+    OutboxMessage.objects.filter(kind="email").delete()
+
+    messages.email_shopper(order, template=template, extra=EXTRA[template])
+
+    html = _html_of(f"order.{template}")
+    text = OutboxMessage.objects.get(kind="email", topic=f"order.{template}").payload["body"]
+    assert html.startswith("<!doctype html>")
+    assert messages.display_number(order.number) in html
+    assert f'href="{messages.order_link(order)}"' in html
+    for phrase in SAYS[template]:
+        assert phrase in html
+        assert phrase in text
+    if template in ("placed", "paid", "ready_for_pickup"):
+        for line in order.lines.all():
+            assert line.product_name in html
+            assert f"{line.line_total} CNY" in html
+    if template in ("paid", "ready_for_pickup"):
+        assert order.pickup_code in html
+
+
+def test_the_shoppers_own_words_are_escaped_in_html_and_kept_in_text(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    order = make_ready_pickup()
+    Order.objects.filter(pk=order.pk).update(contact_name="<img src=x onerror=alert(1)>")
+    order.refresh_from_db()
+
+    messages.email_shopper(order, template="refunded", extra={"amount": "1.00"})
+
+    html = _html_of("order.refunded")
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    text = OutboxMessage.objects.get(topic="order.refunded").payload["body"]
+    assert "Hello <img src=x onerror=alert(1)>," in text
+
+
+def test_the_sent_email_is_multipart_text_and_html(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    order = make_ready_pickup()
+    mail.outbox.clear()
+
+    outbox.deliver_due()
+
+    ready = next(m for m in mail.outbox if "ready for pick-up" in m.subject)
+    assert order.pickup_code in ready.body
+    [(html, mime)] = ready.alternatives
+    assert mime == "text/html"
+    assert order.pickup_code in html
+    assert "<title>Order" in html  # the subject, for clients that show the title
