@@ -9,13 +9,14 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from omnimall.core import clock, outbox
+from omnimall.core import api_keys, clock, outbox
 from omnimall.inventory.models import (
     FulfilmentRequest,
     FulfilmentState,
     MovementKind,
     Reservation,
     ReservationState,
+    StockLocation,
     StockMovement,
 )
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
@@ -126,6 +127,62 @@ def test_delivery_api_refuses_unshipped_orders_and_other_scopes():
     assert refused.json()["error"]["code"] == "order_state"
     assert forbidden.status_code == 403
     assert anonymous.status_code == 401
+
+
+def test_delivery_api_delivers_for_a_key_bound_to_the_location_that_shipped():
+    shop = make_shop()
+    order = make_shipped_order(shop)
+
+    reply = _post(f"/orders/{order.number}/delivery", wms_token(bound_to=shop.warehouse.code))
+
+    assert reply.status_code == 200, reply.content
+    assert reply.json() == {"number": order.number, "state": "delivered"}
+
+
+def test_delivery_api_refuses_when_the_key_is_bound_to_another_location():
+    shop = make_shop()
+    order = make_shipped_order(shop)
+    other = make_location("o-wh-elsewhere", can_ship=True)
+    both_scopes = api_keys.create_api_key(
+        name="wms-and-store", scopes=["wms", "store"], actor=ACTOR, bound_to=shop.store.code
+    ).token
+    keys = (wms_token(bound_to=other.code), wms_token(bound_to=shop.store.code), both_scopes)
+
+    replies = [_post(f"/orders/{order.number}/delivery", key) for key in keys]
+
+    assert [r.status_code for r in replies] == [403, 403, 403]
+    assert replies[0].json()["error"]["code"] == "forbidden"
+    assert replies[0].json()["error"]["details"] == {"bound_to": other.code}
+    order.refresh_from_db()
+    assert order.state == "shipped"
+    assert not OrderEvent.objects.filter(order=order, state_to="delivered").exists()
+
+
+def test_delivery_api_refuses_a_bound_key_before_the_order_shipped():
+    shop = make_shop()
+    order = make_paid_order(shop)
+
+    reply = _post(f"/orders/{order.number}/delivery", wms_token(bound_to=shop.warehouse.code))
+
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "forbidden"
+
+
+def test_delivery_api_delivers_a_store_shipped_order_for_the_stores_key():
+    shop = make_shop()
+    StockLocation.objects.filter(pk=shop.warehouse.pk).update(can_ship=False)
+    StockLocation.objects.filter(pk=shop.store.pk).update(can_ship=True)
+    order = make_shipped_order(shop)
+    store_key = api_keys.create_api_key(
+        name="store-ships", scopes=["wms", "store"], actor=ACTOR, bound_to=shop.store.code
+    ).token
+
+    warehouse = _post(f"/orders/{order.number}/delivery", wms_token(bound_to=shop.warehouse.code))
+    store = _post(f"/orders/{order.number}/delivery", store_key)
+
+    assert warehouse.status_code == 403
+    assert store.status_code == 200, store.content
+    assert store.json()["state"] == "delivered"
 
 
 def test_rejected_request_is_reallocated_elsewhere(django_capture_on_commit_callbacks):

@@ -6,7 +6,10 @@ guest token (``?token=``); anyone else gets the same 404 as for a missing order.
 order's guest token (returned by checkout), a secret a cross-site form cannot know, so
 no session or CSRF token is involved.
 ``POST /{number}/delivery``: a carrier or WMS integration (API key, scope ``wms``)
-confirms delivery of a shipped order; confirming again is a no-op 200.
+confirms delivery of a shipped order; confirming again is a no-op 200. A key bound to a
+location confirms only orders with a shipment from a location it may act for (the
+inventory API's rule, ``LocationAccess.for_key``); anything else is 403. An unbound
+``wms`` key (a carrier's) confirms any order.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from django.http import HttpRequest
 from ninja import Router
 
 from omnimall.core.actors import Actor
-from omnimall.core.api.auth import ApiKeyAuth, actor_from
+from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of
 from omnimall.core.api.errors import ERRORS
+from omnimall.core.errors import PermissionDeniedError
+from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.schemas import (
@@ -31,6 +36,21 @@ from omnimall.orders.schemas import (
 from omnimall.orders.services import cancellation, fulfilment
 
 router = Router(tags=["orders"])
+
+
+def _require_shipped_from_key_location(request: HttpRequest, *, order_id: int) -> None:
+    """A bound key acts for its own location only: the order must have left from there."""
+    key = api_key_of(request)
+    if not key.bound_to.strip():
+        return
+    access = LocationAccess.for_key(scopes=key.scopes, bound_to=key.bound_to)
+    origins = selectors.list_shipment_locations(order_id=order_id)
+    if not any(access.allows(code=code, kind=kind) for code, kind in origins):
+        raise PermissionDeniedError(
+            "This API key may not act for this order: nothing of it shipped from the key's "
+            "location.",
+            bound_to=key.bound_to,
+        )
 
 
 @router.get("/{number}", response={200: OrderOut, **ERRORS}, summary="Get an order")
@@ -51,10 +71,14 @@ def get_order(request: HttpRequest, number: str, token: str | None = None) -> di
 def confirm_delivery(
     request: HttpRequest, number: str, payload: DeliveryIn | None = None
 ) -> dict[str, Any]:
-    """The shipped order reached the shopper (``shipped`` → ``delivered``); idempotent."""
+    """The shipped order reached the shopper (``shipped`` → ``delivered``); idempotent.
+
+    A key bound to a location (``bound_to``) may confirm only orders with a shipment from
+    a location it acts for (403 ``forbidden`` otherwise)."""
     order_id = selectors.order_id_for_number(number)
     if order_id is None:
         raise OrderNotFoundError(number=number[:24])
+    _require_shipped_from_key_location(request, order_id=order_id)
     order = fulfilment.confirm_delivery(
         order_id=order_id, actor=actor_from(request), note=payload.note if payload else ""
     )

@@ -1,7 +1,8 @@
 """Order reads for the shopper's pages, the Store API, staff and the pick-up desk.
 
 ``orders``: ``get_order_for_viewer``, ``list_orders_for_user``, ``get_order_by_id``,
-``order_id_for_number`` and their dataclasses; ``pickup``: ``find_pickup``.
+``order_id_for_number``, ``list_shipment_locations`` and their dataclasses; ``pickup``:
+``find_pickup``.
 """
 
 from .orders import (
@@ -19,6 +20,7 @@ from .orders import (
     get_order_by_id,
     get_order_for_viewer,
     list_orders_for_user,
+    list_shipment_locations,
     order_id_for_number,
 )
 from .pickup import PickupView, find_pickup
@@ -40,5 +42,6 @@ __all__ = [
     "get_order_by_id",
     "get_order_for_viewer",
     "list_orders_for_user",
+    "list_shipment_locations",
     "order_id_for_number",
 ]

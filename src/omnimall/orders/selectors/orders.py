@@ -425,3 +425,17 @@ def order_id_for_number(number: str) -> int | None:
     if not cleaned:
         return None
     return Order.objects.filter(number=cleaned).values_list("pk", flat=True).first()
+
+
+def list_shipment_locations(*, order_id: int) -> list[tuple[str, str]]:
+    """``(code, kind)`` of every stock location that shipped some of the order, by code."""
+    rows = (
+        OrderAllocation.objects.filter(
+            line__order_id=order_id, fulfilment_line__shipment__isnull=False
+        )
+        .values_list(
+            "fulfilment_line__request__location__code", "fulfilment_line__request__location__kind"
+        )
+        .distinct()
+    )
+    return sorted(rows)
