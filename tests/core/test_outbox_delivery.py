@@ -317,3 +317,36 @@ def test_task_delivers_due_messages():
     outbox.send_email(to="f@example.com", subject="s", body="b", topic="t", dedupe_key="f")
 
     assert deliver_outbox_task.delay().get() == {"delivered": 1, "failed": 0, "dead": 0}
+
+
+def test_retry_messages_clears_the_last_error_and_keeps_it_in_the_audit_trail(receiver):
+    from omnimall.core.actors import Actor
+    from omnimall.core.models import AuditEntry
+
+    receiver.default = (204, b"")
+    subscribe(receiver.url)
+    outbox.publish_webhook_event(topic="order.paid", data={}, dedupe_key="o1")
+    message = OutboxMessage.objects.get()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxState.DEAD, attempts=12, last_error="HTTP 503: down", next_attempt_at=None
+    )
+
+    outbox.retry_messages(message_ids=[message.pk], actor=Actor.system())
+    message.refresh_from_db()
+    pending = (message.state, message.attempts, message.last_error)
+    report = outbox.deliver_due()
+    message.refresh_from_db()
+
+    assert pending == (OutboxState.PENDING, 0, "")
+    assert report.delivered == 1
+    assert (message.state, message.attempts, message.last_error) == (
+        OutboxState.DELIVERED,
+        1,
+        "",
+    )
+    entry = AuditEntry.objects.get(action="outbox_message.retried")
+    assert entry.changes == {
+        "state": ["dead", "pending"],
+        "attempts": [12, 0],
+        "last_error": ["HTTP 503: down", ""],
+    }

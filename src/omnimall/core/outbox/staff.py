@@ -25,7 +25,9 @@ def new_secret() -> str:
 @transaction.atomic
 def retry_messages(*, message_ids: list[int], actor: Actor) -> int:
     """Put dead (or pending) messages back in line for an attempt now, with a fresh count
-    of attempts. Delivered messages are left alone. Returns how many were requeued."""
+    of attempts and no error: ``attempts`` and ``last_error`` describe the current run of
+    attempts, so the old failure would outlive a successful retry. What they were is kept
+    in the audit entry. Delivered messages are left alone. Returns how many were requeued."""
     now = clock.now()
     messages = list(
         OutboxMessage.objects.select_for_update()
@@ -37,10 +39,13 @@ def retry_messages(*, message_ids: list[int], actor: Actor) -> int:
             "state": [message.state, OutboxState.PENDING],
             "attempts": [message.attempts, 0],
         }
+        if message.last_error:
+            changes["last_error"] = [message.last_error, ""]
         message.state = OutboxState.PENDING
         message.attempts = 0
+        message.last_error = ""
         message.next_attempt_at = now
-        message.save(update_fields=["state", "attempts", "next_attempt_at"])
+        message.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
         audit.record(actor=actor, action="outbox_message.retried", subject=message, changes=changes)
     deliver_after_commit([message.pk for message in messages])
     return len(messages)
