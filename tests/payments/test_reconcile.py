@@ -99,6 +99,8 @@ def test_reconcile_payments_reports_each_mismatch_and_exits_1(settlement_file):
         (HEADER + "T1,O1,,gift,1.00,CNY,2026-11-27T10:00:00+08:00\n", "type"),
         (HEADER + "T1,O1,,payment,1.00,CNY,2026-11-27 10:00:00\n", "UTC offset"),
         (HEADER + "T1,O1,,payment,1.00,CNY,yesterday\n", "bad time"),
+        (HEADER + "T1,O1,,payment,1.00,CNY,9999-12-31T23:00:00+08:00\n", "out of range"),
+        (HEADER + "T1,O1,,payment,1.00,CNY,0001-01-01T00:00:00+08:00\n", "out of range"),
         (HEADER + "T1,O1,,payment,1.00,CNY,2026-11-27T10:00:00+08:00,extra\n", "too many"),
         (
             HEADER
@@ -120,6 +122,39 @@ def test_reconcile_payments_exits_2_with_the_line_when_the_file_is_malformed(
     assert code == 2
     assert "Malformed settlement file" in message
     assert problem in message
+
+
+EDGE_DAYS = ("9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01")
+
+
+@pytest.mark.parametrize("day", EDGE_DAYS)
+@pytest.mark.django_db
+def test_reconcile_payments_refuses_a_date_out_of_range(tmp_path, day):
+    path = tmp_path / "empty.csv"
+    path.write_text(HEADER)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("reconcile_payments", str(path), "--date", day, stdout=StringIO())
+
+    assert f"argument --date: {day} is out of range" in str(refused.value)
+    assert "2000-01-01 to 2099-12-31" in str(refused.value)
+
+
+@pytest.mark.parametrize("day", EDGE_DAYS)
+@pytest.mark.django_db
+def test_sandbox_settlement_refuses_a_date_out_of_range(day):
+    with pytest.raises(CommandError) as refused:
+        call_command("sandbox_settlement", "--date", day, stdout=StringIO())
+
+    assert f"argument --date: {day} is out of range" in str(refused.value)
+
+
+@pytest.mark.django_db
+def test_sandbox_settlement_refuses_a_date_that_does_not_exist():
+    with pytest.raises(CommandError) as refused:
+        call_command("sandbox_settlement", "--date", "2026-02-30", stdout=StringIO())
+
+    assert "'2026-02-30' is not a date (YYYY-MM-DD)" in str(refused.value)
 
 
 @pytest.mark.django_db

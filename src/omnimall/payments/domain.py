@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from omnimall.core import days
+
 # --- signing ----------------------------------------------------------------------------
 
 UNSIGNED_KEYS = frozenset({"sign", "sign_type"})
@@ -206,6 +208,8 @@ def _settlement_row(number: int, raw: dict[str, str]) -> SettlementRow:
         raise MalformedSettlementError(f"line {number}: bad time {values['time'][:30]!r}") from exc
     if moment.tzinfo is None:
         raise MalformedSettlementError(f"line {number}: the time needs its UTC offset")
+    if problem := days.moment_out_of_range(moment):
+        raise MalformedSettlementError(f"line {number}: time {problem}")
     return SettlementRow(
         line=number,
         trade_no=values["trade_no"],

@@ -156,6 +156,10 @@ def test_import_flags_every_mismatch_and_exits_1(day_of_transfers, tmp_path):
         "transaction_id,direction,partner_points,state\nA,in,ten,completed\n",
         "transaction_id,direction,partner_points,state\nA,in,1,lost\n",
         "transaction_id,direction,partner_points,state,time\nA,in,1,completed,yesterday\n",
+        "transaction_id,direction,partner_points,state,time\n"
+        "A,in,1,completed,9999-12-31T23:00:00+08:00\n",
+        "transaction_id,direction,partner_points,state,time\n"
+        "A,in,1,completed,0001-01-01T00:00:00+08:00\n",
         "transaction_id,direction,partner_points,state\nA,in,1,completed\nA,in,1,completed\n",
         "transaction_id,direction,partner_points,state\nA,in,1,completed\n",  # no time, no --date
     ],
@@ -169,6 +173,22 @@ def test_import_of_a_bad_file_exits_2_and_records_nothing(day_of_transfers, tmp_
         call_command("import_partner_statement", kit.code, str(path))
 
     assert refused.value.returncode == 2
+    assert PartnerReconciliation.objects.count() == 0
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01"])
+def test_statement_and_import_refuse_a_date_out_of_range(day_of_transfers, tmp_path, day):
+    kit, _ = day_of_transfers
+    path = tmp_path / "empty.csv"
+    path.write_text("transaction_id,direction,partner_points,state\n")
+
+    with pytest.raises(CommandError) as statement:
+        call_command("partner_statement", kit.code, day, stdout=io.StringIO())
+    with pytest.raises(CommandError) as imported:
+        call_command("import_partner_statement", kit.code, str(path), "--date", day)
+
+    assert f"argument date: {day} is out of range" in str(statement.value)
+    assert f"argument --date: {day} is out of range" in str(imported.value)
     assert PartnerReconciliation.objects.count() == 0
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import IO, Any
 
+from omnimall.core import days
+
 STATEMENT_COLUMNS = (
     "transaction_id",
     "direction",
@@ -149,6 +151,8 @@ def _time(value: str, *, line: int) -> datetime | None:
         raise MalformedStatementError(f"line {line}: time {text!r} is not ISO 8601") from exc
     if moment.tzinfo is None:
         raise MalformedStatementError(f"line {line}: time {text!r} has no UTC offset")
+    if problem := days.moment_out_of_range(moment):
+        raise MalformedStatementError(f"line {line}: time {problem}")
     return moment
 
 

@@ -6,13 +6,13 @@ unknown partner or a file that cannot be read."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from omnimall.core.actors import Actor
+from omnimall.core.days import day_argument
 from omnimall.members.partners import domain, reconciliation, selectors
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="the partner's statement CSV")
         parser.add_argument(
             "--date",
-            type=date.fromisoformat,
+            type=day_argument,
             help="the day the file covers (YYYY-MM-DD); default: the days of its rows",
         )
 

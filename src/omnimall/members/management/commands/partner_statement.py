@@ -5,12 +5,12 @@ Days are shop days (TIME_ZONE, Asia/Shanghai). Format in docs/partners.md."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from omnimall.core.days import day_argument
 from omnimall.members.partners import domain, selectors
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("partner", help="the partner's code")
-        parser.add_argument("date", type=date.fromisoformat, help="the day, YYYY-MM-DD")
+        parser.add_argument("date", type=day_argument, help="the day, YYYY-MM-DD")
         parser.add_argument("--out", help="write to this file instead of standard output")
 
     def handle(self, *args: Any, **options: Any) -> None:

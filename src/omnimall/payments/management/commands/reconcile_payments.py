@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from omnimall.core.days import day_argument
 from omnimall.payments import domain, selectors
 from omnimall.payments.gateways import gateway_codes
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--gateway", default="sandbox", choices=gateway_codes())
         parser.add_argument(
             "--date",
-            type=date.fromisoformat,
+            type=day_argument,
             help="the day the file covers (YYYY-MM-DD); default: the days of its rows",
         )
 

@@ -4,12 +4,12 @@ gateway's settlement file for one day, to feed ``reconcile_payments``."""
 from __future__ import annotations
 
 import csv
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from omnimall.core.days import day_argument
 from omnimall.payments.gateways import sandbox_bank
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+        parser.add_argument("--date", required=True, type=day_argument, help="YYYY-MM-DD")
         parser.add_argument("--out", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
