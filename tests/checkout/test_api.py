@@ -179,6 +179,35 @@ def test_checkout_delivery_places_a_pending_order_and_closes_the_cart(shop, clie
     assert Cart.objects.get(token=token).state == CartState.CHECKED_OUT
 
 
+@pytest.mark.parametrize(
+    ("language", "product_name", "variant"),
+    [("en", "Cotton Tee", "Black / S"), ("zh-hans", "纯棉T恤", "黑色 / S")],
+)
+def test_checkout_keeps_the_colour_as_the_product_page_names_it(
+    shop, client, language, product_name, variant
+):
+    token = new_cart(client)
+    added = post(
+        client,
+        f"/api/v1/carts/{token}/lines",
+        {"sku": shop.tee_s.code, "quantity": 1},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    response = post(
+        client,
+        f"/api/v1/carts/{token}/checkout",
+        {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS, "store": None},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 201, response.content
+    assert added.json()["lines"][0]["variant"] == variant
+    assert added.json()["lines"][0]["colour"] == "black"  # the code, for programs
+    (line,) = Order.objects.get(number=response.json()["order"]["number"]).lines.all()
+    assert (line.product_name, line.variant) == (product_name, variant)
+
+
 def shop_price(value):
     from decimal import Decimal
 

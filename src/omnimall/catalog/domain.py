@@ -33,6 +33,16 @@ COLOURS: dict[str, Colour] = {
     )
 }
 
+
+def colour_name(code: str, *, zh: bool) -> str:
+    """What the shopper sees for a SKU's colour code ("red" → "Red" / "红色"); an unknown
+    code as it is."""
+    colour = COLOURS.get(code)
+    if colour is None:
+        return code
+    return colour.name_zh if zh else colour.name_en
+
+
 # Clothing sizes, then shoe sizes (EU), then one-size; unknown sizes sort last by name.
 SIZE_ORDER: tuple[str, ...] = (
     "XXS",

@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import get_language
 
-from omnimall.catalog.domain import effective_price
+from omnimall.catalog.domain import colour_name, effective_price
 from omnimall.catalog.models import Brand, Price, PriceList, Product, ProductImage, Sku
 from omnimall.channels.models import SalesChannel
 from omnimall.inventory.domain import StockState, stock_state
@@ -67,7 +67,11 @@ class CartLineView:
 
     @property
     def variant(self) -> str:
-        return " / ".join(part for part in (self.colour, self.size) if part)
+        """ "Red / M" (in the language of ``product_name``): as the product page names the
+        colour, never its code; the order line keeps it as placed."""
+        zh = (get_language() or "").startswith("zh")
+        colour = colour_name(self.colour, zh=zh) if self.colour else ""
+        return " / ".join(part for part in (colour, self.size) if part)
 
     @property
     def is_discounted(self) -> bool:

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from omnimall.catalog import selectors
-from omnimall.catalog.domain import COLOURS
+from omnimall.catalog.domain import colour_name as domain_colour_name
 from omnimall.catalog.selectors import ProductCard
 from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
 from omnimall.core.cache_versions import current_version
@@ -46,10 +46,7 @@ def is_discounted(item: object) -> bool:
 
 @register.filter
 def colour_name(code: str) -> str:
-    colour = COLOURS.get(code)
-    if colour is None:
-        return code
-    return colour.name_zh if _zh() else colour.name_en
+    return domain_colour_name(code, zh=_zh())
 
 
 @register.filter
