@@ -45,7 +45,7 @@ class CreditReason(models.TextChoices):
 
 
 class Order(models.Model):
-    number = models.CharField(_("order number"), max_length=20, unique=True)
+    number = models.CharField(_("order number"), max_length=20)  # unique: Meta
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("shopper"),
@@ -55,16 +55,15 @@ class Order(models.Model):
         related_name="orders",
     )
     # Lets a guest see the order (confirmation page, emailed link) without an account.
-    guest_token = models.CharField(_("guest token"), max_length=64, unique=True)
-    cart_token = models.CharField(_("cart"), max_length=64, blank=True, db_index=True)
+    guest_token = models.CharField(_("guest token"), max_length=64)  # unique: Meta
+    cart_token = models.CharField(_("cart"), max_length=64, blank=True)  # indexed: Meta
     channel_code = models.CharField(_("channel"), max_length=40, default="online")
     state = models.CharField(
         _("state"),
         max_length=30,
         choices=OrderState.choices,
         default=OrderState.PENDING_PAYMENT,
-        db_index=True,
-    )
+    )  # indexed: Meta
     email = models.EmailField(_("email"))
     phone = models.CharField(_("phone"), max_length=20)
     contact_name = models.CharField(_("name"), max_length=60)
@@ -82,7 +81,7 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="pickup_orders",
     )
-    pickup_code = models.CharField(_("pick-up code"), max_length=8, blank=True, db_index=True)
+    pickup_code = models.CharField(_("pick-up code"), max_length=8, blank=True)  # indexed: Meta
     credited_store = models.ForeignKey(
         "inventory.StockLocation",
         verbose_name=_("credited store"),
@@ -126,6 +125,11 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-id"]
+        # The text columns' indexes and unique constraints are declared here, not with
+        # ``unique=True`` / ``db_index=True`` on the field: on PostgreSQL those add a second
+        # ``varchar_pattern_ops`` index per column for ``LIKE 'x%'``, which nothing asks of
+        # these columns (numbers, tokens, codes and states are looked up whole), and every
+        # new order and every change of state wrote them too. Migration 0006.
         indexes = [
             # The worker's search for paid orders waiting to be allocated (after every
             # payment): a few rows at any time, however many orders there are.
@@ -134,8 +138,13 @@ class Order(models.Model):
                 name="order_paid_waiting",
                 condition=models.Q(state="paid", needs_attention=False),
             ),
+            models.Index(fields=["state"], name="order_state_idx"),
+            models.Index(fields=["pickup_code"], name="order_pickup_code_idx"),
+            models.Index(fields=["cart_token"], name="order_cart_token_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="order_number_uniq"),
+            models.UniqueConstraint(fields=["guest_token"], name="order_guest_token_uniq"),
             models.CheckConstraint(
                 condition=models.Q(total__gte=0, amount_paid__gte=0, amount_refunded__gte=0),
                 name="order_amounts_not_negative",
