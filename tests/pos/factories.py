@@ -108,6 +108,7 @@ def return_body(
     receipt_number: str = "",
     lines: list[dict[str, Any]],
     authorised_by: str = "",
+    reason: str = "",
     member: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -118,6 +119,8 @@ def return_body(
         "authorised_by": authorised_by,
         "lines": lines,
     }
+    if reason:
+        body["reason"] = reason
     if member is not None:
         body["member"] = member
     return body

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
+from omnimall.inventory.models import MovementKind, StockMovement
+from omnimall.members.models import MemberPurchase
 from omnimall.pos.models import TillReturn
+from tests.inventory.factories import level_of
 from tests.pos.factories import (
     make_member,
     make_shop,
@@ -91,3 +94,70 @@ def test_post_return_refuses(client, case, status, code):
     assert response.status_code == status, response.content
     assert response.json()["error"]["code"] == code
     assert TillReturn.objects.count() == (1 if case == "conflict" else 0)
+
+
+def _state(shop, member):
+    """What a return can move: returns, the store's stock, the member's points and spend."""
+    member.refresh_from_db()
+    return (
+        TillReturn.objects.count(),
+        StockMovement.objects.filter(kind=MovementKind.RETURN).count(),
+        level_of(shop.store, shop.skus[0]).on_hand,
+        member.points_available,
+        MemberPurchase.objects.filter(member=member).count(),
+    )
+
+
+@pytest.mark.parametrize("against_receipt", [True, False])
+def test_post_return_retried_with_the_same_reason_and_staff_is_applied_once(
+    client, against_receipt
+):
+    shop = make_shop()
+    member = make_member()
+    number = _sold(client, shop, member)
+    body = return_body(
+        shop,
+        receipt_number=number if against_receipt else "",
+        authorised_by="Li Na (manager)",
+        reason="wrong size",
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}],
+    )
+    first = post(client, "/api/v1/pos/returns", body, shop.token)
+    after_first = _state(shop, member)
+
+    again = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert again.json() == first.json()
+    assert _state(shop, member) == after_first
+    assert after_first[:3] == (1, 1, 9)  # one return, one movement: 10 - 2 sold + 1 back
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reason", "changed her mind"), ("authorised_by", "Zhang Wei"), ("reason", "")],
+)
+@pytest.mark.parametrize("against_receipt", [True, False])
+def test_post_return_refuses_a_retry_with_another_reason_or_staff(
+    client, against_receipt, field, value
+):
+    shop = make_shop()
+    member = make_member()
+    number = _sold(client, shop, member)
+    body = return_body(
+        shop,
+        receipt_number=number if against_receipt else "",
+        authorised_by="Li Na (manager)",
+        reason="wrong size",
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}],
+    )
+    assert post(client, "/api/v1/pos/returns", body, shop.token).status_code == 201
+    before = _state(shop, member)
+
+    response = post(client, "/api/v1/pos/returns", {**body, field: value}, shop.token)
+
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "return_conflict"
+    assert _state(shop, member) == before
+    stored = TillReturn.objects.get()
+    assert (stored.reason, stored.authorised_by) == ("wrong size", "Li Na (manager)")

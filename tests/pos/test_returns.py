@@ -186,6 +186,37 @@ def test_return_replays_and_refuses_another_payload_under_the_same_number():
         )
 
 
+def test_return_recorded_before_reason_was_fingerprinted_replays_only_with_the_same_reason():
+    shop = make_shop()
+    sku = shop.skus[0]
+    number = _sell(shop, lines=[(sku, 2, "10.00")])
+    body = return_body(
+        shop,
+        number="T-1",
+        receipt_number=number,
+        authorised_by="Li Na",
+        reason="wrong size",
+        lines=[{"sku": sku.code, "quantity": 1, "amount": "10.00"}],
+    )
+    first = returns.record_till_return(
+        till_return=return_of(body), store_id=shop.store.pk, actor=ACTOR
+    )
+    # As stored by the code before the fix: a digest without who and why.
+    TillReturn.objects.update(payload_hash=return_of(body).payload_hash_v1())
+
+    again = returns.record_till_return(
+        till_return=return_of(body), store_id=shop.store.pk, actor=ACTOR
+    )
+
+    assert (again.created, again.return_id) == (False, first.return_id)
+    for field, value in (("reason", "changed her mind"), ("authorised_by", "Zhang Wei")):
+        with pytest.raises(ReturnConflictError):
+            returns.record_till_return(
+                till_return=return_of({**body, field: value}), store_id=shop.store.pk, actor=ACTOR
+            )
+    assert StockMovement.objects.filter(kind=MovementKind.RETURN).count() == 1
+
+
 @pytest.mark.parametrize(
     ("line", "error"),
     [

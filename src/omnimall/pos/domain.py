@@ -122,19 +122,33 @@ class TillReturnIn:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
     def payload_hash(self) -> str:
+        """A stable digest of everything the return says (who authorised it and why
+        included): a replay with another payload is a 409."""
         return _digest(
             {
-                "store": self.store_code,
-                "number": self.number,
-                "at": self.occurred_at.isoformat(),
-                "receipt": self.receipt_number,
-                "member": [self.member_phone, self.member_card],
-                "lines": [
-                    [line.line_no, line.sku_code, line.quantity, str(line.amount)]
-                    for line in self.lines
-                ],
+                **self._hashed_v1(),
+                "authorised_by": self.authorised_by,
+                "reason": self.reason,
             }
         )
+
+    def payload_hash_v1(self) -> str:
+        """The digest of returns recorded before ``authorised_by`` and ``reason`` were
+        part of it (their rows keep both, for the caller to compare)."""
+        return _digest(self._hashed_v1())
+
+    def _hashed_v1(self) -> dict[str, object]:
+        return {
+            "store": self.store_code,
+            "number": self.number,
+            "at": self.occurred_at.isoformat(),
+            "receipt": self.receipt_number,
+            "member": [self.member_phone, self.member_card],
+            "lines": [
+                [line.line_no, line.sku_code, line.quantity, str(line.amount)]
+                for line in self.lines
+            ],
+        }
 
 
 def _digest(payload: object) -> str:

@@ -4,7 +4,8 @@
 
 1. ``till_return.store_code`` must be ``store_id``'s code (422 ``unknown_store``); the
    same (store, number) again → the stored return (``created=False``), or 409
-   ``return_conflict`` for another payload; unknown SKU codes → 422 ``unknown_sku``.
+   ``return_conflict`` for another payload (any field: lines, receipt, member, time,
+   ``authorised_by``, ``reason``); unknown SKU codes → 422 ``unknown_sku``.
 2. With ``receipt_number``: the store's receipt (422 ``unknown_receipt``). Each line is
    matched to the receipt's lines — by ``line_no`` (its SKU must match, else 422
    ``invalid_return_line``) or by SKU (spread over the receipt's lines of that SKU in
@@ -91,7 +92,7 @@ def record_till_return(
     if store_code != till_return.store_code:
         raise UnknownStoreError(store=till_return.store_code)
     digest = till_return.payload_hash()
-    existing = _existing(store_id=store_id, number=till_return.number, digest=digest)
+    existing = _existing(till_return, store_id=store_id, digest=digest)
     if existing is not None:
         return existing
     sku_ids = sku_ids_of([line.sku_code for line in till_return.lines])
@@ -128,21 +129,32 @@ def record_till_return(
                 member_id=member_ref.member_id if member_ref else None,
             )
     except IntegrityError:
-        existing = _existing(store_id=store_id, number=till_return.number, digest=digest)
+        existing = _existing(till_return, store_id=store_id, digest=digest)
         if existing is None:
             raise
         return existing
 
 
-def _existing(*, store_id: int, number: str, digest: str) -> ReturnResult | None:
+def _existing(
+    till_return: domain.TillReturnIn, *, store_id: int, digest: str
+) -> ReturnResult | None:
+    """The stored return of this (store, number): a replay when it says the same, else
+    409 ``return_conflict``."""
+    number = till_return.number
     row = (
         TillReturn.objects.filter(store_id=store_id, number=number)
-        .values("pk", "payload_hash", "flags")
+        .values("pk", "payload_hash", "flags", "authorised_by", "reason")
         .first()
     )
     if row is None:
         return None
-    if row["payload_hash"] != digest:
+    same = row["payload_hash"] == digest or (
+        # Recorded before who and why were in the digest: compare them as stored.
+        row["payload_hash"] == till_return.payload_hash_v1()
+        and row["authorised_by"] == till_return.authorised_by
+        and row["reason"] == till_return.reason
+    )
+    if not same:
         raise ReturnConflictError(return_number=number)
     return ReturnResult(
         return_id=row["pk"],

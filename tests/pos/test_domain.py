@@ -1,0 +1,123 @@
+"""What a till body means, without a database: the fingerprints that tell a retry from a
+conflicting request."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from omnimall.pos import schemas
+
+RECEIPT: dict[str, Any] = {
+    "store": "sh-jingan",
+    "receipt_number": "R-1",
+    "occurred_at": "2026-11-27T18:30:00+08:00",
+    "currency": "CNY",
+    "lines": [{"sku": "TEE-M", "quantity": 2, "unit_price": "99.00", "discount": "10.00"}],
+    "payments": [
+        {"method": "points", "amount": "20.00", "points": 2000, "hold_id": 17},
+        {"method": "wechat", "amount": "168.00"},
+    ],
+    "member": {"card": "612345678901"},
+}
+# Every field a receipt body can carry, changed one at a time (a path into the body).
+RECEIPT_CHANGES: list[tuple[tuple[Any, ...], Any]] = [
+    (("store",), "sh-xuhui"),
+    (("receipt_number",), "R-2"),
+    (("occurred_at",), "2026-11-27T18:31:00+08:00"),
+    (("currency",), "HKD"),
+    (("lines", 0, "sku"), "TEE-L"),
+    (("lines", 0, "quantity"), 3),
+    (("lines", 0, "unit_price"), "98.00"),
+    (("lines", 0, "discount"), "11.00"),
+    (("payments", 1, "method"), "alipay"),
+    (("payments", 1, "amount"), "167.00"),
+    (("payments", 0, "points"), 2100),
+    (("payments", 0, "hold_id"), 18),
+    (("member", "card"), "612345678902"),
+    (("member", "phone"), "+8613800138000"),
+]
+RETURN: dict[str, Any] = {
+    "store": "sh-jingan",
+    "return_number": "T-1",
+    "occurred_at": "2026-11-28T10:00:00+08:00",
+    "receipt_number": "R-1",
+    "authorised_by": "Li Na",
+    "reason": "wrong size",
+    "lines": [{"sku": "TEE-M", "quantity": 1, "amount": "94.00", "line_no": 1}],
+    "member": {"card": "612345678901"},
+}
+RETURN_CHANGES: list[tuple[tuple[Any, ...], Any]] = [
+    (("store",), "sh-xuhui"),
+    (("return_number",), "T-2"),
+    (("occurred_at",), "2026-11-28T10:01:00+08:00"),
+    (("receipt_number",), "R-2"),
+    (("authorised_by",), "Zhang Wei"),
+    (("reason",), "changed her mind"),
+    (("lines", 0, "sku"), "TEE-L"),
+    (("lines", 0, "quantity"), 2),
+    (("lines", 0, "amount"), "93.00"),
+    (("lines", 0, "line_no"), 2),
+    (("member", "card"), "612345678902"),
+    (("member", "phone"), "+8613800138000"),
+]
+
+
+def _changed(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(body)
+    target: Any = changed
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return changed
+
+
+def _fields(schema: type, *, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every field of a body schema as a path (list items without their index)."""
+    nested = {
+        "lines": (schemas.SaleLineIn if schema is schemas.ReceiptIn else schemas.ReturnLineIn),
+        "payments": schemas.PaymentIn,
+        "member": schemas.MemberRefIn,
+    }
+    paths: set[tuple[str, ...]] = set()
+    for name in schema.model_fields:
+        if name in nested:
+            paths |= _fields(nested[name], prefix=(*prefix, name))
+        else:
+            paths.add((*prefix, name))
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("schema", "changes"),
+    [(schemas.ReceiptIn, RECEIPT_CHANGES), (schemas.TillReturnIn, RETURN_CHANGES)],
+)
+def test_fingerprint_cases_name_every_field_of_the_body(schema, changes):
+    named = {tuple(step for step in path if not isinstance(step, int)) for path, _ in changes}
+
+    assert named == _fields(schema)
+
+
+@pytest.mark.parametrize(("path", "value"), RECEIPT_CHANGES)
+def test_receipt_fingerprint_changes_when_any_field_changes(path, value):
+    same = schemas.ReceiptIn.model_validate(copy.deepcopy(RECEIPT)).to_domain()
+    other = schemas.ReceiptIn.model_validate(_changed(RECEIPT, path, value)).to_domain()
+
+    assert (
+        same.payload_hash() == schemas.ReceiptIn.model_validate(RECEIPT).to_domain().payload_hash()
+    )
+    assert other.payload_hash() != same.payload_hash()
+
+
+@pytest.mark.parametrize(("path", "value"), RETURN_CHANGES)
+def test_return_fingerprint_changes_when_any_field_changes(path, value):
+    same = schemas.TillReturnIn.model_validate(copy.deepcopy(RETURN)).to_domain()
+    other = schemas.TillReturnIn.model_validate(_changed(RETURN, path, value)).to_domain()
+
+    assert (
+        same.payload_hash()
+        == schemas.TillReturnIn.model_validate(RETURN).to_domain().payload_hash()
+    )
+    assert other.payload_hash() != same.payload_hash()
