@@ -77,8 +77,13 @@ def receipt_body(
     member: dict[str, str] | None = None,
     payments: list[dict[str, Any]] | None = None,
     store: str | None = None,
+    pay_rest: bool = True,
 ) -> dict[str, Any]:
-    """A ``POST /pos/sales`` body; lines = [(sku, quantity, unit price)]."""
+    """A ``POST /pos/sales`` body; lines = [(sku, quantity, unit price)].
+
+    A receipt is paid exactly: what ``payments`` leave of the total is paid in cash
+    (``pay_rest=False``: the payments as given, which may not add up).
+    """
     lines = lines if lines is not None else [(shop.skus[0], 1, "100.00")]
     body: dict[str, Any] = {
         "store": store or shop.store.code,
@@ -91,7 +96,12 @@ def receipt_body(
     }
     if member is not None:
         body["member"] = member
-    if payments is not None:
+    payments = list(payments or [])
+    rest = sum((Decimal(price) * quantity for _, quantity, price in lines), Decimal("0.00"))
+    rest -= sum((Decimal(str(p["amount"])) for p in payments), Decimal("0.00"))
+    if pay_rest and rest > 0:
+        payments.append({"method": "cash", "amount": str(rest)})
+    if payments:
         body["payments"] = payments
     return body
 

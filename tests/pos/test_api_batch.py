@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -106,3 +107,33 @@ def test_batch_refuses_more_than_1000_receipts(client):
     reply = _post(client, shop.token, [receipt_body(shop)] * 1001)
 
     assert reply.status_code == 422
+
+
+def test_batch_rejects_receipts_not_paid_exactly_in_the_shop_currency(client):
+    shop = make_shop(units=5)
+    member = make_member()
+    card = {"card": member.card_number}
+    under = receipt_body(shop, number="P1", member=card)
+    under["payments"] = [{"method": "cash", "amount": "90.00"}]
+    over = receipt_body(shop, number="P2", member=card)
+    over["payments"] = [{"method": "cash", "amount": "100.00"}, {"method": "card", "amount": "5"}]
+    dollars = {**receipt_body(shop, number="P3", member=card), "currency": "USD"}
+    exact = receipt_body(shop, number="P4", member=card)
+
+    reply = _post(client, shop.token, [under, over, dollars, exact])
+
+    assert reply.status_code == 200
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"], r.get("code")) for r in results] == [
+        ("P1", "rejected", "payments_mismatch"),
+        ("P2", "rejected", "payments_mismatch"),
+        ("P3", "rejected", "unsupported_currency"),
+        ("P4", "created", None),
+    ]
+    assert "90.00 CNY" in results[0]["message"]
+    assert "105.00 CNY" in results[1]["message"]
+    assert "USD" in results[2]["message"]
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["P4"]
+    assert level_of(shop.store, shop.skus[0]).on_hand == 4
+    member.refresh_from_db()
+    assert (member.points_available, member.rolling_spend) == (100, Decimal("100.00"))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from omnimall.inventory.models import MovementKind, StockMovement
+from omnimall.members.models import MemberPurchase, PointsEntry
 from omnimall.pos.models import Receipt
+from tests.inventory.factories import level_of
 from tests.pos.factories import (
     make_member,
     make_shop,
@@ -175,3 +178,90 @@ def test_lookup_sale_and_replay_keep_their_query_counts(client, django_assert_ma
         replay = post(client, body, shop.token)
 
     assert (lookup.status_code, sale.status_code, replay.status_code) == (200, 201, 200)
+
+
+def _ledgers(shop, member):
+    """What a receipt can move: receipts, the store's stock, the member's points and spend."""
+    member.refresh_from_db()
+    return (
+        Receipt.objects.count(),
+        StockMovement.objects.filter(kind=MovementKind.SALE).count(),
+        level_of(shop.store, shop.skus[0]).on_hand,
+        member.points_available,
+        MemberPurchase.objects.filter(member=member).count(),
+        PointsEntry.objects.filter(member=member).count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "payments", "currency", "code"),
+    [
+        ("under-paid", [{"method": "cash", "amount": "99.99"}], None, "payments_mismatch"),
+        ("over-paid", [{"method": "wechat", "amount": "100.01"}], None, "payments_mismatch"),
+        (
+            "split, short",
+            [{"method": "cash", "amount": "60.00"}, {"method": "card", "amount": "30.00"}],
+            None,
+            "payments_mismatch",
+        ),
+        (
+            "points and cash, short",
+            [
+                {"method": "points", "amount": "20.00", "points": 2000},
+                {"method": "cash", "amount": "70.00"},
+            ],
+            None,
+            "payments_mismatch",
+        ),
+        ("no payment", [], None, "payments_mismatch"),
+        ("in USD", [{"method": "card", "amount": "100.00"}], "USD", "unsupported_currency"),
+        ("in cny", [{"method": "card", "amount": "100.00"}], "cny", "unsupported_currency"),
+    ],
+)
+def test_post_sale_refuses_a_receipt_not_paid_exactly_in_the_shop_currency(
+    client, case, payments, currency, code
+):
+    shop = make_shop()
+    member = make_member(points_available=5000)
+    body = receipt_body(
+        shop, member={"card": member.card_number}, payments=payments, pay_rest=False
+    )
+    if currency:
+        body["currency"] = currency
+    before = _ledgers(shop, member)
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert "CNY" in error["message"]
+    assert _ledgers(shop, member) == before
+    if code == "payments_mismatch":
+        assert error["details"]["total"] == "100.00"
+        paid = sum((Decimal(p["amount"]) for p in payments), Decimal("0.00"))
+        assert error["details"]["paid"] == str(paid)
+
+
+def test_post_sale_accepts_a_receipt_whose_payments_add_up_to_its_total(client):
+    shop = make_shop()
+    member = make_member(points_available=5000)
+    body = receipt_body(
+        shop,
+        member={"card": member.card_number},
+        payments=[
+            {"method": "points", "amount": "20.00", "points": 2000},
+            {"method": "wechat", "amount": "50.50"},
+            {"method": "cash", "amount": "29.50"},
+        ],
+        pay_rest=False,
+    )
+    body["currency"] = "CNY"
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["points_spent"] == 2000
+    assert response.json()["points_earned"] == 80  # on the 80.00 paid in money
+    member.refresh_from_db()
+    assert member.points_available == 5000 - 2000 + 80

@@ -229,8 +229,14 @@ def _scenario() -> tuple[list[Any], dict[str, Any]]:
         {
             **receipt_body(shop, number="R12", member={"card": plain.card_number}),
             "lines": [{"sku": a.code, "quantity": 1, "unit_price": "5.00", "discount": "5.00"}],
+            "payments": [],
         },
         receipt_body(shop, number="R13", lines=[(b, 1, "7.00")], member={"phone": plain.phone[3:]}),
+        # paid less than its total: refused, though otherwise ordinary
+        {
+            **receipt_body(shop, number="R14", member={"card": plain.card_number}),
+            "payments": [{"method": "cash", "amount": "1.00"}],
+        },
     ]
     items: list[Any] = [sale_of(body) for body in bodies]
     items.insert(3, RejectedRow(4, "s-batch", "BAD", "invalid_receipt", "lines: too short"))
@@ -263,8 +269,8 @@ def test_ingest_receipts_writes_ordinary_receipts_in_bulk():
         "created": 10,
         "replayed": 1,
         "flagged": 1,
-        "rejected": 5,
-        "total": 17,
+        "rejected": 6,
+        "total": 18,
     }
     climber = Member.objects.get(pk=people["climber"].pk)
     assert climber.tier.code == "silver"

@@ -100,7 +100,7 @@ def test_import_reads_a_csv_file(tmp_path):
         "store,receipt_number,occurred_at,sku,quantity,unit_price,payment_method,payment_amount\n"
         f"{shop.store.code},C1,2026-11-27T10:00:00+08:00,{a.code},1,10.00,cash,13.00\n"
         f"{shop.store.code},C1,2026-11-27T10:00:00+08:00,{b.code},1,3.00,,\n"
-        f"{shop.store.code},C2,2026-11-27T11:00:00+08:00,{b.code},3,1.00,,\n",
+        f"{shop.store.code},C2,2026-11-27T11:00:00+08:00,{b.code},3,1.00,card,3.00\n",
         encoding="utf-8",
     )
 
@@ -114,6 +114,42 @@ def test_import_reads_a_csv_file(tmp_path):
         [{"method": "cash", "amount": "13.00"}],
     )
     assert level_of(shop.store, b).on_hand == 6
+
+
+def test_import_rejects_receipts_not_paid_exactly_in_the_shop_currency(tmp_path):
+    shop = make_shop(units=10)
+    member = make_member()
+    a, b = shop.skus
+    head = f"{shop.store.code},{{}},2026-11-27T10:00:00+08:00"
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "store,receipt_number,occurred_at,sku,quantity,unit_price,currency,member_card,"
+        "payment_method,payment_amount\n"
+        f"{head.format('U1')},{a.code},1,10.00,,{member.card_number},cash,9.00\n"
+        f"{head.format('O1')},{a.code},1,10.00,,{member.card_number},cash,10.00\n"
+        f"{head.format('O1')},{b.code},1,3.00,,{member.card_number},card,3.01\n"
+        f"{head.format('D1')},{a.code},1,10.00,USD,{member.card_number},card,10.00\n"
+        f"{head.format('N1')},{a.code},1,10.00,,{member.card_number},,\n"
+        f"{head.format('E1')},{a.code},1,10.00,CNY,{member.card_number},cash,10.00\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(CommandError) as failed:
+        _run(path, "--no-progress")
+
+    assert failed.value.returncode == 1
+    rows = list(csv.DictReader((tmp_path / "day.rejected.csv").open(encoding="utf-8")))
+    assert [(r["receipt"], r["code"]) for r in rows] == [
+        ("U1", "payments_mismatch"),
+        ("O1", "payments_mismatch"),
+        ("D1", "unsupported_currency"),
+        ("N1", "payments_mismatch"),
+    ]
+    assert "9.00 CNY" in rows[0]["reason"]
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["E1"]
+    assert (level_of(shop.store, a).on_hand, level_of(shop.store, b).on_hand) == (9, 10)
+    member.refresh_from_db()
+    assert member.points_available == 10
 
 
 @pytest.mark.parametrize(

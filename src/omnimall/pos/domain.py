@@ -62,6 +62,16 @@ class Sale:
         return sum((line.discount for line in self.lines), Decimal("0.00"))
 
     @property
+    def paid(self) -> Decimal:
+        """What the payments add up to (a points payment at its money value)."""
+        return sum((p.amount for p in self.payments), Decimal("0.00"))
+
+    def is_settled_in(self, currency: str) -> bool:
+        """In ``currency`` and paid exactly: the payments add up to the total, no more
+        and no less (what a till kept: cash handed over minus the change)."""
+        return self.currency == currency and self.paid == self.total
+
+    @property
     def points_paid(self) -> int:
         return sum(p.points for p in self.payments if p.method == POINTS_METHOD)
 

@@ -45,6 +45,16 @@ class InvalidPointsPaymentError(ValidationFailedError):
     message = "The points payment does not fit this receipt."
 
 
+class UnsupportedCurrencyError(ValidationFailedError):
+    code = "unsupported_currency"
+    message = "The receipt is not in the shop's currency; nothing was recorded."
+
+
+class PaymentsMismatchError(ValidationFailedError):
+    code = "payments_mismatch"
+    message = "The payments do not add up to the receipt's total; nothing was recorded."
+
+
 class ReceiptConflictError(ConflictError):
     code = "receipt_conflict"
     message = "This store already recorded this receipt number with other contents."

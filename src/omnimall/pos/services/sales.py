@@ -13,9 +13,13 @@ Order of checks (nothing is written when one refuses):
    another hash → ``ReceiptConflictError`` (409 ``receipt_conflict``).
 3. Every SKU code must exist — else ``UnknownSkuError`` (422 ``unknown_sku``,
    ``details.skus`` lists the unknown codes).
-4. Points payments: a receipt paying with points needs a member; the points' value may
-   not exceed the total; at most one payment names a ``hold_id`` — else 422
-   ``invalid_points_payment``.
+4. Payments. Points: a receipt paying with points needs a member; the points' value
+   may not exceed the total; at most one payment names a ``hold_id`` — else 422
+   ``invalid_points_payment``. Then the receipt must be in the shop's currency
+   (``settings.DEFAULT_CURRENCY``, in which points are earned and tiers reached) — else
+   422 ``unsupported_currency`` — and its payments (points at their money value) must add
+   up to exactly its total — else 422 ``payments_mismatch`` (``details``: ``paid``,
+   ``total``): no stock or points move for money the till did not take.
 5. The member: by card (``find_member(card=…)``; unknown → 422 ``unknown_member``), else
    by phone (an invalid number → 422 ``invalid_phone``; unknown → enrolled in step 6 with
    ``joined_store_id`` = the store). Merged members resolve to the survivor.
@@ -57,6 +61,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -76,11 +81,13 @@ from omnimall.pos import domain
 from omnimall.pos.errors import (
     HoldReceiptMismatchError,
     InvalidPointsPaymentError,
+    PaymentsMismatchError,
     ReceiptConflictError,
     ReceiptNotFlaggedError,
     UnknownMemberError,
     UnknownSkuError,
     UnknownStoreError,
+    UnsupportedCurrencyError,
 )
 from omnimall.pos.models import Receipt, ReceiptLine, ReceiptSource, ReceiptState, TillReturn
 
@@ -175,7 +182,8 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
     """Apply one till receipt exactly once (see the module docstring for every rule).
 
     Raises ``UnknownStoreError``, ``UnknownSkuError``, ``UnknownMemberError``,
-    members' ``InvalidPhoneNumberError``, ``InvalidPointsPaymentError`` (422),
+    members' ``InvalidPhoneNumberError``, ``InvalidPointsPaymentError``,
+    ``UnsupportedCurrencyError``, ``PaymentsMismatchError`` (422),
     ``ReceiptConflictError``, ``HoldReceiptMismatchError`` (409). May be called inside a
     transaction (its own block is then a savepoint).
     """
@@ -189,6 +197,7 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
         return existing
     sku_ids = sku_ids_of([line.sku_code for line in sale.lines])
     _check_points_payments(sale)
+    _check_settled(sale)
     member_ref = resolve_member(phone=sale.member_phone, card=sale.member_card)
     try:
         with transaction.atomic():
@@ -251,6 +260,25 @@ def _check_points_payments(sale: domain.Sale) -> None:
     holds = [p.hold_id for p in sale.payments if p.hold_id]
     if len(holds) > 1:
         raise InvalidPointsPaymentError("At most one points payment may name a hold.")
+
+
+def _check_settled(sale: domain.Sale) -> None:
+    currency = settings.DEFAULT_CURRENCY
+    if sale.is_settled_in(currency):
+        return
+    if sale.currency != currency:
+        raise UnsupportedCurrencyError(
+            f"The receipt is in {sale.currency}; this shop records receipts in {currency}. "
+            "Nothing was recorded.",
+            currency=sale.currency,
+            shop_currency=currency,
+        )
+    raise PaymentsMismatchError(
+        f"The payments add up to {sale.paid} {currency} but the receipt's total is "
+        f"{sale.total} {currency}. Nothing was recorded.",
+        paid=str(sale.paid),
+        total=str(sale.total),
+    )
 
 
 def _flag(code: str, message: str, **details: Any) -> dict[str, Any]:

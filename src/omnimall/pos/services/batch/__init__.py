@@ -9,7 +9,8 @@ resolves the window: store codes, SKU codes, the receipts already recorded (a re
 409 ``receipt_conflict``, nothing written), the members named (card first, then phone,
 as ``record_sale`` resolves them), the store's stock levels and the earning rules. A
 receipt is *ordinary* when the fast path can prove its outcome: a known store and SKUs,
-no points payment, its member (if any) already enrolled and not merged, and every line
+no points payment, paid exactly in the shop's currency (else ``record_sale`` refuses it),
+its member (if any) already enrolled and not merged, and every line
 sellable in full from an existing level (Σ of the window's lines per level ≤
 ``on_hand − reserved``). Consecutive ordinary receipts form a *segment*, written in ONE
 transaction with set-based statements, taking locks in the live path's order:

@@ -224,6 +224,8 @@ def plan_receipt(
     """The plan of an ordinary receipt; None when only ``record_sale`` can decide it."""
     if sale.points_paid or any(p.hold_id for p in sale.payments):
         return None
+    if not sale.is_settled_in(settings.DEFAULT_CURRENCY):
+        return None  # refused by record_sale (payments_mismatch, unsupported_currency)
     try:
         sku_ids = tuple(window.skus[line.sku_code] for line in sale.lines)
     except KeyError:
