@@ -137,3 +137,28 @@ def test_batch_rejects_receipts_not_paid_exactly_in_the_shop_currency(client):
     assert level_of(shop.store, shop.skus[0]).on_hand == 4
     member.refresh_from_db()
     assert (member.points_available, member.rolling_spend) == (100, Decimal("100.00"))
+
+
+def test_batch_rejects_a_receipt_above_ten_million_and_applies_the_others(client):
+    shop = make_shop(units=5)
+    member = make_member()
+    huge = receipt_body(
+        shop,
+        number="H1",
+        lines=[(shop.skus[0], 1, "9999999999.99")],
+        member={"card": member.card_number},
+    )
+    fine = receipt_body(shop, number="H2", member={"card": member.card_number})
+
+    reply = _post(client, shop.token, [huge, fine])
+
+    assert reply.status_code == 200
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"]) for r in results] == [
+        ("H1", "rejected"),
+        ("H2", "created"),
+    ]
+    assert results[0]["code"] == "invalid_receipt"
+    assert "at most 10000000.00" in results[0]["message"]
+    member.refresh_from_db()
+    assert (member.points_available, member.rolling_spend) == (100, Decimal("100.00"))

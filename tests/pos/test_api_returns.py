@@ -161,3 +161,16 @@ def test_post_return_refuses_a_retry_with_another_reason_or_staff(
     assert _state(shop, member) == before
     stored = TillReturn.objects.get()
     assert (stored.reason, stored.authorised_by) == ("wrong size", "Li Na (manager)")
+
+
+def test_post_return_without_receipt_is_bounded_at_ten_million(client):
+    shop = make_shop()
+    line = {"sku": shop.skus[0].code, "quantity": 10000, "amount": "5000000.00"}
+    body = return_body(shop, authorised_by="Li Na", lines=[line, {**line, "amount": "5000000.01"}])
+
+    response = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert response.status_code == 422, response.content
+    assert "at most 10000000.00" in str(response.json()["error"]["details"])
+    assert not TillReturn.objects.exists()
+    assert level_of(shop.store, shop.skus[0]).on_hand == 10

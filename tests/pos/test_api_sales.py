@@ -9,6 +9,7 @@ import pytest
 
 from omnimall.inventory.models import MovementKind, StockMovement
 from omnimall.members.models import MemberPurchase, PointsEntry
+from omnimall.members.selectors.points import ledger_mismatches
 from omnimall.pos.models import Receipt
 from tests.inventory.factories import level_of
 from tests.pos.factories import (
@@ -265,3 +266,42 @@ def test_post_sale_accepts_a_receipt_whose_payments_add_up_to_its_total(client):
     assert response.json()["points_earned"] == 80  # on the 80.00 paid in money
     member.refresh_from_db()
     assert member.points_available == 5000 - 2000 + 80
+
+
+@pytest.mark.parametrize(
+    ("unit_price", "quantity", "discount", "accepted"),
+    [
+        ("10000000.00", 1, "0", True),
+        ("2500000.00", 4, "1.00", True),
+        ("10000000.01", 1, "0", False),
+        ("10000000.01", 1, "1.00", False),  # the bound is before discounts
+        ("9999999999.99", 1, "0", False),  # the largest price: 10 billion points
+        ("99999999.99", 10000, "0", False),  # a total the ledgers cannot hold
+    ],
+)
+def test_post_sale_bounds_a_receipt_at_ten_million(
+    client, unit_price, quantity, discount, accepted
+):
+    shop = make_shop(units=10)
+    member = make_member()
+    body = receipt_body(
+        shop, lines=[(shop.skus[0], quantity, unit_price)], member={"card": member.card_number}
+    )
+    body["lines"][0]["discount"] = discount
+    total = Decimal(unit_price) * quantity - Decimal(discount)
+    paid = min(total, Decimal("9999999999.99"))  # the largest amount a payment can carry
+    body["payments"] = [{"method": "card", "amount": str(paid)}]
+    before = _ledgers(shop, member)
+
+    response = post(client, body, shop.token)
+
+    member.refresh_from_db()
+    if accepted:
+        assert response.status_code == 201, response.content
+        assert response.json()["points_earned"] == int(total)
+        assert member.points_available == int(total)
+    else:
+        assert response.status_code == 422, response.content
+        assert "at most 10000000.00" in str(response.json()["error"]["details"])
+        assert _ledgers(shop, member) == before
+    assert ledger_mismatches() == []

@@ -15,6 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 POINTS_METHOD = "points"
+# The most one receipt (before its discounts) or one return may come to: far above any
+# till sale, and well inside what the ledgers hold (12-digit amounts, and the points a
+# tier earns on it within the points columns).
+MAX_AMOUNT = Decimal("10000000.00")
 
 
 def _cents(amount: Decimal) -> Decimal:

@@ -76,6 +76,12 @@ class ReceiptIn(StrictIn):
         for line in self.lines:
             if line.discount > line.unit_price * line.quantity:
                 raise ValueError(f"line {line.sku}: the discount exceeds the line")
+        gross = sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
+        if gross > domain.MAX_AMOUNT:
+            raise ValueError(
+                f"the lines come to {gross} before discounts; a receipt is at most "
+                f"{domain.MAX_AMOUNT}"
+            )
         return self
 
     def to_domain(self) -> domain.Sale:
@@ -128,6 +134,9 @@ class TillReturnIn(StrictIn):
     def _receipt_or_staff(self) -> TillReturnIn:
         if not self.receipt_number and not self.authorised_by.strip():
             raise ValueError("a return without a receipt needs authorised_by (the staff member)")
+        refund = sum((line.amount for line in self.lines), Decimal(0))
+        if refund > domain.MAX_AMOUNT:
+            raise ValueError(f"the lines refund {refund}; a return is at most {domain.MAX_AMOUNT}")
         return self
 
     def to_domain(self) -> domain.TillReturnIn:
