@@ -162,3 +162,22 @@ def test_batch_rejects_a_receipt_above_ten_million_and_applies_the_others(client
     assert "at most 10000000.00" in results[0]["message"]
     member.refresh_from_db()
     assert (member.points_available, member.rolling_spend) == (100, Decimal("100.00"))
+
+
+def test_batch_rejects_a_receipt_dated_where_no_till_can_be_and_applies_the_others(client):
+    shop = make_shop(units=5)
+    far = {**receipt_body(shop, number="D1"), "occurred_at": "9999-12-31T23:59:59-08:00"}
+    future = {**receipt_body(shop, number="D2"), "occurred_at": "2099-01-01T00:00:00+08:00"}
+    fine = receipt_body(shop, number="D3")
+
+    reply = _post(client, shop.token, [far, future, fine])
+
+    assert reply.status_code == 200
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"], r.get("code")) for r in results] == [
+        ("D1", "rejected", "invalid_receipt"),
+        ("D2", "rejected", "invalid_receipt"),
+        ("D3", "created", None),
+    ]
+    assert "occurred_at" in results[1]["message"]
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["D3"]

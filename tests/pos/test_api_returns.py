@@ -174,3 +174,17 @@ def test_post_return_without_receipt_is_bounded_at_ten_million(client):
     assert "at most 10000000.00" in str(response.json()["error"]["details"])
     assert not TillReturn.objects.exists()
     assert level_of(shop.store, shop.skus[0]).on_hand == 10
+
+
+@pytest.mark.parametrize("occurred_at", ["9999-12-31T23:59:59-08:00", "2099-01-01T00:00:00Z"])
+def test_post_return_refuses_a_time_no_till_can_have(client, occurred_at):
+    shop = make_shop()
+    line = {"sku": shop.skus[0].code, "quantity": 1, "amount": "1.00"}
+    body = {**return_body(shop, authorised_by="Li Na", lines=[line]), "occurred_at": occurred_at}
+
+    response = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"]["errors"][0]["loc"][-1] == "occurred_at"
+    assert not TillReturn.objects.exists()
+    assert level_of(shop.store, shop.skus[0]).on_hand == 10

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from omnimall.core import clock
 from omnimall.inventory.models import MovementKind, StockMovement
 from omnimall.members.models import MemberPurchase, PointsEntry
 from omnimall.members.selectors.points import ledger_mismatches
@@ -305,3 +307,40 @@ def test_post_sale_bounds_a_receipt_at_ten_million(
         assert "at most 10000000.00" in str(response.json()["error"]["details"])
         assert _ledgers(shop, member) == before
     assert ledger_mismatches() == []
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "9999-12-31T23:59:59-08:00",  # past year 9999 in UTC: was a 500
+        "0001-01-01T00:00:00+08:00",  # before year 1 in UTC: was a 500
+        "2099-01-01T00:00:00+08:00",  # counted toward the 12-month spend until 2100
+        "1999-12-31T23:59:59+00:00",
+        "in two days",
+    ],
+)
+def test_post_sale_refuses_a_time_no_till_can_have(client, occurred_at):
+    shop = make_shop()
+    member = make_member()
+    body = receipt_body(shop, member={"card": member.card_number})
+    if occurred_at == "in two days":
+        occurred_at = (clock.now() + timedelta(days=2)).isoformat()
+    body["occurred_at"] = occurred_at
+    before = _ledgers(shop, member)
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["error"]["details"]["errors"]
+    assert error["loc"][-1] == "occurred_at"
+    assert _ledgers(shop, member) == before
+
+
+def test_post_sale_accepts_a_till_clock_a_few_hours_fast(client):
+    shop = make_shop()
+    body = receipt_body(shop)
+    body["occurred_at"] = (clock.now() + timedelta(hours=6)).isoformat()
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 201, response.content

@@ -1,14 +1,15 @@
 """What a till body means, without a database: the fingerprints that tell a retry from a
-conflicting request."""
+conflicting request, the times a till can have."""
 
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from omnimall.pos import schemas
+from omnimall.pos import domain, schemas
 
 RECEIPT: dict[str, Any] = {
     "store": "sh-jingan",
@@ -121,3 +122,32 @@ def test_return_fingerprint_changes_when_any_field_changes(path, value):
         == schemas.TillReturnIn.model_validate(RETURN).to_domain().payload_hash()
     )
     assert other.payload_hash() != same.payload_hash()
+
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+@pytest.mark.parametrize(
+    ("at", "problem"),
+    [
+        (datetime(2026, 11, 27, 18, 30, tzinfo=SHANGHAI), None),
+        (datetime(2000, 1, 1, tzinfo=UTC), None),
+        (NOW + timedelta(hours=23), None),  # a till's clock running fast
+        (datetime(2026, 11, 27, 18, 30), "offset"),  # noqa: DTZ001 (naive on purpose)
+        (datetime(1999, 12, 31, 23, 59, tzinfo=UTC), "before 2000"),
+        (datetime(2000, 1, 1, 7, 59, tzinfo=SHANGHAI), "before 2000"),
+        (NOW + timedelta(days=1, seconds=1), "ahead"),
+        (datetime(2099, 1, 1, tzinfo=SHANGHAI), "ahead"),
+        (datetime(1, 1, 1, tzinfo=SHANGHAI), "out of range"),
+        (datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-8))), "out of range"),
+    ],
+)
+def test_till_time_problem_refuses_times_no_till_can_have(at, problem):
+    found = domain.till_time_problem(at, now=NOW)
+
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found

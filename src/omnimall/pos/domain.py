@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -19,6 +19,26 @@ POINTS_METHOD = "points"
 # till sale, and well inside what the ledgers hold (12-digit amounts, and the points a
 # tier earns on it within the points columns).
 MAX_AMOUNT = Decimal("10000000.00")
+# When a till's sale or return may have happened: not before this, and not later than the
+# server's clock plus a day (a till's clock or offset set wrong). A purchase dated in the
+# future would count toward the member's 12-month spend for years.
+EARLIEST_TILL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+TILL_CLOCK_AHEAD = timedelta(days=1)
+
+
+def till_time_problem(at: datetime, *, now: datetime) -> str | None:
+    """Why ``at`` cannot be when a till sold or took back goods; None when it can."""
+    if at.tzinfo is None:
+        return "give the time with its UTC offset"
+    try:
+        at = at.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved by its offset
+        return "the time is out of range"
+    if at < EARLIEST_TILL_TIME:
+        return f"the time is before {EARLIEST_TILL_TIME:%Y-%m-%d}"
+    if at > now + TILL_CLOCK_AHEAD:
+        return "the time is more than a day ahead of the server's clock"
+    return None
 
 
 def _cents(amount: Decimal) -> Decimal:

@@ -1,7 +1,8 @@
 """What a till sends, validated once for the API, the batch endpoint and the file import.
 
 Unknown fields are refused (``extra="forbid"``); amounts are decimals with at most two
-places, given as JSON strings or numbers; quantities are strict whole numbers.
+places, given as JSON strings or numbers; quantities are strict whole numbers; times carry
+their UTC offset, from 2000 on and at most a day ahead of the server's clock.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated
 from ninja import Field
 from pydantic import AfterValidator, StrictInt, StrictStr, model_validator
 
+from omnimall.core import clock
 from omnimall.core.api.schemas import StrictIn
 from omnimall.pos import domain
 
@@ -20,13 +22,14 @@ Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("give the time with its UTC offset")
+def _till_time(value: datetime) -> datetime:
+    problem = domain.till_time_problem(value, now=clock.now())
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-TillTime = Annotated[datetime, AfterValidator(_aware)]
+TillTime = Annotated[datetime, AfterValidator(_till_time)]
 
 
 class SaleLineIn(StrictIn):
