@@ -130,6 +130,8 @@ def test_points_hold_refuses(client, case, status, code):
 
     assert response.status_code == status, response.content
     assert response.json()["error"]["code"] == code
+    if case == "unknown_member":
+        assert response.json()["error"]["message"] == "No member has this phone."
     assert PointsHold.objects.count() == 0
 
 

@@ -188,3 +188,18 @@ def test_post_return_refuses_a_time_no_till_can_have(client, occurred_at):
     assert response.json()["error"]["details"]["errors"][0]["loc"][-1] == "occurred_at"
     assert not TillReturn.objects.exists()
     assert level_of(shop.store, shop.skus[0]).on_hand == 10
+
+
+def test_post_return_without_receipt_names_the_unknown_phone(client):
+    shop = make_shop()
+    line = {"sku": shop.skus[0].code, "quantity": 1, "amount": "1.00"}
+    body = return_body(
+        shop, authorised_by="Li Na", lines=[line], member={"phone": "+8613912345678"}
+    )
+
+    response = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("unknown_member", "No member has this phone.")
+    assert not TillReturn.objects.exists()

@@ -344,3 +344,15 @@ def test_post_sale_accepts_a_till_clock_a_few_hours_fast(client):
     response = post(client, body, shop.token)
 
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("member", [{"card": "   "}, {"phone": " ", "card": ""}])
+def test_post_sale_refuses_a_blank_member_instead_of_recording_no_member(client, member):
+    shop = make_shop()
+
+    response = post(client, receipt_body(shop, member=member), shop.token)
+
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["error"]["details"]["errors"]
+    assert "member" in error["loc"]
+    assert not Receipt.objects.exists()

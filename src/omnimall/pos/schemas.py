@@ -60,7 +60,7 @@ class MemberRefIn(StrictIn):
 
     @model_validator(mode="after")
     def _one_given(self) -> MemberRefIn:
-        if not self.phone and not self.card:
+        if not self.phone.strip() and not self.card.strip():
             raise ValueError("give the member's phone or card")
         return self
 

@@ -54,7 +54,8 @@ def place_till_hold(
     """
     ref = resolve_member(phone=phone, card=card)
     if ref is None or ref.member_id is None:
-        raise UnknownMemberError(phone=phone, card=card)
+        # An unknown card is refused by resolve_member: here the phone is unknown.
+        raise UnknownMemberError("No member has this phone.", phone=phone, card=card)
     key = source_key(store_code, receipt_number, "hold")
     existed = PointsHold.objects.filter(source_key=key).exists()
     with transaction.atomic():

@@ -115,7 +115,7 @@ def record_till_return(
             raise ReturnLineError("A return without a receipt has no receipt lines.")
         member_ref = resolve_member(phone=till_return.member_phone, card=till_return.member_card)
         if member_ref is not None and member_ref.member_id is None:
-            raise UnknownMemberError(phone=till_return.member_phone)
+            raise UnknownMemberError("No member has this phone.", phone=till_return.member_phone)
     try:
         with transaction.atomic():
             return _apply(
