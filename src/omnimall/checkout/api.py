@@ -30,8 +30,8 @@ from omnimall.checkout.schemas import (
     CheckoutOut,
     LineIn,
     LineQuantityIn,
+    PickupStoreOut,
     PickupStoresQuery,
-    StoreOut,
 )
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
@@ -131,17 +131,17 @@ def remove_line(request: HttpRequest, token: str, line_id: int) -> CartOut:
 
 @router.get(
     "/{token}/pickup-stores",
-    response={200: list[StoreOut], **ERRORS},
+    response={200: list[PickupStoreOut], **ERRORS},
     summary="Stores that hold the whole basket, nearest to the city first",
 )
 def list_pickup_stores(
     request: HttpRequest, token: str, query: Query[PickupStoresQuery]
-) -> list[StoreOut]:
+) -> list[PickupStoreOut]:
     cart = selectors.get_cart(token=token, user=shopper(request))
     view = selectors.price_cart(cart, method="pickup")
     stores = selectors.list_cart_pickup_stores(view=view, city=query.city or None)
     return [
-        StoreOut(
+        PickupStoreOut(
             code=s.store.code,
             name=s.store.name,
             city=s.store.city,

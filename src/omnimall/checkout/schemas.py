@@ -143,7 +143,7 @@ class CartOut(Schema):
     )
 
 
-class StoreOut(Schema):
+class PickupStoreOut(Schema):
     code: str
     name: str
     city: str

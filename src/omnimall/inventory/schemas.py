@@ -40,20 +40,20 @@ class StockReportIn(StrictIn):
     lines: list[CountLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
 
 
-class ReceiptLineIn(StrictIn):
+class GoodsReceiptLineIn(StrictIn):
     sku: str = Field(..., max_length=64, description="SKU code")
     quantity: Any = Field(
         ..., description="Units received (a whole number > 0)", json_schema_extra=WHOLE_NUMBER
     )
 
 
-class ReceiptIn(StrictIn):
+class GoodsReceiptIn(StrictIn):
     location: str = Field(..., max_length=40, description="Stock location code")
     reference: str = Field(..., min_length=1, max_length=120, description="ASN or PO number")
-    lines: list[ReceiptLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
+    lines: list[GoodsReceiptLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
 
 
-class BatchLineOut(Schema):
+class StockBatchLineOut(Schema):
     row: int
     sku: str
     before: int
@@ -61,7 +61,7 @@ class BatchLineOut(Schema):
     delta: int
 
 
-class BatchTotalsOut(Schema):
+class StockBatchTotalsOut(Schema):
     lines: int
     changed: int
     units_added: int
@@ -69,24 +69,24 @@ class BatchTotalsOut(Schema):
     net: int
 
 
-class BatchOut(Schema):
+class StockBatchOut(Schema):
     location: str
     reference: str
-    lines: list[BatchLineOut]
-    totals: BatchTotalsOut
+    lines: list[StockBatchLineOut]
+    totals: StockBatchTotalsOut
 
 
 def batch_out(result: BatchResult, *, location: str, reference: str) -> dict[str, Any]:
-    return BatchOut(
+    return StockBatchOut(
         location=location,
         reference=reference,
         lines=[
-            BatchLineOut(
+            StockBatchLineOut(
                 row=line.row, sku=line.sku, before=line.before, after=line.after, delta=line.delta
             )
             for line in result.lines
         ],
-        totals=BatchTotalsOut(**result.totals()),
+        totals=StockBatchTotalsOut(**result.totals()),
     ).model_dump(mode="json")
 
 

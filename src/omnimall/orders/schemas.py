@@ -22,7 +22,7 @@ class OrderLineOut(Schema):
     quantity_returned: int
 
 
-class StoreOut(Schema):
+class OrderPickupStoreOut(Schema):
     code: str
     name: str
     city: str
@@ -30,7 +30,7 @@ class StoreOut(Schema):
     opening_hours: str
 
 
-class ShipmentOut(Schema):
+class OrderShipmentOut(Schema):
     carrier: str
     tracking_number: str
     shipped_at: datetime
@@ -77,11 +77,11 @@ class OrderOut(Schema):
     points_earned: int
     delivery_method: str
     ship_to: dict[str, str]
-    pickup_store: StoreOut | None
+    pickup_store: OrderPickupStoreOut | None
     pickup_code: str
     credited_store: str
     lines: list[OrderLineOut]
-    shipments: list[ShipmentOut]
+    shipments: list[OrderShipmentOut]
     timeline: list[TimelineOut]
     returns: list[ReturnOut]
     payments: list[PaymentOut]

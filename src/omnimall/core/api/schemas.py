@@ -1,4 +1,10 @@
-"""What every API's input schemas share."""
+"""What every API's input schemas share.
+
+A schema class's name is its component name in the OpenAPI document, where Ninja lets a
+later class overwrite an earlier one of the same name: name each class for its app's use
+(``GoodsReceiptIn``, ``OrderShipmentOut``), unique across ``/api/v1/``
+(``tests/core/test_openapi.py`` checks).
+"""
 
 from __future__ import annotations
 

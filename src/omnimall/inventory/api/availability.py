@@ -54,7 +54,7 @@ class PickupOut(Schema):
     )
 
 
-class StoreOut(Schema):
+class StoreAvailabilityOut(Schema):
     code: str
     name: str
     city: str
@@ -71,7 +71,7 @@ class SkuAvailabilityOut(Schema):
     colour: str
     delivery: DeliveryOut
     pickup: PickupOut
-    stores: list[StoreOut]
+    stores: list[StoreAvailabilityOut]
 
 
 class ProductAvailabilityOut(Schema):

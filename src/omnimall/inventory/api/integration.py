@@ -28,14 +28,14 @@ from omnimall.core.api.errors import ERRORS
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.errors import StockLocationNotFoundError
 from omnimall.inventory.schemas import (
-    BatchOut,
     FulfilmentListParams,
     FulfilmentPageOut,
     FulfilmentRequestOut,
-    ReceiptIn,
+    GoodsReceiptIn,
     RejectIn,
     ShipmentIn,
     ShipmentOut,
+    StockBatchOut,
     StockReportIn,
     batch_out,
     fulfilment_page_out,
@@ -115,7 +115,7 @@ def _once(
 @router.post(
     "/stock-reports",
     auth=auth,
-    response={201: BatchOut, **ERRORS},
+    response={201: StockBatchOut, **ERRORS},
     summary="Report absolute stock counts",
 )
 def post_stock_report(
@@ -153,12 +153,12 @@ def post_stock_report(
 
 
 @router.post(
-    "/receipts", auth=auth, response={201: BatchOut, **ERRORS}, summary="Record goods received"
+    "/receipts", auth=auth, response={201: StockBatchOut, **ERRORS}, summary="Record goods received"
 )
 def post_receipt(
     request: HttpRequest,
     response: HttpResponse,
-    payload: ReceiptIn,
+    payload: GoodsReceiptIn,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     """Goods received at one location against an ASN or PO: receipt movements, all lines

@@ -55,12 +55,12 @@ def partner_of(request: HttpRequest) -> Partner:
     return partner
 
 
-class MemberRefIn(StrictIn):
+class TransferMemberIn(StrictIn):
     phone: Annotated[StrictStr, Field(max_length=32)] = ""
     card: Annotated[StrictStr, Field(max_length=20)] = ""
 
     @model_validator(mode="after")
-    def _one_given(self) -> MemberRefIn:
+    def _one_given(self) -> TransferMemberIn:
         if bool(self.phone) == bool(self.card):
             raise ValueError("give the member's phone or card (one of them)")
         return self
@@ -68,7 +68,7 @@ class MemberRefIn(StrictIn):
 
 class TransferIn(StrictIn):
     transaction_id: TransactionId = Field(description="The partner's own id (idempotency key)")
-    member: MemberRefIn
+    member: TransferMemberIn
     partner_account: Annotated[StrictStr, Field(max_length=64)] = Field(
         "", description="The member's account number in your programme (optional)"
     )
