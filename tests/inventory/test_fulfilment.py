@@ -186,6 +186,19 @@ def test_record_shipment_of_some_lines_leaves_the_request_open_for_the_rest(stor
         record_shipment(request_id=request.pk, carrier="SF", tracking_number="4", actor=STORE)
 
 
+def test_record_shipment_refuses_an_empty_line_selection_as_invalid_lines(store):
+    location, skus = store
+    request = new_request(location, skus)
+
+    with pytest.raises(FulfilmentLineError) as refused:
+        record_shipment(
+            request_id=request.pk, carrier="SF", tracking_number="1", line_ids=[], actor=STORE
+        )
+
+    assert refused.value.status == 422
+    assert not request.shipments.exists()
+
+
 def test_record_shipment_refuses_lines_of_another_request(store):
     location, skus = store
     request = new_request(location, skus[:1], quantities=(1,))

@@ -468,6 +468,28 @@ def test_a_misspelt_field_is_refused_not_ignored(client, world):
     assert not StockMovement.objects.filter(kind=MovementKind.SALE).exists()
 
 
+def test_shipment_naming_no_lines_is_422_and_ships_nothing(client, world):
+    a = world["skus"][0]
+    request = make_request(world["st1"], a, quantity=2)
+    key = token(["store"], "st-1")
+
+    shipped = post(
+        client,
+        "/shipments",
+        {"request": request.number, "carrier": "SF", "tracking_number": "T1", "lines": []},
+        key,
+    )
+
+    assert shipped.status_code == 422, shipped.content
+    error = shipped.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert [e["loc"][-1] for e in error["details"]["errors"]] == ["lines"]
+    request.refresh_from_db()
+    assert request.state == FulfilmentState.OPEN
+    assert not request.shipments.exists()
+    assert level_of(world["st1"], a).reserved == 2
+
+
 def test_store_rejects_with_a_reason_and_the_holds_are_released(client, world):
     a = world["skus"][0]
     request = make_request(world["st1"], a, quantity=3)

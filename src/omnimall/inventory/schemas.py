@@ -8,7 +8,7 @@ with every other bad row, instead of failing the whole body at the schema.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
@@ -137,8 +137,9 @@ class ShipmentIn(StrictIn):
     carrier: str = Field(..., min_length=1, max_length=60)
     tracking_number: str = Field(..., min_length=1, max_length=80)
     shipped_at: datetime | None = None
-    lines: list[int] | None = Field(
-        None, description="Line ids to ship; omitted = every line not shipped yet"
+    lines: Annotated[list[int], Field(min_length=1)] | None = Field(
+        None,
+        description="Line ids to ship (at least one); omitted = every line not shipped yet",
     )
 
 

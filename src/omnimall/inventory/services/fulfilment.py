@@ -318,6 +318,8 @@ def _chosen_lines(
     lines = list(request.lines.order_by("pk"))
     if line_ids is None:
         chosen = [line for line in lines if line.shipment_id is None]
+    elif not line_ids:  # "ship nothing" is a mistake, not "everything has shipped"
+        raise FulfilmentLineError("Name at least one line to ship.", number=request.number)
     else:
         wanted = set(line_ids)
         unknown = sorted(wanted - {line.pk for line in lines})
