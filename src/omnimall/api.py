@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from omnimall.catalog.api import router as catalog_router
 from omnimall.checkout.api import router as checkout_router
 from omnimall.core.api.errors import install_error_handlers
+from omnimall.core.api.parser import JsonObjectParser
 from omnimall.inventory.api import availability_router, integration_router
 from omnimall.members.partners.api import router as partners_router
 from omnimall.orders.api import router as orders_router
@@ -23,6 +24,7 @@ api = NinjaAPI(
         '`{"error": {"code": "...", "message": "...", "details": {...}}}`.'
     ),
     urls_namespace="api",
+    parser=JsonObjectParser(),  # a body is a JSON object: 400 bad_request otherwise
 )
 install_error_handlers(api)
 api.add_router("/", catalog_router)

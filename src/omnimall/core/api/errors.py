@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from omnimall.core.api.parser import body_problem
 from omnimall.core.errors import DomainError
 
 
@@ -61,6 +62,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
 
     def on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        if exc.status_code == 400:  # Ninja's for a body it cannot parse, from the parser's error
+            message = body_problem(exc.__cause__) or str(exc.message)
+            return api.create_response(request, error_body("bad_request", message), status=400)
         return api.create_response(
             request, error_body("http_error", str(exc.message)), status=exc.status_code
         )
