@@ -1,7 +1,9 @@
 """``ApiKeyAuth(scope=...)``: integration credentials for Ninja routes.
 
 The key travels in the ``X-Api-Key`` header as ``<prefix>.<secret>``. A valid key without
-the scope gets 403 (not 401): it is known, it just may not do this.
+the scope gets 403 (not 401): it is known, it just may not do this. The 403 names the
+scopes that would do in ``details.required_scopes``, always a list (one type for
+integrators, whether a route takes one scope or several).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ class ApiKeyAuth(APIKeyHeader):
     param_name = "X-Api-Key"
 
     def __init__(self, scope: str, *more_scopes: str) -> None:
-        self.scope = scope
         self.scopes = (scope, *more_scopes)
         super().__init__()
 
@@ -36,7 +37,7 @@ class ApiKeyAuth(APIKeyHeader):
         if not set(self.scopes) & set(api_key.scopes):
             raise PermissionDeniedError(
                 "This API key lacks the scope for this call.",
-                required_scope=self.scope if len(self.scopes) == 1 else list(self.scopes),
+                required_scopes=list(self.scopes),
             )
         return api_key
 
