@@ -40,11 +40,11 @@ def test_api_key_without_the_scope_gets_403_listing_the_scopes_when_one_or_sever
 
 def test_api_key_without_the_scope_gets_a_list_on_a_single_scope_post(client):
     response = client.post(
-        "/api/v1/orders/no-such-order/delivery",
+        "/api/v1/pos/sales",
         {},
         content_type="application/json",
-        HTTP_X_API_KEY=key("pos"),
+        HTTP_X_API_KEY=key("wms"),
     )
 
     assert response.status_code == 403
-    assert response.json()["error"]["details"] == {"required_scopes": ["wms"]}
+    assert response.json()["error"]["details"] == {"required_scopes": ["pos"]}

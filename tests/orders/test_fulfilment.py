@@ -119,13 +119,17 @@ def test_delivery_api_refuses_unshipped_orders_and_other_scopes():
     shop = make_shop()
     order = make_paid_order(shop)
 
+    pos_key = api_keys.create_api_key(
+        name="till", scopes=["pos"], actor=ACTOR, bound_to=shop.store.code
+    ).token
     refused = _post(f"/orders/{order.number}/delivery", wms_token())
-    forbidden = _post(f"/orders/{order.number}/delivery", store_token(shop.store))
+    forbidden = _post(f"/orders/{order.number}/delivery", pos_key)
     anonymous = Client().post(f"{API}/orders/{order.number}/delivery")
 
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "order_state"
     assert forbidden.status_code == 403
+    assert forbidden.json()["error"]["details"] == {"required_scopes": ["wms", "store"]}
     assert anonymous.status_code == 401
 
 
@@ -173,14 +177,16 @@ def test_delivery_api_delivers_a_store_shipped_order_for_the_stores_key():
     StockLocation.objects.filter(pk=shop.warehouse.pk).update(can_ship=False)
     StockLocation.objects.filter(pk=shop.store.pk).update(can_ship=True)
     order = make_shipped_order(shop)
-    store_key = api_keys.create_api_key(
-        name="store-ships", scopes=["wms", "store"], actor=ACTOR, bound_to=shop.store.code
+    unbound_store_key = api_keys.create_api_key(
+        name="no-store", scopes=["store"], actor=ACTOR
     ).token
 
     warehouse = _post(f"/orders/{order.number}/delivery", wms_token(bound_to=shop.warehouse.code))
-    store = _post(f"/orders/{order.number}/delivery", store_key)
+    unbound = _post(f"/orders/{order.number}/delivery", unbound_store_key)
+    store = _post(f"/orders/{order.number}/delivery", store_token(shop.store))
 
     assert warehouse.status_code == 403
+    assert unbound.status_code == 403
     assert store.status_code == 200, store.content
     assert store.json()["state"] == "delivered"
 

@@ -5,11 +5,11 @@ guest token (``?token=``); anyone else gets the same 404 as for a missing order.
 ``POST /{number}/cancel``: the shopper cancels an unpaid order; the body carries the
 order's guest token (returned by checkout), a secret a cross-site form cannot know, so
 no session or CSRF token is involved.
-``POST /{number}/delivery``: a carrier or WMS integration (API key, scope ``wms``)
-confirms delivery of a shipped order; confirming again is a no-op 200. A key bound to a
-location confirms only orders with a shipment from a location it may act for (the
-inventory API's rule, ``LocationAccess.for_key``); anything else is 403. An unbound
-``wms`` key (a carrier's) confirms any order.
+``POST /{number}/delivery``: a carrier, WMS or store integration (API key, scope ``wms``
+or ``store``) confirms delivery of a shipped order; confirming again is a no-op 200. A key
+bound to a location confirms only orders with a shipment from a location it may act for
+(the inventory API's rule, ``LocationAccess.for_key``; a store ships its own parcels);
+anything else is 403. An unbound ``wms`` key (a carrier's) confirms any order.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ router = Router(tags=["orders"])
 def _require_shipped_from_key_location(request: HttpRequest, *, order_id: int) -> None:
     """A bound key acts for its own location only: the order must have left from there."""
     key = api_key_of(request)
-    if not key.bound_to.strip():
-        return
+    if not key.bound_to.strip() and "wms" in key.scopes:
+        return  # a carrier's key
     access = LocationAccess.for_key(scopes=key.scopes, bound_to=key.bound_to)
     origins = selectors.list_shipment_locations(order_id=order_id)
     if not any(access.allows(code=code, kind=kind) for code, kind in origins):
@@ -64,7 +64,7 @@ def get_order(request: HttpRequest, number: str, token: str | None = None) -> di
 
 @router.post(
     "/{number}/delivery",
-    auth=ApiKeyAuth("wms"),
+    auth=ApiKeyAuth("wms", "store"),
     response={200: OrderStateOut, **ERRORS},
     summary="Confirm delivery",
 )
