@@ -9,7 +9,7 @@ import pytest
 
 from omnimall.pos.models import Receipt
 from tests.inventory.factories import level_of
-from tests.pos.factories import make_member, make_shop, pos_token, receipt_body
+from tests.pos.factories import make_member, make_shop, pos_token, receipt_body, sale_of
 
 pytestmark = pytest.mark.django_db
 BATCH = "/api/v1/pos/sales/batch"
@@ -181,3 +181,30 @@ def test_batch_rejects_a_receipt_dated_where_no_till_can_be_and_applies_the_othe
     ]
     assert "occurred_at" in results[1]["message"]
     assert list(Receipt.objects.values_list("number", flat=True)) == ["D3"]
+
+
+def test_batch_replays_receipts_posted_live_and_written_another_way(client):
+    # The till posted live; the end-of-day exporter writes numbers and UTC times.
+    shop = make_shop(units=5)
+    member = make_member()
+    live = receipt_body(shop, number="E1", member={"card": member.card_number})
+    live["occurred_at"] = "2026-11-27T18:30:00+08:00"
+    recorded_before = receipt_body(shop, number="E2", lines=[(shop.skus[1], 1, "5")])
+    exported = {
+        **live,
+        "occurred_at": "2026-11-27T10:30:00Z",
+        "lines": [{**live["lines"][0], "unit_price": 100, "discount": "0"}],
+        "payments": [{"method": "cash", "amount": 100}],
+    }
+    assert _post(client, shop.token, live, path=SALES).status_code == 201
+    assert _post(client, shop.token, recorded_before, path=SALES).status_code == 201
+    # E2 as the code before stored it: the digest of the body as written.
+    Receipt.objects.filter(number="E2").update(
+        payload_hash=sale_of(recorded_before).payload_hash_v1()
+    )
+
+    reply = _post(client, shop.token, [exported, recorded_before])
+
+    assert [r["status"] for r in reply.json()["results"]] == ["replayed", "replayed"]
+    assert Receipt.objects.count() == 2
+    assert level_of(shop.store, shop.skus[0]).on_hand == 4

@@ -17,6 +17,7 @@ from tests.pos.factories import (
     pos_token,
     receipt_body,
     return_body,
+    return_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,50 @@ def test_post_return_without_receipt_names_the_unknown_phone(client):
     error = response.json()["error"]
     assert (error["code"], error["message"]) == ("unknown_member", "No member has this phone.")
     assert not TillReturn.objects.exists()
+
+
+def test_post_return_replays_a_retry_written_another_way(client):
+    shop = make_shop()
+    member = make_member()
+    number = _sold(client, shop, member)
+    body = return_body(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00", "line_no": 1}],
+    )
+    body["occurred_at"] = "2026-11-27T18:30:00+08:00"
+    first = post(client, "/api/v1/pos/returns", body, shop.token)
+    before = _state(shop, member)
+    retry = {
+        **body,
+        "occurred_at": "2026-11-27T10:30:00Z",
+        "lines": [{**body["lines"][0], "amount": 40}],
+    }
+
+    again = post(client, "/api/v1/pos/returns", retry, shop.token)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200, again.content
+    assert again.json() == first.json()
+    assert _state(shop, member) == before
+
+
+def test_post_return_replays_a_return_recorded_before_its_fingerprint_was_normalised(client):
+    shop = make_shop()
+    number = _sold(client, shop, make_member())
+    body = return_body(
+        shop,
+        receipt_number=number,
+        reason="wrong size",
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": 40}],
+    )
+    assert post(client, "/api/v1/pos/returns", body, shop.token).status_code == 201
+    # As the code before stored it: the digest of the body as written.
+    TillReturn.objects.update(payload_hash=return_of(body).payload_hash_v2())
+
+    again = post(client, "/api/v1/pos/returns", body, shop.token)
+    changed = post(client, "/api/v1/pos/returns", {**body, "reason": "other"}, shop.token)
+
+    assert again.status_code == 200, again.content
+    assert changed.status_code == 409
+    assert TillReturn.objects.count() == 1

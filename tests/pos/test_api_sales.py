@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -20,6 +20,7 @@ from tests.pos.factories import (
     make_store,
     pos_token,
     receipt_body,
+    sale_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -356,3 +357,50 @@ def test_post_sale_refuses_a_blank_member_instead_of_recording_no_member(client,
     (error,) = response.json()["error"]["details"]["errors"]
     assert "member" in error["loc"]
     assert not Receipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        {"unit_price": 100},  # a JSON number for "100.00"
+        {"unit_price": "100.0", "discount": "0"},  # a discount of 0 for none
+        {"occurred_at": "+08:00"},  # the same instant at another offset
+    ],
+)
+def test_post_sale_replays_a_retry_written_another_way(client, rewrite):
+    shop = make_shop()
+    member = make_member()
+    body = receipt_body(shop, member={"card": member.card_number})
+    first = post(client, body, shop.token)
+    retry = json.loads(json.dumps(body))
+    for field, value in rewrite.items():
+        if field == "occurred_at":
+            at = datetime.fromisoformat(body["occurred_at"])
+            retry["occurred_at"] = at.astimezone(timezone(timedelta(hours=8))).isoformat()
+        else:
+            retry["lines"][0][field] = value
+    retry["payments"] = [{"method": "cash", "amount": 100}]
+    before = _ledgers(shop, member)
+
+    again = post(client, retry, shop.token)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200, again.content
+    assert again.json() == first.json()
+    assert _ledgers(shop, member) == before
+
+
+def test_post_sale_replays_a_receipt_recorded_before_its_fingerprint_was_normalised(client):
+    shop = make_shop()
+    body = receipt_body(shop, lines=[(shop.skus[0], 1, "100")])
+    body["payments"] = [{"method": "cash", "amount": 100}]
+    assert post(client, body, shop.token).status_code == 201
+    # As the code before stored it: the digest of the body as the till wrote it.
+    Receipt.objects.update(payload_hash=sale_of(body).payload_hash_v1())
+
+    again = post(client, body, shop.token)
+    changed = post(client, {**body, "currency": "HKD"}, shop.token)
+
+    assert again.status_code == 200, again.content
+    assert changed.status_code == 409
+    assert Receipt.objects.count() == 1

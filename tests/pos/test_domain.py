@@ -151,3 +151,75 @@ def test_till_time_problem_refuses_times_no_till_can_have(at, problem):
     else:
         assert found is not None
         assert problem in found
+
+
+def _written_another_way(body: dict[str, Any], changes: dict[tuple[Any, ...], Any]) -> Any:
+    changed = copy.deepcopy(body)
+    for path, value in changes.items():
+        changed = _changed(changed, path, value)
+    return changed
+
+
+# The same receipt as RECEIPT, written as another till or exporter writes it.
+RECEIPT_WRITTEN_ANOTHER_WAY: list[dict[tuple[Any, ...], Any]] = [
+    {("lines", 0, "unit_price"): 99},  # a JSON number
+    {("lines", 0, "unit_price"): "99.0", ("lines", 0, "discount"): 10.0},
+    {("payments", 1, "amount"): "168", ("payments", 0, "amount"): 20},
+    {("occurred_at",): "2026-11-27T10:30:00Z"},  # the same instant in UTC
+    {("occurred_at",): "2026-11-27T20:30:00.000+10:00"},
+]
+
+
+@pytest.mark.parametrize("changes", RECEIPT_WRITTEN_ANOTHER_WAY)
+def test_receipt_fingerprint_is_the_same_however_amounts_and_the_time_are_written(changes):
+    same = schemas.ReceiptIn.model_validate(RECEIPT).to_domain()
+    written = schemas.ReceiptIn.model_validate(_written_another_way(RECEIPT, changes))
+
+    assert written.to_domain().payload_hash() == same.payload_hash()
+    # What the receipts recorded before hold: the body as written, so it differs.
+    assert written.to_domain().payload_hash_v1() != same.payload_hash_v1()
+
+
+@pytest.mark.parametrize("discount", ["0", "0.00", 0, None])
+def test_receipt_fingerprint_is_the_same_with_a_discount_of_zero_or_none(discount):
+    body = _changed(RECEIPT, ("lines", 0, "discount"), "0.00")
+    body = _changed(body, ("payments", 1, "amount"), "178.00")
+    if discount is None:
+        del body["lines"][0]["discount"]
+    else:
+        body["lines"][0]["discount"] = discount
+    with_zero = schemas.ReceiptIn.model_validate(
+        _changed(body, ("lines", 0, "discount"), "0.00")
+    ).to_domain()
+
+    assert schemas.ReceiptIn.model_validate(body).to_domain().payload_hash() == (
+        with_zero.payload_hash()
+    )
+
+
+def test_fingerprint_of_a_body_written_as_the_fingerprint_writes_it_did_not_change():
+    # Rows recorded before with amounts to the cent and times in UTC keep matching.
+    receipt = _changed(RECEIPT, ("occurred_at",), "2026-11-27T10:30:00+00:00")
+    till_return = _changed(RETURN, ("occurred_at",), "2026-11-28T02:00:00+00:00")
+
+    sale = schemas.ReceiptIn.model_validate(receipt).to_domain()
+    returned = schemas.TillReturnIn.model_validate(till_return).to_domain()
+
+    assert sale.payload_hash() == sale.payload_hash_v1()
+    assert returned.payload_hash() == returned.payload_hash_v2()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {("lines", 0, "amount"): 94},
+        {("lines", 0, "amount"): "94.0"},
+        {("occurred_at",): "2026-11-28T02:00:00Z"},
+    ],
+)
+def test_return_fingerprint_is_the_same_however_amounts_and_the_time_are_written(changes):
+    same = schemas.TillReturnIn.model_validate(RETURN).to_domain()
+    written = schemas.TillReturnIn.model_validate(_written_another_way(RETURN, changes))
+
+    assert written.to_domain().payload_hash() == same.payload_hash()
+    assert written.to_domain().payload_hash_v2() != same.payload_hash_v2()

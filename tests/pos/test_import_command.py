@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 
 from omnimall.members.selectors.points import ledger_mismatches
 from omnimall.pos.models import Receipt, ReceiptSource
+from omnimall.pos.services import sales as sale_services
 from tests.inventory.factories import level_of
-from tests.pos.factories import make_member, make_shop, receipt_body
+from tests.pos.factories import ACTOR, make_member, make_shop, receipt_body, sale_of
 
 pytestmark = pytest.mark.django_db
 NO_SUCH_SKU = {"sku": "NOPE", "quantity": 1, "unit_price": "1"}
@@ -114,6 +115,28 @@ def test_import_reads_a_csv_file(tmp_path):
         [{"method": "cash", "amount": "13.00"}],
     )
     assert level_of(shop.store, b).on_hand == 6
+
+
+def test_import_replays_receipts_the_till_posted_live_from_another_exporters_csv(tmp_path):
+    shop = make_shop(units=10)
+    sku = shop.skus[0]
+    live = receipt_body(shop, number="C1", lines=[(sku, 2, "10.00")])
+    live["occurred_at"] = "2026-11-27T18:00:00+08:00"
+    sale_services.record_sale(
+        sale=sale_of(live), store_id=shop.store.pk, source=ReceiptSource.API, actor=ACTOR
+    )
+    path = tmp_path / "day.csv"
+    path.write_text(  # whole yuan, no discount column, times in UTC
+        "store,receipt_number,occurred_at,sku,quantity,unit_price,payment_method,payment_amount\n"
+        f"{shop.store.code},C1,2026-11-27T10:00:00Z,{sku.code},2,10,cash,20\n",
+        encoding="utf-8",
+    )
+
+    out, _ = _run(path, "--no-progress")
+
+    assert "1 already recorded" in out
+    assert Receipt.objects.count() == 1
+    assert level_of(shop.store, sku).on_hand == 8
 
 
 def test_import_rejects_receipts_not_paid_exactly_in_the_shop_currency(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -108,27 +109,42 @@ class Sale:
         return bool(self.member_phone or self.member_card)
 
     def payload_hash(self) -> str:
-        """A stable digest of what the receipt says: a replay with another payload is a 409."""
-        return _digest(
-            {
-                "store": self.store_code,
-                "number": self.number,
-                "at": self.occurred_at.isoformat(),
-                "currency": self.currency,
-                "member": [self.member_phone, self.member_card],
-                "lines": [
-                    [
-                        line.line_no,
-                        line.sku_code,
-                        line.quantity,
-                        str(line.unit_price),
-                        str(line.discount),
-                    ]
-                    for line in self.lines
-                ],
-                "payments": [[p.method, str(p.amount), p.points, p.hold_id] for p in self.payments],
-            }
-        )
+        """A stable digest of what the receipt says: a replay with another payload is a 409.
+
+        Amounts count to the cent and the time as an instant, so the same receipt written
+        another way (``10`` for ``"10.00"``, a discount of ``"0"`` or none, ``+08:00`` or
+        ``Z``) is the same receipt: a till's retry, or another exporter's end-of-day file
+        of receipts the till posted live, replays.
+        """
+        return _digest(self._hashed(amount=_amount_text, at=_instant_text))
+
+    def payload_hash_v1(self) -> str:
+        """The digest of receipts recorded before amounts and times were normalised
+        (2026-11-29): both as the till wrote them. Their rows keep it, and a receipt sent
+        again written as the first time still gives it, so it still replays."""
+        return _digest(self._hashed(amount=str, at=datetime.isoformat))
+
+    def _hashed(
+        self, *, amount: Callable[[Decimal], str], at: Callable[[datetime], str]
+    ) -> dict[str, object]:
+        return {
+            "store": self.store_code,
+            "number": self.number,
+            "at": at(self.occurred_at),
+            "currency": self.currency,
+            "member": [self.member_phone, self.member_card],
+            "lines": [
+                [
+                    line.line_no,
+                    line.sku_code,
+                    line.quantity,
+                    amount(line.unit_price),
+                    amount(line.discount),
+                ]
+                for line in self.lines
+            ],
+            "payments": [[p.method, amount(p.amount), p.points, p.hold_id] for p in self.payments],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,32 +173,53 @@ class TillReturnIn:
 
     def payload_hash(self) -> str:
         """A stable digest of everything the return says (who authorised it and why
-        included): a replay with another payload is a 409."""
-        return _digest(
-            {
-                **self._hashed_v1(),
-                "authorised_by": self.authorised_by,
-                "reason": self.reason,
-            }
-        )
+        included; amounts to the cent, the time as an instant, as for a receipt): a replay
+        with another payload is a 409."""
+        return _digest(self._hashed(amount=_amount_text, at=_instant_text, who_and_why=True))
+
+    def payload_hash_v2(self) -> str:
+        """The digest of returns recorded before amounts and times were normalised
+        (2026-11-29): both as the till wrote them."""
+        return _digest(self._hashed(amount=str, at=datetime.isoformat, who_and_why=True))
 
     def payload_hash_v1(self) -> str:
         """The digest of returns recorded before ``authorised_by`` and ``reason`` were
         part of it (their rows keep both, for the caller to compare)."""
-        return _digest(self._hashed_v1())
+        return _digest(self._hashed(amount=str, at=datetime.isoformat, who_and_why=False))
 
-    def _hashed_v1(self) -> dict[str, object]:
-        return {
+    def _hashed(
+        self,
+        *,
+        amount: Callable[[Decimal], str],
+        at: Callable[[datetime], str],
+        who_and_why: bool,
+    ) -> dict[str, object]:
+        hashed: dict[str, object] = {
             "store": self.store_code,
             "number": self.number,
-            "at": self.occurred_at.isoformat(),
+            "at": at(self.occurred_at),
             "receipt": self.receipt_number,
             "member": [self.member_phone, self.member_card],
             "lines": [
-                [line.line_no, line.sku_code, line.quantity, str(line.amount)]
+                [line.line_no, line.sku_code, line.quantity, amount(line.amount)]
                 for line in self.lines
             ],
         }
+        if who_and_why:
+            hashed |= {"authorised_by": self.authorised_by, "reason": self.reason}
+        return hashed
+
+
+def _amount_text(amount: Decimal) -> str:
+    """An amount as a fingerprint writes it: to the cent (``10``, ``10.0`` and ``"10.00"``
+    alike; ``-0`` is ``0.00``)."""
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP) + 0)
+
+
+def _instant_text(at: datetime) -> str:
+    """A time as a fingerprint writes it: the instant in UTC (``18:30+08:00`` is
+    ``10:30Z``). A naive time (never from a till's body: the schema refuses it) as given."""
+    return at.astimezone(UTC).isoformat() if at.tzinfo is not None else at.isoformat()
 
 
 def _digest(payload: object) -> str:

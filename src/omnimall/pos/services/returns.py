@@ -5,7 +5,8 @@
 1. ``till_return.store_code`` must be ``store_id``'s code (422 ``unknown_store``); the
    same (store, number) again → the stored return (``created=False``), or 409
    ``return_conflict`` for another payload (any field: lines, receipt, member, time,
-   ``authorised_by``, ``reason``); unknown SKU codes → 422 ``unknown_sku``.
+   ``authorised_by``, ``reason``; amounts compared to the cent and the time as an
+   instant, as for receipts); unknown SKU codes → 422 ``unknown_sku``.
 2. With ``receipt_number``: the store's receipt (422 ``unknown_receipt``). Each line is
    matched to the receipt's lines — by ``line_no`` (its SKU must match, else 422
    ``invalid_return_line``) or by SKU (spread over the receipt's lines of that SKU in
@@ -148,11 +149,17 @@ def _existing(
     )
     if row is None:
         return None
-    same = row["payload_hash"] == digest or (
+    stored = row["payload_hash"]
+    same = (
+        stored == digest
+        # Recorded before amounts and times were normalised: the digest as written.
+        or stored == till_return.payload_hash_v2()
         # Recorded before who and why were in the digest: compare them as stored.
-        row["payload_hash"] == till_return.payload_hash_v1()
-        and row["authorised_by"] == till_return.authorised_by
-        and row["reason"] == till_return.reason
+        or (
+            stored == till_return.payload_hash_v1()
+            and row["authorised_by"] == till_return.authorised_by
+            and row["reason"] == till_return.reason
+        )
     )
     if not same:
         raise ReturnConflictError(return_number=number)

@@ -8,9 +8,11 @@ Order of checks (nothing is written when one refuses):
 
 1. ``sale.store_code`` must be the code of ``store_id`` (a store) — else 422
    ``unknown_store``.
-2. A receipt with the same (store, number) already exists: same ``payload_hash`` → the
-   stored receipt is returned with ``created=False`` (a replay; nothing is written);
-   another hash → ``ReceiptConflictError`` (409 ``receipt_conflict``).
+2. A receipt with the same (store, number) already exists: same ``payload_hash`` (amounts
+   to the cent, the time as an instant; a receipt recorded before that rule: its
+   ``payload_hash_v1``) → the stored receipt is returned with ``created=False`` (a
+   replay; nothing is written); another hash → ``ReceiptConflictError`` (409
+   ``receipt_conflict``).
 3. Every SKU code must exist — else ``UnknownSkuError`` (422 ``unknown_sku``,
    ``details.skus`` lists the unknown codes).
 4. Payments. Points: a receipt paying with points needs a member; the points' value
@@ -192,7 +194,7 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
         raise UnknownStoreError(store=sale.store_code)
     source = ReceiptSource(source).value  # ValueError for anything else: a caller's bug
     digest = sale.payload_hash()
-    existing = _existing(store_id=store_id, number=sale.number, digest=digest)
+    existing = _existing(sale, store_id=store_id, digest=digest)
     if existing is not None:
         return existing
     sku_ids = sku_ids_of([line.sku_code for line in sale.lines])
@@ -212,13 +214,21 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
             )
     except IntegrityError:
         # A concurrent post of the same receipt won the (store, number) index.
-        existing = _existing(store_id=store_id, number=sale.number, digest=digest)
+        existing = _existing(sale, store_id=store_id, digest=digest)
         if existing is None:
             raise
         return existing
 
 
-def _existing(*, store_id: int, number: str, digest: str) -> SaleResult | None:
+def is_same_receipt(sale: domain.Sale, *, stored_hash: str, digest: str) -> bool:
+    """Whether a receipt recorded with ``stored_hash`` says what ``sale`` says (``digest``
+    = ``sale.payload_hash()``); one recorded before amounts and times were normalised
+    kept the digest of its body as written (``payload_hash_v1``)."""
+    return stored_hash == digest or stored_hash == sale.payload_hash_v1()
+
+
+def _existing(sale: domain.Sale, *, store_id: int, digest: str) -> SaleResult | None:
+    number = sale.number
     row = (
         Receipt.objects.filter(store_id=store_id, number=number)
         .values("pk", "payload_hash", "state", "flags")
@@ -226,7 +236,7 @@ def _existing(*, store_id: int, number: str, digest: str) -> SaleResult | None:
     )
     if row is None:
         return None
-    if row["payload_hash"] != digest:
+    if not is_same_receipt(sale, stored_hash=row["payload_hash"], digest=digest):
         raise ReceiptConflictError(receipt_number=number)
     return SaleResult(
         receipt_id=row["pk"],

@@ -176,7 +176,8 @@ class _Runner:
                 break
             recorded = window.receipts.get(key)
             if recorded is not None:
-                self.results[index] = _replayed(item, recorded == digest)
+                same = sale_services.is_same_receipt(item, stored_hash=recorded, digest=digest)
+                self.results[index] = _replayed(item, same)
                 continue
             plan = plan_receipt(index, item, window, store_id, digest)
             if plan is not None and (went_live or _member_id(plan) in seen_members):
