@@ -208,3 +208,22 @@ def test_batch_replays_receipts_posted_live_and_written_another_way(client):
     assert [r["status"] for r in reply.json()["results"]] == ["replayed", "replayed"]
     assert Receipt.objects.count() == 2
     assert level_of(shop.store, shop.skus[0]).on_hand == 4
+
+
+def test_batch_rejects_a_receipt_numbered_like_a_return_and_applies_the_others(client):
+    shop = make_shop(units=5)
+
+    reply = _post(
+        client,
+        shop.token,
+        [receipt_body(shop, number="return:T1"), receipt_body(shop, number="K1")],
+    )
+
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"]) for r in results] == [
+        ("return:T1", "rejected"),
+        ("K1", "created"),
+    ]
+    assert results[0]["code"] == "invalid_receipt"
+    assert "return:" in results[0]["message"]
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["K1"]

@@ -186,3 +186,14 @@ def test_sale_with_a_lapsed_hold_spends_the_points_instead(client):
     assert ledger_mismatches() == []
     assert points_services.release_expired_holds() == 0
     assert Receipt.objects.count() == 1
+
+
+def test_points_hold_refuses_a_receipt_number_a_till_returns_keys_begin_with(client):
+    shop = make_shop()
+    member = make_member(points_available=2000)
+
+    response = _hold(client, shop, member, receipt="return:T1")
+
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"]["errors"][0]["loc"][-1] == "receipt_number"
+    assert not PointsHold.objects.exists()

@@ -404,3 +404,21 @@ def test_post_sale_replays_a_receipt_recorded_before_its_fingerprint_was_normali
     assert again.status_code == 200, again.content
     assert changed.status_code == 409
     assert Receipt.objects.count() == 1
+
+
+def test_post_sale_refuses_a_receipt_number_a_till_returns_keys_begin_with(client):
+    shop = make_shop()
+    member = make_member()
+
+    response = post(
+        client,
+        receipt_body(shop, number="return:T1", member={"card": member.card_number}),
+        shop.token,
+    )
+
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["error"]["details"]["errors"]
+    assert error["loc"][-1] == "receipt_number"
+    assert "return:" in error["msg"]
+    assert not Receipt.objects.exists()
+    assert not MemberPurchase.objects.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -335,4 +336,44 @@ def test_returning_everything_in_any_pieces_reverses_and_restores_exactly(
     assert sum(r.points_restored for r in returns_made) == receipt.points_spent
     member.refresh_from_db()
     assert member.points_available == 1000
+    _ledgers_ok()
+
+
+def test_return_keys_cannot_be_a_receipts_even_one_numbered_like_a_return_before():
+    # A receipt numbered "return:T1" recorded before such numbers were refused (the schema
+    # refuses them now; the service is handed the parsed receipt) has the purchase key
+    # pos:<store>:return:T1, which a return T1 had too: the return was 409
+    # purchase_conflict.
+    shop = make_shop()
+    sku = shop.skus[0]
+    member = make_member()
+    card = {"card": member.card_number}
+    old = sale_of(receipt_body(shop, number="R-1", lines=[(sku, 1, "10.00")], member=card))
+    sales.record_sale(
+        sale=replace(old, number="return:T1"),
+        store_id=shop.store.pk,
+        source=ReceiptSource.API,
+        actor=ACTOR,
+    )
+    number = _sell(shop, lines=[(sku, 2, "10.00")], member=card)
+
+    result = _return(
+        shop,
+        number="T1",
+        receipt_number=number,
+        lines=[{"sku": sku.code, "quantity": 1, "amount": "10.00"}],
+    )
+
+    assert result.created
+    code = shop.store.code
+    assert set(MemberPurchase.objects.values_list("source_key", "amount")) == {
+        (f"pos:{code}:return:T1", Decimal("10.00")),
+        (f"pos:{code}:{number}", Decimal("20.00")),
+        (f"pos-return:{code}:T1", Decimal("-10.00")),
+    }
+    assert StockMovement.objects.get(kind=MovementKind.RETURN).reference == (
+        f"pos-return:{code}:T1"
+    )
+    assert TillReturn.objects.get().points_reversed == 10
+    assert member.points_entries.filter(source_key=f"pos-return:{code}:T1:reverse").exists()
     _ledgers_ok()

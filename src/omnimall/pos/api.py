@@ -295,11 +295,11 @@ def post_return(request: HttpRequest, payload: schemas.TillReturnIn) -> Status[d
 class PointsHoldIn(schemas.StrictIn):
     member: schemas.MemberRefIn
     points: Annotated[StrictInt, Field(ge=1, le=10**9)]
-    receipt_number: schemas.Code
+    receipt_number: schemas.ReceiptNumber
 
 
 class HoldCommitIn(schemas.StrictIn):
-    receipt_number: schemas.Code
+    receipt_number: schemas.ReceiptNumber
 
 
 class PointsHoldOut(Schema):

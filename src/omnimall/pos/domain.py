@@ -27,6 +27,23 @@ EARLIEST_TILL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 TILL_CLOCK_AHEAD = timedelta(days=1)
 
 
+# A receipt's ledger keys are ``pos:<store>:<number>[:…]`` (its purchase, earn, spend,
+# hold). Till returns recorded before 2026-11-29 have ``pos:<store>:return:<number>[:…]``:
+# a receipt numbered ``return:T1`` would share the purchase key of return ``T1``. Such
+# numbers are refused; returns now key under ``pos-return:``, which no receipt can have.
+RESERVED_RECEIPT_PREFIX = "return:"
+
+
+def receipt_number_problem(number: str) -> str | None:
+    """Why ``number`` cannot be a receipt's number; None when it can."""
+    if number.startswith(RESERVED_RECEIPT_PREFIX):
+        return (
+            f"a receipt number may not begin with '{RESERVED_RECEIPT_PREFIX}' (the till "
+            "returns' ledger keys do)"
+        )
+    return None
+
+
 def till_time_problem(at: datetime, *, now: datetime) -> str | None:
     """Why ``at`` cannot be when a till sold or took back goods; None when it can."""
     if at.tzinfo is None:

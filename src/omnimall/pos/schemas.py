@@ -2,7 +2,8 @@
 
 Unknown fields are refused (``extra="forbid"``); amounts are decimals with at most two
 places, given as JSON strings or numbers; quantities are strict whole numbers; times carry
-their UTC offset, from 2000 on and at most a day ahead of the server's clock.
+their UTC offset, from 2000 on and at most a day ahead of the server's clock; a receipt
+number does not begin with ``return:`` (``domain.receipt_number_problem``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ def _till_time(value: datetime) -> datetime:
 
 
 TillTime = Annotated[datetime, AfterValidator(_till_time)]
+
+
+def _receipt_number(value: str) -> str:
+    problem = domain.receipt_number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A receipt's own number (a receipt, a points hold for it): not ``return:…``.
+ReceiptNumber = Annotated[Code, AfterValidator(_receipt_number)]
 
 
 class SaleLineIn(StrictIn):
@@ -67,7 +79,7 @@ class MemberRefIn(StrictIn):
 
 class ReceiptIn(StrictIn):
     store: Code = Field(description="The store's location code (must be the key's store)")
-    receipt_number: Code
+    receipt_number: ReceiptNumber
     occurred_at: TillTime
     currency: Annotated[StrictStr, Field(min_length=3, max_length=3)] = "CNY"
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500)

@@ -23,11 +23,12 @@
    ``share(line.points_earned, refunded_after, line_total) − share(…, refunded_before, …)``
    — so returning everything reverses exactly what was earned, and returning a line that
    earned nothing reverses nothing (``reverse_earn`` on ``pos:<store>:<receipt>:earn``,
-   source key ``pos:<store>:return:<number>:reverse``). If the member has already spent
+   source key ``pos-return:<store>:<number>:reverse``). If the member has already spent
    them, what is there is taken and the return is flagged ``points_shortfall``. Points
    the receipt was paid with come back in proportion to the refund over the receipt's
-   total, cumulatively (``restore_points``, ``pos:<store>:return:<number>:restore``).
-   A negative purchase (``pos:<store>:return:<number>``) lowers the member's tier spend.
+   total, cumulatively (``restore_points``, ``pos-return:<store>:<number>:restore``).
+   A negative purchase (``pos-return:<store>:<number>``) lowers the member's tier spend.
+   (``return_key``: returns recorded before 2026-11-29 have ``pos:<store>:return:…``.)
 """
 
 from __future__ import annotations
@@ -81,7 +82,15 @@ class _Part:
 
 
 def return_key(store_code: str, number: str, suffix: str = "") -> str:
-    key = f"pos:{store_code}:return:{number}"
+    """``pos-return:<store>:<number>[:suffix]`` — the keys of a return's ledger entries.
+
+    Not under ``pos:`` where a receipt's keys are (``sales.source_key``), so no receipt
+    number can give a return's key. Returns recorded before 2026-11-29 keep the keys they
+    were given, ``pos:<store>:return:<number>[:suffix]`` (nothing computes them again);
+    receipts may not be numbered ``return:…`` so none shares those
+    (``domain.receipt_number_problem``).
+    """
+    key = f"pos-return:{store_code}:{number}"
     return f"{key}:{suffix}" if suffix else key
 
 
