@@ -227,3 +227,21 @@ def test_batch_rejects_a_receipt_numbered_like_a_return_and_applies_the_others(c
     assert results[0]["code"] == "invalid_receipt"
     assert "return:" in results[0]["message"]
     assert list(Receipt.objects.values_list("number", flat=True)) == ["K1"]
+
+
+@pytest.mark.parametrize("entry", [["R1"], "R1", 7, None, True])
+def test_batch_rejects_an_entry_that_is_not_a_json_object_in_its_place(client, entry):
+    shop = make_shop(units=5)
+
+    reply = _post(client, shop.token, [receipt_body(shop, number="J1"), entry])
+
+    assert reply.status_code == 200, reply.content
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"]) for r in results] == [
+        ("J1", "created"),
+        ("", "rejected"),
+    ]
+    assert results[1]["code"] == "invalid_receipt"
+    assert results[1]["message"].startswith("receipt 2 is not a JSON object")
+    assert reply.json()["counts"]["rejected"] == 1
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["J1"]

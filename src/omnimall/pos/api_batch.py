@@ -8,8 +8,9 @@ Each receipt is the body of ``POST /api/v1/pos/sales`` and gets exactly the outc
 would get there (``pos.services.batch``): one result per receipt, in order —
 ``created``, ``replayed`` (already recorded with the same contents), ``flagged``
 (recorded, needs staff: ``code`` lists the flags) or ``rejected`` (``code`` and
-``message`` say why: an invalid receipt, ``unknown_sku``, ``receipt_conflict``, …). One bad
-receipt does not stop the others; the answer is 200 whatever the mix.
+``message`` say why: an invalid receipt — or an entry that is not a JSON object —,
+``unknown_sku``, ``receipt_conflict``, …). One bad receipt does not stop the others; the
+answer is 200 whatever the mix.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ MAX_RECEIPTS = 1000
 
 
 class BatchIn(Schema):
-    receipts: list[dict[str, Any]] = Field(
+    # Any JSON value: each entry is validated on its own (``parse_receipt``), so one that
+    # is not even an object is a rejected result in its place, not a 422 for the batch.
+    receipts: list[Any] = Field(
         ...,
         min_length=1,
         max_length=MAX_RECEIPTS,
         description=(
             "Up to 1000 receipts, each the body of POST /api/v1/pos/sales (ReceiptIn); "
-            "each is validated on its own, so one invalid receipt is rejected alone."
+            "each is validated on its own, so one invalid receipt (or an entry that is "
+            "not a JSON object) is rejected alone."
         ),
     )
 
@@ -54,15 +58,15 @@ class BatchOut(Schema):
     counts: dict[str, int]
 
 
-def _check_stores(bound: str, receipts: list[dict[str, Any]]) -> None:
+def _check_stores(bound: str, receipts: list[Any]) -> None:
     """403 when the key has no store or any receipt names another store."""
     if not bound:
         raise ForbiddenStoreError("This POS key is not bound to a store.")
     others = sorted(
         {
-            str(r["store"])
+            r["store"]
             for r in receipts
-            if isinstance(r.get("store"), str) and r["store"] != bound
+            if isinstance(r, dict) and isinstance(r.get("store"), str) and r["store"] != bound
         }
     )
     if others:

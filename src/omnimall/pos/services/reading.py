@@ -127,12 +127,29 @@ class ReceiptIn(_Plain, schemas.ReceiptIn):
 
 
 def parse_receipt(data: Any, *, line: int = 0) -> Parsed:
-    """One receipt as the API's JSON body (a dict): a ``Sale``, or why not."""
+    """One receipt as the API's JSON body (a dict): a ``Sale``, or why not — also when it
+    is no JSON object at all (an entry of a batch's list: ``line`` is its position)."""
+    if not isinstance(data, dict):
+        where = f"receipt {line}" if line else "the receipt"
+        message = f"{where} is not a JSON object but {_json_kind(data)}"
+        return RejectedRow(line, "", "", "invalid_receipt", message)
     try:
         return ReceiptIn.model_validate(data).to_domain()
     except ValidationError as error:
         store, number = _identity_of_dict(data)
         return RejectedRow(line, store, number, "invalid_receipt", describe_errors(error))
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else type(value).__name__
 
 
 def describe_errors(error: ValidationError, *, limit: int = 3) -> str:
