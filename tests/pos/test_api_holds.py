@@ -188,11 +188,12 @@ def test_sale_with_a_lapsed_hold_spends_the_points_instead(client):
     assert Receipt.objects.count() == 1
 
 
-def test_points_hold_refuses_a_receipt_number_a_till_returns_keys_begin_with(client):
+@pytest.mark.parametrize("receipt", ["return:T1", "   "])
+def test_points_hold_refuses_a_receipt_number_no_receipt_may_have(client, receipt):
     shop = make_shop()
     member = make_member(points_available=2000)
 
-    response = _hold(client, shop, member, receipt="return:T1")
+    response = _hold(client, shop, member, receipt=receipt)
 
     assert response.status_code == 422, response.content
     assert response.json()["error"]["details"]["errors"][0]["loc"][-1] == "receipt_number"

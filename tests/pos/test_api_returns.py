@@ -251,3 +251,25 @@ def test_post_return_replays_a_return_recorded_before_its_fingerprint_was_normal
     assert again.status_code == 200, again.content
     assert changed.status_code == 409
     assert TillReturn.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("return_number", "  "), ("receipt_number", " "), ("store", " ")]
+)
+def test_post_return_refuses_a_number_of_only_spaces(client, field, value):
+    shop = make_shop()
+    number = _sold(client, shop, make_member())
+    body = return_body(
+        shop,
+        receipt_number=number,
+        authorised_by="Li Na",
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}],
+    )
+
+    response = post(client, "/api/v1/pos/returns", {**body, field: value}, shop.token)
+
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["error"]["details"]["errors"]
+    assert error["loc"][-1] == field
+    assert "only spaces" in error["msg"]
+    assert not TillReturn.objects.exists()

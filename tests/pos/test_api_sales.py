@@ -422,3 +422,16 @@ def test_post_sale_refuses_a_receipt_number_a_till_returns_keys_begin_with(clien
     assert "return:" in error["msg"]
     assert not Receipt.objects.exists()
     assert not MemberPurchase.objects.exists()
+
+
+@pytest.mark.parametrize("number", [" ", "   ", "\t", " \u3000 "])
+def test_post_sale_refuses_a_receipt_number_of_only_spaces(client, number):
+    shop = make_shop()
+
+    response = post(client, receipt_body(shop, number=number), shop.token)
+
+    assert response.status_code == 422, response.content
+    (error,) = response.json()["error"]["details"]["errors"]
+    assert error["loc"][-1] == "receipt_number"
+    assert "only spaces" in error["msg"]
+    assert not Receipt.objects.exists()

@@ -139,6 +139,31 @@ def test_import_replays_receipts_the_till_posted_live_from_another_exporters_csv
     assert level_of(shop.store, sku).on_hand == 8
 
 
+def test_import_rejects_a_receipt_number_of_only_spaces_in_either_format(tmp_path):
+    shop = make_shop(units=10)
+    sku = shop.skus[0]
+    jsonl = _jsonl(
+        tmp_path / "day.jsonl",
+        [receipt_body(shop, number="   "), receipt_body(shop, number="S1")],
+    )
+    csv_file = tmp_path / "day.csv"
+    csv_file.write_text(
+        "store,receipt_number,occurred_at,sku,quantity,unit_price,payment_method,payment_amount\n"
+        f"{shop.store.code}, ,2026-11-27T10:00:00+08:00,{sku.code},1,10.00,cash,10.00\n",
+        encoding="utf-8",
+    )
+
+    for path in (jsonl, csv_file):
+        with pytest.raises(CommandError) as failed:
+            _run(path, "--no-progress")
+        assert failed.value.returncode == 1
+        (row,) = csv.DictReader(path.with_name(f"{path.stem}.rejected.csv").open())
+        assert (row["line"], row["code"]) == ("1" if path is jsonl else "2", "invalid_receipt")
+        assert "receipt_number" in row["reason"]
+
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["S1"]
+
+
 def test_import_rejects_receipts_not_paid_exactly_in_the_shop_currency(tmp_path):
     shop = make_shop(units=10)
     member = make_member()

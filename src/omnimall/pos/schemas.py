@@ -2,8 +2,9 @@
 
 Unknown fields are refused (``extra="forbid"``); amounts are decimals with at most two
 places, given as JSON strings or numbers; quantities are strict whole numbers; times carry
-their UTC offset, from 2000 on and at most a day ahead of the server's clock; a receipt
-number does not begin with ``return:`` (``domain.receipt_number_problem``).
+their UTC offset, from 2000 on and at most a day ahead of the server's clock; codes and
+numbers are not only spaces, and a receipt number does not begin with ``return:``
+(``domain.receipt_number_problem``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,16 @@ from omnimall.core import clock
 from omnimall.core.api.schemas import StrictIn
 from omnimall.pos import domain
 
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("only spaces: give the code or number")
+    return value
+
+
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+# A store, SKU, receipt or return code: 1 to 64 characters, not only spaces.
+Code = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_not_blank)]
 
 
 def _till_time(value: datetime) -> datetime:
@@ -31,6 +40,15 @@ def _till_time(value: datetime) -> datetime:
 
 
 TillTime = Annotated[datetime, AfterValidator(_till_time)]
+
+
+def _receipt_reference(value: str) -> str:
+    if value and not value.strip():
+        raise ValueError(
+            "only spaces: give the receipt's number, or leave it empty for a return "
+            "without a receipt"
+        )
+    return value
 
 
 def _receipt_number(value: str) -> str:
@@ -139,7 +157,9 @@ class TillReturnIn(StrictIn):
     store: Code
     return_number: Code
     occurred_at: TillTime
-    receipt_number: Annotated[StrictStr, Field(max_length=64)] = ""
+    receipt_number: Annotated[
+        StrictStr, Field(max_length=64), AfterValidator(_receipt_reference)
+    ] = ""
     authorised_by: Annotated[StrictStr, Field(max_length=120)] = ""
     reason: Annotated[StrictStr, Field(max_length=200)] = ""
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
