@@ -273,3 +273,34 @@ def test_post_return_refuses_a_number_of_only_spaces(client, field, value):
     assert error["loc"][-1] == field
     assert "only spaces" in error["msg"]
     assert not TillReturn.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "status"),
+    [
+        ("2026-11-27T10:29:59Z", 422),  # the receipt is at 10:30:00Z
+        ("2026-11-27T18:29:59+08:00", 422),  # the same, at the till's offset
+        ("2026-11-27T18:30:00+08:00", 201),  # the receipt's own instant
+        ("2026-11-27T10:31:00Z", 201),
+    ],
+)
+def test_post_return_refuses_a_return_dated_before_its_receipt(client, occurred_at, status):
+    shop = make_shop()
+    member = make_member()
+    number = _sold(client, shop, member)  # at 2026-11-27T10:30:00Z
+    body = return_body(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}],
+    )
+    before = _state(shop, member)
+
+    response = post(client, "/api/v1/pos/returns", {**body, "occurred_at": occurred_at}, shop.token)
+
+    assert response.status_code == status, response.content
+    if status == 422:
+        error = response.json()["error"]
+        assert error["code"] == "return_before_sale"
+        assert error["details"]["receipt_occurred_at"] == "2026-11-27T10:30:00Z"
+        assert "before its receipt" in error["message"]
+        assert _state(shop, member) == before

@@ -70,6 +70,11 @@ class UnknownReceiptError(ValidationFailedError):
     message = "This store has no receipt with this number."
 
 
+class ReturnBeforeSaleError(ValidationFailedError):
+    code = "return_before_sale"
+    message = "The return is dated before its receipt; nothing was recorded."
+
+
 class ReturnLineError(ValidationFailedError):
     code = "invalid_return_line"
     message = "A return line does not match the receipt."

@@ -7,7 +7,9 @@
    ``return_conflict`` for another payload (any field: lines, receipt, member, time,
    ``authorised_by``, ``reason``; amounts compared to the cent and the time as an
    instant, as for receipts); unknown SKU codes → 422 ``unknown_sku``.
-2. With ``receipt_number``: the store's receipt (422 ``unknown_receipt``). Each line is
+2. With ``receipt_number``: the store's receipt (422 ``unknown_receipt``), not after the
+   return (``occurred_at`` at or after the receipt's, else 422 ``return_before_sale``:
+   a till's clock or a typed receipt number gone wrong). Each line is
    matched to the receipt's lines — by ``line_no`` (its SKU must match, else 422
    ``invalid_return_line``) or by SKU (spread over the receipt's lines of that SKU in
    order). Quantity ≤ sold − already returned and the refunded amount ≤ the line's total
@@ -34,6 +36,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +54,7 @@ from omnimall.members.services import points as points_services
 from omnimall.members.services import purchases as purchase_services
 from omnimall.pos import domain
 from omnimall.pos.errors import (
+    ReturnBeforeSaleError,
     ReturnConflictError,
     ReturnExceedsSaleError,
     ReturnLineError,
@@ -109,13 +113,7 @@ def record_till_return(
     receipt_id: int | None = None
     member_ref: MemberRef | None = None
     if till_return.receipt_number:
-        receipt_id = (
-            Receipt.objects.filter(store_id=store_id, number=till_return.receipt_number)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if receipt_id is None:
-            raise UnknownReceiptError(receipt_number=till_return.receipt_number)
+        receipt_id = _receipt_returned(till_return, store_id=store_id)
     else:
         if not till_return.authorised_by.strip():
             raise ValidationFailedError(
@@ -143,6 +141,34 @@ def record_till_return(
         if existing is None:
             raise
         return existing
+
+
+def _receipt_returned(till_return: domain.TillReturnIn, *, store_id: int) -> int:
+    """The id of the store's receipt the return names; 422 ``unknown_receipt``, or
+    ``return_before_sale`` when the return is dated before it."""
+    receipt = (
+        Receipt.objects.filter(store_id=store_id, number=till_return.receipt_number)
+        .values("pk", "occurred_at")
+        .first()
+    )
+    if receipt is None:
+        raise UnknownReceiptError(receipt_number=till_return.receipt_number)
+    sold_at: datetime = receipt["occurred_at"]
+    if till_return.occurred_at < sold_at:
+        raise ReturnBeforeSaleError(
+            f"The return is dated {_utc(till_return.occurred_at)}, before its receipt "
+            f"{till_return.receipt_number} ({_utc(sold_at)}): goods come back after they "
+            "were sold. Nothing was recorded.",
+            receipt_number=till_return.receipt_number,
+            receipt_occurred_at=_utc(sold_at),
+            occurred_at=_utc(till_return.occurred_at),
+        )
+    pk: int = receipt["pk"]
+    return pk
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _existing(
