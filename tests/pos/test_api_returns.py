@@ -304,3 +304,64 @@ def test_post_return_refuses_a_return_dated_before_its_receipt(client, occurred_
         assert error["details"]["receipt_occurred_at"] == "2026-11-27T10:30:00Z"
         assert "before its receipt" in error["message"]
         assert _state(shop, member) == before
+
+
+def _receipt_return(shop, number, member=None):
+    body = return_body(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00"}],
+    )
+    if member is not None:
+        body["member"] = member
+    return body
+
+
+@pytest.mark.parametrize("named", ["card", "phone", "phone written otherwise", "none"])
+def test_post_return_against_a_receipt_takes_its_member_named_or_not(client, named):
+    shop = make_shop()
+    member = make_member(phone="+8613800138055")
+    number = _sold(client, shop, member)
+    member_ref = {
+        "card": {"card": member.card_number},
+        "phone": {"phone": member.phone},
+        "phone written otherwise": {"phone": "138 0013 8055"},
+        "none": None,
+    }[named]
+
+    response = post(
+        client, "/api/v1/pos/returns", _receipt_return(shop, number, member_ref), shop.token
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["member_card"] == member.card_number
+    assert response.json()["points_reversed"] == 40
+
+
+@pytest.mark.parametrize("receipt_member", [True, False])
+@pytest.mark.parametrize("named", ["other card", "new phone"])
+def test_post_return_refuses_a_member_who_is_not_the_receipts(client, receipt_member, named):
+    shop = make_shop()
+    buyer, other = make_member(), make_member()
+    if receipt_member:
+        number = _sold(client, shop, buyer)
+    else:
+        body = receipt_body(shop, lines=[(shop.skus[0], 2, "40.00")])
+        assert post(client, "/api/v1/pos/sales", body, shop.token).status_code == 201
+        number = body["receipt_number"]
+    member_ref = (
+        {"card": other.card_number} if named == "other card" else {"phone": "+8613912340000"}
+    )
+    before = _state(shop, other), _state(shop, buyer)
+
+    response = post(
+        client, "/api/v1/pos/returns", _receipt_return(shop, number, member_ref), shop.token
+    )
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "return_member_mismatch"
+    assert error["details"] == {"receipt_number": number}
+    wanted = "is not the member of receipt" if receipt_member else "recorded without a member"
+    assert wanted in error["message"]
+    assert (_state(shop, other), _state(shop, buyer)) == before

@@ -280,8 +280,8 @@ def post_return(request: HttpRequest, payload: schemas.TillReturnIn) -> Status[d
     or without one (``authorised_by`` required). The goods go back into the store's stock.
 
     201 / 200 (a replay, same body) / 409 ``return_conflict``; 422 ``unknown_receipt``,
-    ``return_before_sale``, ``invalid_return_line``, ``return_exceeds_sale``,
-    ``unknown_sku``."""
+    ``return_before_sale``, ``return_member_mismatch``, ``invalid_return_line``,
+    ``return_exceeds_sale``, ``unknown_sku``."""
     store = _store(request, payload.store)
     result = return_services.record_till_return(
         till_return=payload.to_domain(), store_id=store.id, actor=actor_from(request)

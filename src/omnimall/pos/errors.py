@@ -75,6 +75,11 @@ class ReturnBeforeSaleError(ValidationFailedError):
     message = "The return is dated before its receipt; nothing was recorded."
 
 
+class ReturnMemberMismatchError(ValidationFailedError):
+    code = "return_member_mismatch"
+    message = "The member given is not the receipt's member; nothing was recorded."
+
+
 class ReturnLineError(ValidationFailedError):
     code = "invalid_return_line"
     message = "A return line does not match the receipt."

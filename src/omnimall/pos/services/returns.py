@@ -9,8 +9,12 @@
    instant, as for receipts); unknown SKU codes → 422 ``unknown_sku``.
 2. With ``receipt_number``: the store's receipt (422 ``unknown_receipt``), not after the
    return (``occurred_at`` at or after the receipt's, else 422 ``return_before_sale``:
-   a till's clock or a typed receipt number gone wrong). Each line is
-   matched to the receipt's lines — by ``line_no`` (its SKU must match, else 422
+   a till's clock or a typed receipt number gone wrong). A ``member`` given must be the
+   receipt's (card or phone; 422 ``unknown_member`` / ``invalid_phone`` as at a sale),
+   else 422 ``return_member_mismatch`` — also for a receipt without a member: the points
+   and spend go back to whoever bought, so another member named is a mistake to report,
+   not to ignore. Each line is matched to the receipt's lines — by ``line_no`` (its SKU
+   must match, else 422
    ``invalid_return_line``) or by SKU (spread over the receipt's lines of that SKU in
    order). Quantity ≤ sold − already returned and the refunded amount ≤ the line's total
    − already refunded, else 422 ``return_exceeds_sale``. Concurrent returns against one
@@ -58,6 +62,7 @@ from omnimall.pos.errors import (
     ReturnConflictError,
     ReturnExceedsSaleError,
     ReturnLineError,
+    ReturnMemberMismatchError,
     UnknownMemberError,
     UnknownReceiptError,
     UnknownStoreError,
@@ -113,7 +118,8 @@ def record_till_return(
     receipt_id: int | None = None
     member_ref: MemberRef | None = None
     if till_return.receipt_number:
-        receipt_id = _receipt_returned(till_return, store_id=store_id)
+        receipt_id, receipt_member_id = _receipt_returned(till_return, store_id=store_id)
+        _check_member(till_return, receipt_member_id=receipt_member_id)
     else:
         if not till_return.authorised_by.strip():
             raise ValidationFailedError(
@@ -143,12 +149,12 @@ def record_till_return(
         return existing
 
 
-def _receipt_returned(till_return: domain.TillReturnIn, *, store_id: int) -> int:
-    """The id of the store's receipt the return names; 422 ``unknown_receipt``, or
-    ``return_before_sale`` when the return is dated before it."""
+def _receipt_returned(till_return: domain.TillReturnIn, *, store_id: int) -> tuple[int, int | None]:
+    """The id and member of the store's receipt the return names; 422
+    ``unknown_receipt``, or ``return_before_sale`` when the return is dated before it."""
     receipt = (
         Receipt.objects.filter(store_id=store_id, number=till_return.receipt_number)
-        .values("pk", "occurred_at")
+        .values("pk", "occurred_at", "member_id")
         .first()
     )
     if receipt is None:
@@ -163,8 +169,28 @@ def _receipt_returned(till_return: domain.TillReturnIn, *, store_id: int) -> int
             receipt_occurred_at=_utc(sold_at),
             occurred_at=_utc(till_return.occurred_at),
         )
-    pk: int = receipt["pk"]
-    return pk
+    return receipt["pk"], receipt["member_id"]
+
+
+def _check_member(till_return: domain.TillReturnIn, *, receipt_member_id: int | None) -> None:
+    """A member named on a return against a receipt must be the receipt's member (the
+    return's points and spend go back to whoever bought): else 422
+    ``return_member_mismatch``. Naming none is fine."""
+    ref = resolve_member(phone=till_return.member_phone, card=till_return.member_card)
+    if ref is None or (ref.member_id is not None and ref.member_id == receipt_member_id):
+        return  # none named, or the receipt's (an unknown phone is nobody's receipt)
+    receipt_number = till_return.receipt_number
+    if receipt_member_id is None:
+        raise ReturnMemberMismatchError(
+            f"Receipt {receipt_number} was recorded without a member: leave the member out "
+            "of its return. Nothing was recorded.",
+            receipt_number=receipt_number,
+        )
+    raise ReturnMemberMismatchError(
+        f"The member given is not the member of receipt {receipt_number}: give the "
+        "receipt's member, or leave the member out. Nothing was recorded.",
+        receipt_number=receipt_number,
+    )
 
 
 def _utc(at: datetime) -> str:
