@@ -8,8 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from omnimall.members.models import EarnRule, EarnRuleKind
+from omnimall.members.domain import (
+    MAX_EARN_MULTIPLIER,
+    MAX_POINTS_PER_CNY,
+    MAX_POINTS_PER_ENTRY,
+)
+from omnimall.members.models import EarnRule, EarnRuleKind, Tier
 from omnimall.members.services.earning import load_earn_rules, paid_share, points_for_lines
+from omnimall.pos import domain as pos_domain
 from tests.catalog.factories import BrandFactory, make_category, make_product
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +134,50 @@ def test_load_earn_rules_reads_rules_and_skus_in_two_queries(shop, django_assert
         rules = load_earn_rules(on=TODAY, sku_ids=ids)
 
     assert [rules.multiplier_for(i) for i in ids] == [1, 0, 0]
+
+
+def test_the_bounds_of_the_settings_let_the_largest_receipt_earn_what_one_entry_holds():
+    largest = pos_domain.MAX_AMOUNT * MAX_POINTS_PER_CNY * MAX_EARN_MULTIPLIER
+
+    assert largest <= MAX_POINTS_PER_ENTRY < 2**31  # a PostgreSQL integer column
+
+
+@pytest.mark.parametrize(("multiplier", "saved"), [("10.00", True), ("10.01", False)])
+def test_earn_rule_admin_refuses_a_boost_above_ten_as_a_form_error(
+    admin_client, shop, multiplier, saved
+):
+    response = admin_client.post(
+        "/admin/members/earnrule/add/",
+        {"name": "Big boost", "kind": "boost", "brand": shop["brand"].pk, "multiplier": multiplier},
+    )
+
+    assert response.status_code == (302 if saved else 200)
+    assert EarnRule.objects.filter(name="Big boost").exists() is saved
+    if not saved:
+        errors = response.context["adminform"].form.errors
+        assert list(errors) == ["multiplier"]
+        assert "10" in errors["multiplier"][0]
+
+
+@pytest.mark.parametrize(("rate", "saved"), [("10.00", True), ("10.01", False), ("9999.99", False)])
+def test_tier_admin_refuses_a_rate_above_ten_points_per_cny_as_a_form_error(
+    admin_client, rate, saved
+):
+    tier = Tier.objects.order_by("rank").first()
+    form = {
+        "code": tier.code,
+        "name_en": tier.name_en,
+        "name_zh": tier.name_zh,
+        "rank": tier.rank,
+        "min_spend": tier.min_spend,
+        "points_per_cny": rate,
+    }
+
+    response = admin_client.post(f"/admin/members/tier/{tier.pk}/change/", form)
+
+    tier_now = Tier.objects.get(pk=tier.pk)
+    assert response.status_code == (302 if saved else 200)
+    assert (tier_now.points_per_cny == Decimal(rate)) is saved
+    if not saved:
+        errors = response.context["adminform"].form.errors
+        assert list(errors) == ["points_per_cny"]

@@ -8,7 +8,15 @@ import pytest
 from django.db import transaction
 
 from omnimall.core import clock
-from omnimall.members.models import HoldPurpose, HoldState, Member, PointsEntry, PointsLot
+from omnimall.members.domain import MAX_POINTS_PER_ENTRY
+from omnimall.members.models import (
+    HoldPurpose,
+    HoldState,
+    Member,
+    PointsEntry,
+    PointsHold,
+    PointsLot,
+)
 from omnimall.members.selectors.points import held_mismatches, ledger_mismatches
 from omnimall.members.services import points
 from omnimall.members.services.points import (
@@ -407,3 +415,86 @@ def test_a_spend_gives_back_lapsed_holds_first():
     assert lapsed.state == HoldState.EXPIRED
     assert balances(member) == (10, 0, 0)
     assert sound()
+
+
+MOST = MAX_POINTS_PER_ENTRY
+
+
+@pytest.mark.parametrize("service", ["earn", "earn pending", "spend", "hold", "restore", "in"])
+def test_points_services_refuse_more_than_a_billion_points_in_one_entry(service):
+    member = make_member()
+    give_points(member, 100, "bound:seed")
+    calls = {
+        "earn": lambda key: points.earn_points(
+            member_id=member.pk,
+            points=MOST + 1,
+            source_key=key,
+            document="R1",
+            actor=ACTOR,
+            pending=False,
+        ),
+        "earn pending": lambda key: points.earn_points(
+            member_id=member.pk,
+            points=MOST + 1,
+            source_key=key,
+            document="O1",
+            actor=ACTOR,
+            pending=True,
+        ),
+        "spend": lambda key: points.spend_points(
+            member_id=member.pk, points=MOST + 1, source_key=key, document="R1", actor=ACTOR
+        ),
+        "hold": lambda key: points.hold_points(
+            member_id=member.pk,
+            points=MOST + 1,
+            source_key=key,
+            purpose=HoldPurpose.POS,
+            reference="R1",
+            actor=ACTOR,
+        ),
+        "restore": lambda key: points.restore_points(
+            member_id=member.pk, points=MOST + 1, source_key=key, document="T1", actor=ACTOR
+        ),
+        "in": lambda key: points.transfer_in(
+            member_id=member.pk, points=MOST + 1, source_key=key, document="P1", actor=ACTOR
+        ),
+    }
+
+    with pytest.raises(InvalidPointsError) as refused:
+        calls[service](f"bound:{service}")
+
+    assert "at most 1,000,000,000 points" in refused.value.message
+    assert refused.value.details["most"] == MOST
+    assert PointsEntry.objects.filter(member=member).count() == 1
+    assert not PointsHold.objects.exists()
+    assert ledger_mismatches() == []
+
+
+def test_a_balance_holds_more_points_than_a_32_bit_column():
+    member = make_member()
+
+    for n in range(3):  # 3,000,000,000 points: past 2**31 - 1, the PostgreSQL integer
+        give_points(member, MOST, f"big:{n}")
+    points.spend_points(
+        member_id=member.pk, points=MOST, source_key="big:spend", document="R1", actor=ACTOR
+    )
+    points.hold_points(
+        member_id=member.pk,
+        points=MOST,
+        source_key="big:hold",
+        purpose=HoldPurpose.CHECKOUT,
+        reference="O1",
+        actor=ACTOR,
+    )
+    give_points(member, MOST, "big:pending", pending=True)
+    give_points(member, MOST, "big:pending:2", pending=True)
+    give_points(member, MOST, "big:pending:3", pending=True)
+
+    member.refresh_from_db()
+    assert (member.points_available, member.points_held, member.points_pending) == (
+        MOST,
+        MOST,
+        3 * MOST,
+    )
+    assert ledger_mismatches() == []
+    assert held_mismatches() == []

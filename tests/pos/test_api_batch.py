@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from omnimall.members.models import Tier
 from omnimall.pos.models import Receipt
 from tests.inventory.factories import level_of
 from tests.pos.factories import make_member, make_shop, pos_token, receipt_body, sale_of
@@ -245,3 +246,24 @@ def test_batch_rejects_an_entry_that_is_not_a_json_object_in_its_place(client, e
     assert results[1]["message"].startswith("receipt 2 is not a JSON object")
     assert reply.json()["counts"]["rejected"] == 1
     assert list(Receipt.objects.values_list("number", flat=True)) == ["J1"]
+
+
+def test_batch_rejects_a_receipt_earning_more_than_one_ledger_entry_holds(client):
+    shop = make_shop(units=5)
+    member = make_member()
+    Tier.objects.filter(pk=member.tier_id).update(points_per_cny=Decimal("9999.99"))
+    card = {"card": member.card_number}
+    huge = receipt_body(shop, number="H1", lines=[(shop.skus[0], 1, "1000000.00")], member=card)
+    fine = receipt_body(shop, number="H2", lines=[(shop.skus[1], 1, "1.00")], member=card)
+
+    reply = _post(client, shop.token, [huge, fine])
+
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"]) for r in results] == [
+        ("H1", "rejected"),
+        ("H2", "created"),
+    ]
+    assert results[0]["code"] == "invalid_points"
+    member.refresh_from_db()
+    assert member.points_available == 9999  # H2: 1.00 at 9,999.99 points per CNY
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["H2"]

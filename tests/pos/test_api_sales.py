@@ -10,7 +10,7 @@ import pytest
 
 from omnimall.core import clock
 from omnimall.inventory.models import MovementKind, StockMovement
-from omnimall.members.models import MemberPurchase, PointsEntry
+from omnimall.members.models import MemberPurchase, PointsEntry, Tier
 from omnimall.members.selectors.points import ledger_mismatches
 from omnimall.pos.models import Receipt
 from tests.inventory.factories import level_of
@@ -435,3 +435,24 @@ def test_post_sale_refuses_a_receipt_number_of_only_spaces(client, number):
     assert error["loc"][-1] == "receipt_number"
     assert "only spaces" in error["msg"]
     assert not Receipt.objects.exists()
+
+
+def test_post_sale_refuses_points_one_ledger_entry_cannot_hold(client):
+    # A tier rate set before the settings were bounded (at most 10 per CNY now): a
+    # ¥1,000,000 receipt would earn ten billion points (a 500 on PostgreSQL).
+    shop = make_shop()
+    member = make_member()
+    Tier.objects.filter(pk=member.tier_id).update(points_per_cny=Decimal("9999.99"))
+    body = receipt_body(
+        shop, lines=[(shop.skus[0], 1, "1000000.00")], member={"card": member.card_number}
+    )
+    before = _ledgers(shop, member)
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_points"
+    assert "at most 1,000,000,000 points" in error["message"]
+    assert _ledgers(shop, member) == before
+    assert ledger_mismatches() == []

@@ -17,6 +17,17 @@ import phonenumbers
 
 CENT = Decimal("0.01")
 
+# The most points one ledger entry moves (an earn, a spend, a hold, a transfer, …): a
+# billion, ¥10,000,000 at 100 points to the yuan. An entry's deltas and a lot's or a hold's
+# points are 32-bit integers on PostgreSQL (at most 2,147,483,647; SQLite's are 64-bit),
+# so any entry fits; the cached balances, sums of entries, are 64-bit on both.
+MAX_POINTS_PER_ENTRY = 1_000_000_000
+# A tier's points per CNY and an earning rule's boost: at their highest together 100
+# points per yuan, so a purchase of ¥10,000,000 (the most a till receipt comes to) earns
+# at most MAX_POINTS_PER_ENTRY. The model validators hold the settings to these.
+MAX_POINTS_PER_CNY = Decimal("10.00")
+MAX_EARN_MULTIPLIER = Decimal("10.00")
+
 
 # The audit action of a tier move, whichever path made it (purchase, batch, nightly run).
 TIER_CHANGED = "member.tier_changed"

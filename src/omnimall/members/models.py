@@ -12,13 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from omnimall.core.models import WEB_URL
+from omnimall.members.domain import MAX_EARN_MULTIPLIER, MAX_POINTS_PER_CNY
 
 
 class Tier(models.Model):
@@ -32,7 +33,12 @@ class Tier(models.Model):
         _("minimum 12-month spend"), max_digits=12, decimal_places=2, default=0
     )
     points_per_cny = models.DecimalField(
-        _("points per CNY"), max_digits=6, decimal_places=2, default=1
+        _("points per CNY"),
+        max_digits=6,
+        decimal_places=2,
+        default=1,
+        # The form's messages for what the ledger could not hold (members.domain).
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_POINTS_PER_CNY)],
     )
 
     class Meta:
@@ -85,9 +91,10 @@ class Member(models.Model):
     consent_wechat = models.BooleanField(_("WeChat marketing"), default=False)
     consent_updated_at = models.DateTimeField(_("consent updated"), null=True, blank=True)
     # Cached balances; each equals the sum of its delta over the member's PointsEntry rows.
-    points_available = models.IntegerField(_("available points"), default=0)
-    points_held = models.IntegerField(_("held points"), default=0)
-    points_pending = models.IntegerField(_("pending points"), default=0)
+    # 64-bit: an entry moves at most MAX_POINTS_PER_ENTRY, but a balance sums many.
+    points_available = models.BigIntegerField(_("available points"), default=0)
+    points_held = models.BigIntegerField(_("held points"), default=0)
+    points_pending = models.BigIntegerField(_("pending points"), default=0)
     # Set when staff merge this member into another; its history moved there.
     merged_into = models.ForeignKey(
         "self",
@@ -227,7 +234,12 @@ class EarnRule(models.Model):
         on_delete=models.CASCADE,
     )
     multiplier = models.DecimalField(
-        _("multiplier"), max_digits=5, decimal_places=2, default=1, help_text=_("For boosts.")
+        _("multiplier"),
+        max_digits=5,
+        decimal_places=2,
+        default=1,
+        help_text=_("For boosts."),
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_EARN_MULTIPLIER)],
     )
     starts_on = models.DateField(pgettext_lazy("earning rule", "from"), null=True, blank=True)
     ends_on = models.DateField(_("until"), null=True, blank=True)

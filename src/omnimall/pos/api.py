@@ -207,8 +207,9 @@ def post_sale(request: HttpRequest, payload: schemas.ReceiptIn) -> Status[dict[s
     201 the first time; 200 with the same body when the same receipt comes again; 409
     ``receipt_conflict`` when its number was recorded with other contents; 422
     ``unknown_sku`` / ``unknown_member`` / ``invalid_phone`` / ``invalid_points_payment``
-    (nothing recorded). Stock short or points no longer available do not refuse the
-    receipt: it is recorded with ``state: flagged`` and ``flags`` for staff."""
+    / ``invalid_points`` (nothing recorded). Stock short or points no longer available do
+    not refuse the receipt: it is recorded with ``state: flagged`` and ``flags`` for
+    staff."""
     store = _store(request, payload.store)
     result = sale_services.record_sale(
         sale=payload.to_domain(),

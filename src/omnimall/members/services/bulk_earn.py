@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ConflictError
 from omnimall.inventory.services.till_bulk import add_to_rows, insert_rows, pg_rows
-from omnimall.members.domain import add_months
+from omnimall.members.domain import MAX_POINTS_PER_ENTRY, add_months
 from omnimall.members.models import (
     Member,
     PointsEntry,
@@ -102,14 +102,16 @@ def earn_points_bulk(*, earns: Sequence[BulkEarn], actor: Actor, now: datetime) 
     """Post each earn (available at once, with its lot); ``{source_key: entry id}``.
 
     Call inside a transaction with the members locked (``lock_members``). Earns of 0
-    points are refused (``earn_points`` posts nothing for them: leave them out).
+    points are refused (``earn_points`` posts nothing for them: leave them out), and so
+    are earns above ``MAX_POINTS_PER_ENTRY`` (``earn_points`` refuses them: send them
+    that way).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("earn_points_bulk must run inside a transaction")
     if not earns:
         return {}
     for earn in earns:
-        if earn.points <= 0:
+        if not 0 < earn.points <= MAX_POINTS_PER_ENTRY:
             raise ValueError(f"{earn.source_key}: a bulk earn of {earn.points} points")
     when = connection.ops.adapt_datetimefield_value(now)
     expires = connection.ops.adapt_datetimefield_value(

@@ -185,7 +185,8 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
 
     Raises ``UnknownStoreError``, ``UnknownSkuError``, ``UnknownMemberError``,
     members' ``InvalidPhoneNumberError``, ``InvalidPointsPaymentError``,
-    ``UnsupportedCurrencyError``, ``PaymentsMismatchError`` (422),
+    ``UnsupportedCurrencyError``, ``PaymentsMismatchError``, the points ledger's
+    ``InvalidPointsError`` (more than ``MAX_POINTS_PER_ENTRY`` earned or paid) (422),
     ``ReceiptConflictError``, ``HoldReceiptMismatchError`` (409). May be called inside a
     transaction (its own block is then a savepoint).
     """

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Now
 
 from omnimall.core.actors import Actor
-from omnimall.members.domain import Lot, add_months, take_from_lots
+from omnimall.members.domain import MAX_POINTS_PER_ENTRY, Lot, add_months, take_from_lots
 from omnimall.members.models import Member, PointsEntry, PointsHold, PointsLot
 
 from .errors import (
@@ -29,11 +29,24 @@ from .errors import (
 
 
 def require_points(points: object, *, allow_zero: bool = False) -> int:
+    """``points`` as a count a service may be asked to move: a whole number above 0 (or
+    0 when allowed), at most ``MAX_POINTS_PER_ENTRY`` — checked before anything is
+    written (``post`` checks every entry again)."""
     if isinstance(points, bool) or not isinstance(points, int):
         raise InvalidPointsError(points=points)
     if points < 0 or (points == 0 and not allow_zero):
         raise InvalidPointsError(points=points)
+    if points > MAX_POINTS_PER_ENTRY:
+        raise _too_many(points)
     return points
+
+
+def _too_many(points: int) -> InvalidPointsError:
+    return InvalidPointsError(
+        f"A points entry moves at most {MAX_POINTS_PER_ENTRY:,} points; {points:,} asked.",
+        points=points,
+        most=MAX_POINTS_PER_ENTRY,
+    )
 
 
 def lock_member(member_id: int) -> Member:
@@ -106,7 +119,14 @@ def post(
     related: PointsEntry | None = None,
     hold: PointsHold | None = None,
 ) -> PointsEntry:
-    """Move the cached balances by the deltas (never below zero) and append the entry."""
+    """Move the cached balances by the deltas (never below zero) and append the entry.
+
+    The one place every entry is written: each delta is at most ``MAX_POINTS_PER_ENTRY``
+    either way (``InvalidPointsError``, 422), whatever computed it.
+    """
+    largest = max(abs(available), abs(held), abs(pending))
+    if largest > MAX_POINTS_PER_ENTRY:
+        raise _too_many(largest)
     rows = Member.objects.filter(pk=member_id)
     if available < 0:
         rows = rows.filter(points_available__gte=-available)

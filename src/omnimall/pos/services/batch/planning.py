@@ -17,7 +17,7 @@ from django.utils import timezone
 from omnimall.catalog import selectors as catalog_selectors
 from omnimall.inventory.models import LocationKind, StockLocation
 from omnimall.inventory.services import till_bulk
-from omnimall.members.domain import InvalidPhoneError, normalise_phone
+from omnimall.members.domain import MAX_POINTS_PER_ENTRY, InvalidPhoneError, normalise_phone
 from omnimall.members.models import Member
 from omnimall.members.services import earning
 from omnimall.pos import domain
@@ -244,4 +244,6 @@ def plan_receipt(
     if member is not None:
         rules = _rules_for(window, _local_day(sale))
         points = _line_points(totals, sku_ids, member.rate, rules)
+        if sum(points) > MAX_POINTS_PER_ENTRY:
+            return None  # refused by earn_points (invalid_points): the live path says so
     return Plan(index, sale, store_id, digest, sku_ids, tuple(level_ids), member, points, totals)
