@@ -9,6 +9,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from omnimall.core.api.schemas import StrictIn
+
 from .selectors import OrderView
 
 
@@ -89,7 +91,7 @@ class OrderOut(Schema):
     can_request_return: bool
 
 
-class CancelIn(Schema):
+class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
     token: str = Field(..., max_length=64, description="The order's guest token")
     reason: str = Field("", max_length=500)
 
