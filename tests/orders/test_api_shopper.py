@@ -3,10 +3,17 @@ return, history (``/api/v1/orders``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.orders.factories import make_shop, place
+from omnimall.core import clock
+from omnimall.orders.models import Order
+from omnimall.payments import selectors as payment_selectors
+from omnimall.payments.gateways import sandbox_bank
+from tests.orders.factories import make_shop, pay, place
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +33,67 @@ def test_cancel_refuses_an_unknown_field_and_changes_nothing():
     assert refused.json()["error"]["code"] == "validation_failed"
     assert refused.json()["error"]["details"]["errors"][0]["loc"][-1] == "refund_to"
     assert seen.json()["state"] == "pending_payment"
+
+
+def _decline(order_id):
+    trade_no = payment_selectors.list_payments_of_order(order_id)[0].trade_no
+    sandbox_bank.decline_trade(trade_no)
+
+
+def test_pay_again_gives_a_fresh_payment_url_after_a_decline():
+    placed = place(make_shop())
+    _decline(placed.order_id)
+    url = f"/api/v1/orders/{placed.number}/pay"
+
+    started = _post(url, {"token": placed.guest_token})
+
+    assert started.status_code == 201, started.content
+    body = started.json()
+    newest = payment_selectors.list_payments_of_order(placed.order_id)[-1]
+    assert newest.state == "pending"
+    assert body["payment_url"] == f"http://testserver/payments/sandbox/pay/{newest.trade_no}/"
+    assert placed.payment_url.rstrip("/").rsplit("/", 1)[-1] != newest.trade_no
+    assert body["amount_due"] == str(placed.amount_due)
+    assert body["number"] == placed.number
+    assert body["currency"] == "CNY"
+
+
+def test_pay_again_is_404_without_the_token_and_409_once_paid_or_expired():
+    shop = make_shop()
+    placed, expired = place(shop, quantities=(1,)), place(shop, quantities=(1,))
+    pay(placed.order_id)
+    Order.objects.filter(pk=expired.order_id).update(
+        reserved_until=clock.now() - timedelta(minutes=1)
+    )
+
+    stranger = _post(f"/api/v1/orders/{placed.number}/pay", {"token": "guess"})
+    no_token = _post(f"/api/v1/orders/{placed.number}/pay", {})
+    paid = _post(f"/api/v1/orders/{placed.number}/pay", {"token": placed.guest_token})
+    late = _post(f"/api/v1/orders/{expired.number}/pay", {"token": expired.guest_token})
+
+    assert stranger.status_code == 404
+    assert no_token.status_code == 404
+    assert paid.status_code == 409
+    assert paid.json()["error"]["code"] == "order_state"
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "hold_expired"
+
+
+def test_pay_again_for_the_signed_in_owner_needs_the_csrf_header():
+    user = get_user_model().objects.create_user(
+        username="payer@example.com", email="payer@example.com", password="pw-123456!"
+    )
+    placed = place(make_shop(), user=user)
+    _decline(placed.order_id)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/account/")  # sets the csrftoken cookie
+    url = f"/api/v1/orders/{placed.number}/pay"
+
+    cross_site = _post(url, {}, client)
+    own = client.post(
+        url, {}, content_type="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value
+    )
+
+    assert cross_site.status_code == 404
+    assert own.status_code == 201, own.content

@@ -18,7 +18,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Status
-from ninja.utils import check_csrf
 
 from omnimall.checkout import schemas, selectors
 from omnimall.checkout.links import notify_url, order_return_url
@@ -36,30 +35,18 @@ from omnimall.checkout.schemas import (
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core import idempotency
+from omnimall.core.api.auth import session_shopper as shopper
 from omnimall.core.api.errors import ErrorOut
 from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])
 ERRORS: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 IDEMPOTENCY_KEY = Header(
     None,
     alias="Idempotency-Key",
     description="Optional: a unique id per checkout; a retry with it returns the same order.",
 )
-
-
-def shopper(request: HttpRequest) -> Any:
-    """The signed-in user when the session may speak for them (see the module docstring)."""
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-        return None
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    if request.method not in SAFE_METHODS and check_csrf(request) is not None:
-        return None
-    return user
 
 
 def _base_url(request: HttpRequest) -> str:

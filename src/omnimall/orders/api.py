@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
+from omnimall.checkout import links
 from omnimall.core.actors import Actor
-from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of
+from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of, session_shopper
 from omnimall.core.api.errors import ERRORS
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
@@ -31,9 +33,12 @@ from omnimall.orders.schemas import (
     DeliveryIn,
     OrderOut,
     OrderStateOut,
+    PayAgainIn,
+    PaymentStartedOut,
     order_out,
 )
 from omnimall.orders.services import cancellation, fulfilment
+from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])
 
@@ -99,3 +104,40 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[s
         by_shopper=True,
     )
     return order_out(selectors.get_order_by_id(view.id))
+
+
+@router.post(
+    "/{number}/pay",
+    response={201: PaymentStartedOut, **ERRORS},
+    summary="Pay again: a fresh payment_url for an unpaid order",
+)
+def pay_again(request: HttpRequest, number: str, payload: PayAgainIn) -> Status[dict[str, Any]]:
+    """After a declined or abandoned payment, while the order is unpaid and its stock still
+    held: the open payment is closed and a new one started (409 ``hold_expired`` once the
+    hold lapsed, ``order_paid`` if the gateway says the last one went through meanwhile,
+    ``order_state`` for an order no longer unpaid). The guest token, or the signed-in
+    owner's session (with the CSRF header), shows the order; anyone else gets 404."""
+    view = selectors.get_order_for_viewer(
+        number=number, user=session_shopper(request), guest_token=payload.token
+    )
+    base = (settings.SITE_URL or request.build_absolute_uri("/")).rstrip("/")
+    if payload.token:  # the gateway sends the shopper back to the order page
+        back = links.order_url(number=view.number, guest_token=payload.token)
+    else:
+        back = links.order_path_template().replace("{number}", view.number)
+    payment_url = order_payment.restart_payment(
+        order_id=view.id, notify_url=links.notify_url(base), return_url=base + back
+    )
+    if payment_url.startswith("/"):
+        payment_url = base + payment_url
+    order = selectors.get_order_by_id(view.id)
+    return Status(
+        201,
+        {
+            "number": order.number,
+            "payment_url": payment_url,
+            "amount_due": order.amount_due,
+            "currency": order.currency,
+            "reserved_until": order.reserved_until,
+        },
+    )

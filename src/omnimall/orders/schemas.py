@@ -96,6 +96,24 @@ class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
     reason: str = Field("", max_length=500)
 
 
+class PayAgainIn(StrictIn):
+    token: str | None = Field(
+        None,
+        max_length=64,
+        description="The order's guest token (not needed by its signed-in owner's session)",
+    )
+
+
+class PaymentStartedOut(Schema):
+    number: str
+    payment_url: str = Field(..., description="The gateway's page: open it to pay")
+    amount_due: Decimal = Field(..., description="What the gateway is asked for")
+    currency: str
+    reserved_until: datetime | None = Field(
+        ..., description="The stock is held until then; pay before it"
+    )
+
+
 class DeliveryIn(Schema):
     note: str = Field("", max_length=200, description="e.g. who signed for it")
 

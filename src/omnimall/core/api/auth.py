@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader
+from ninja.utils import check_csrf
 
 from omnimall.core import api_keys
 from omnimall.core.actors import Actor
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.core.models import ApiKey
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -55,3 +59,21 @@ def actor_from(request: HttpRequest) -> Actor:
     if isinstance(key, ApiKey):
         return Actor(kind="api_key", id=key.pk, label=f"api-key:{key.name}")
     return Actor.from_user(getattr(request, "user", None))
+
+
+def session_shopper(request: HttpRequest) -> Any:
+    """The signed-in shopper when the session may speak for them, else None (a guest).
+
+    The request must carry the session cookie and, for a POST/PATCH/DELETE, pass Django's
+    CSRF check (``X-CSRFToken`` header with the ``csrftoken`` cookie's value): a cross-site
+    form or fetch that only rides on the cookie is treated as anonymous, so it can never
+    act as the user. The Store API's carts and orders share this rule.
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+        return None
+    return user
