@@ -10,10 +10,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from omnimall.core import clock
-from omnimall.orders.models import Order
+from omnimall.orders.models import Order, ReturnRequest
 from omnimall.payments import selectors as payment_selectors
 from omnimall.payments.gateways import sandbox_bank
+from tests.inventory.factories import make_skus
 from tests.orders.factories import make_shop, pay, place
+from tests.orders.test_refunds import paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,60 @@ def test_pay_again_for_the_signed_in_owner_needs_the_csrf_header():
 
     assert cross_site.status_code == 404
     assert own.status_code == 201, own.content
+
+
+def test_order_lines_carry_their_ids_and_a_return_is_requested_through_the_api(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    skus = make_skus(2)
+    order = paid_order([(skus[0], 2, "50.00"), (skus[1], 1, "30.00")])
+    seen = Client().get(f"/api/v1/orders/{order.number}?token={order.guest_token}").json()
+    first, second = seen["lines"]
+    url = f"/api/v1/orders/{order.number}/returns"
+    body = {"token": order.guest_token, "reason": "Too big", "lines": []}
+
+    stranger = _post(
+        url, {**body, "token": "guess", "lines": [{"line_id": first["id"], "quantity": 1}]}
+    )
+    too_many = _post(url, {**body, "lines": [{"line_id": first["id"], "quantity": 3}]})
+    priced = _post(
+        url, {**body, "lines": [{"line_id": first["id"], "quantity": 1, "amount": "50"}]}
+    )
+    asked = _post(
+        url,
+        {
+            **body,
+            "lines": [
+                {"line_id": first["id"], "quantity": 2},
+                {"line_id": second["id"], "quantity": 1},
+            ],
+        },
+    )
+
+    assert first["sku_id"] == skus[0].pk
+    assert first["sku_code"] == skus[0].code
+    assert stranger.status_code == 404
+    assert too_many.status_code == 422
+    assert too_many.json()["error"]["code"] == "invalid_return"
+    assert priced.status_code == 422
+    assert priced.json()["error"]["code"] == "validation_failed"
+    assert asked.status_code == 201, asked.content
+    assert [(r["number"], r["state"]) for r in asked.json()["returns"]] == [
+        (f"{order.number}-RT1", "requested")
+    ]
+    assert ReturnRequest.objects.get(order=order).lines.count() == 2
+
+
+def test_return_of_an_order_not_yet_delivered_is_409():
+    placed = place(make_shop())
+
+    refused = _post(
+        f"/api/v1/orders/{placed.number}/returns",
+        {
+            "token": placed.guest_token,
+            "reason": "Changed my mind",
+            "lines": [{"line_id": 1, "quantity": 1}],
+        },
+    )
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "return_not_allowed"

@@ -32,12 +32,13 @@ from omnimall.orders.schemas import (
     CancelIn,
     DeliveryIn,
     OrderOut,
+    OrderReturnIn,
     OrderStateOut,
     PayAgainIn,
     PaymentStartedOut,
     order_out,
 )
-from omnimall.orders.services import cancellation, fulfilment
+from omnimall.orders.services import cancellation, fulfilment, returns
 from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])
@@ -141,3 +142,33 @@ def pay_again(request: HttpRequest, number: str, payload: PayAgainIn) -> Status[
             "reserved_until": order.reserved_until,
         },
     )
+
+
+@router.post(
+    "/{number}/returns",
+    response={201: OrderOut, **ERRORS},
+    summary="Request a return of some units of a delivered or picked-up order",
+)
+def request_return(
+    request: HttpRequest, number: str, payload: OrderReturnIn
+) -> Status[dict[str, Any]]:
+    """Lines are the order's line ids (``lines[].id``) with the units to send back, each at
+    most once; 409 ``return_not_allowed`` unless the order was handed over within the return
+    window (``can_request_return``), 422 ``invalid_return`` for a line of another order or
+    more units than are left. Answers the order with the new return in ``returns``. The
+    guest token, or the signed-in owner's session (with the CSRF header), shows the order;
+    anyone else gets 404."""
+    user = session_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    actor = (
+        Actor.from_user(user)
+        if user is not None
+        else Actor(kind="anonymous", label=f"shopper {view.email}"[:150])
+    )
+    returns.request_return(
+        order_id=view.id,
+        lines=[(line.line_id, line.quantity) for line in payload.lines],
+        reason=payload.reason,
+        actor=actor,
+    )
+    return Status(201, order_out(selectors.get_order_by_id(view.id)))

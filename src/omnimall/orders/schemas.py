@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import StrictInt, StrictStr
 
 from omnimall.core.api.schemas import StrictIn
 
@@ -15,6 +16,8 @@ from .selectors import OrderView
 
 
 class OrderLineOut(Schema):
+    id: int = Field(..., description="The line's id: what a return request names")
+    sku_id: int
     sku_code: str
     product_name: str
     variant: str
@@ -102,6 +105,21 @@ class PayAgainIn(StrictIn):
         max_length=64,
         description="The order's guest token (not needed by its signed-in owner's session)",
     )
+
+
+class OrderReturnLineIn(StrictIn):
+    line_id: StrictInt = Field(..., ge=1, le=2**31 - 1, description="An order line's id")
+    quantity: StrictInt = Field(..., ge=1, le=999, description="Units to send back")
+
+
+class OrderReturnIn(StrictIn):
+    token: str | None = Field(
+        None,
+        max_length=64,
+        description="The order's guest token (not needed by its signed-in owner's session)",
+    )
+    reason: StrictStr = Field(..., min_length=1, max_length=500)
+    lines: list[OrderReturnLineIn] = Field(..., min_length=1, max_length=50)
 
 
 class PaymentStartedOut(Schema):
