@@ -156,3 +156,28 @@ def test_return_of_an_order_not_yet_delivered_is_409():
 
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "return_not_allowed"
+
+
+def test_order_history_lists_the_signed_in_shoppers_orders_newest_first():
+    shop = make_shop(units=30)
+    user = get_user_model().objects.create_user(
+        username="history@example.com", email="history@example.com", password="pw-123456!"
+    )
+    numbers = [place(shop, user=user, quantities=(1,)).number for _ in range(11)]
+    place(shop, quantities=(1,))  # a guest's
+    client = Client()
+    client.force_login(user)
+
+    first = client.get("/api/v1/orders")
+    second = client.get("/api/v1/orders?page=2")
+    anonymous = Client().get("/api/v1/orders")
+
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert [o["number"] for o in body["results"]] == list(reversed(numbers))[:10]
+    assert (body["page"], body["pages"], body["total"]) == (1, 2, 11)
+    assert body["results"][0]["total"] == "59.90"
+    assert body["results"][0]["item_count"] == 1
+    assert [o["number"] for o in second.json()["results"]] == [numbers[0]]
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "not_signed_in"

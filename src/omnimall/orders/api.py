@@ -14,11 +14,12 @@ anything else is 403. An unbound ``wms`` key (a carrier's) confirms any order.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from omnimall.checkout import links
 from omnimall.core.actors import Actor
@@ -27,10 +28,12 @@ from omnimall.core.api.errors import ERRORS
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
-from omnimall.orders.errors import OrderNotFoundError
+from omnimall.orders.errors import NotSignedInError, OrderNotFoundError
 from omnimall.orders.schemas import (
     CancelIn,
     DeliveryIn,
+    OrderListOut,
+    OrderListQuery,
     OrderOut,
     OrderReturnIn,
     OrderStateOut,
@@ -57,6 +60,23 @@ def _require_shipped_from_key_location(request: HttpRequest, *, order_id: int) -
             "location.",
             bound_to=key.bound_to,
         )
+
+
+@router.get("", response={200: OrderListOut, **ERRORS}, summary="The signed-in shopper's orders")
+def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str, Any]:
+    """Order history, newest first, 10 a page (a page past the last gives the last): for
+    the session of a signed-in shopper (``/account/login/``); 401 ``not_signed_in``
+    without one. A guest's orders are read one by one with their tokens."""
+    user = session_shopper(request)
+    if user is None:
+        raise NotSignedInError
+    page = selectors.list_orders_for_user(user=user, page=query.page)
+    return {
+        "results": [asdict(order) for order in page.results],
+        "page": page.page,
+        "pages": page.pages,
+        "total": page.total,
+    }
 
 
 @router.get("/{number}", response={200: OrderOut, **ERRORS}, summary="Get an order")

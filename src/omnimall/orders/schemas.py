@@ -94,6 +94,29 @@ class OrderOut(Schema):
     can_request_return: bool
 
 
+class OrderSummaryOut(Schema):
+    number: str
+    display_number: str
+    state: str
+    state_label: str
+    placed_at: datetime
+    total: Decimal
+    currency: str
+    item_count: int
+    delivery_method: str
+
+
+class OrderListOut(Schema):
+    results: list[OrderSummaryOut]
+    page: int
+    pages: int
+    total: int = Field(..., description="The shopper's orders, all pages")
+
+
+class OrderListQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000, description="10 orders a page, newest first")
+
+
 class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
     token: str = Field(..., max_length=64, description="The order's guest token")
     reason: str = Field("", max_length=500)
