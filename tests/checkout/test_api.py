@@ -280,6 +280,18 @@ def test_checkout_with_idempotency_key_replays_the_same_order(shop, client):
     assert Order.objects.count() == 1
 
 
+def test_checkout_with_a_blank_idempotency_key_is_422_invalid_not_required(shop, client):
+    token = new_cart(client)
+    post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 1})
+    body = {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS}
+
+    blank = post(client, f"/api/v1/carts/{token}/checkout", body, HTTP_IDEMPOTENCY_KEY=" ")
+
+    assert blank.status_code == 422
+    assert blank.json()["error"]["code"] == "invalid_idempotency_key"
+    assert Order.objects.count() == 0
+
+
 def test_checkout_out_of_stock_is_409_and_writes_nothing(shop, client):
     token = new_cart(client)
     post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_m.code, "quantity": 6})

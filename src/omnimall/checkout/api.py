@@ -175,6 +175,9 @@ def checkout(
         )
         return 201, out.model_dump(mode="json")
 
+    if idempotency_key is not None and not idempotency_key.strip():
+        # The header is optional: a blank one is a malformed key, not a missing one.
+        raise idempotency.InvalidIdempotencyKeyError
     if idempotency_key is None:
         status, body = perform()
         return Status(status, body)
