@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from omnimall.payments.gateways import sandbox
 from omnimall.payments.models import NotificationLog, Payment, Refund, SandboxTrade
@@ -87,3 +90,18 @@ def test_payments_admin_refuses_deleting_ledger_rows(admin_client, paid):
         response = admin_client.get(reverse(f"admin:payments_{model}_delete", args=[row.pk]))
         assert response.status_code == 403
     assert Payment.objects.count() == 1
+
+
+def test_payment_admin_labels_its_timestamp_as_the_state_change_not_a_bare_updated(
+    admin_client, paid
+):
+    response = admin_client.get(
+        reverse("admin:payments_payment_change", args=[paid.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    html = response.content.decode()
+    shown = re.search(r'field-state_changed_at.*?<div class="readonly">(.*?)</div>', html, re.S)[1]
+    assert "State last changed:" in html
+    assert "Updated:" not in html
+    assert "+00:00" not in shown  # the shop's time, formatted like the other dates
+    assert shown == formats.localize(timezone.localtime(paid.updated_at))

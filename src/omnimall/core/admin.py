@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,8 @@ from .actors import Actor
 from .models import ApiKey, AuditEntry
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.db.models import QuerySet
     from django.http import HttpRequest
 
@@ -136,6 +139,17 @@ class AuditedAdminMixin:
         for obj in instances:
             self.audited_save(instance=obj, actor=actor, reason=reason)
         formset.save_m2m()
+
+
+def local_time(value: datetime | None) -> str:
+    """A moment as the admin shows a date-time field (shop time, the language's format).
+
+    For ``@admin.display`` methods: the admin prints their return value with ``str()``,
+    which would show a date-time in UTC with microseconds.
+    """
+    if value is None:
+        return "-"
+    return str(formats.localize(timezone.localtime(value)))
 
 
 class ReadOnlyAdminMixin:

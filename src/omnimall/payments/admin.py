@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.core.admin import ReadOnlyAdminMixin
+from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 
 from .models import (
     NotificationLog,
@@ -90,7 +90,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount_refunded",
         "created_at",
         "paid_at",
-        "updated_at",
+        "state_changed_at",
     )
     fields = readonly_fields
     inlines = (PaymentEntryInline, RefundInline)
@@ -100,6 +100,12 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("order"), ordering="order__number")
     def order_number(self, payment: Payment) -> str:
         return _order_link(payment.order)
+
+    @admin.display(description=_("state last changed"))
+    def state_changed_at(self, payment: Payment) -> str:
+        # ``updated_at`` moves when the state does (created, captured, failed, closed);
+        # refunds leave it alone (they are in the refunds below), so "updated" misled.
+        return local_time(payment.updated_at)
 
 
 class OutcomeFilter(admin.SimpleListFilter):
