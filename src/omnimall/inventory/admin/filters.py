@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.inventory.domain import LOW_STOCK_THRESHOLD
 from omnimall.inventory.models import StockLevel
 
+from .labels import level_label
 from .scope import scope_of
 
 if TYPE_CHECKING:
@@ -114,7 +115,3 @@ class LevelFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         return queryset.filter(level_id=int(value)) if value.isdigit() else queryset.none()
-
-
-def level_label(level: StockLevel) -> str:
-    return f"{level.sku.code} @ {level.location.code}"

@@ -23,8 +23,8 @@ from omnimall.inventory import services
 from omnimall.inventory.models import FlashBucket, MovementKind, StockLevel
 from omnimall.inventory.services import flash as flash_services
 
-from .filters import level_label
 from .forms import AdjustmentForm, FlashSaleForm, SafetyStockForm
+from .labels import level_label
 from .pages import error_text, form_page
 from .scope import scope_of
 
@@ -166,7 +166,7 @@ class LevelPagesAdmin(admin.ModelAdmin):
             title=gettext("Safety stock of %(level)s") % {"level": level_label(level)},
             form=form,
             submit_label=gettext("Save"),
-            extra={"original": level},
+            extra={"original": level, "original_label": level_label(level)},
         )
 
     def flash_sale_view(self, request: HttpRequest, level_id: int) -> HttpResponse:
@@ -202,6 +202,7 @@ class LevelPagesAdmin(admin.ModelAdmin):
             intro=flash_state_text(level),
             extra={
                 "original": level,
+                "original_label": level_label(level),
                 "secondary": (
                     [("turn_off", gettext("Turn flash-sale mode off"))]
                     if level.in_flash  # type: ignore[attr-defined]

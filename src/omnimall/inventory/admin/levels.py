@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -21,7 +22,8 @@ from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.inventory.models import FlashBucket, StockLevel, StockMovement
 
 from .charts import Bar, on_hand_line_svg, stock_by_location_svg
-from .filters import CityFilter, LocationFilter, StockStateFilter, level_label
+from .filters import CityFilter, LocationFilter, StockStateFilter
+from .labels import LabelledPagesMixin, level_label
 from .level_pages import LevelPagesAdmin, flash_state_text
 from .scope import scope_of
 
@@ -42,7 +44,7 @@ def _movements_url(level_id: int) -> str:
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdminMixin, LevelPagesAdmin):
+class StockLevelAdmin(ReadOnlyAdminMixin, LabelledPagesMixin, LevelPagesAdmin):
     """The counters are read-only; the stock work has its own rights (``level_pages``)."""
 
     list_display = (
@@ -214,6 +216,18 @@ class StockLevelAdmin(ReadOnlyAdminMixin, LevelPagesAdmin):
         queryset = self.get_queryset(request).select_related("sku__product", "location")
         return queryset.filter(pk=int(object_id)).first()
 
+    def object_label(self, obj: Any) -> str:
+        return level_label(obj)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """A level's history is its movements (no admin form ever changes a level)."""
+        level = self.get_object(request, object_id)
+        if level is None:
+            return super().history_view(request, object_id, extra_context)
+        return HttpResponseRedirect(_movements_url(level.pk))
+
     def render_change_form(
         self,
         request: HttpRequest,
@@ -224,7 +238,6 @@ class StockLevelAdmin(ReadOnlyAdminMixin, LevelPagesAdmin):
         obj: Any = None,
     ) -> HttpResponse:
         if obj is not None:
-            context["subtitle"] = level_label(obj)
             context["charts"] = [
                 (gettext("On hand over time"), self.on_hand_chart(obj)),
                 (
