@@ -127,8 +127,14 @@ def test_dispatch_short_of_stock_is_shown_as_an_error_not_a_500(logistics, net):
 
     response = logistics.post(step_url(transfer, "dispatch"))
 
+    html = response.content.decode()
     assert response.status_code == 200
-    assert "Not enough stock." in response.content.decode()
+    assert (
+        f"Not enough stock at Location st-b for transfer {transfer.number}: "
+        f"{net['tee'].code}: 50 wanted, 2 available."
+    ) in html
+    assert "sku id" not in html
+    assert "location id" not in html
     transfer.refresh_from_db()
     assert transfer.state == TransferState.DRAFT
     assert level_of(net["b"], net["tee"]).on_hand == 2
@@ -155,8 +161,12 @@ def test_a_step_in_the_wrong_state_is_a_message(logistics, net):
 
     response = logistics.post(step_url(transfer, "receive"))
 
+    html = response.content.decode()
     assert response.status_code == 200
-    assert "cannot be received" in response.content.decode()
+    assert (
+        f"Transfer {transfer.number} is draft: only a transfer in transit can be received."
+    ) in html
+    assert "transfer id" not in html
 
 
 def test_dispatch_action_moves_several_transfers_and_reports_refusals(logistics, net):
@@ -170,12 +180,42 @@ def test_dispatch_action_moves_several_transfers_and_reports_refusals(logistics,
     )
 
     html = response.content.decode()
-    assert "1 transfer(s) done." in html
-    assert f"{short.number}: Not enough stock." in html
+    assert f"1 transfer dispatched: {ok.number} (Location wh-sh → Location st-a)." in html
+    assert f"Not enough stock at Location st-b for transfer {short.number}" in html
+    assert "sku id" not in html
     assert dict(Transfer.objects.values_list("pk", "state")) == {
         ok.pk: "in_transit",
         short.pk: "draft",
     }
+
+
+def test_dispatch_action_names_a_transfer_already_under_way_by_number_and_state(logistics, net):
+    moving = new_transfer(net["wh"], net["a"], (net["tee"], 1))
+    transfers.dispatch_transfer(transfer_id=moving.pk, actor=STOCK_ACTOR)
+
+    response = logistics.post(
+        TRANSFERS,
+        {"action": "dispatch_selected", "_selected_action": [moving.pk], "index": "0"},
+        follow=True,
+    )
+
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [f"Transfer {moving.number} is in transit: only a draft can be dispatched."]
+
+
+def test_steps_say_what_moved_where_when_they_succeed(logistics, net):
+    transfer = new_transfer(net["wh"], net["a"], (net["tee"], 3), (net["cap"], 2))
+
+    dispatched = logistics.post(step_url(transfer, "dispatch"), follow=True)
+    received = logistics.post(step_url(transfer, "receive"), follow=True)
+
+    assert (
+        f"Transfer {transfer.number} dispatched: 5 units left Location wh-sh for Location st-a."
+    ) in dispatched.content.decode()
+    assert (
+        f"Transfer {transfer.number} received: 5 units from Location wh-sh are in stock at "
+        "Location st-a."
+    ) in received.content.decode()
 
 
 def test_transfer_list_counts_lines_and_units_with_bounded_queries(

@@ -15,17 +15,19 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
+from omnimall.inventory.errors import InsufficientStockError, TransferStateError
 from omnimall.inventory.models import Transfer, TransferLine, TransferState
 from omnimall.inventory.services import transfers as transfer_services
 
 from .filters import LocationFilter
 from .forms import CancelTransferForm, TransferForm
+from .labels import location_name
 from .pages import error_text, form_page
 from .scope import LocationScope, scope_of
 
@@ -79,6 +81,88 @@ def may_step(scope: LocationScope, transfer: Transfer, step: str) -> bool:
     if end == "destination":
         return scope.allows(transfer.destination_id)
     return scope.allows(transfer.source_id) or scope.allows(transfer.destination_id)
+
+
+def _route(transfer: Transfer) -> str:
+    """``East China distribution centre → Shanghai Nanjing Road``."""
+    return f"{location_name(transfer.source)} → {location_name(transfer.destination)}"
+
+
+def _units(transfer: Transfer) -> int:
+    total = getattr(transfer, "unit_total", None)  # annotated by TransferAdmin.get_queryset
+    if total is None:
+        total = sum(transfer.lines.values_list("quantity", flat=True))
+    return int(total)
+
+
+def step_done_text(transfer: Transfer, step: str, *, was: str) -> str:
+    """What a step did, naming the transfer, its units and its locations."""
+    units = _units(transfer)
+    names = {
+        "n": transfer.number,
+        "units": units,
+        "source": location_name(transfer.source),
+        "destination": location_name(transfer.destination),
+    }
+    if step == "dispatch":
+        text = ngettext(
+            "Transfer %(n)s dispatched: %(units)d unit left %(source)s for %(destination)s.",
+            "Transfer %(n)s dispatched: %(units)d units left %(source)s for %(destination)s.",
+            units,
+        )
+    elif step == "receive":
+        text = ngettext(
+            "Transfer %(n)s received: %(units)d unit from %(source)s is in stock at "
+            "%(destination)s.",
+            "Transfer %(n)s received: %(units)d units from %(source)s are in stock at "
+            "%(destination)s.",
+            units,
+        )
+    elif was == TransferState.IN_TRANSIT:
+        text = ngettext(
+            "Transfer %(n)s cancelled: its %(units)d unit in transit is back at %(source)s.",
+            "Transfer %(n)s cancelled: its %(units)d units in transit are back at %(source)s.",
+            units,
+        )
+    else:
+        text = gettext("Transfer %(n)s cancelled (it was a draft: no stock had moved).")
+    return text % names
+
+
+def step_refused_text(exc: DomainError, transfer: Transfer, step: str) -> str:
+    """Why a step was refused, with SKU codes and location names (the service's error
+    carries their row ids)."""
+    if isinstance(exc, InsufficientStockError):
+        codes = dict(transfer.lines.values_list("sku_id", "sku__code"))
+        short = "; ".join(
+            gettext("%(sku)s: %(requested)d wanted, %(available)d available")
+            % {
+                "sku": codes.get(shortage.sku_id, shortage.sku_id),
+                "requested": shortage.requested,
+                "available": shortage.available,
+            }
+            for shortage in exc.shortages
+        )
+        return gettext("Not enough stock at %(location)s for transfer %(n)s: %(lines)s.") % {
+            "location": location_name(transfer.source),
+            "n": transfer.number,
+            "lines": short,
+        }
+    if isinstance(exc, TransferStateError):
+        state = str(exc.details.get("state") or transfer.state)
+        names = {
+            "n": transfer.number,
+            "state": TransferState(state).label if state in TransferState.values else state,
+        }
+        refusals = {
+            "dispatch": gettext("Transfer %(n)s is %(state)s: only a draft can be dispatched."),
+            "receive": gettext(
+                "Transfer %(n)s is %(state)s: only a transfer in transit can be received."
+            ),
+            "cancel": gettext("Transfer %(n)s is %(state)s: it can no longer be cancelled."),
+        }
+        return refusals[step] % names
+    return f"{transfer.number}: {error_text(exc)}"
 
 
 @admin.register(Transfer)
@@ -255,17 +339,13 @@ class TransferAdmin(admin.ModelAdmin):
         form: forms.Form = CancelTransferForm(posted) if step == "cancel" else forms.Form(posted)
         url = reverse("admin:inventory_transfer_change", args=[transfer.pk])
         if form.is_bound and form.is_valid():
+            was = transfer.state
             try:
                 self._run_step(request, transfer, step, form.cleaned_data.get("reason", ""))
             except DomainError as exc:
-                form.add_error(None, error_text(exc))
+                form.add_error(None, step_refused_text(exc, transfer, step))
             else:
-                done = {
-                    "dispatch": gettext("Transfer %(n)s dispatched."),
-                    "receive": gettext("Transfer %(n)s received."),
-                    "cancel": gettext("Transfer %(n)s cancelled."),
-                }
-                messages.success(request, done[step] % {"n": transfer})
+                messages.success(request, step_done_text(transfer, step, was=was))
                 return HttpResponseRedirect(url)
         titles = {
             "dispatch": gettext("Dispatch transfer %(n)s"),
@@ -279,7 +359,7 @@ class TransferAdmin(admin.ModelAdmin):
             title=titles[step] % {"n": transfer},
             form=form,
             submit_label=gettext("Confirm"),
-            intro=f"{transfer.source.code} → {transfer.destination.code}",
+            intro=_route(transfer),
             objects=[f"{line.sku.code} × {line.quantity}" for line in lines],
             extra={"original": transfer},
         )
@@ -288,7 +368,7 @@ class TransferAdmin(admin.ModelAdmin):
 
     def _step_each(self, request: HttpRequest, queryset: QuerySet[Transfer], step: str) -> None:
         scope = scope_of(request)
-        done = 0
+        done: list[Transfer] = []
         for transfer in queryset.order_by("pk"):
             if not may_step(scope, transfer, step):
                 messages.error(
@@ -300,11 +380,25 @@ class TransferAdmin(admin.ModelAdmin):
             try:
                 self._run_step(request, transfer, step, "")
             except DomainError as exc:
-                messages.error(request, f"{transfer}: {error_text(exc)}")
+                messages.error(request, step_refused_text(exc, transfer, step))
             else:
-                done += 1
+                done.append(transfer)
         if done:
-            messages.success(request, gettext("%(n)d transfer(s) done.") % {"n": done})
+            listed = ", ".join(f"{t.number} ({_route(t)})" for t in done)
+            text = (
+                ngettext(
+                    "%(count)d transfer dispatched: %(transfers)s.",
+                    "%(count)d transfers dispatched: %(transfers)s.",
+                    len(done),
+                )
+                if step == "dispatch"
+                else ngettext(
+                    "%(count)d transfer received: %(transfers)s.",
+                    "%(count)d transfers received: %(transfers)s.",
+                    len(done),
+                )
+            )
+            messages.success(request, text % {"count": len(done), "transfers": listed})
 
     @admin.action(description=_("Dispatch the selected transfers"), permissions=["workflow"])
     def dispatch_selected(self, request: HttpRequest, queryset: QuerySet[Transfer]) -> None:
