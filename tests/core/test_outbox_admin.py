@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import pytest
@@ -89,6 +90,69 @@ def test_message_page_is_read_only_and_shows_payload_and_error(admin_client):
     assert "&quot;order.paid&quot;" in html or '"order.paid"' in html
     assert 'name="_save"' not in html
     assert "Retry delivery" in html
+
+
+def field_text(html: str, name: str) -> str:
+    """The text of a read-only field of the message page."""
+    found = re.search(rf'field-{name}.*?<div class="readonly">(.*?)</div>', html, re.S)
+    return html_module.unescape(re.sub(r"<[^>]+>", "", found[1]).strip())
+
+
+def test_message_delivered_after_its_webhook_moved_does_not_claim_the_old_url(
+    admin_client, receiver
+):
+    old = "http://127.0.0.1:1/old-hook"
+    WebhookSubscription.objects.create(name="ERP", url=old, secret="x", topics=["*"])
+    outbox.publish_webhook_event(topic="order.paid", data={"n": 1}, dedupe_key="moved")
+    WebhookSubscription.objects.update(url=receiver.url)
+    assert outbox.deliver_due().delivered == 1  # posted to the new URL
+    message = OutboxMessage.objects.get()
+
+    page = admin_client.get(f"{LIST}{message.pk}/change/").content.decode()
+    listing = admin_client.get(LIST).content.decode()
+
+    assert field_text(page, "queued_for") == old
+    assert "Queued for:" in page
+    assert "Destination:" not in page
+    delivery = field_text(page, "delivery_address")
+    assert delivery.startswith("Not recorded")
+    assert receiver.url in delivery
+    assert "order.paid → ERP" in re.search(r"<title>(.*?)</title>", page, re.S)[1]
+    assert old not in re.search(r'<div class="breadcrumbs">(.*?)</div>', page, re.S)[1]
+    assert "Queued for" in listing
+
+
+def test_delivered_message_marks_its_last_error_as_from_an_earlier_attempt(admin_client):
+    message = dead_letter()
+    OutboxMessage.objects.filter(pk=message.pk).update(state=OutboxState.DELIVERED)
+
+    page = admin_client.get(f"{LIST}{message.pk}/change/").content.decode()
+
+    error = field_text(page, "last_error_text")
+    assert error.startswith("From an earlier attempt; a later one delivered the message.")
+    assert "HTTP 500: boom" in error
+
+
+def test_pending_webhook_says_where_its_next_attempt_goes(admin_client):
+    message = dead_letter(url="http://127.0.0.1:1/old-hook")
+    WebhookSubscription.objects.update(url="http://127.0.0.1:1/new-hook")
+
+    page = admin_client.get(f"{LIST}{message.pk}/change/").content.decode()
+
+    delivery = field_text(page, "delivery_address")
+    assert delivery.startswith("The next attempt goes to the subscription's current URL")
+    assert "http://127.0.0.1:1/new-hook" in delivery
+    assert "changed since the message was queued" in delivery
+
+
+def test_email_page_says_it_went_where_it_was_queued_for(admin_client):
+    outbox.send_email(to="a@example.com", subject="s", body="b", topic="order.paid", dedupe_key="e")
+    message = OutboxMessage.objects.get()
+
+    page = admin_client.get(f"{LIST}{message.pk}/change/").content.decode()
+
+    assert field_text(page, "queued_for") == "a@example.com"
+    assert field_text(page, "delivery_address") == "The address it was queued for (above)."
 
 
 def test_retry_action_requeues_dead_letters_and_audits(admin_client, receiver):

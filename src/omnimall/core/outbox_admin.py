@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from . import outbox
 from .actors import Actor
 from .admin import AuditedAdminMixin, ChangeReasonFormMixin
-from .models import OutboxMessage, OutboxState, WebhookSubscription
+from .models import OutboxKind, OutboxMessage, OutboxState, WebhookSubscription
 
 if TYPE_CHECKING:
     from django.db.models import Model, QuerySet
@@ -70,6 +70,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "delivered_at",
     )
     list_filter = ("state", "kind", TopicFilter, "subscription")
+    list_select_related = ("subscription",)
     search_fields = ("destination", "topic", "=dedupe_key")
     show_full_result_count = False
     list_per_page = 50
@@ -78,7 +79,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "kind",
         "topic",
         "state_label",
-        "destination",
+        "queued_for",
+        "delivery_address",
         "subscription",
         "attempt_count",
         "next_attempt_at",
@@ -142,8 +144,16 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             and message.state != OutboxState.DELIVERED
             and self.may_retry(request)
         )
-        context = {"can_retry": can_retry, **(extra_context or {})}
+        context: dict[str, Any] = {"can_retry": can_retry, **(extra_context or {})}
+        if message is not None:  # the title, not __str__ (the URL when queued, as "→")
+            context["subtitle"] = self.message_label(message)
         return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def message_label(self, message: OutboxMessage) -> str:
+        """``order.paid → ERP order feed`` (webhooks by their subscription's name)."""
+        if message.kind == OutboxKind.WEBHOOK and message.subscription is not None:
+            return f"{message.topic} → {message.subscription.name}"
+        return f"{message.topic} → {message.destination}"
 
     def retry_view(self, request: HttpRequest, message_id: int) -> HttpResponse:
         if not self.may_retry(request):
@@ -173,10 +183,49 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             % {"count": count},
         )
 
-    @admin.display(description=_("destination"), ordering="destination")
+    # ``destination`` is written when the message is queued. Emails and gateway
+    # notifications go exactly there; a webhook is POSTed to its subscription's URL *at
+    # each attempt* (``transports.send_webhook``), and no attempt records that URL. So
+    # the field is labelled for what it is, and the page says where delivery goes.
+
+    @admin.display(description=_("queued for"), ordering="destination")
     def short_destination(self, message: OutboxMessage) -> str:
         text = message.destination
         return text if len(text) <= 60 else f"{text[:59]}…"
+
+    @admin.display(description=_("queued for"))
+    def queued_for(self, message: OutboxMessage) -> str:
+        return message.destination
+
+    @admin.display(description=_("delivery address"))
+    def delivery_address(self, message: OutboxMessage) -> str:
+        if message.kind != OutboxKind.WEBHOOK:
+            return gettext("The address it was queued for (above).")
+        subscription = message.subscription
+        if subscription is None:
+            return gettext("None: the webhook subscription was deleted.")
+        changed = subscription.url != message.destination
+        if message.state != OutboxState.DELIVERED:
+            return format_html(
+                "{} <code>{}</code>{}",
+                gettext("The next attempt goes to the subscription's current URL:"),
+                subscription.url,
+                gettext(" (changed since the message was queued).") if changed else "",
+            )
+        if not changed:
+            return gettext(
+                "The subscription's URL, the same when queued and now (the URL each attempt "
+                "used is not recorded)."
+            )
+        return format_html(
+            "{} <code>{}</code>.",
+            gettext(
+                "Not recorded: a webhook is sent to its subscription's URL at the time of "
+                "each attempt, and that URL has changed since this message was queued; "
+                "it is now"
+            ),
+            subscription.url,
+        )
 
     @admin.display(description=_("state"), ordering="state")
     def state_label(self, message: OutboxMessage) -> str:
@@ -195,7 +244,14 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def last_error_text(self, message: OutboxMessage) -> str:
         if not message.last_error:
             return "—"
-        return format_html('<pre style="white-space:pre-wrap">{}</pre>', message.last_error)
+        earlier = (
+            gettext("From an earlier attempt; a later one delivered the message.")
+            if message.state == OutboxState.DELIVERED
+            else ""
+        )
+        return format_html(
+            '{}<pre style="white-space:pre-wrap">{}</pre>', earlier, message.last_error
+        )
 
     @admin.display(description=_("payload"))
     def payload_text(self, message: OutboxMessage) -> str:
