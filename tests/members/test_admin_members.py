@@ -133,6 +133,67 @@ def test_customer_service_adds_a_note_and_merges_a_duplicate(member):
     assert duplicate.card_number in page
 
 
+def _grouped(card: str) -> str:
+    return f"{card[:4]} {card[4:8]} {card[8:]}"
+
+
+def test_merge_message_says_what_went_into_what_and_how_many_points_moved(member):
+    from omnimall.members.services.points import earn_points
+
+    client = _staff(CUSTOMER_SERVICE, "cs")
+    duplicate = enrol_member(phone="13300133009", actor=ACTOR, name="Zhao L.")
+    earn_points(member_id=duplicate.pk, points=150, source_key="t:dup:earn", document="R-dup",
+                actor=ACTOR, pending=False)  # fmt: skip
+    earn_points(member_id=duplicate.pk, points=40, source_key="t:dup:pend", document="R-dup2",
+                actor=ACTOR, pending=True)  # fmt: skip
+
+    response = client.post(
+        reverse("admin:members_member_merge", args=[member.pk]),
+        {"duplicate": "133 0013 3009", "reason": "Same person, two phones"},
+        follow=True,
+    )
+
+    shown = [str(message) for message in response.context["messages"]]
+    dup, survivor = _grouped(duplicate.card_number), _grouped(member.card_number)
+    assert shown == [
+        f"{dup} (Zhao L.) merged into {survivor} (Zhao Lei): its 150 available, 40 pending "
+        f"and 0 held points moved over. {dup} stays, inactive; its card and mobile now find "
+        f"{survivor}."
+    ]
+    member.refresh_from_db()
+    assert (member.points_available, member.points_pending) == (3200 + 150, 40)
+
+
+def test_merge_form_names_the_member_a_duplicate_was_already_merged_into(admin_client, member):
+    other = enrol_member(phone="13300133008", actor=ACTOR, name="Sun Li")
+    duplicate = enrol_member(phone="13300133009", actor=ACTOR, name="Zhao L.")
+    admin_client.post(
+        reverse("admin:members_member_merge", args=[other.pk]),
+        {"duplicate": duplicate.card_number, "reason": "first merge"},
+    )
+
+    again = admin_client.post(
+        reverse("admin:members_member_merge", args=[member.pk]),
+        {"duplicate": "133 0013 3009", "reason": "second try"},
+    )
+    own = admin_client.post(
+        reverse("admin:members_member_merge", args=[member.pk]),
+        {"duplicate": member.card_number, "reason": "oops"},
+    )
+
+    assert again.status_code == 200
+    assert (
+        f"{_grouped(duplicate.card_number)} (Zhao L.) was already merged into "
+        f"{_grouped(other.card_number)} (Sun Li)."
+    ) in again.content.decode()
+    assert "cannot be merged into itself" not in again.content.decode()
+    other.refresh_from_db()
+    assert other.merged_into_id is None  # the member typed was not swapped for its survivor
+    assert f"This is {_grouped(member.card_number)} (Zhao Lei)&#x27;s own card" in (
+        own.content.decode()
+    )
+
+
 def test_merge_form_refuses_an_unknown_duplicate(admin_client, member):
     response = admin_client.post(
         reverse("admin:members_member_merge", args=[member.pk]),

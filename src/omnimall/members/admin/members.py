@@ -46,6 +46,24 @@ def error_text(exc: DomainError) -> str:
     return f"{exc.message} ({'; '.join(parts)})" if parts else str(exc.message)
 
 
+def merged_text(duplicate: Member, survivor: Member) -> str:
+    """What a merge did: which member went into which, and the points that moved (the
+    duplicate's balances as read before the merge: all of its ledger moves over)."""
+    return gettext(
+        "%(duplicate)s merged into %(survivor)s: its %(available)d available, %(pending)d "
+        "pending and %(held)d held points moved over. %(duplicate_card)s stays, inactive; "
+        "its card and mobile now find %(survivor_card)s."
+    ) % {
+        "duplicate": member_label(duplicate),
+        "survivor": member_label(survivor),
+        "available": duplicate.points_available,
+        "pending": duplicate.points_pending,
+        "held": duplicate.points_held,
+        "duplicate_card": card_groups(duplicate),
+        "survivor_card": card_groups(survivor),
+    }
+
+
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
     list_display = ("name_en", "name_zh", "code", "rank", "min_spend", "points_per_cny")
@@ -88,17 +106,57 @@ class MergeForm(forms.Form):
         label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2, "cols": 80})
     )
 
+    def __init__(self, *args: Any, survivor: Member, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.survivor = survivor
+
     def clean_duplicate(self) -> Member:
         text = self.cleaned_data["duplicate"].strip()
-        try:
-            found = member_selectors.find_member(card=text) or member_selectors.find_member(
-                phone=text
-            )
-        except DomainError:
-            found = None
-        if found is None:
+        typed = _typed_member(text)
+        if typed is None:
             raise forms.ValidationError(gettext("No member with this card number or mobile."))
-        return found
+        if typed.pk == self.survivor.pk:
+            raise forms.ValidationError(
+                gettext("This is %(member)s's own card number or mobile.")
+                % {"member": member_label(self.survivor)}
+            )
+        if typed.merged_into_id is not None:
+            # The selector would answer with the member it was merged into: say so
+            # instead of merging someone else than the member typed.
+            into = Member.objects.filter(pk=typed.merged_into_id).first()
+            raise forms.ValidationError(
+                gettext("%(duplicate)s was already merged into %(survivor)s.")
+                % {
+                    "duplicate": member_label(typed),
+                    "survivor": member_label(into) if into else "—",
+                }
+            )
+        return typed
+
+
+def card_groups(member: Member) -> str:
+    """``1272 9421 6727``: the card number as it is read out."""
+    return " ".join(member.card_number[i : i + 4] for i in range(0, len(member.card_number), 4))
+
+
+def member_label(member: Member) -> str:
+    """``1272 9421 6727 (Li Lei)``: the card, then the name (or the mobile)."""
+    return f"{card_groups(member)} ({member.name or member.phone})"
+
+
+def _typed_member(text: str) -> Member | None:
+    """The member whose card or mobile was typed, even one already merged into another
+    (``find_member`` answers with the surviving member)."""
+    card = "".join(text.split())
+    if card.isdigit() and len(card) == 12:
+        found = Member.objects.filter(card_number=card).first()
+        if found is not None:
+            return found
+    try:
+        phone = normalise_phone(text)
+    except InvalidPhoneError:
+        return None
+    return Member.objects.filter(phone=phone).first()
 
 
 @admin.register(Member)
@@ -291,7 +349,7 @@ class MemberAdmin(admin.ModelAdmin):
     def merge_view(self, request: HttpRequest, member_id: int) -> HttpResponse:
         """Merge a duplicate (found by card or phone) into this member, with a reason."""
         member = self._member_or_404(request, member_id, MANAGE)
-        form = MergeForm(request.POST or None)
+        form = MergeForm(request.POST or None, survivor=member)
         if request.method == "POST" and form.is_valid():
             duplicate = form.cleaned_data["duplicate"]
             try:
@@ -304,14 +362,9 @@ class MemberAdmin(admin.ModelAdmin):
             except DomainError as refused:
                 form.add_error(None, error_text(refused))
             else:
-                self.message_user(
-                    request,
-                    gettext("Member %(card)s merged into this member.")
-                    % {"card": duplicate.card_number},
-                    messages.SUCCESS,
-                )
+                self.message_user(request, merged_text(duplicate, member), messages.SUCCESS)
                 return self._back(member)
-        title = gettext("Merge a duplicate into %(member)s") % {"member": member}
+        title = gettext("Merge a duplicate into %(member)s") % {"member": member_label(member)}
         return self._form_page(
             request, member=member, title=title, form=form, submit=gettext("Merge")
         )
