@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from omnimall.core.roles import STORE_STAFF
+from omnimall.core.roles import LOGISTICS, STORE_STAFF
 from omnimall.orders.models import Order, OrderEvent
 from tests.inventory.factories import make_location
 from tests.orders.factories import make_paid_order, make_ready_pickup, make_shipped_order, make_shop
@@ -195,3 +197,37 @@ def test_pickup_desk_puts_an_allocated_order_aside(
     assert put.status_code == 302
     order.refresh_from_db()
     assert order.state == "ready_for_pickup"
+
+
+def cells(html: str, name: str) -> list[str]:
+    """The texts of an inline's read-only column."""
+    return re.findall(rf'<td class="field-{name}">\s*<p>([^<]*)</p>', html)
+
+
+@pytest.mark.parametrize("role", [STORE_STAFF, LOGISTICS])
+def test_order_page_shows_lines_and_timeline_to_every_role_that_sees_the_order(role):
+    shop = make_shop()
+    order = make_paid_order(shop, method="pickup")
+    user = get_user_model().objects.create_user(username="u", password="pw-123456!", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    shop.store.staff.add(user)
+    client = Client()
+    client.force_login(user)
+
+    page = client.get(f"{CHANGELIST}{order.pk}/change/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert shop.skus[0].code in cells(html, "sku_code")  # the lines
+    assert "paid" in cells(html, "state_to_label")  # the timeline
+
+
+def test_order_timeline_names_states_as_people_read_them(admin_client):
+    order = make_paid_order()
+
+    html = admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode()
+
+    states = cells(html, "state_from_label") + cells(html, "state_to_label")
+    assert "pending payment" in states
+    assert "pending_payment" not in states
+    assert "td.original p { display: none; }" in html  # no "<order id> state paid" captions

@@ -6,6 +6,7 @@ admin site registers the same class so the pages are tested on their own.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -133,3 +134,19 @@ def test_store_staff_of_another_store_do_not_see_the_return(client, request_row)
     assert listing.status_code == 200
     assert request_row.number not in listing.content.decode()
     assert step.status_code == 404
+
+
+def test_store_staff_of_the_store_see_the_returned_lines(client, request_row, store):
+    sync_roles()
+    clerk = get_user_model().objects.create_user("clerk", password="x" * 12, is_staff=True)
+    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
+    store.staff.add(clerk)
+    client.force_login(clerk)
+    line = request_row.lines.select_related("order_line").get()
+
+    page = client.get(reverse("admin:orders_returnrequest_change", args=[request_row.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert re.search(rf'<td class="field-sku_code">\s*<p>{line.order_line.sku_code}</p>', html)
+    assert "td.original p { display: none; }" in html  # no "2 of <line id>" captions

@@ -25,7 +25,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.members.domain import national_phone
-from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine
+from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine, OrderState
 from omnimall.orders.selectors import display_number
 from omnimall.orders.services import cancellation, fulfilment, pickup
 from omnimall.orders.services import messages as order_messages
@@ -54,6 +54,11 @@ class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The lines and the timeline are part of the order's page: whoever may see the
+        # order sees them (logistics and store staff have no permissions on these rows).
+        return bool(request.user.has_perm("orders.view_order"))
+
 
 class OrderLineInline(_ReadOnlyInline):
     model = OrderLine
@@ -69,12 +74,24 @@ class OrderLineInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
+def _state_label(state: str) -> str:
+    return str(OrderState(state).label) if state in OrderState.values else state or "-"
+
+
 class OrderEventInline(_ReadOnlyInline):
     model = OrderEvent
     verbose_name_plural = _("timeline")
-    fields = ("created_at", "kind", "state_from", "state_to", "message", "actor_label")
+    fields = ("created_at", "kind", "state_from_label", "state_to_label", "message", "actor_label")
     readonly_fields = fields
     ordering = ("created_at", "id")
+
+    @admin.display(description=_("from"))
+    def state_from_label(self, event: OrderEvent) -> str:
+        return _state_label(event.state_from)
+
+    @admin.display(description=_("to"))
+    def state_to_label(self, event: OrderEvent) -> str:
+        return _state_label(event.state_to)
 
 
 class ReasonForm(forms.Form):

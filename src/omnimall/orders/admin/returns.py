@@ -92,6 +92,10 @@ class ReturnLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReturnLine]:
         return super().get_queryset(request).select_related("order_line")
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Part of the return's page: store staff may see returns, not return-line rows.
+        return bool(request.user.has_perm("orders.view_returnrequest"))
+
     @admin.display(description=_("SKU"))
     def sku_code(self, line: ReturnLine) -> str:
         return line.order_line.sku_code
