@@ -366,3 +366,22 @@ def test_admin_store_staff_see_only_their_stores_receipts_and_cannot_resolve(cli
     assert other_page.status_code == 302  # not in their list: the admin says it does not exist
     assert resolve.status_code == 403
     assert Receipt.objects.get(pk=own.receipt_id).state == ReceiptState.FLAGGED
+
+
+def test_admin_shows_a_flag_s_figures_as_text_not_json(client, settings):
+    from omnimall.core import roles
+
+    settings.LANGUAGE_CODE = "en"
+    shop = make_shop(units=1)
+    sku = shop.skus[0]
+    flagged = _record(shop, receipt_body(shop, lines=[(sku, 3, "10.00")]))
+    client.force_login(_staff(roles.CUSTOMER_SERVICE, "cara"))
+
+    listing = client.get("/admin/pos/receipt/flagged/").content.decode()
+    client.post(f"/admin/pos/receipt/{flagged.receipt_id}/resolve/", {"note": "counted, 2 found"})
+    change = client.get(f"/admin/pos/receipt/{flagged.receipt_id}/change/").content.decode()
+
+    assert f"line 1, {sku.code}: 2 unit(s) short" in listing
+    assert "&quot;lines&quot;" not in listing
+    assert "resolved by cara: counted, 2 found" in change
+    assert "&quot;resolution&quot;" not in change

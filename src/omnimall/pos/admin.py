@@ -11,7 +11,6 @@ oldest first. Store staff see only their own stores' receipts and returns.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -55,6 +54,33 @@ def narrow_to_stores(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[
     return scope_of(request).narrow(queryset, "store_id")
 
 
+def _flag_details(flag: dict[str, Any]) -> list[str]:
+    """A flag's figures as sentences (it is stored as JSON for the API and the record)."""
+    details = [
+        gettext("line %(line)s, %(sku)s: %(short)s unit(s) short")
+        % {
+            "line": line.get("line_no", "?"),
+            "sku": line.get("sku", "?"),
+            "short": line.get("short"),
+        }
+        for line in flag.get("lines") or ()
+        if isinstance(line, dict)
+    ]
+    if flag.get("code") == "points_shortfall":
+        details.append(
+            gettext("%(reversed)s of the %(points)s points earned could be taken back")
+            % {"reversed": flag.get("reversed", 0), "points": flag.get("points", 0)}
+        )
+    elif "points" in flag:
+        details.append(gettext("%(points)s points") % {"points": flag["points"]})
+    if flag.get("resolution") or flag.get("resolved_by"):
+        details.append(
+            gettext("resolved by %(who)s: %(note)s")
+            % {"who": flag.get("resolved_by") or "—", "note": flag.get("resolution") or "—"}
+        )
+    return details
+
+
 def _flag_lines(flags: list[dict[str, Any]]) -> str:
     if not flags:
         return "—"
@@ -65,14 +91,7 @@ def _flag_lines(flags: list[dict[str, Any]]) -> str:
             (
                 flag.get("code", ""),
                 flag.get("message", ""),
-                format_html(
-                    " <code>{}</code>",
-                    json.dumps(
-                        {k: v for k, v in flag.items() if k not in ("code", "message")},
-                        ensure_ascii=False,
-                        sort_keys=True,
-                    ),
-                ),
+                format_html_join("", "<br>– {}", ((detail,) for detail in _flag_details(flag))),
             )
             for flag in flags
         ),
