@@ -174,7 +174,7 @@ def superuser_client(client, django_user_model):
 
 @pytest.mark.urls(__name__)
 def test_credit_report_page_shows_numbers_chart_and_reasons(superuser_client, credited):
-    reply = superuser_client.get(reverse("admin:orders_store_credit"))
+    reply = superuser_client.get(reverse("admin:orders_store_credit"), HTTP_ACCEPT_LANGUAGE="en")
 
     assert reply.status_code == 200
     page = reply.content.decode()
@@ -184,6 +184,8 @@ def test_credit_report_page_shows_numbers_chart_and_reasons(superuser_client, cr
     assert "160.00" in page  # total revenue
     assert "<svg" in page
     assert "50.0" in page
+    # The bars read "110.00 (2)": the page says what the figure and the brackets are.
+    assert "Paid revenue per store; the number of orders in brackets" in page
 
 
 @pytest.mark.urls(__name__)
