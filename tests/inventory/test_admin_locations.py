@@ -8,6 +8,7 @@ from django.urls import reverse
 from omnimall.channels.models import SalesChannel
 from omnimall.core import roles
 from omnimall.core.models import AuditEntry
+from omnimall.inventory import services
 from omnimall.inventory.models import (
     ChannelSafetyStock,
     FulfilmentLine,
@@ -153,3 +154,29 @@ def test_store_staff_sees_only_the_fulfilment_requests_of_their_store(client, ne
 
     assert "FR-A" in listing
     assert "FR-B" not in listing
+
+
+def test_fulfilment_request_page_writes_the_recipient_and_the_hold_not_json_or_ids(logistics, net):
+    reservation = services.reserve_stock(
+        location_id=net["wh"].pk, sku_id=net["tee"].pk, quantity=1, owner_id="ORD-9"
+    )
+    request = FulfilmentRequest.objects.create(
+        number="FR-9",
+        location=net["wh"],
+        reference="ORD-9",
+        ship_to={"name": "Li Lei", "phone": "13800138000", "province": "上海市",
+                 "city": "Shanghai", "district": "黄浦区", "street": "南京东路 1 号"},
+    )  # fmt: skip
+    FulfilmentLine.objects.create(
+        request=request, sku=net["tee"], quantity=1, reservation=reservation
+    )
+
+    detail = logistics.get(
+        reverse("admin:inventory_fulfilmentrequest_change", args=[request.pk])
+    ).content.decode()
+
+    assert "Li Lei 13800138000<br>上海市 Shanghai 黄浦区 南京东路 1 号" in detail
+    assert "&quot;Li Lei&quot;" not in detail
+    hold = reverse("admin:inventory_reservation_change", args=[reservation.pk])
+    assert f'<a href="{hold}">held</a>' in detail
+    assert "Reservation id" not in detail

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.admin import ReadOnlyAdminMixin
@@ -17,6 +19,7 @@ from .scope import scope_of
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django.http import HttpRequest
+    from django.utils.safestring import SafeString
 
 
 class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -25,15 +28,24 @@ class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class FulfilmentLineInline(_ReadOnlyInline):
     model = FulfilmentLine
-    fields = ("sku_code", "quantity", "reservation_id", "shipment")
+    fields = ("sku_code", "quantity", "hold", "shipment")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentLine]:
-        return super().get_queryset(request).select_related("sku", "shipment")
+        return super().get_queryset(request).select_related("sku", "shipment", "reservation")
 
     @admin.display(description=_("SKU"))
     def sku_code(self, line: FulfilmentLine) -> str:
         return line.sku.code
+
+    @admin.display(description=_("hold"))
+    def hold(self, line: FulfilmentLine) -> SafeString | str:
+        """The line's reservation by its state (was its row id), linked to its page."""
+        reservation = line.reservation
+        if reservation is None:
+            return "—"
+        url = reverse("admin:inventory_reservation_change", args=[reservation.pk])
+        return format_html('<a href="{}">{}</a>', url, reservation.get_state_display())
 
 
 class ShipmentInline(_ReadOnlyInline):
@@ -67,7 +79,7 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reference",
         "owner_type",
         "owner_id",
-        "ship_to",
+        "recipient",
         "rejection_reason",
         "created_at",
         "updated_at",
@@ -77,6 +89,20 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentRequest]:
         queryset = super().get_queryset(request).annotate(line_total=Count("lines"))
         return scope_of(request).narrow(queryset, "location_id")
+
+    @admin.display(description=_("ship to"))
+    def recipient(self, request_row: FulfilmentRequest) -> SafeString | str:
+        """Name and phone, then the address as written on a parcel (was the JSON)."""
+        to = request_row.ship_to if isinstance(request_row.ship_to, dict) else {}
+        if not to:
+            return "—"
+        place = " ".join(
+            str(to.get(key) or "") for key in ("province", "city", "district", "street")
+        ).strip()
+        postal = f" {to['postal_code']}" if to.get("postal_code") else ""
+        if not place:
+            return format_html("{} {}", to.get("name", ""), to.get("phone", ""))
+        return format_html("{} {}<br>{}{}", to.get("name", ""), to.get("phone", ""), place, postal)
 
     @admin.display(description=_("lines"), ordering="line_total")
     def line_count(self, request_row: FulfilmentRequest) -> int:
