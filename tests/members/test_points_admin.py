@@ -191,6 +191,8 @@ def test_lots_page_and_earn_rule_admin(admin_client):
     )
 
     assert lots.status_code == 200
+    assert '<td class="field-entry_document">adm:4:earn</td>' in lots.content.decode()
+    assert "earn +10" not in lots.content.decode()  # the entry's __str__
     assert created.status_code == 302
     assert refused.status_code == 200
     assert list(EarnRule.objects.values_list("name", flat=True)) == ["No drinks"]

@@ -105,3 +105,14 @@ def test_payment_admin_labels_its_timestamp_as_the_state_change_not_a_bare_updat
     assert "Updated:" not in html
     assert "+00:00" not in shown  # the shop's time, formatted like the other dates
     assert shown == formats.localize(timezone.localtime(paid.updated_at))
+
+
+def test_refund_list_names_and_links_its_payment_in_chinese_too(admin_client, paid):
+    listing = admin_client.get(
+        reverse("admin:payments_refund_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+
+    header = re.search(r'column-payment_link">.*?<a [^>]*>([^<]+)</a>', listing, re.S)[1]
+    assert header.strip() == "支付"
+    payment_url = reverse("admin:payments_payment_change", args=[paid.pk])
+    assert f'<a href="{payment_url}">{paid.out_trade_no}</a>' in listing

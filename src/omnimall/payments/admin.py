@@ -170,12 +170,34 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("refund_no", "payment", "amount", "state", "reason", "failure", "created_at")
+    list_display = (
+        "refund_no",
+        "payment_link",
+        "amount",
+        "state",
+        "reason",
+        "failure",
+        "created_at",
+    )
     list_filter = ("state", "created_at")
     list_select_related = ("payment",)
     search_fields = ("=refund_no", "=payment__out_trade_no", "=payment__order__number")
-    readonly_fields = ("payment", "refund_no", "amount", "reason", "state", "failure", "created_at")
+    readonly_fields = (
+        "payment_link",
+        "refund_no",
+        "amount",
+        "reason",
+        "state",
+        "failure",
+        "created_at",
+    )
     fields = readonly_fields
+
+    # ``Refund.payment`` has no translated name (its column read "PAYMENT" in Chinese).
+    @admin.display(description=_("payment"), ordering="payment__out_trade_no")
+    def payment_link(self, refund: Refund) -> str:
+        url = reverse("admin:payments_payment_change", args=[refund.payment_id])
+        return format_html('<a href="{}">{}</a>', url, refund.payment.out_trade_no)
 
 
 @admin.register(SandboxTrade)

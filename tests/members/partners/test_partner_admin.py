@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import pytest
 from omnimall.core.models import AuditEntry, WebhookSubscription
 from omnimall.members.models import Partner, PartnerRate
 from omnimall.members.partners import signing
+from tests.members.partners.factories import ACTOR
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +117,41 @@ def test_a_zero_rate_or_a_non_http_url_is_a_readable_form_error(
     assert message in response.content.decode()
     assert "partnerrate_gt_0" not in response.content.decode()
     assert not Partner.objects.exists()
+
+
+def test_transfer_page_and_list_name_partner_member_and_hold_in_the_page_s_language(
+    admin_client, settings
+):
+    from omnimall.members.partners import outbound
+    from tests.members.partners.factories import make_member, make_partner
+
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    kit = make_partner("cmb")
+    member = make_member(available=2000)
+    transfer = outbound.request_outbound_transfer(
+        member_id=member.pk,
+        partner_id=kit.partner.pk,
+        brand_points=1000,
+        transaction_id="OM" + "7" * 30,
+        actor=ACTOR,
+    ).transfer
+    page_url = f"/admin/members/partnertransfer/{transfer.pk}/change/"
+
+    page = admin_client.get(page_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page_zh = admin_client.get(page_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    listing_zh = admin_client.get(
+        "/admin/members/partnertransfer/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+
+    title = f"Cmb · brand → partner · {transfer.transaction_id}"
+    breadcrumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', page, re.S)[1]
+    assert title in breadcrumbs
+    assert f"{kit.partner.pk} out " not in page  # the model's __str__
+    assert "1000 · held" in page  # the hold, not "1000 held (partner:cmb:OM…)"
+    for english in ("Partner:", "Member:", "Hold:"):
+        assert english not in page_zh
+    assert "合作伙伴:" in page_zh or "合作伙伴：" in page_zh
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', listing_zh)
+    assert {"partner_name", "member_link"} <= set(headers)
+    assert ">Partner<" not in listing_zh
+    assert ">Member<" not in listing_zh

@@ -13,7 +13,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -179,10 +180,10 @@ class PartnerAdmin(admin.ModelAdmin):
 class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
-        "partner",
+        "partner_name",
         "direction",
         "transaction_id",
-        "member",
+        "member_link",
         "partner_account",
         "partner_points",
         "brand_points",
@@ -199,22 +200,57 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("partner", "member")
     date_hierarchy = "created_at"
     readonly_fields = (
-        "partner",
+        "partner_name",
         "direction",
         "transaction_id",
-        "member",
+        "member_link",
         "partner_account",
         "partner_points",
         "brand_points",
         "rate",
         "state",
-        "hold",
+        "hold_shown",
         "failure",
         "partner_reference",
         "created_at",
         "updated_at",
     )
-    exclude = ("payload_hash",)
+    fields = readonly_fields
+
+    # The model's foreign keys have no translated names, and its ``__str__`` reads
+    # "<partner id> out <transaction id>": the page and the list use these instead.
+
+    @admin.display(description=_("Partner"), ordering="partner__name")
+    def partner_name(self, transfer: PartnerTransfer) -> str:
+        return transfer.partner.name
+
+    @admin.display(description=_("Member"), ordering="member__card_number")
+    def member_link(self, transfer: PartnerTransfer) -> str:
+        url = reverse("admin:members_member_change", args=[transfer.member_id])
+        return format_html('<a href="{}">{}</a>', url, str(transfer.member))
+
+    @admin.display(description=_("points hold"))
+    def hold_shown(self, transfer: PartnerTransfer) -> str:
+        hold = transfer.hold
+        if hold is None:
+            return "—"
+        return f"{hold.points} · {hold.get_state_display()}"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        transfer = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if transfer is not None:
+            context["subtitle"] = (
+                f"{transfer.partner.name} · {transfer.get_direction_display()} · "
+                f"{transfer.transaction_id}"
+            )
+        return super().change_view(request, object_id, form_url, context)
 
 
 @admin.register(PartnerReconciliation)

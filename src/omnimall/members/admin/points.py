@@ -239,11 +239,24 @@ def liability_csv(liability: Liability) -> HttpResponse:
 
 @admin.register(PointsLot)
 class PointsLotAdmin(MemberLinkMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("member_link", "points", "remaining", "available_at", "expires_at", "entry")
+    list_display = (
+        "member_link",
+        "points",
+        "remaining",
+        "available_at",
+        "expires_at",
+        "entry_document",
+    )
     list_filter = ("expires_at",)
     search_fields = ("=member__card_number", "=member__phone")
     list_select_related = ("member", "entry")
     show_full_result_count = False
+
+    @admin.display(description=_("document"), ordering="entry__document")
+    def entry_document(self, lot: PointsLot) -> str:
+        """The purchase the lot's points were earned with (the entry's ``__str__`` is
+        its deltas, "earn +373/+0/+0")."""
+        return lot.entry.document or "—"
 
 
 @admin.register(PointsHold)
