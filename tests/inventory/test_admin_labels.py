@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from omnimall.core import roles
+from omnimall.core.models import AuditEntry
 from omnimall.inventory import services
 from omnimall.inventory.models import StockMovement
-from tests.inventory.factories import level_of
+from tests.inventory.factories import STOCK_ACTOR, level_of
 from tests.inventory.test_admin_stock import (  # noqa: F401 - fixtures
     english_fixture,
     net_fixture,
@@ -131,3 +132,28 @@ def test_reservation_page_names_its_level_by_sku_and_location(logistics, net):
     assert raw(level) not in html
     assert "Last changed (state or expiry):" in html
     assert "+00:00" not in html  # shown in shop time, formatted, like the other dates
+
+
+def test_audit_trail_names_stock_level_subjects_by_sku_and_location(
+    admin_client, net, django_assert_max_num_queries
+):
+    for sku in (net["tee"], net["cap"]):
+        services.adjust_stock(
+            location_id=net["a"].pk, sku_id=sku.pk, quantity=1, reason="found", actor=STOCK_ACTOR
+        )
+    entry = AuditEntry.objects.filter(action="stock.adjustment").first()
+    level = level_of(net["a"], net["tee"])
+
+    with django_assert_max_num_queries(12):
+        listing = admin_client.get(
+            "/admin/core/auditentry/", {"action": "stock.adjustment"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    detail = admin_client.get(
+        f"/admin/core/auditentry/{entry.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    html = listing.content.decode()
+    assert f"{net['tee'].code} @ Location st-a</a>" in html
+    assert f"{net['cap'].code} @ Location st-a</a>" in html
+    assert f"{raw(level)}:" not in html
+    assert " @ Location st-a</a>" in detail.content.decode()

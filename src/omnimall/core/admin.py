@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -219,6 +220,27 @@ class ActorKindFilter(admin.SimpleListFilter):
         return queryset.filter(actor_kind=value)
 
 
+# How the audit trail names the subjects of models whose ``__str__`` shows row ids (the
+# entry keeps that text as ``subject_repr``). An app's admin registers, per
+# ``(app_label, model)``, a function from subject ids to labels (one query for a page),
+# e.g. inventory: stock level ``124@1: 52 on hand, 0 reserved`` → ``TEE-M @ Shanghai``.
+SubjectLabels = Callable[[list[str]], dict[str, str]]
+SUBJECT_LABELS: dict[tuple[str, str], SubjectLabels] = {}
+
+
+def _label_subjects(entries: list[AuditEntry]) -> None:
+    """Set ``subject_label`` on the entries whose subject's app registered labels."""
+    wanted: dict[tuple[str, str], list[AuditEntry]] = {}
+    for entry in entries:
+        kind = entry.subject_type
+        if kind is not None and (kind.app_label, kind.model) in SUBJECT_LABELS:
+            wanted.setdefault((kind.app_label, kind.model), []).append(entry)
+    for key, group in wanted.items():
+        labels = SUBJECT_LABELS[key](sorted({entry.subject_id for entry in group}))
+        for entry in group:
+            entry.subject_label = labels.get(entry.subject_id)  # type: ignore[attr-defined]
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """An immutable log: nobody adds, edits or deletes entries here, superusers included."""
@@ -244,18 +266,26 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        _label_subjects(list(changelist.result_list))
+        return changelist
+
     @admin.display(description=_("subject"))
     def subject_link(self, entry: AuditEntry) -> str:
         if entry.subject_type is None:
             return entry.subject_repr or "—"
+        if not hasattr(entry, "subject_label"):  # one entry's page
+            _label_subjects([entry])
+        shown = getattr(entry, "subject_label", None) or entry.subject_repr
         kind = entry.subject_type.model
         try:
             url = reverse(
                 f"admin:{entry.subject_type.app_label}_{kind}_change", args=[entry.subject_id]
             )
         except NoReverseMatch:
-            return f"{kind}: {entry.subject_repr}"
-        return format_html('{}: <a href="{}">{}</a>', kind, url, entry.subject_repr)
+            return f"{kind}: {shown}"
+        return format_html('{}: <a href="{}">{}</a>', kind, url, shown)
 
     @admin.display(description=_("reason"))
     def short_reason(self, entry: AuditEntry) -> str:

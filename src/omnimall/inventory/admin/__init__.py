@@ -7,6 +7,13 @@ transfer workflow; ``locations``: stock locations with their staff, channel safe
 at; ``filters``, ``forms``, ``charts``, ``pages``: their building blocks.
 """
 
+from omnimall.core.admin import SUBJECT_LABELS
+
 from . import fulfilment, ledger, levels, locations, transfers
+from .labels import stock_level_labels
+
+# The audit trail names a stock level by SKU and location (its entries keep the
+# level's ``__str__``, with row ids).
+SUBJECT_LABELS["inventory", "stocklevel"] = stock_level_labels
 
 __all__ = ["fulfilment", "ledger", "levels", "locations", "transfers"]

@@ -15,10 +15,12 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.utils.translation import get_language, gettext
 
+from omnimall.inventory.models import StockLevel
+
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
-    from omnimall.inventory.models import Reservation, StockLevel, StockLocation, StockMovement
+    from omnimall.inventory.models import Reservation, StockLocation, StockMovement
 
 
 def location_name(location: StockLocation) -> str:
@@ -43,6 +45,12 @@ def reservation_label(reservation: Reservation) -> str:
         "level": level_label(reservation.level),
         "state": reservation.get_state_display(),
     }
+
+
+def stock_level_labels(ids: list[str]) -> dict[str, str]:
+    """Labels of the stock levels ``ids`` (audit trail subjects), in one query."""
+    levels = StockLevel.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+    return {str(level.pk): level_label(level) for level in levels.select_related("sku", "location")}
 
 
 class LabelledPagesMixin(admin.ModelAdmin):
