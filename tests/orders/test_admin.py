@@ -231,3 +231,54 @@ def test_order_timeline_names_states_as_people_read_them(admin_client):
     assert "pending payment" in states
     assert "pending_payment" not in states
     assert "td.original p { display: none; }" in html  # no "<order id> state paid" captions
+
+
+def action_buttons(html: str, order) -> set[str]:
+    return set(re.findall(rf'formaction="{CHANGELIST}{order.pk}/act/(\w+)/"', html))
+
+
+def test_order_page_offers_only_the_actions_that_fit_the_order(admin_client):
+    shipped = make_shipped_order()
+    pickup = make_paid_order(method="pickup")
+    delivery = make_paid_order()
+
+    shown = {
+        order.state + "/" + order.delivery_method: action_buttons(
+            admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode(), order
+        )
+        for order in (shipped, pickup, delivery)
+    }
+
+    assert shown == {
+        "shipped/ship": {"mark_delivered", "resend_email"},
+        "allocated/pickup": {"cancel_with_refund", "mark_ready_for_pickup", "resend_email"},
+        "allocated/ship": {"cancel_with_refund", "resend_email"},
+    }
+
+
+def test_order_actions_name_the_orders_and_refusals_show_no_ids_or_state_codes(admin_client):
+    shipped = make_shipped_order()
+    ready = make_ready_pickup()
+    delivery = make_paid_order()
+
+    delivered = admin_client.post(f"{CHANGELIST}{shipped.pk}/act/mark_delivered/", follow=True)
+    refused = admin_client.post(
+        CHANGELIST,
+        {"action": "mark_delivered", "_selected_action": [ready.pk], "index": "0"},
+        follow=True,
+    )
+    not_pickup = admin_client.post(
+        CHANGELIST,
+        {"action": "mark_ready_for_pickup", "_selected_action": [delivery.pk], "index": "0"},
+        follow=True,
+    )
+
+    number = f"{shipped.number[:6]} {shipped.number[6:]}"
+    assert [str(m) for m in delivered.context["messages"]] == [f"Order {number} marked delivered."]
+    (refusal,) = [str(m) for m in refused.context["messages"]]
+    assert refusal.startswith(f"{ready.number[:6]} {ready.number[6:]}: Only a shipped order")
+    assert "state: ready for pick-up" in refusal
+    assert "ready_for_pickup" not in refusal
+    assert [str(m) for m in not_pickup.context["messages"]] == [
+        f"{delivery.number[:6]} {delivery.number[6:]}: Only a pick-up order can be made ready."
+    ]

@@ -7,6 +7,7 @@ which moves the order through the state machine and writes the timeline and audi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -18,14 +19,22 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.members.domain import national_phone
-from omnimall.orders.models import Order, OrderAllocation, OrderEvent, OrderLine, OrderState
+from omnimall.orders import domain
+from omnimall.orders.models import (
+    DeliveryMethod,
+    Order,
+    OrderAllocation,
+    OrderEvent,
+    OrderLine,
+    OrderState,
+)
 from omnimall.orders.selectors import display_number
 from omnimall.orders.services import cancellation, fulfilment, pickup
 from omnimall.orders.services import messages as order_messages
@@ -42,12 +51,38 @@ MANAGE = "orders.change_order"
 
 
 def error_text(exc: DomainError) -> str:
+    """The refusal with its plain figures; row ids left out, order states by their label."""
     parts = [
-        f"{key.replace('_', ' ')}: {value}"
+        f"{key.replace('_', ' ')}: {_state_label(value) if key in STATE_KEYS else value}"
         for key, value in exc.details.items()
-        if isinstance(value, str | int) and not isinstance(value, bool)
+        if isinstance(value, str | int)
+        and not isinstance(value, bool)
+        and key != "id"
+        and not key.endswith("_id")
     ]
     return f"{exc.message} ({'; '.join(parts)})" if parts else str(exc.message)
+
+
+STATE_KEYS = frozenset({"state", "target"})
+
+
+def _state_label(state: object) -> str:
+    text = str(state)
+    return str(OrderState(text).label) if text in OrderState.values else text or "-"
+
+
+def order_actions_for(order: Order) -> set[str]:
+    """The action buttons that can work on this order (the services have the last word):
+    cancel until something has left, confirm a shipped delivery, put an allocated pick-up
+    aside, resend the last email."""
+    possible = {"resend_email"}
+    if order.state in domain.STAFF_CANCELLABLE:
+        possible.add("cancel_with_refund")
+    if order.state == domain.SHIPPED:
+        possible.add("mark_delivered")
+    if order.delivery_method == DeliveryMethod.PICKUP and order.state == domain.ALLOCATED:
+        possible.add("mark_ready_for_pickup")
+    return possible
 
 
 class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -72,10 +107,6 @@ class OrderLineInline(_ReadOnlyInline):
         "quantity_returned",
     )
     readonly_fields = fields
-
-
-def _state_label(state: str) -> str:
-    return str(OrderState(state).label) if state in OrderState.values else state or "-"
 
 
 class OrderEventInline(_ReadOnlyInline):
@@ -288,11 +319,17 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        order = (
+            self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        )
+        possible = order_actions_for(order) if order is not None else set()
         context = {
             **(extra_context or {}),
             "can_manage": self.has_manage_permission(request),
             "order_actions": [
-                (name, getattr(self, name).short_description) for name in self.actions
+                (name, getattr(self, name).short_description)
+                for name in self.actions
+                if name in possible
             ],
         }
         return super().change_view(request, object_id, form_url, extra_context=context)
@@ -357,17 +394,30 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     # --- actions ---------------------------------------------------------------------
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[Order], call: Any, done: str) -> None:
-        ok = 0
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Order],
+        call: Any,
+        done: Callable[[int], str],
+    ) -> None:
+        """Run ``call`` on each order; ``done(count)`` is the message saying what was done,
+        with ``%(count)d`` and ``%(orders)s`` (the order numbers, as read out)."""
+        ok: list[str] = []
         for order in queryset.order_by("pk"):
+            shown = display_number(order.number)
             try:
                 call(order)
             except DomainError as refused:
-                self.message_user(request, f"{order.number}: {error_text(refused)}", messages.ERROR)
+                self.message_user(request, f"{shown}: {error_text(refused)}", messages.ERROR)
             else:
-                ok += 1
+                ok.append(shown)
         if ok:
-            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
+            text = done(len(ok)) % {
+                "count": len(ok),
+                "orders": ", ".join(ok),
+            }
+            self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(description=_("Cancel (refunding what was paid)"), permissions=["manage"])
     def cancel_with_refund(
@@ -383,7 +433,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 lambda o: cancellation.cancel_order(
                     order_id=o.pk, actor=actor, reason=reason, by_shopper=False
                 ),
-                gettext("%(count)d order(s) cancelled."),
+                lambda n: ngettext(
+                    "Order %(orders)s cancelled; what was paid is being refunded.",
+                    "%(count)d orders cancelled; what was paid is being refunded: %(orders)s.",
+                    n,
+                ),
             )
             return None
         ids = list(queryset.values_list("pk", flat=True))
@@ -407,7 +461,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda o: fulfilment.confirm_delivery(order_id=o.pk, actor=actor),
-            gettext("%(count)d order(s) delivered."),
+            lambda n: ngettext(
+                "Order %(orders)s marked delivered.",
+                "%(count)d orders marked delivered: %(orders)s.",
+                n,
+            ),
         )
 
     @admin.action(description=_("Put aside for pick-up (ready)"), permissions=["manage"])
@@ -417,7 +475,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda o: pickup.mark_ready_for_pickup(order_id=o.pk, actor=actor),
-            gettext("%(count)d order(s) ready for pick-up."),
+            lambda n: ngettext(
+                "Order %(orders)s put aside: ready for pick-up.",
+                "%(count)d orders put aside, ready for pick-up: %(orders)s.",
+                n,
+            ),
         )
 
     @admin.action(description=_("Send the last email again"), permissions=["manage"])
@@ -427,5 +489,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda o: order_messages.resend_last_email(order_id=o.pk, actor=actor),
-            gettext("%(count)d email(s) queued again."),
+            lambda n: ngettext(
+                "The last email of order %(orders)s is queued again.",
+                "The last emails of %(count)d orders are queued again: %(orders)s.",
+                n,
+            ),
         )
