@@ -242,3 +242,24 @@ def test_tier_and_nonce_tasks_call_their_services():
 
     assert tasks.recalculate_tiers_task.delay().get() == 0
     assert tasks.purge_partner_nonces_task.delay().get() == 0
+
+
+@pytest.mark.parametrize("url", ["/admin/members/pointsentry/", "/admin/members/pointslot/"])
+def test_points_lists_find_a_member_by_mobile_in_any_form_or_grouped_card(admin_client, url):
+    member = make_member()
+    other = make_member()
+    give_points(member, 10, "adm:find:a")
+    give_points(other, 20, "adm:find:b")
+    national = member.phone.removeprefix("+86")
+    card = member.card_number
+    typed = [
+        f"{national[:3]} {national[3:7]} {national[7:]}",
+        f"+86 {national[:3]}-{national[3:7]}-{national[7:]}",
+        f"{card[:4]} {card[4:8]} {card[8:]}",
+    ]
+
+    found = [admin_client.get(url, {"q": term}).content.decode() for term in typed]
+
+    for term, body in zip(typed, found, strict=True):
+        assert f">{member.card_number}</a>" in body, term
+        assert f">{other.card_number}</a>" not in body, term

@@ -385,3 +385,18 @@ def test_admin_shows_a_flag_s_figures_as_text_not_json(client, settings):
     assert "&quot;lines&quot;" not in listing
     assert "resolved by cara: counted, 2 found" in change
     assert "&quot;resolution&quot;" not in change
+
+
+def test_admin_receipts_are_found_by_the_member_s_mobile_in_any_form(admin_client):
+    shop = make_shop(units=5)
+    member = make_member(phone="+8613812345678")
+    mine = _record(shop, receipt_body(shop, member={"phone": member.phone}))
+    other = _record(shop, receipt_body(shop))
+
+    listing = admin_client.get(
+        "/admin/pos/receipt/", {"q": "138 1234 5678"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert mine.number in listing
+    assert other.number not in listing
+    assert "mobile (in any usual form)" in listing  # the search box says what it finds

@@ -72,6 +72,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ("state", "kind", TopicFilter, "subscription")
     list_select_related = ("subscription",)
     search_fields = ("destination", "topic", "=dedupe_key")
+    search_help_text = _("Email address or URL it was queued for, topic, or exact dedupe key.")
     show_full_result_count = False
     list_per_page = 50
     actions = ("retry_delivery",)

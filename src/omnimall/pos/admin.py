@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -29,6 +30,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.inventory.admin.scope import scope_of
+from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.pos.models import Receipt, ReceiptLine, ReceiptState, TillReturn, TillReturnLine
 from omnimall.pos.services import sales as sale_services
 
@@ -38,8 +40,32 @@ if TYPE_CHECKING:
     from django.urls import URLPattern
 
 FORM_TEMPLATE = "admin/inventory/form_page.html"
+CARD_DIGITS = 12  # member card numbers
 # Roles that look after every store's receipts (member questions, reports).
 NETWORK_WIDE_ROLES = frozenset({roles.CUSTOMER_SERVICE, roles.HEAD_OF_ECOMMERCE, roles.LOGISTICS})
+
+
+def member_search_term(term: str) -> str:
+    """A mobile in any usual form as stored (E.164), a card read out in groups as one
+    number; other text as typed (the admin needs every space-separated word to match)."""
+    squeezed = "".join(term.split())
+    if squeezed.isdigit() and len(squeezed) == CARD_DIGITS:
+        return squeezed
+    try:
+        return normalise_phone(term, region=settings.MEMBER_DEFAULT_REGION)
+    except InvalidPhoneError:
+        return term
+
+
+class MemberSearchMixin(admin.ModelAdmin):
+    search_help_text = _(
+        "Receipt number, or the member's card number or mobile (in any usual form)."
+    )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        return super().get_search_results(request, queryset, member_search_term(search_term))
 
 
 def narrow_to_stores(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -124,7 +150,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReceiptAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
     list_display = (
         "number",
         "store",
@@ -295,7 +321,7 @@ class TillReturnLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(TillReturn)
-class TillReturnAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TillReturnAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
     list_display = (
         "number",
         "store",
@@ -310,6 +336,9 @@ class TillReturnAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("store",)
     list_select_related = ("store", "receipt", "member")
     search_fields = ("number", "receipt__number", "member__card_number", "member__phone")
+    search_help_text = _(
+        "Return or receipt number, or the member's card number or mobile (in any usual form)."
+    )
     date_hierarchy = "occurred_at"
     inlines = (TillReturnLineInline,)
     fields = (

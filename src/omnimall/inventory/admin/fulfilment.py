@@ -68,6 +68,7 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("location",)
     list_filter = ("state", "method", LocationFilter)
     search_fields = ("^number", "^reference")
+    search_help_text = _("Request number or reference ('order 261127482193'), or their beginning.")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     inlines = (FulfilmentLineInline, ShipmentInline)

@@ -121,6 +121,7 @@ class ReservationAdmin(_ReadOnlyAdmin):
     list_filter = ("state", "owner_type", MovementLocationFilter)
     list_select_related = ("level__sku", "level__location")
     search_fields = ("=owner_id", "=reference", "^level__sku__code")
+    search_help_text = _("Exact order number or reference, or the beginning of a SKU code.")
     fields = (
         "level_link",
         "quantity",

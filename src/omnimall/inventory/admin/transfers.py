@@ -182,6 +182,7 @@ class TransferAdmin(admin.ModelAdmin):
     list_select_related = ("source", "destination")
     list_filter = ("state", SourceFilter, DestinationFilter)
     search_fields = ("^number",)
+    search_help_text = _("Transfer number, or its beginning.")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     inlines = (TransferLineInline,)

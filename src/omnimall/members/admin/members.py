@@ -176,6 +176,9 @@ class MemberAdmin(admin.ModelAdmin):
     list_select_related = ("tier", "home_store")
     list_filter = ("tier", "is_active", "home_store")
     search_fields = ("=phone", "=card_number", "email", "name")
+    search_help_text = _(
+        "Mobile (in any usual form), card number (also in groups of four), email or name."
+    )
     show_full_result_count = False
     change_form_template = "members/admin/member_change_form.html"
     readonly_fields = (

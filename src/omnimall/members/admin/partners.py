@@ -33,6 +33,8 @@ from omnimall.members.models import (
 )
 from omnimall.members.partners import services
 
+from .points import member_search_term
+
 
 class PartnerCreateForm(forms.ModelForm):
     outbound_url = forms.URLField(
@@ -197,6 +199,10 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "member__card_number",
         "member__phone",
     )
+    search_help_text = _(
+        "Transaction id, the partner's reference or account, or the member's card number or "
+        "mobile (in any usual form)."
+    )
     list_select_related = ("partner", "member")
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -219,6 +225,11 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     # The model's foreign keys have no translated names, and its ``__str__`` reads
     # "<partner id> out <transaction id>": the page and the list use these instead.
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PartnerTransfer], search_term: str
+    ) -> tuple[QuerySet[PartnerTransfer], bool]:
+        return super().get_search_results(request, queryset, member_search_term(search_term))
 
     @admin.display(description=_("Partner"), ordering="partner__name")
     def partner_name(self, transfer: PartnerTransfer) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -30,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.actors import Actor
 from omnimall.core.admin import AuditedAdminMixin, ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
+from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.members.models import EarnRule, Member, PointsEntry, PointsHold, PointsLot
 from omnimall.members.selectors.members import find_member
 from omnimall.members.selectors.points import Liability, LiabilityMonth, points_liability
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from django.urls import URLPattern
 
+CARD_DIGITS = 12  # member card numbers (``services.identity.new_card_number``)
 LIABILITY_TEMPLATE = "admin/members/points_liability.html"
 ADJUST_TEMPLATE = "admin/members/points_adjust.html"
 CHART_WIDTH, CHART_ROW, LABEL_WIDTH = 640, 22, 80
@@ -57,6 +60,32 @@ class MemberLinkMixin:
     @admin.display(description=_("member"), ordering="member__card_number")
     def member_link(self, obj: PointsEntry | PointsLot | PointsHold) -> str:
         return _member_link(obj.member)
+
+
+def member_search_term(term: str) -> str:
+    """A mobile in any usual form as stored (``+8613800138000``), a card read out in
+    groups as one number; other text as typed. The admin splits a search on spaces and
+    needs every word to match, so "138 0013 8000" found nothing in the exact fields."""
+    squeezed = "".join(term.split())
+    if squeezed.isdigit() and len(squeezed) == CARD_DIGITS:
+        return squeezed
+    try:
+        return normalise_phone(term, region=settings.MEMBER_DEFAULT_REGION)
+    except InvalidPhoneError:
+        return term
+
+
+class MemberSearchMixin(admin.ModelAdmin):
+    """Lists searched by the member's card or mobile (``member__card_number``, ``…phone``)."""
+
+    search_help_text = _(
+        "Card number or mobile (in any usual form), or an exact reference, document or source key."
+    )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        return super().get_search_results(request, queryset, member_search_term(search_term))
 
 
 # --- the ledger, with staff adjustments as its only manual write ------------------------------
@@ -94,7 +123,7 @@ class AdjustPointsForm(forms.Form):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(MemberLinkMixin, admin.ModelAdmin):
+class PointsEntryAdmin(MemberLinkMixin, MemberSearchMixin):
     list_display = (
         "created_at",
         "member_link",
@@ -238,7 +267,7 @@ def liability_csv(liability: Liability) -> HttpResponse:
 
 
 @admin.register(PointsLot)
-class PointsLotAdmin(MemberLinkMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class PointsLotAdmin(MemberLinkMixin, ReadOnlyAdminMixin, MemberSearchMixin):
     list_display = (
         "member_link",
         "points",
@@ -249,6 +278,7 @@ class PointsLotAdmin(MemberLinkMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("expires_at",)
     search_fields = ("=member__card_number", "=member__phone")
+    search_help_text = _("Card number or mobile (in any usual form).")
     list_select_related = ("member", "entry")
     show_full_result_count = False
 
@@ -260,7 +290,7 @@ class PointsLotAdmin(MemberLinkMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PointsHold)
-class PointsHoldAdmin(MemberLinkMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class PointsHoldAdmin(MemberLinkMixin, ReadOnlyAdminMixin, MemberSearchMixin):
     list_display = (
         "created_at",
         "member_link",

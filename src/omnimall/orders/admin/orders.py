@@ -153,6 +153,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("credited_store",)
     list_filter = ("state", "delivery_method", "needs_attention", "credited_store")
     search_fields = ("=number", "phone", "email")
+    search_help_text = _(
+        "Order number (also as read out, '261127 482193'), or the shopper's phone or email."
+    )
     show_full_result_count = False
     date_hierarchy = "placed_at"
     inlines = (OrderLineInline, OrderEventInline)

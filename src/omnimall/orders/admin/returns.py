@@ -124,6 +124,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     list_display = ("number", "order_link", "state", "created_at", "received_at_location")
     list_filter = ("state",)
     search_fields = ("number", "order__number", "order__email")
+    search_help_text = _("Return number, order number or the shopper's email.")
     list_select_related = ("order", "received_at_location")
     date_hierarchy = "created_at"
     fields = (
