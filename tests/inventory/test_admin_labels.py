@@ -51,6 +51,8 @@ def test_level_page_names_sku_and_location_in_breadcrumbs_and_title(logistics, n
     assert label in breadcrumbs(response)
     assert label in title(response)
     assert raw(level) not in response.content.decode()
+    assert "Counters last changed:" in response.content.decode()
+    assert "Updated:" not in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -180,3 +180,5 @@ def test_fulfilment_request_page_writes_the_recipient_and_the_hold_not_json_or_i
     hold = reverse("admin:inventory_reservation_change", args=[reservation.pk])
     assert f'<a href="{hold}">held</a>' in detail
     assert "Reservation id" not in detail
+    assert "State last changed:" in detail
+    assert "Updated:" not in detail

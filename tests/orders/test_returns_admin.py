@@ -144,9 +144,14 @@ def test_store_staff_of_the_store_see_the_returned_lines(client, request_row, st
     client.force_login(clerk)
     line = request_row.lines.select_related("order_line").get()
 
-    page = client.get(reverse("admin:orders_returnrequest_change", args=[request_row.pk]))
+    page = client.get(
+        reverse("admin:orders_returnrequest_change", args=[request_row.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
     html = page.content.decode()
     assert page.status_code == 200
     assert re.search(rf'<td class="field-sku_code">\s*<p>{line.order_line.sku_code}</p>', html)
     assert "td.original p { display: none; }" in html  # no "2 of <line id>" captions
+    assert "State last changed:" in html
+    assert "Updated:" not in html  # said nothing of what was updated: a step (state)

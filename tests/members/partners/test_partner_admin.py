@@ -148,6 +148,8 @@ def test_transfer_page_and_list_name_partner_member_and_hold_in_the_page_s_langu
     assert title in breadcrumbs
     assert f"{kit.partner.pk} out " not in page  # the model's __str__
     assert "1000 · held" in page  # the hold, not "1000 held (partner:cmb:OM…)"
+    assert "State last changed:" in page
+    assert "Updated:" not in page
     for english in ("Partner:", "Member:", "Hold:"):
         assert english not in page_zh
     assert "合作伙伴:" in page_zh or "合作伙伴：" in page_zh

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.core.admin import ReadOnlyAdminMixin
+from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.inventory.models import FulfilmentLine, FulfilmentRequest, Shipment
 
 from .filters import LocationFilter
@@ -83,13 +83,17 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "recipient",
         "rejection_reason",
         "created_at",
-        "updated_at",
+        "state_changed_at",
     )
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentRequest]:
         queryset = super().get_queryset(request).annotate(line_total=Count("lines"))
         return scope_of(request).narrow(queryset, "location_id")
+
+    @admin.display(description=_("state last changed"))
+    def state_changed_at(self, request_row: FulfilmentRequest) -> str:
+        return local_time(request_row.updated_at)  # saved only with a new state
 
     @admin.display(description=_("ship to"))
     def recipient(self, request_row: FulfilmentRequest) -> SafeString | str:

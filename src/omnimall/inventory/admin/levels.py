@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.core.admin import ReadOnlyAdminMixin
+from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.inventory.models import FlashBucket, StockLevel, StockMovement
 
 from .charts import Bar, on_hand_line_svg, stock_by_location_svg
@@ -82,7 +82,7 @@ class StockLevelAdmin(ReadOnlyAdminMixin, LabelledPagesMixin, LevelPagesAdmin):
                     "location",
                     ("on_hand", "reserved", "safety_stock", "available"),
                     "flash_state",
-                    "updated_at",
+                    "counters_changed_at",
                     "history",
                 )
             },
@@ -97,7 +97,7 @@ class StockLevelAdmin(ReadOnlyAdminMixin, LabelledPagesMixin, LevelPagesAdmin):
         "safety_stock",
         "available",
         "flash_state",
-        "updated_at",
+        "counters_changed_at",
         "history",
     )
 
@@ -148,6 +148,10 @@ class StockLevelAdmin(ReadOnlyAdminMixin, LabelledPagesMixin, LevelPagesAdmin):
     @admin.display(description=_("movements"))
     def history(self, level: StockLevel) -> SafeString:
         return format_html('<a href="{}">{}</a>', _movements_url(level.pk), gettext("history"))
+
+    @admin.display(description=_("counters last changed"))
+    def counters_changed_at(self, level: StockLevel) -> str:
+        return local_time(level.updated_at)  # every counter update sets it (services)
 
     @admin.display(description=_("flash-sale mode"))
     def flash_state(self, level: StockLevel) -> str:

@@ -24,6 +24,7 @@ from omnimall.core.admin import (
     ChangeReasonFormMixin,
     ReadOnlyAdminMixin,
     change_reason_of,
+    local_time,
 )
 from omnimall.members.models import (
     Partner,
@@ -219,7 +220,7 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "failure",
         "partner_reference",
         "created_at",
-        "updated_at",
+        "state_changed_at",
     )
     fields = readonly_fields
 
@@ -239,6 +240,10 @@ class PartnerTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def member_link(self, transfer: PartnerTransfer) -> str:
         url = reverse("admin:members_member_change", args=[transfer.member_id])
         return format_html('<a href="{}">{}</a>', url, str(transfer.member))
+
+    @admin.display(description=_("state last changed"))
+    def state_changed_at(self, transfer: PartnerTransfer) -> str:
+        return local_time(transfer.updated_at)  # moved only with the state (confirm, fail)
 
     @admin.display(description=_("points hold"))
     def hold_shown(self, transfer: PartnerTransfer) -> str:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
-from omnimall.core.admin import ReadOnlyAdminMixin
+from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.core.errors import DomainError
 from omnimall.inventory.admin.scope import LocationScope
 from omnimall.inventory.models import StockLocation
@@ -136,7 +136,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "received_at_location",
         "refund_amount",
         "created_at",
-        "updated_at",
+        "state_changed_at",
     )
     readonly_fields = fields
     inlines = (ReturnLineInline,)
@@ -162,6 +162,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         if step == "refund":
             allowed = allowed and request.user.has_perm("orders.change_order")
         return allowed
+
+    @admin.display(description=_("state last changed"))
+    def state_changed_at(self, request_row: ReturnRequest) -> str:
+        return local_time(request_row.updated_at)  # only the steps save a return
 
     @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, request_row: ReturnRequest) -> str:
