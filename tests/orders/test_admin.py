@@ -7,7 +7,9 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from omnimall.core.roles import LOGISTICS, STORE_STAFF
@@ -42,6 +44,19 @@ def test_changelist_and_change_page_render(admin_client):
     assert "ready_for_pickup" in body or "ready for pick-up" in body
     assert "Add note" in body
     assert 'name="_save"' not in body
+
+
+def test_an_order_number_is_one_exact_lookup_not_a_scan_of_phones_and_emails(admin_client):
+    order = make_paid_order()
+
+    with CaptureQueriesContext(connection) as queries:
+        listing = admin_client.get(CHANGELIST, {"q": order.number})
+
+    assert order.number[6:] in listing.content.decode()
+    table = connection.ops.quote_name(Order._meta.db_table)
+    searches = [q["sql"] for q in queries.captured_queries if f"FROM {table}" in q["sql"]]
+    assert searches
+    assert not [sql for sql in searches if "LIKE" in sql or "UPPER" in sql], searches
 
 
 def test_orders_are_found_by_the_phone_in_any_usual_form(admin_client):
