@@ -138,3 +138,15 @@ def test_openapi_refs_all_resolve(document):
     )
     assert not unresolved
     assert all(ref.startswith("#/components/schemas/") for ref in refs)
+
+
+def test_every_operation_taking_a_json_body_documents_the_400_for_a_bad_one(document):
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+        and "400" not in operation.get("responses", {})
+    ]
+
+    assert not undocumented

@@ -40,7 +40,7 @@ from omnimall.core.api.errors import ErrorOut
 from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])
-ERRORS: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 IDEMPOTENCY_KEY = Header(
     None,
