@@ -115,6 +115,17 @@ def test_delivery_api_delivers_a_shipped_order_once():
     assert OrderEvent.objects.filter(order=order, state_to="delivered").count() == 1
 
 
+def test_delivery_api_refuses_a_body_with_fields_it_does_not_know():
+    order = make_shipped_order()
+
+    reply = _post(f"/orders/{order.number}/delivery", wms_token(), {"signed_by": "Li"})
+
+    assert reply.status_code == 422
+    assert reply.json()["error"]["code"] == "validation_failed"
+    order.refresh_from_db()
+    assert order.state == "shipped"
+
+
 def test_delivery_api_refuses_unshipped_orders_and_other_scopes():
     shop = make_shop()
     order = make_paid_order(shop)

@@ -155,7 +155,7 @@ class PaymentStartedOut(Schema):
     )
 
 
-class DeliveryIn(Schema):
+class DeliveryIn(StrictIn):
     note: str = Field("", max_length=200, description="e.g. who signed for it")
 
 
