@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -30,7 +29,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.inventory.admin.scope import scope_of
-from omnimall.members.domain import InvalidPhoneError, normalise_phone
+from omnimall.members.admin import points as members_admin_points
 from omnimall.pos.models import Receipt, ReceiptLine, ReceiptState, TillReturn, TillReturnLine
 from omnimall.pos.services import sales as sale_services
 
@@ -40,32 +39,14 @@ if TYPE_CHECKING:
     from django.urls import URLPattern
 
 FORM_TEMPLATE = "admin/inventory/form_page.html"
-CARD_DIGITS = 12  # member card numbers
 # Roles that look after every store's receipts (member questions, reports).
 NETWORK_WIDE_ROLES = frozenset({roles.CUSTOMER_SERVICE, roles.HEAD_OF_ECOMMERCE, roles.LOGISTICS})
 
 
-def member_search_term(term: str) -> str:
-    """A mobile in any usual form as stored (E.164), a card read out in groups as one
-    number; other text as typed (the admin needs every space-separated word to match)."""
-    squeezed = "".join(term.split())
-    if squeezed.isdigit() and len(squeezed) == CARD_DIGITS:
-        return squeezed
-    try:
-        return normalise_phone(term, region=settings.MEMBER_DEFAULT_REGION)
-    except InvalidPhoneError:
-        return term
-
-
-class MemberSearchMixin(admin.ModelAdmin):
+class MemberSearchMixin(members_admin_points.MemberSearchMixin):
     search_help_text = _(
         "Receipt number, or the member's card number or mobile (in any usual form)."
     )
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        return super().get_search_results(request, queryset, member_search_term(search_term))
 
 
 def narrow_to_stores(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
