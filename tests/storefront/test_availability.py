@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -91,6 +92,7 @@ def test_fragment_shows_delivery_pickup_and_nearest_stores_when_city_chosen(clie
     assert names == ["Shanghai One", "Shanghai Two", "Beijing One"]
     assert html.index("Shanghai One") < html.index("Shanghai Two") < html.index("Beijing One")
     assert "Only 2 left" in html
+    assert re.search(r'class="store-distance">[\d.]+ km<', html)
     assert '<option value="Shanghai" selected>' in html
     assert response["Cache-Control"].startswith("max-age=0")
 
@@ -121,7 +123,7 @@ def test_fragment_without_city_counts_every_store_with_stock(client, stock):
     html = _text(client.get("/p/cotton-tee/availability/", HTTP_ACCEPT_LANGUAGE="en", **HX))
 
     assert "Pick up today at 2 stores" in html
-    assert "km" not in html
+    assert "store-distance" not in html  # no distances without a city
 
 
 def test_fragment_speaks_chinese_when_language_is_chinese(client, stock):
