@@ -102,3 +102,25 @@ def test_with_the_cache_down_every_wake_publishes_and_the_task_still_runs(
 
     assert published_tasks == [(TASK, None), (TASK, None)]
     assert "cache unreachable" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_reaches_its_limit_wakes_the_task_again(
+    shared_cache, published_tasks, mailoutbox, monkeypatch
+):
+    """The last commits of a burst can leave more than one run takes: no commit follows to
+    wake the task, so the run itself does (else the rest waits for the periodic run)."""
+    monkeypatch.setattr(core_tasks, "DRAIN_LIMIT", 20)
+    with transaction.atomic():
+        for n in range(25):
+            outbox.send_email(
+                to=f"s{n}@example.com", subject="Hi", body="…", topic="t", dedupe_key=f"b:{n}"
+            )
+    assert published_tasks == [(TASK, None)]
+
+    assert core_tasks.deliver_outbox_task() == {"delivered": 20, "failed": 0, "dead": 0}
+    assert published_tasks == [(TASK, None), (TASK, None)]  # woken again: 5 are left
+
+    assert core_tasks.deliver_outbox_task() == {"delivered": 5, "failed": 0, "dead": 0}
+    assert published_tasks == [(TASK, None), (TASK, None)]  # nothing left: no wake-up
+    assert len(mailoutbox) == 25

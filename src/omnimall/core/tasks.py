@@ -7,7 +7,8 @@ from celery import shared_task
 from . import idempotency, outbox, wakeups
 from .outbox.enqueue import DELIVER_TASK
 
-# One run's most: a backlog beyond it waits for the next wake-up or periodic run.
+# One run's most. A run that reaches it wakes the task again, so a backlog left when the
+# commits stop is drained at once, while tasks queued meanwhile (allocations) get their turn.
 DRAIN_LIMIT = 1000
 
 
@@ -22,4 +23,7 @@ def deliver_outbox_task(message_ids: list[int] | None = None) -> dict[str, int]:
     """Deliver every due outbox message (only ``message_ids`` when given), woken after the
     commits that write them and run periodically. Returns the counts."""
     wakeups.woken(DELIVER_TASK)
-    return outbox.deliver_due(message_ids=message_ids, limit=DRAIN_LIMIT).as_dict()
+    report = outbox.deliver_due(message_ids=message_ids, limit=DRAIN_LIMIT)
+    if report.stopped_at_limit:
+        wakeups.wake(DELIVER_TASK)
+    return report.as_dict()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -48,9 +48,11 @@ class DeliveryReport:
     delivered: int = 0
     failed: int = 0  # failed this time, another attempt scheduled
     dead: int = 0  # failed for the last time: now dead letters
+    # The run stopped at its limit with its last claim full: more may be due now.
+    stopped_at_limit: bool = False
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {"delivered": self.delivered, "failed": self.failed, "dead": self.dead}
 
     def __str__(self) -> str:
         return f"delivered {self.delivered}, failed {self.failed} (will retry), dead {self.dead}"
@@ -130,6 +132,8 @@ def deliver_due(
             remaining -= len(claimed)
             if len(claimed) < size:  # nothing more was due: no second claim to find that out
                 remaining = 0
+            elif remaining == 0:
+                report.stopped_at_limit = True
             for message in claimed:
                 state = record_outcome(message, transports.send(message), at=current())
                 if state == OutboxState.DELIVERED:
