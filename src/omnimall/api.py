@@ -14,6 +14,7 @@ from omnimall.orders.api import router as orders_router
 from omnimall.pos.api import router as pos_router
 from omnimall.pos.api_batch import router as pos_batch_router
 from omnimall.search.api import router as search_router
+from omnimall.storefront.accounts.api import router as account_router
 
 api = NinjaAPI(
     title="omnimall API",
@@ -33,6 +34,7 @@ api.add_router("/", availability_router)
 api.add_router("/inventory", integration_router)
 api.add_router("/carts", checkout_router)
 api.add_router("/orders", orders_router)
+api.add_router("/account", account_router)
 api.add_router("/pos", pos_router)
 api.add_router("/pos", pos_batch_router)
 api.add_router("/partners", partners_router)

@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.purge_idempotency_keys",
         "schedule": 24 * 60 * 60.0,
     },
+    # App sign-ins unused for SHOPPER_TOKEN_DAYS no longer count; their rows go (nightly).
+    "purge-shopper-tokens": {"task": "core.purge_shopper_tokens", "schedule": 24 * 60 * 60.0},
     # Webhooks, emails and gateway notifications due for (re)delivery.
     "deliver-outbox": {"task": "core.deliver_outbox", "schedule": 10.0},
     # Unpaid orders past their hold: ask the gateway first, then cancel and release.
@@ -220,6 +222,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/account/login/"
 LOGIN_REDIRECT_URL = "/account/"
 PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+# An app's sign-in (Store API bearer token) lapses this many days after its last use.
+SHOPPER_TOKEN_DAYS = int(os.environ.get("OMNIMALL_SHOPPER_TOKEN_DAYS", "30"))
 
 # --- orders and payments ----------------------------------------------------------
 # The shop's public base URL (e.g. https://shop.example.com), used for the payment

@@ -3,12 +3,13 @@
 Authentication is the cart's token (``id`` in every path): unguessable, returned once by
 ``POST /carts``, and the only key a guest or an app needs. No API key, no CSRF token.
 
-A signed-in shopper's browser session also counts, but only when it is safe: the request
-must carry the session cookie *and*, for a POST/PATCH/DELETE, pass Django's CSRF check
-(``X-CSRFToken`` header). Then a new cart is the user's, and the user's carts are usable.
-A cross-site form or fetch that only rides on the cookie is treated as anonymous, so it
-can never act as the user; and an anonymous caller (or another user) holding the token of
-a user's cart gets 404, like any unknown cart.
+A signed-in shopper counts too (``core.api.auth.signed_in_shopper``): an app's bearer
+token, or a browser session, but only when it is safe: the request must carry the session
+cookie *and*, for a POST/PATCH/DELETE, pass Django's CSRF check (``X-CSRFToken``
+header). Then a new cart is the user's, and the user's carts are usable. A cross-site
+form or fetch that only rides on the cookie is treated as anonymous, so it can never act
+as the user; and an anonymous caller (or another user) holding the token of a user's
+cart gets 404, like any unknown cart.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ from omnimall.checkout.schemas import (
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core import idempotency
-from omnimall.core.api.auth import session_shopper as shopper
+from omnimall.core.api.auth import signed_in_shopper as shopper
 from omnimall.core.api.errors import ErrorOut
 from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 IDEMPOTENCY_KEY = Header(
     None,

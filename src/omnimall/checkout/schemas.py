@@ -137,7 +137,7 @@ class CartOut(Schema):
     points: PointsOfferOut | None = Field(
         None,
         description=(
-            "GET only, for a signed-in member (session + CSRF rules as for checkout): "
+            "GET only, for a signed-in member (app token, or session as for checkout): "
             "the points they may pay this cart with"
         ),
     )

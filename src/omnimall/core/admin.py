@@ -20,9 +20,9 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import api_keys, audit
+from . import api_keys, audit, shopper_tokens
 from .actors import Actor
-from .models import ApiKey, AuditEntry
+from .models import ApiKey, AuditEntry, ShopperToken
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -409,6 +409,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
             actor=Actor.from_user(request.user),
         )
         messages.success(request, _("%(count)d API key(s) deactivated.") % {"count": count})
+
+
+@admin.register(ShopperToken)
+class ShopperTokenAdmin(admin.ModelAdmin):
+    """Shoppers' apps signed in (Store API tokens). Nothing is edited; deleting one signs
+    that device out at once (a lost phone), with an entry in the audit trail."""
+
+    list_display = ("user", "device", "created_at", "last_used_at", "expires_at")
+    list_select_related = ("user",)
+    search_fields = ("=user__email", "device", "=prefix")
+    search_help_text = _("A shopper's exact email address, a device name, or a token prefix.")
+    date_hierarchy = "last_used_at"
+    fields = ("user", "device", "prefix", "created_at", "last_used_at", "expires_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: ShopperToken) -> None:
+        shopper_tokens.revoke(record=obj, actor=Actor.from_user(request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ShopperToken]) -> None:
+        actor = Actor.from_user(request.user)
+        for record in queryset.select_related("user"):
+            shopper_tokens.revoke(record=record, actor=actor)
 
 
 from . import outbox_admin  # noqa: E402, F401 - registers the outbox and webhook admins

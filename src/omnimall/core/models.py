@@ -71,6 +71,38 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+class ShopperToken(models.Model):
+    """An app's sign-in for one shopper on one device (``Authorization: Bearer``).
+
+    Only a SHA-256 hash of the secret is kept. ``auth_hash`` is the user's session hash
+    when the token was issued (Django's ``get_session_auth_hash``, derived from the
+    password hash): a changed or reset password signs every app out, as it signs out
+    every browser session. Deleting the row signs the device out.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shopper"),
+        on_delete=models.CASCADE,
+        related_name="app_tokens",
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    hashed_secret = models.CharField(max_length=64)
+    auth_hash = models.CharField(max_length=128)
+    device = models.CharField(_("device"), max_length=80, blank=True)
+    created_at = models.DateTimeField(_("signed in"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"))
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("app sign-in")
+        verbose_name_plural = _("app sign-ins")
+        ordering = ["-last_used_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.device or self.prefix} ({self.prefix}…)"
+
+
 class CacheVersion(models.Model):
     """A counter per cache namespace, bumped when what the namespace caches changes.
 

@@ -123,6 +123,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "members.change_pointshold",  # release a till hold stuck after a failed sale
         "pos.view_*",
         "pos.change_receipt",
+        # A shopper's apps signed in: signed out for them when a phone is lost.
+        "core.view_shoppertoken",
+        "core.delete_shoppertoken",
     ),
     # The same stock work, but only at the stores whose ``StockLocation.staff`` lists them
     # (the inventory admin narrows every list and refuses every write elsewhere).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import idempotency, outbox, wakeups
+from . import idempotency, outbox, shopper_tokens, wakeups
 from .outbox.enqueue import DELIVER_TASK
 
 # One run's most. A run that reaches it wakes the task again, so a backlog left when the
@@ -16,6 +16,12 @@ DRAIN_LIMIT = 1000
 def purge_idempotency_keys_task() -> int:
     """Forget idempotency keys past the retry window (schedule daily); returns how many."""
     return idempotency.purge_expired()
+
+
+@shared_task(name="core.purge_shopper_tokens")
+def purge_shopper_tokens_task() -> int:
+    """Delete app sign-ins past their expiry (schedule daily); returns how many."""
+    return shopper_tokens.purge_expired()
 
 
 @shared_task(name=DELIVER_TASK, ignore_result=True)  # counts only for eager callers

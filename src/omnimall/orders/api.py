@@ -1,10 +1,10 @@
 """Store API routes of the orders app (mounted in omnimall.api at ``/api/v1/orders``).
 
-``GET /{number}``: the order, for its signed-in owner (session) or whoever holds its
-guest token (``?token=``); anyone else gets the same 404 as for a missing order.
-``POST /{number}/cancel``: the shopper cancels an unpaid order; the body carries the
-order's guest token (returned by checkout), a secret a cross-site form cannot know, so
-no session or CSRF token is involved.
+``GET /{number}``: the order, for its signed-in owner (an app's bearer token or the
+browser session: ``core.api.auth.signed_in_shopper``) or whoever holds its guest token
+(``?token=``); anyone else gets the same 404 as for a missing order.
+``POST /{number}/cancel``: the shopper cancels an unpaid order; a guest's body carries the
+order's guest token (returned by checkout), a secret a cross-site form cannot know.
 ``POST /{number}/delivery``: a carrier, WMS or store integration (API key, scope ``wms``
 or ``store``) confirms delivery of a shipped order; confirming again is a no-op 200. A key
 bound to a location confirms only orders with a shipment from a location it may act for
@@ -23,12 +23,18 @@ from ninja import Query, Router, Status
 
 from omnimall.checkout import links
 from omnimall.core.actors import Actor
-from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of, session_shopper
+from omnimall.core.api.auth import (
+    ApiKeyAuth,
+    NotSignedInError,
+    actor_from,
+    api_key_of,
+    signed_in_shopper,
+)
 from omnimall.core.api.errors import ERRORS
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
-from omnimall.orders.errors import NotSignedInError, OrderNotFoundError
+from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.schemas import (
     CancelIn,
     DeliveryIn,
@@ -65,9 +71,9 @@ def _require_shipped_from_key_location(request: HttpRequest, *, order_id: int) -
 @router.get("", response={200: OrderListOut, **ERRORS}, summary="The signed-in shopper's orders")
 def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str, Any]:
     """Order history, newest first, 10 a page (a page past the last gives the last): for
-    the session of a signed-in shopper (``/account/login/``); 401 ``not_signed_in``
+    a signed-in shopper (an app's bearer token or the browser session); 401 ``not_signed_in``
     without one. A guest's orders are read one by one with their tokens."""
-    user = session_shopper(request)
+    user = signed_in_shopper(request)
     if user is None:
         raise NotSignedInError
     page = selectors.list_orders_for_user(user=user, page=query.page)
@@ -83,7 +89,7 @@ def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str,
 def get_order(request: HttpRequest, number: str, token: str | None = None) -> dict[str, Any]:
     """The order with its lines, shipments, timeline and payments (owner or guest token)."""
     view = selectors.get_order_for_viewer(
-        number=number, user=getattr(request, "user", None), guest_token=token
+        number=number, user=signed_in_shopper(request), guest_token=token
     )
     return order_out(view)
 
@@ -111,16 +117,25 @@ def confirm_delivery(
     return {"number": order.number, "state": order.state}
 
 
+def _shopper_actor(user: Any, email: str) -> Actor:
+    """The signed-in shopper, or the guest known by the order's email."""
+    if user is not None:
+        return Actor.from_user(user)
+    return Actor(kind="anonymous", label=f"shopper {email}"[:150])
+
+
 @router.post(
     "/{number}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel an unpaid order"
 )
 def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[str, Any]:
     """Only while unpaid (409 ``order_state`` after; 409 ``order_paid`` when the payment
-    went through meanwhile: the order is then settled instead). Holds are released."""
-    view = selectors.get_order_for_viewer(number=number, user=None, guest_token=payload.token)
+    went through meanwhile: the order is then settled instead). Holds are released. The
+    guest token, or the signed-in owner, shows the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
     cancellation.cancel_order(
         order_id=view.id,
-        actor=Actor(kind="anonymous", label=f"shopper {view.email}"[:150]),
+        actor=_shopper_actor(user, view.email),
         reason=payload.reason or "cancelled by the shopper",
         by_shopper=True,
     )
@@ -137,9 +152,9 @@ def pay_again(request: HttpRequest, number: str, payload: PayAgainIn) -> Status[
     held: the open payment is closed and a new one started (409 ``hold_expired`` once the
     hold lapsed, ``order_paid`` if the gateway says the last one went through meanwhile,
     ``order_state`` for an order no longer unpaid). The guest token, or the signed-in
-    owner's session (with the CSRF header), shows the order; anyone else gets 404."""
+    owner (app token, or session with the CSRF header), shows the order; anyone else gets 404."""
     view = selectors.get_order_for_viewer(
-        number=number, user=session_shopper(request), guest_token=payload.token
+        number=number, user=signed_in_shopper(request), guest_token=payload.token
     )
     base = (settings.SITE_URL or request.build_absolute_uri("/")).rstrip("/")
     if payload.token:  # the gateway sends the shopper back to the order page
@@ -176,19 +191,14 @@ def request_return(
     most once; 409 ``return_not_allowed`` unless the order was handed over within the return
     window (``can_request_return``), 422 ``invalid_return`` for a line of another order or
     more units than are left. Answers the order with the new return in ``returns``. The
-    guest token, or the signed-in owner's session (with the CSRF header), shows the order;
-    anyone else gets 404."""
-    user = session_shopper(request)
+    guest token, or the signed-in owner (app token, or session with the CSRF header),
+    shows the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
     view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
-    actor = (
-        Actor.from_user(user)
-        if user is not None
-        else Actor(kind="anonymous", label=f"shopper {view.email}"[:150])
-    )
     returns.request_return(
         order_id=view.id,
         lines=[(line.line_id, line.quantity) for line in payload.lines],
         reason=payload.reason,
-        actor=actor,
+        actor=_shopper_actor(user, view.email),
     )
     return Status(201, order_out(selectors.get_order_by_id(view.id)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnimall.core.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
+from omnimall.core.errors import ConflictError, NotFoundError, ValidationFailedError
 
 
 class OrderNotFoundError(NotFoundError):
@@ -48,11 +48,3 @@ class NothingPutAsideError(OrderTransitionError):
 class PickupCodeError(NotFoundError):
     code = "unknown_pickup_code"
     message = "No order awaits pick-up with this code at this store."
-
-
-class NotSignedInError(DomainError):
-    """A shopper's own list (order history) without a signed-in session."""
-
-    code = "not_signed_in"
-    status = 401
-    message = "Sign in to see your orders (the session cookie from /account/login/)."

@@ -118,7 +118,11 @@ class OrderListQuery(Schema):
 
 
 class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
-    token: str = Field(..., max_length=64, description="The order's guest token")
+    token: str | None = Field(
+        None,
+        max_length=64,
+        description="The order's guest token (not needed by its signed-in owner)",
+    )
     reason: str = Field("", max_length=500)
 
 
@@ -126,7 +130,7 @@ class PayAgainIn(StrictIn):
     token: str | None = Field(
         None,
         max_length=64,
-        description="The order's guest token (not needed by its signed-in owner's session)",
+        description="The order's guest token (not needed by its signed-in owner)",
     )
 
 
@@ -139,7 +143,7 @@ class OrderReturnIn(StrictIn):
     token: str | None = Field(
         None,
         max_length=64,
-        description="The order's guest token (not needed by its signed-in owner's session)",
+        description="The order's guest token (not needed by its signed-in owner)",
     )
     reason: StrictStr = Field(..., min_length=1, max_length=500)
     lines: list[OrderReturnLineIn] = Field(..., min_length=1, max_length=50)

@@ -15,9 +15,9 @@ from django.http import HttpRequest
 from ninja.security import APIKeyHeader
 from ninja.utils import check_csrf
 
-from omnimall.core import api_keys
+from omnimall.core import api_keys, shopper_tokens
 from omnimall.core.actors import Actor
-from omnimall.core.errors import PermissionDeniedError
+from omnimall.core.errors import DomainError, PermissionDeniedError
 from omnimall.core.models import ApiKey
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -61,14 +61,57 @@ def actor_from(request: HttpRequest) -> Actor:
     return Actor.from_user(getattr(request, "user", None))
 
 
-def session_shopper(request: HttpRequest) -> Any:
-    """The signed-in shopper when the session may speak for them, else None (a guest).
+class NotSignedInError(DomainError):
+    """A shopper's own resource (order history, account) asked for by a guest."""
 
-    The request must carry the session cookie and, for a POST/PATCH/DELETE, pass Django's
-    CSRF check (``X-CSRFToken`` header with the ``csrftoken`` cookie's value): a cross-site
-    form or fetch that only rides on the cookie is treated as anonymous, so it can never
-    act as the user. The Store API's carts and orders share this rule.
+    code = "not_signed_in"
+    status = 401
+    challenge = "Bearer"
+    message = "Sign in first: an app with a token from POST /api/v1/account/tokens."
+
+
+class InvalidTokenError(DomainError):
+    code = "invalid_token"
+    status = 401
+    challenge = 'Bearer error="invalid_token"'
+    message = (
+        "The sign-in token is not valid: unknown, signed out, lapsed, or issued before a "
+        "password change. Sign in again (POST /api/v1/account/tokens)."
+    )
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None (other schemes
+    are not ours to judge: a proxy's Basic auth passes through)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def _token_shopper(request: HttpRequest, token: str) -> Any:
+    """The shopper an app's bearer token stands for; 401 ``invalid_token`` for one that no
+    longer works (so the app signs in again instead of carrying on as a guest)."""
+    record = shopper_tokens.authenticate(token)
+    if record is None:
+        raise InvalidTokenError
+    request.shopper_token = record  # type: ignore[attr-defined]  # signing out needs it
+    return record.user
+
+
+def signed_in_shopper(request: HttpRequest) -> Any:
+    """The signed-in shopper the request speaks for, else None (a guest).
+
+    An app sends its bearer token (``_token_shopper``). A browser carries the session
+    cookie and, for a POST/PATCH/DELETE, must pass Django's CSRF check (``X-CSRFToken``
+    header with the ``csrftoken`` cookie's value): a cross-site form or fetch that only
+    rides on the cookie is treated as anonymous, so it can never act as the user. (A
+    bearer token needs no CSRF check: a browser never adds it by itself.) The Store API's
+    carts, orders and account share this rule.
     """
+    token = bearer_token(request)
+    if token is not None:
+        return _token_shopper(request, token)
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     user = getattr(request, "user", None)

@@ -41,9 +41,13 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 def install_error_handlers(api: NinjaAPI) -> None:
     # Handlers take ``exc: Any``: Ninja's stub types the argument as "instance or class".
     def on_domain_error(request: HttpRequest, exc: Any) -> HttpResponse:
-        return api.create_response(
+        response = api.create_response(
             request, error_body(exc.code, exc.message, exc.details), status=exc.status
         )
+        challenge = getattr(exc, "challenge", "")  # a 401's WWW-Authenticate (RFC 9110)
+        if challenge:
+            response["WWW-Authenticate"] = challenge
+        return response
 
     def on_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
         errors = [

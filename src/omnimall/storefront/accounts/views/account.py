@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from omnimall.checkout import selectors as checkout_selectors
 from omnimall.checkout.services import addresses as address_services
+from omnimall.core import shopper_tokens
+from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError, NotFoundError
 from omnimall.orders import selectors as order_selectors
 from omnimall.storefront.accounts.forms import AddressForm
@@ -50,8 +52,26 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_orders": page.results[:RECENT_ORDERS],
         "order_count": page.total,
         "addresses": checkout_selectors.list_addresses(user=request.user)[:1],
+        "app_sign_ins": shopper_tokens.live_for(request.user),
     }
     return render(request, "storefront/account/home.html", context)
+
+
+@require_POST
+@never_cache
+@login_required
+def app_sign_out(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Sign one of the shopper's apps out (a lost phone): its token stops working."""
+    record = shopper_tokens.find_for(request.user, token_id)
+    if record is None:
+        raise Http404("unknown app sign-in")
+    shopper_tokens.revoke(record=record, actor=Actor.from_user(request.user))
+    messages.success(request, _("%(device)s is signed out.") % {"device": _device(record)})
+    return redirect("account:home")
+
+
+def _device(record: Any) -> str:
+    return record.device or _("An app")
 
 
 @require_GET
