@@ -10,7 +10,7 @@ from django.core import mail
 
 from omnimall.checkout.models import Cart, CartLine, CartState
 from omnimall.checkout.services import carts
-from omnimall.storefront.accounts import throttle
+from omnimall.core import throttle
 
 pytestmark = pytest.mark.django_db
 

@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from omnimall.checkout import links
+from omnimall.core import throttle
 from omnimall.core.actors import Actor
 from omnimall.core.api.auth import (
     ApiKeyAuth,
@@ -30,7 +31,7 @@ from omnimall.core.api.auth import (
     api_key_of,
     signed_in_shopper,
 )
-from omnimall.core.api.errors import ERRORS
+from omnimall.core.api.errors import ERRORS, ErrorOut
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
@@ -40,6 +41,8 @@ from omnimall.orders.schemas import (
     DeliveryIn,
     OrderListOut,
     OrderListQuery,
+    OrderLookupIn,
+    OrderLookupOut,
     OrderOut,
     OrderReturnIn,
     OrderStateOut,
@@ -47,7 +50,7 @@ from omnimall.orders.schemas import (
     PaymentStartedOut,
     order_out,
 )
-from omnimall.orders.services import cancellation, fulfilment, returns
+from omnimall.orders.services import cancellation, fulfilment, lookup, returns
 from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])
@@ -83,6 +86,22 @@ def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str,
         "pages": page.pages,
         "total": page.total,
     }
+
+
+@router.post(
+    "/lookup",
+    response={200: OrderLookupOut, **ERRORS, 429: ErrorOut},
+    summary="Find a guest's order: its number and the email or mobile given at checkout",
+)
+def lookup_order(request: HttpRequest, payload: OrderLookupIn) -> OrderLookupOut:
+    """The order's guest token when ``contact`` is the order's email address or mobile
+    number; 404 ``unknown_order`` otherwise (the same as an unknown number); 429
+    ``too_many_attempts`` after 10 failures for the number or from the client address
+    in 15 minutes."""
+    token = lookup.find_guest_token(
+        number=payload.number, contact=payload.contact, client=throttle.client_of(request)
+    )
+    return OrderLookupOut(number=selectors.clean_number(payload.number), token=token)
 
 
 @router.get("/{number}", response={200: OrderOut, **ERRORS}, summary="Get an order")

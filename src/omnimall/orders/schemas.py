@@ -126,6 +126,21 @@ class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
     reason: str = Field("", max_length=500)
 
 
+class OrderLookupIn(StrictIn):
+    number: str = Field(..., min_length=1, max_length=24, description="The order number")
+    contact: str = Field(
+        ...,
+        min_length=1,
+        max_length=254,
+        description="The email address or mobile number given at checkout",
+    )
+
+
+class OrderLookupOut(Schema):
+    number: str
+    token: str = Field(..., description="The order's guest token: open, pay, cancel, return")
+
+
 class PayAgainIn(StrictIn):
     token: str | None = Field(
         None,

@@ -11,7 +11,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from . import throttle
+from omnimall.core import throttle
+
 from .services import email_taken, normalise_email
 
 MOBILE_RE = r"^1\d{10}$"
@@ -92,6 +93,9 @@ class SignupForm(forms.Form):
         return data
 
 
+LOGIN_SCOPE = "login"  # the brake's counters for signing in (form and app tokens)
+
+
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's sign-in form, with the email address as the username.
 
@@ -119,14 +123,31 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username") or ""
-        if self.request is not None and throttle.is_throttled(self.request, email):
+        client = throttle.client_of(self.request) if self.request is not None else ""
+        if client and throttle.is_throttled(client, email, scope=LOGIN_SCOPE):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
-            if self.request is not None:
-                throttle.count_failure(self.request, email)
+            if client:
+                throttle.count_failure(client, email, scope=LOGIN_SCOPE)
             raise
+
+
+class OrderLookupForm(forms.Form):
+    """A guest's order found again (``orders.services.lookup``)."""
+
+    number = forms.CharField(
+        label=_("Order number"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    contact = forms.CharField(
+        label=_("Email address or mobile number"),
+        max_length=254,
+        help_text=_("The one you gave at checkout."),
+        widget=forms.TextInput(attrs={"autocomplete": "email"}),
+    )
 
 
 class AddressForm(forms.Form):

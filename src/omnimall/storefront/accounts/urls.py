@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("account/orders/", account.orders, name="orders"),
     path("account/apps/<int:token_id>/sign-out/", account.app_sign_out, name="app_sign_out"),
+    path("orders/find/", orders.order_lookup, name="order_lookup"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),

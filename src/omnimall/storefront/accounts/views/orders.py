@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,15 +29,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from omnimall.checkout import links
+from omnimall.core import throttle
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.selectors import OrderView
-from omnimall.orders.services import cancellation, returns
+from omnimall.orders.services import cancellation, lookup, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
-from omnimall.storefront.accounts.forms import ReturnForm
+from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
 
 ORDER_TOKENS_KEY = "omnimall_order_tokens"
 REMEMBERED_TOKENS = 20  # the newest orders a guest session remembers
@@ -267,3 +268,33 @@ def order_return(request: HttpRequest, number: str) -> HttpResponse:
         "action_url": _order_url("order_return", order.number, token),
     }
     return render(request, "storefront/account/order_return.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def order_lookup(request: HttpRequest) -> HttpResponse:
+    """ "Find your order": the number and the email or mobile given at checkout open the
+    order page, and the session remembers its token as after checkout."""
+    form = OrderLookupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        number = selectors.clean_number(form.cleaned_data["number"])
+        try:
+            token = lookup.find_guest_token(
+                number=form.cleaned_data["number"],
+                contact=form.cleaned_data["contact"],
+                client=throttle.client_of(request),
+            )
+        except lookup.TooManyLookupsError:
+            form.add_error(None, _("Too many tries. Please wait a few minutes and try again."))
+        except OrderNotFoundError:
+            form.add_error(
+                None,
+                _(
+                    "We could not find an order with this number and email address or "
+                    "mobile number. Please check both and try again."
+                ),
+            )
+        else:
+            _remember_token(request, number, token)
+            return redirect("account:order_detail", number=number)
+    return render(request, "storefront/account/order_lookup.html", {"form": form})
