@@ -304,7 +304,10 @@ def test_checkout_out_of_stock_is_409_and_writes_nothing(shop, client):
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "out_of_stock"
-    assert response.json()["error"]["details"]["shortages"]
+    (short,) = response.json()["error"]["details"]["shortages"]
+    assert (short["sku"], short["requested"], short["available"]) == (shop.tee_m.code, 6, 5)
+    assert short["sku_id"] == shop.tee_m.pk, short  # the codes come beside the ids
+    assert short["location"] is None, short  # short across every shipping location
     assert not Order.objects.exists()
     assert Cart.objects.get(token=token).state == CartState.OPEN
 

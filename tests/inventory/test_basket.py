@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from omnimall.core import clock
 from omnimall.inventory import services
+from omnimall.inventory.domain import Shortage
 from omnimall.inventory.errors import (
     InsufficientStockError,
     InvalidQuantityError,
@@ -207,3 +208,21 @@ def test_reserve_basket_locks_levels_in_primary_key_order_when_lines_come_revers
         lock = next(q["sql"] for q in queries.captured_queries if re.search(lock_clause, q["sql"]))
         # PostgreSQL locks rows as the sorted rows come: pk order ("1" is the pk column).
         assert re.search(rf'ORDER BY (1|"inventory_stocklevel"\."id") ASC {lock_clause}', lock)
+
+
+def test_a_shortage_at_a_location_names_the_sku_and_the_location_by_code():
+    location = make_location("sh-9")
+    sku = make_skus(1)[0]
+
+    refused = InsufficientStockError([Shortage(sku.pk, location.pk, 3, 1)])
+
+    assert refused.details["shortages"] == [
+        {
+            "sku_id": sku.pk,
+            "location_id": location.pk,
+            "requested": 3,
+            "available": 1,
+            "sku": sku.code,
+            "location": "sh-9",
+        }
+    ]

@@ -160,7 +160,14 @@ def test_reserve_stock_refuses_with_out_of_stock_when_quantity_exceeds_available
     assert (error.code, error.status) == ("out_of_stock", 409)
     assert error.details == {
         "shortages": [
-            {"sku_id": sku.pk, "location_id": location.pk, "requested": 4, "available": 3}
+            {
+                "sku_id": sku.pk,
+                "location_id": location.pk,
+                "requested": 4,
+                "available": 3,
+                "sku": sku.code,
+                "location": location.code,
+            }
         ]
     }
     assert level_of(location, sku).reserved == 7

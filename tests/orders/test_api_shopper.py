@@ -181,3 +181,15 @@ def test_order_history_lists_the_signed_in_shoppers_orders_newest_first():
     assert [o["number"] for o in second.json()["results"]] == [numbers[0]]
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "not_signed_in"
+
+
+def test_the_hold_deadline_shows_only_while_the_order_waits_for_payment():
+    placed = place(make_shop())
+    url = f"/api/v1/orders/{placed.number}?token={placed.guest_token}"
+    unpaid = Client().get(url).json()["reserved_until"]
+    pay(placed.order_id)
+
+    paid = Client().get(url).json()["reserved_until"]
+
+    assert unpaid is not None
+    assert paid is None  # the hold ended with the payment: no stale deadline

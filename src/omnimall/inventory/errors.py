@@ -16,7 +16,35 @@ class InsufficientStockError(DomainError):
 
     def __init__(self, shortages: Sequence[Shortage]) -> None:
         self.shortages = tuple(shortages)
-        super().__init__(None, shortages=[s.as_dict() for s in self.shortages])
+        super().__init__(None, shortages=_described(self.shortages))
+
+
+def _described(shortages: tuple[Shortage, ...]) -> list[dict[str, object]]:
+    """Each shortage with the SKU's and the location's codes beside their ids: the codes are
+    what an app or a WMS knows. Two small reads, on the refusal's path only; a database that
+    cannot answer (a failed transaction) leaves the ids alone."""
+    from django.db import DatabaseError
+
+    from omnimall.catalog.models import Sku
+
+    from .models import StockLocation
+
+    rows: list[dict[str, object]] = [dict(s.as_dict()) for s in shortages]
+    try:
+        skus = dict(
+            Sku.objects.filter(pk__in={s.sku_id for s in shortages}).values_list("pk", "code")
+        )
+        places = dict(
+            StockLocation.objects.filter(
+                pk__in={s.location_id for s in shortages if s.location_id is not None}
+            ).values_list("pk", "code")
+        )
+    except DatabaseError:
+        return rows
+    for row, shortage in zip(rows, shortages, strict=True):
+        row["sku"] = skus.get(shortage.sku_id, "")
+        row["location"] = places.get(shortage.location_id, "") if shortage.location_id else None
+    return rows
 
 
 class InvalidQuantityError(ValidationFailedError):

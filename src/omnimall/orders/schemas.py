@@ -70,7 +70,9 @@ class OrderOut(Schema):
     state_label: str
     placed_at: datetime
     paid_at: datetime | None
-    reserved_until: datetime | None
+    reserved_until: datetime | None = Field(
+        None, description="Until when the stock is held for payment; null once not unpaid"
+    )
     currency: str
     subtotal: Decimal
     shipping: Decimal

@@ -23,7 +23,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.actors import Actor
-from omnimall.core.admin import ReadOnlyAdminMixin
+from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.core.errors import DomainError
 from omnimall.members.domain import national_phone
 from omnimall.orders import domain
@@ -166,7 +166,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "number", "state", "needs_attention", "user", "channel_code", "contact_name", "email",
         "phone", "delivery_method", "ship_to_address", "pickup_store", "pickup_code",
         "credited_store", "credit_reason", "currency", "subtotal", "shipping", "total",
-        "amount_paid", "amount_refunded", "reserved_until", "placed_at", "paid_at", "ready_at",
+        "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
         "closed_at", "allocations", "points_used", "points_value", "points_earned",
     )  # fmt: skip
     fieldsets = (
@@ -198,7 +198,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "amount_refunded",
                     "points_earned",
                     "paid_at",
-                    "reserved_until",
+                    "held_until",
                 )
             },
         ),
@@ -208,6 +208,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return [OrderLineInline, OrderEventInline]
+
+    @admin.display(description=_("stock held for payment until"))
+    def held_until(self, order: Order) -> str:
+        # The checkout's hold is over once the order is paid or cancelled: showing its old
+        # deadline on a paid order read as if the stock could still lapse.
+        if order.state != OrderState.PENDING_PAYMENT or order.reserved_until is None:
+            return "-"
+        return local_time(order.reserved_until)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return narrow_orders(request, super().get_queryset(request))

@@ -297,7 +297,8 @@ def _view(order: Order) -> OrderView:
         paid_at=order.paid_at,
         ready_at=order.ready_at,
         closed_at=order.closed_at,
-        reserved_until=order.reserved_until,
+        # The checkout's hold means something only while the order waits for its payment.
+        reserved_until=(order.reserved_until if order.state == domain.PENDING_PAYMENT else None),
         lines=tuple(order_line_view(line) for line in order.lines.all()),
         currency=order.currency,
         subtotal=order.subtotal,
