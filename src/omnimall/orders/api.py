@@ -50,7 +50,8 @@ from omnimall.orders.schemas import (
     PaymentStartedOut,
     order_out,
 )
-from omnimall.orders.services import cancellation, fulfilment, lookup, returns
+from omnimall.orders.selectors import lookup
+from omnimall.orders.services import cancellation, fulfilment, returns
 from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])

@@ -135,7 +135,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class OrderLookupForm(forms.Form):
-    """A guest's order found again (``orders.services.lookup``)."""
+    """A guest's order found again (``orders.selectors.lookup``)."""
 
     number = forms.CharField(
         label=_("Order number"),

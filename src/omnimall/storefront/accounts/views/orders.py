@@ -34,8 +34,8 @@ from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
 from omnimall.orders.errors import OrderNotFoundError
-from omnimall.orders.selectors import OrderView
-from omnimall.orders.services import cancellation, lookup, returns
+from omnimall.orders.selectors import OrderView, lookup
+from omnimall.orders.services import cancellation, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
 from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm

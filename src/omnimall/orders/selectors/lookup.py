@@ -16,7 +16,7 @@ from omnimall.core.errors import DomainError
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import Order
-from omnimall.orders.selectors import clean_number
+from omnimall.orders.selectors.orders import clean_number
 
 SCOPE = "order-lookup"
 
