@@ -48,3 +48,25 @@ class NothingPutAsideError(OrderTransitionError):
 class PickupCodeError(NotFoundError):
     code = "unknown_pickup_code"
     message = "No order awaits pick-up with this code at this store."
+
+
+class InvalidInvoiceError(ValidationFailedError):
+    """Per field in ``details.errors`` (``kind``, ``title``, ``tax_id``, ``email``)."""
+
+    code = "invalid_invoice"
+    message = "The invoice details are not valid."
+
+
+class InvoiceNotAllowedError(ConflictError):
+    code = "invoice_not_allowed"
+    message = "This order cannot have an invoice (cancelled, fully refunded, or not paid)."
+
+
+class InvoiceIssuedError(ConflictError):
+    code = "invoice_issued"
+    message = "The invoice for this order has already been issued."
+
+
+class InvoiceNotFoundError(NotFoundError):
+    code = "invoice_not_requested"
+    message = "No invoice was requested for this order."

@@ -220,6 +220,7 @@ class OrderEventKind(models.TextChoices):
     NOTE = "note", _("staff note")
     RETURN = "return", _("return")
     PROBLEM = "problem", _("problem")
+    INVOICE = "invoice", _("invoice")
 
 
 class OrderEvent(models.Model):
@@ -295,3 +296,50 @@ class ReturnLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of {self.order_line_id}"
+
+
+class InvoiceKind(models.TextChoices):
+    PERSONAL = "personal", _("personal")
+    COMPANY = "company", _("company")
+
+
+class InvoiceState(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    ISSUED = "issued", _("issued")
+
+
+class InvoiceRequest(models.Model):
+    """The shopper's request for an electronic invoice (fapiao, 电子普通发票) for an order.
+
+    One per order. Asked at checkout or later from the order page; issued by finance (the
+    tax system is outside the shop: staff or an integration record the invoice number and
+    its PDF once issued, and the shopper is emailed). ``amount`` is what the invoice covers:
+    what was paid less what was refunded when it was issued.
+    """
+
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="invoice", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=InvoiceKind.choices)
+    title = models.CharField(_("invoice title"), max_length=100)
+    tax_id = models.CharField(_("taxpayer ID"), max_length=20, blank=True)
+    email = models.EmailField(_("send to"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=InvoiceState.choices, default=InvoiceState.REQUESTED
+    )
+    invoice_number = models.CharField(_("invoice number"), max_length=40, blank=True)
+    pdf_url = models.URLField(_("invoice PDF"), max_length=500, blank=True)
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True, db_index=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice request")
+        verbose_name_plural = _("invoices (fapiao)")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["state", "requested_at"], name="invoice_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.title} ({self.get_state_display()})"

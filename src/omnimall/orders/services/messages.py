@@ -26,7 +26,15 @@ from omnimall.orders.models import Order, OrderEvent, OrderEventKind, OrderLine
 
 from .timeline import add_event, lock_order
 
-TEMPLATES = ("placed", "paid", "shipped", "ready_for_pickup", "refunded", "cancelled")
+TEMPLATES = (
+    "placed",
+    "paid",
+    "shipped",
+    "ready_for_pickup",
+    "refunded",
+    "cancelled",
+    "invoice_issued",
+)
 
 
 _PLACEHOLDER = "000000000000"
@@ -74,14 +82,16 @@ def email_shopper(
     lines: Sequence[OrderLine] | None = None,
     dedupe_suffix: str = "",
     extra: dict[str, Any] | None = None,
+    to: str = "",
 ) -> None:
-    """Queue the ``template`` email to the order's address and note it on the timeline.
+    """Queue the ``template`` email to the order's address (or ``to``) and note it on the
+    timeline.
 
     ``dedupe_suffix`` distinguishes repeated emails of one template (e.g. a second
     shipment); without it each template goes out once per order.
     """
     event = queue_email(
-        order, template=template, lines=lines, dedupe_suffix=dedupe_suffix, extra=extra
+        order, template=template, lines=lines, dedupe_suffix=dedupe_suffix, extra=extra, to=to
     )
     if event is not None:
         event.save()
@@ -95,6 +105,7 @@ def queue_email(
     dedupe_suffix: str = "",
     extra: dict[str, Any] | None = None,
     pickup_store: object | None = None,
+    to: str = "",
 ) -> OrderEvent | None:
     """``email_shopper`` without saving its timeline event: the unsaved event (the caller
     saves it, e.g. in one ``bulk_create`` with others), or None when there is no address.
@@ -104,7 +115,8 @@ def queue_email(
     placement has it from its location read): saves the query for it."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown order email {template!r}")
-    if not order.email:
+    address = to or order.email
+    if not address:
         return None
     context = {
         "order": order,
@@ -120,7 +132,7 @@ def queue_email(
     html = render_to_string(f"orders/emails/{template}.html", {**context, "subject": subject})
     key = f"order:{order.number}:{template}" + (f":{dedupe_suffix}" if dedupe_suffix else "")
     outbox.send_email(
-        to=order.email,
+        to=address,
         subject=subject,
         body=body,
         html=html,
