@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from omnimall.core.actors import Actor
-from omnimall.core.models import OutboxMessage
+from omnimall.core.models import OutboxMessage, WebhookSubscription
 from omnimall.orders.errors import (
     InvalidInvoiceError,
     InvoiceIssuedError,
@@ -62,6 +62,9 @@ def test_a_company_invoice_needs_a_valid_taxpayer_id_and_each_bad_field_is_named
 
 def test_request_then_issue_emails_the_shopper_and_tells_integrations(settings):
     settings.OUTBOX_DELIVER_ON_COMMIT = False
+    WebhookSubscription.objects.create(
+        name="erp", url="https://erp.example.com/hooks", secret="s3cret", topics=["*"]
+    )
     placed = place(make_shop())
     pay(placed.order_id)
 
@@ -87,7 +90,8 @@ def test_request_then_issue_emails_the_shopper_and_tells_integrations(settings):
     assert "26112700000042" in email.payload["body"]
     assert "invoices.example.cn" in email.payload["html"]
     hooks = OutboxMessage.objects.filter(kind="webhook").values_list("topic", flat=True)
-    assert list(hooks).count("order.invoice_requested") <= 1  # once: the repeat was a no-op
+    assert list(hooks).count("order.invoice_requested") == 1  # once: the repeat was a no-op
+    assert list(hooks).count("order.invoice_issued") == 1
     events = OrderEvent.objects.filter(order_id=placed.order_id, kind="invoice")
     assert [e.message for e in events] == ["invoice requested", "invoice 26112700000042 issued"]
 

@@ -167,6 +167,7 @@ def checkout(
             notify_url=notify_url(base),
             return_url=order_return_url(base),
             points=payload.points,
+            invoice=payload.invoice.model_dump() if payload.invoice else None,
         )
         payment_url = placed.payment_url
         if payment_url.startswith("/"):

@@ -17,6 +17,7 @@ from pydantic import StrictInt, StrictStr, model_validator
 from omnimall.checkout.domain import MAX_LINE_QUANTITY
 from omnimall.checkout.selectors import CartLineView, CartView
 from omnimall.core.api.schemas import StrictIn
+from omnimall.orders.schemas import InvoiceDetailsIn
 from omnimall.orders.services.placement import PlacedOrder
 
 Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY, description="1 to 20")]
@@ -79,6 +80,9 @@ class CheckoutIn(StrictIn):
             "Points to pay with (signed-in members only; at most POINTS_MAX_SHARE of the "
             "total and what the member has)"
         ),
+    )
+    invoice: InvoiceDetailsIn | None = Field(
+        None, description="Ask for an invoice (fapiao) with the order"
     )
 
 

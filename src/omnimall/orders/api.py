@@ -39,6 +39,7 @@ from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.schemas import (
     CancelIn,
     DeliveryIn,
+    InvoiceRequestIn,
     OrderListOut,
     OrderListQuery,
     OrderLookupIn,
@@ -51,7 +52,7 @@ from omnimall.orders.schemas import (
     order_out,
 )
 from omnimall.orders.selectors import lookup
-from omnimall.orders.services import cancellation, fulfilment, returns
+from omnimall.orders.services import cancellation, fulfilment, invoices, returns
 from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])
@@ -222,3 +223,30 @@ def request_return(
         actor=_shopper_actor(user, view.email),
     )
     return Status(201, order_out(selectors.get_order_by_id(view.id)))
+
+
+@router.post(
+    "/{number}/invoice-request",
+    response={200: OrderOut, **ERRORS},
+    summary="Ask for an invoice (fapiao), or correct the request before it is issued",
+)
+def request_invoice(request: HttpRequest, number: str, payload: InvoiceRequestIn) -> dict[str, Any]:
+    """A personal invoice's title defaults to the order's contact name and the email to the
+    order's; a company invoice needs a valid taxpayer ID (422 ``invalid_invoice``, per field
+    in ``details.errors``). 409 ``invoice_not_allowed`` for a cancelled or wholly refunded
+    order, ``invoice_issued`` once issued. The guest token, or the signed-in owner, shows
+    the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    details = invoices.clean_invoice(
+        kind=payload.kind,
+        title=payload.title,
+        tax_id=payload.tax_id,
+        email=payload.email,
+        contact_name=view.contact_name,
+        contact_email=view.email,
+    )
+    invoices.request_invoice(
+        order_id=view.id, details=details, actor=_shopper_actor(user, view.email)
+    )
+    return order_out(selectors.get_order_by_id(view.id))

@@ -53,6 +53,19 @@ STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKU
 # A return may be requested once the goods are in the shopper's hands.
 RETURNABLE = frozenset({DELIVERED, PICKED_UP, COMPLETED, PARTLY_REFUNDED})
 PAID_STATES = frozenset(TRANSITIONS) - {PENDING_PAYMENT, CANCELLED}
+
+
+def may_have_invoice(state: str) -> bool:
+    """An invoice (fapiao) may be asked for, and kept asked for, unless the order was
+    cancelled or wholly refunded: there is nothing left to invoice."""
+    return state not in (CANCELLED, REFUNDED)
+
+
+def may_issue_invoice(state: str) -> bool:
+    """Issued only for money taken: once paid, and not wholly refunded."""
+    return state in PAID_STATES and may_have_invoice(state)
+
+
 OPEN_FULFILMENT = frozenset({PAID, ALLOCATED, PARTIALLY_SHIPPED, READY_FOR_PICKUP})
 
 

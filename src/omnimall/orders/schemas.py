@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 from pydantic import StrictInt, StrictStr
@@ -63,6 +63,19 @@ class PaymentOut(Schema):
     paid_at: datetime | None
 
 
+class OrderInvoiceOut(Schema):
+    kind: str = Field(..., description="personal or company")
+    title: str
+    tax_id: str = Field(..., description="The company's taxpayer ID; empty for a person")
+    email: str = Field(..., description="Where the electronic invoice is sent")
+    state: str = Field(..., description="requested or issued")
+    invoice_number: str
+    pdf_url: str
+    amount: Decimal | None = Field(None, description="What the issued invoice covers")
+    requested_at: datetime
+    issued_at: datetime | None
+
+
 class OrderOut(Schema):
     number: str
     display_number: str
@@ -94,6 +107,10 @@ class OrderOut(Schema):
     payments: list[PaymentOut]
     can_cancel: bool
     can_request_return: bool
+    invoice: OrderInvoiceOut | None = None
+    can_request_invoice: bool = Field(
+        False, description="An invoice may be asked for, or corrected before it is issued"
+    )
 
 
 class OrderSummaryOut(Schema):
@@ -141,6 +158,25 @@ class OrderLookupIn(StrictIn):
 class OrderLookupOut(Schema):
     number: str
     token: str = Field(..., description="The order's guest token: open, pay, cancel, return")
+
+
+class InvoiceDetailsIn(StrictIn):
+    """An invoice (fapiao) asked for: at checkout, or later for the order."""
+
+    kind: Literal["personal", "company"]
+    title: str = Field(
+        "", max_length=100, description="Company name; a personal invoice defaults to the name"
+    )
+    tax_id: str = Field("", max_length=40, description="Required for a company invoice")
+    email: str = Field("", max_length=254, description="Defaults to the order's email")
+
+
+class InvoiceRequestIn(InvoiceDetailsIn):
+    token: str | None = Field(
+        None,
+        max_length=64,
+        description="The order's guest token (not needed by its signed-in owner)",
+    )
 
 
 class PayAgainIn(StrictIn):
@@ -224,4 +260,12 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "payments": [asdict(p) for p in view.payments],
         "can_cancel": view.can_cancel,
         "can_request_return": view.can_request_return,
+        "invoice": None
+        if view.invoice is None
+        else {
+            key: value
+            for key, value in asdict(view.invoice).items()
+            if key not in ("kind_label", "state_label")
+        },
+        "can_request_invoice": view.can_request_invoice,
     }

@@ -42,7 +42,9 @@ from omnimall.checkout.errors import (
 )
 from omnimall.checkout.models import Cart, CartState
 from omnimall.core import clock
+from omnimall.core.actors import Actor
 from omnimall.inventory.selectors import allocation as allocation_selectors
+from omnimall.orders.services import invoices
 from omnimall.orders.services import points as order_points
 from omnimall.orders.services.placement import Contact, PlacedOrder, PricedLine, place_order
 
@@ -180,9 +182,14 @@ def checkout_cart(
     notify_url: str,
     return_url: str,
     points: int = 0,
+    invoice: Mapping[str, object] | None = None,
 ) -> PlacedOrder:
     """Place the order for this cart (see the module docstring). ``return_url`` may hold
     ``{number}`` and ``{token}``, filled in with the new order's number and guest token.
+
+    ``invoice``: the shopper asks for an invoice (fapiao) with the order: ``kind``,
+    ``title``, ``tax_id``, ``email`` (422 ``invalid_invoice`` before anything is written;
+    ``orders.services.invoices``).
 
     ``points``: pay that many of the signed-in member's points (at most
     ``POINTS_MAX_SHARE`` of the total: 422 ``points_over_limit``; at most what they have:
@@ -192,6 +199,15 @@ def checkout_cart(
     points = order_points.clean_points(points)
     cleaned, ship_to, store_id = _validated(
         contact=contact, method=method, address=address, store=store
+    )
+    invoice_details = (
+        invoices.clean_invoice(
+            **{key: invoice.get(key) for key in ("kind", "title", "tax_id", "email")},
+            contact_name=cleaned.name,
+            contact_email=cleaned.email,
+        )
+        if invoice is not None
+        else None
     )
     user_id = pricing.user_id_of(user)
     with transaction.atomic():
@@ -205,7 +221,7 @@ def checkout_cart(
         member_id = order_points.member_paying(
             user_id=user_id, points=points, total=view.totals.total
         )
-        return place_order(
+        placed = place_order(
             lines=_priced_lines(view),
             contact=cleaned,
             method=method,
@@ -221,3 +237,12 @@ def checkout_cart(
             points=points,
             member_id=member_id,
         )
+        if invoice_details is not None:
+            invoices.request_invoice(
+                order_id=placed.order_id,
+                details=invoice_details,
+                actor=Actor.from_user(user)
+                if user_id is not None
+                else Actor(kind="anonymous", label=f"shopper {cleaned.email}"[:150]),
+            )
+        return placed

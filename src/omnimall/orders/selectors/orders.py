@@ -24,6 +24,9 @@ from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import (
     CreditReason,
     DeliveryMethod,
+    InvoiceKind,
+    InvoiceRequest,
+    InvoiceState,
     Order,
     OrderAllocation,
     OrderEvent,
@@ -102,6 +105,22 @@ class PaymentSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceView:
+    kind: str
+    kind_label: str
+    title: str
+    tax_id: str
+    email: str
+    state: str
+    state_label: str
+    invoice_number: str
+    pdf_url: str
+    amount: Decimal | None
+    requested_at: datetime
+    issued_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderView:
     id: int
     number: str
@@ -139,6 +158,8 @@ class OrderView:
     can_request_return: bool
     returns: tuple[ReturnSummary, ...]
     payments: tuple[PaymentSummary, ...]
+    invoice: InvoiceView | None = None
+    can_request_invoice: bool = False  # a new request, or a correction before it is issued
 
     @property
     def is_paid(self) -> bool:
@@ -240,7 +261,9 @@ def _orders() -> Any:
         .select_related("fulfilment_line__shipment")
         .order_by("pk")
     )
-    return Order.objects.select_related("pickup_store", "credited_store").prefetch_related(
+    return Order.objects.select_related(
+        "pickup_store", "credited_store", "invoice"
+    ).prefetch_related(
         "lines",
         Prefetch(
             "events",
@@ -287,6 +310,7 @@ def _can_return(order: Order, events: list[OrderEvent]) -> bool:
 def _view(order: Order) -> OrderView:
     events: list[OrderEvent] = getattr(order, "state_events", [])
     payments = payment_selectors.list_payments_of_order(order.pk)
+    invoice = _invoice_view(order)
     return OrderView(
         id=order.pk,
         number=order.number,
@@ -358,6 +382,30 @@ def _view(order: Order) -> OrderView:
             )
             for p in payments
         ),
+        invoice=invoice,
+        can_request_invoice=domain.may_have_invoice(order.state)
+        and (invoice is None or invoice.state == InvoiceState.REQUESTED),
+    )
+
+
+def _invoice_view(order: Order) -> InvoiceView | None:
+    try:
+        invoice = order.invoice
+    except InvoiceRequest.DoesNotExist:
+        return None
+    return InvoiceView(
+        kind=invoice.kind,
+        kind_label=str(InvoiceKind(invoice.kind).label),
+        title=invoice.title,
+        tax_id=invoice.tax_id,
+        email=invoice.email,
+        state=invoice.state,
+        state_label=str(InvoiceState(invoice.state).label),
+        invoice_number=invoice.invoice_number,
+        pdf_url=invoice.pdf_url,
+        amount=invoice.amount,
+        requested_at=invoice.requested_at,
+        issued_at=invoice.issued_at,
     )
 
 

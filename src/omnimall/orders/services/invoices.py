@@ -42,9 +42,6 @@ from .timeline import add_event, lock_order
 
 MAX_TITLE = 100
 LEGACY_TAX_ID_LENGTHS = (15, 17, 20)  # registration numbers from before the 2015 code
-# Orders that may have an invoice: paid and not wholly refunded (a request may be made
-# before payment, at checkout; it is issued only once paid).
-_NO_INVOICE = frozenset({domain.CANCELLED, domain.REFUNDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +65,26 @@ def clean_tax_id(raw: object) -> str:
     return ""
 
 
-def clean_invoice(*, kind: object, title: object, tax_id: object, email: object) -> InvoiceDetails:
-    """The request's details, tidied, or 422 ``invalid_invoice`` naming each bad field."""
+def clean_invoice(
+    *,
+    kind: object,
+    title: object,
+    tax_id: object,
+    email: object,
+    contact_name: str = "",
+    contact_email: str = "",
+) -> InvoiceDetails:
+    """The request's details, tidied, or 422 ``invalid_invoice`` naming each bad field.
+
+    The order's contact fills in what was left blank: a personal invoice's title (the
+    contact's name) and the address it goes to."""
     errors: dict[str, str] = {}
     kind_text = str(kind or "").strip()
     if kind_text not in InvoiceKind.values:
         errors["kind"] = "Choose a personal or a company invoice."
     title_text = " ".join(str(title or "").split())
+    if not title_text and kind_text == InvoiceKind.PERSONAL:
+        title_text = " ".join(contact_name.split())
     if not title_text:
         errors["title"] = "The invoice needs a title: your name or the company's."
     elif len(title_text) > MAX_TITLE:
@@ -84,7 +94,7 @@ def clean_invoice(*, kind: object, title: object, tax_id: object, email: object)
         tax = clean_tax_id(tax_id)
         if not tax:
             errors["tax_id"] = "Not a valid taxpayer ID (统一社会信用代码)."
-    email_text = str(email or "").strip()
+    email_text = str(email or "").strip() or contact_email.strip()
     try:
         validate_email(email_text)
     except ValidationError:
@@ -116,7 +126,7 @@ def request_invoice(*, order_id: int, details: InvoiceDetails, actor: Actor) -> 
     """Ask for (or correct) the order's invoice; asking again the same is a no-op."""
     with transaction.atomic():
         order = lock_order(order_id)
-        if order.state in _NO_INVOICE:
+        if not domain.may_have_invoice(order.state):
             raise InvoiceNotAllowedError(number=order.number, state=order.state)
         invoice = InvoiceRequest.objects.filter(order=order).first()
         if invoice is not None and invoice.state == InvoiceState.ISSUED:
@@ -175,7 +185,7 @@ def issue_invoice(
             if invoice.invoice_number == number:
                 return invoice
             raise InvoiceIssuedError(number=order.number, invoice_number=invoice.invoice_number)
-        if order.state in _NO_INVOICE or order.state not in domain.PAID_STATES:
+        if not domain.may_issue_invoice(order.state):
             raise InvoiceNotAllowedError(number=order.number, state=order.state)
         invoice.state = InvoiceState.ISSUED
         invoice.invoice_number = number
