@@ -20,6 +20,15 @@ EXTRA = {
     "ready_for_pickup": {"days": 7},
     "refunded": {"amount": "12.30"},
     "cancelled": {"reason": "Not collected"},
+    "invoice_issued": {
+        "invoice_number": "26112700000042",
+        "invoice": {
+            "title": "北风贸易有限公司",
+            "tax_id": "91110000600037341L",
+            "amount": "59.90",
+            "pdf_url": "https://invoices.example.cn/42.pdf",
+        },
+    },
 }
 # What each email must say besides the order's number and link.
 SAYS = {
@@ -29,6 +38,12 @@ SAYS = {
     "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],
     "refunded": ["12.30 CNY"],
     "cancelled": ["Not collected"],
+    "invoice_issued": [
+        "26112700000042",
+        "北风贸易有限公司",
+        "91110000600037341L",
+        "https://invoices.example.cn/42.pdf",
+    ],
 }
 
 
