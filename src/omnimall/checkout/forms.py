@@ -60,6 +60,7 @@ class CheckoutForm(forms.Form):
     points = forms.IntegerField(
         label=_("Points to use"), min_value=0, max_value=2**31 - 1, required=False
     )
+    want_invoice = forms.BooleanField(label=_("I need an invoice (fapiao)"), required=False)
 
     def __init__(self, *args: Any, addresses: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,6 +119,54 @@ class CheckoutForm(forms.Form):
         for key, problem in errors.items():
             field = self.ERROR_FIELDS.get(key)
             self.add_error(field if field in self.fields else None, _message(key, problem))
+
+
+class InvoiceForm(forms.Form):
+    """An invoice (fapiao) asked for: in checkout (prefix ``invoice``) and on the order page.
+
+    The service (``orders.services.invoices.clean_invoice``) tidies and checks the values
+    and fills in a personal invoice's title and the email from the order's contact; its
+    refusals land on these fields (``add_service_errors``)."""
+
+    kind = forms.ChoiceField(
+        label=_("Invoice for"),
+        choices=[("personal", _("Myself")), ("company", _("A company"))],
+        initial="personal",
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(
+        label=_("Invoice title"),
+        max_length=100,
+        required=False,
+        help_text=_("The company's full name; for yourself, your name (the default)."),
+    )
+    tax_id = forms.CharField(
+        label=_("Taxpayer ID"),
+        max_length=40,
+        required=False,
+        help_text=_("The company's Unified Social Credit Code (18 characters)."),
+    )
+    email = forms.EmailField(
+        label=_("Send the invoice to"),
+        max_length=254,
+        required=False,
+        help_text=_("Leave empty to use the order's email address."),
+    )
+
+    MESSAGES = {
+        "kind": _("Choose who the invoice is for."),
+        "title": _("Enter the invoice title: the company's full name, or your name."),
+        "tax_id": _("Enter the company's taxpayer ID (统一社会信用代码, 18 characters)."),
+        "email": _("Enter the email address the invoice goes to."),
+    }
+
+    def details(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {key: data.get(key) or "" for key in ("kind", "title", "tax_id", "email")}
+
+    def add_service_errors(self, errors: dict[str, str]) -> None:
+        for key in errors:
+            self.add_error(key if key in self.fields else None, self.MESSAGES.get(key, key))
 
 
 def _message(key: str, problem: str) -> str:

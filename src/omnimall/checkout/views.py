@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from omnimall.checkout import selectors
 from omnimall.checkout.errors import InvalidCheckoutError, SkuNotFoundError
-from omnimall.checkout.forms import AddToCartForm, CheckoutForm, LineForm
+from omnimall.checkout.forms import AddToCartForm, CheckoutForm, InvoiceForm, LineForm
 from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.pricing import user_id_of
 from omnimall.checkout.services import carts
@@ -30,6 +30,7 @@ from omnimall.core.errors import DomainError
 from omnimall.inventory.errors import InsufficientStockError
 from omnimall.members.domain import national_phone
 from omnimall.members.selectors import members as member_selectors
+from omnimall.orders.errors import InvalidInvoiceError
 from omnimall.orders.services import points as order_points
 
 ORDER_TOKENS_SESSION_KEY = "omnimall_order_tokens"
@@ -180,7 +181,12 @@ def _remember_order(request: HttpRequest, number: str, guest_token: str) -> None
     request.session.pop(carts.CART_SESSION_KEY, None)
 
 
-def _place(request: HttpRequest, form: CheckoutForm, view: selectors.CartView) -> str | None:
+def _place(
+    request: HttpRequest,
+    form: CheckoutForm,
+    view: selectors.CartView,
+    invoice_form: InvoiceForm | None,
+) -> str | None:
     """Place the order; its payment URL, or None with the refusal on the form."""
     base = _base_url(request)
     data = form.cleaned_data
@@ -195,9 +201,14 @@ def _place(request: HttpRequest, form: CheckoutForm, view: selectors.CartView) -
             notify_url=notify_url(base),
             return_url=order_return_url(base),
             points=data.get("points") or 0,
+            invoice=invoice_form.details() if invoice_form is not None else None,
         )
     except InvalidCheckoutError as refused:
         form.add_service_errors(refused.details.get("errors") or {})
+        return None
+    except InvalidInvoiceError as refused:
+        if invoice_form is not None:
+            invoice_form.add_service_errors(refused.details.get("errors") or {})
         return None
     except (InsufficientStockError, DomainError) as refused:
         form.add_error("points" if refused.code in POINTS_CODES else None, _error_text(refused))
@@ -255,12 +266,19 @@ def checkout(request: HttpRequest) -> HttpResponse:
     addresses = selectors.list_addresses(user=request.user)
     if request.method == "POST":
         form = CheckoutForm(request.POST, addresses=addresses)
-        if request.POST.get("action") == "pay" and form.is_valid():
-            payment_url = _place(request, form, view)
+        invoice_form = InvoiceForm(request.POST, prefix="invoice")
+        wants_invoice = form.is_valid() and form.cleaned_data.get("want_invoice")
+        if (
+            request.POST.get("action") == "pay"
+            and form.is_valid()
+            and (not wants_invoice or invoice_form.is_valid())
+        ):
+            payment_url = _place(request, form, view, invoice_form if wants_invoice else None)
             if payment_url:
                 return redirect(payment_url)
     else:
         form = CheckoutForm(initial=_initial(request, addresses), addresses=addresses)
+        invoice_form = InvoiceForm(prefix="invoice")
     city = (form["store_city"].value() or "").strip()[:60]
     stores = _stores(view, city)
     context = {
@@ -272,6 +290,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "nearby_store": selectors.nearby_store(stores),
         "selected_store": form["store"].value() or "",
         "city": city,
+        "invoice_form": invoice_form,
         **_points_context(request, view, form),
     }
     return render(request, "checkout/checkout.html", context)

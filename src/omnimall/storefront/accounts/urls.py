@@ -40,4 +40,5 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
+    path("orders/<str:number>/invoice/", orders.order_invoice, name="order_invoice"),
 ]

@@ -29,13 +29,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from omnimall.checkout import links
+from omnimall.checkout.forms import InvoiceForm
 from omnimall.core import throttle
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
-from omnimall.orders.errors import OrderNotFoundError
+from omnimall.orders.errors import InvalidInvoiceError, OrderNotFoundError
 from omnimall.orders.selectors import OrderView, lookup
-from omnimall.orders.services import cancellation, returns
+from omnimall.orders.services import cancellation, invoices, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
 from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
@@ -138,6 +139,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "cancel_url": _order_url("order_cancel", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),
+        "invoice_url": _order_url("order_invoice", order.number, token),
         "detail_url": _order_url("order_detail", order.number, token),
     }
 
@@ -268,6 +270,44 @@ def order_return(request: HttpRequest, number: str) -> HttpResponse:
         "action_url": _order_url("order_return", order.number, token),
     }
     return render(request, "storefront/account/order_return.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
+    """Ask for an invoice (fapiao) for the order, or correct the request before it is
+    issued (``orders.services.invoices``)."""
+    order, token = load_order(request, number)
+    detail_url = _order_url("order_detail", order.number, token)
+    if not order.can_request_invoice:
+        messages.error(request, _("This order cannot have an invoice, or it has been issued."))
+        return HttpResponseRedirect(detail_url)
+    current = order.invoice
+    fields = ("kind", "title", "tax_id", "email")
+    initial = {key: getattr(current, key) for key in fields} if current else None
+    form = InvoiceForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            details = invoices.clean_invoice(
+                **form.details(), contact_name=order.contact_name, contact_email=order.email
+            )
+            invoices.request_invoice(
+                order_id=order.id, details=details, actor=_shopper_actor(request, order)
+            )
+        except InvalidInvoiceError as refused:
+            form.add_service_errors(refused.details.get("errors") or {})
+        except DomainError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Thank you: we email the invoice once it is issued."))
+            return HttpResponseRedirect(detail_url)
+    context = {
+        "order": order,
+        "form": form,
+        "detail_url": detail_url,
+        "action_url": _order_url("order_invoice", order.number, token),
+    }
+    return render(request, "storefront/account/order_invoice.html", context)
 
 
 @require_http_methods(["GET", "POST"])
