@@ -63,3 +63,32 @@ def test_a_store_picked_while_the_city_is_being_typed_stays_picked(live_server, 
     page.wait_for_url("**/payments/**")
 
     assert Order.objects.get().pickup_store_id == shop.store_sh.pk
+
+
+def test_the_invoice_fields_show_when_asked_for_and_the_tax_id_for_a_company(
+    live_server, page, shop
+):
+    page.goto(f"{live_server.url}/p/{shop.tee.slug}/?sku={shop.tee_s.code}")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    page.locator(".cart-count", has_text="1").wait_for()
+    page.goto(f"{live_server.url}/checkout/")
+    page.fill("#id_name", "李雷")
+    page.fill("#id_email", "lilei@example.com")
+    page.fill("#id_phone", "13800138000")
+    page.fill("#id_province", "上海市")
+    page.fill("#id_city", "上海")
+    page.fill("#id_district", "黄浦区")
+    page.fill("#id_street", "南京东路 100 号")
+
+    assert page.locator("#id_invoice-title").is_hidden()  # no invoice asked for yet
+    page.check("#id_want_invoice")
+    assert page.locator("#id_invoice-title").is_visible()
+    assert page.locator("#id_invoice-tax_id").is_hidden()  # a person has no taxpayer ID
+    page.check("#invoice-company")
+    page.fill("#id_invoice-title", "北风贸易有限公司")
+    page.fill("#id_invoice-tax_id", "91110000600037341L")
+    page.locator("button[name=action][value=pay]").click()
+    page.wait_for_url("**/payments/**")
+
+    invoice = Order.objects.get().invoice
+    assert (invoice.kind, invoice.tax_id) == ("company", "91110000600037341L")
