@@ -76,7 +76,9 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("state", "gateway", "created_at")
     list_select_related = ("order",)
-    search_fields = ("=out_trade_no", "=trade_no", "=order__number")
+    # Exact matches (``__exact``): ``=field`` compares UPPER(field), which no index serves,
+    # so every search read the whole table. Trade and order numbers are copied, not typed.
+    search_fields = ("out_trade_no__exact", "trade_no__exact", "order__number__exact")
     search_help_text = _("Exact trade number (ours or the gateway's) or order number.")
     readonly_fields = (
         "order_number",
@@ -146,7 +148,7 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "remote_addr",
     )
     list_filter = (OutcomeFilter, "gateway", "received_at")
-    search_fields = ("=out_trade_no", "reason")
+    search_fields = ("out_trade_no__exact", "reason")
     search_help_text = _("Exact trade number, or words of the reason.")
     fields = (
         "received_at",
@@ -181,7 +183,11 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("state", "created_at")
     list_select_related = ("payment",)
-    search_fields = ("=refund_no", "=payment__out_trade_no", "=payment__order__number")
+    search_fields = (
+        "refund_no__exact",
+        "payment__out_trade_no__exact",
+        "payment__order__number__exact",
+    )
     readonly_fields = (
         "payment_link",
         "refund_no",
@@ -213,7 +219,7 @@ class SandboxTradeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "paid_at",
     )
     list_filter = ("status", "created_at")
-    search_fields = ("=trade_no", "=out_trade_no")
+    search_fields = ("trade_no__exact", "out_trade_no__exact")
     readonly_fields = (
         "trade_no",
         "out_trade_no",
@@ -235,6 +241,6 @@ class SandboxTradeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class SandboxRefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("out_request_no", "trade", "amount", "created_at")
     list_select_related = ("trade",)
-    search_fields = ("=out_request_no", "=trade__trade_no")
+    search_fields = ("out_request_no__exact", "trade__trade_no__exact")
     readonly_fields = ("trade", "out_request_no", "amount", "created_at")
     fields = readonly_fields
