@@ -230,6 +230,24 @@ def test_batch_rejects_a_receipt_numbered_like_a_return_and_applies_the_others(c
     assert list(Receipt.objects.values_list("number", flat=True)) == ["K1"]
 
 
+def test_batch_rejects_a_receipt_paid_by_a_method_of_only_spaces_and_applies_the_others(client):
+    shop = make_shop(units=5)
+    blank = receipt_body(shop, number="M1", payments=[{"method": "   ", "amount": "100.00"}])
+
+    reply = _post(client, shop.token, [blank, receipt_body(shop, number="M2")])
+
+    assert reply.status_code == 200, reply.content
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"]) for r in results] == [
+        ("M1", "rejected"),
+        ("M2", "created"),
+    ]
+    assert results[0]["code"] == "invalid_receipt"
+    assert results[0]["message"].startswith("payments.0.method: only spaces")
+    assert list(Receipt.objects.values_list("number", flat=True)) == ["M2"]
+    assert level_of(shop.store, shop.skus[0]).on_hand == 4
+
+
 @pytest.mark.parametrize("entry", [["R1"], "R1", 7, None, True])
 def test_batch_rejects_an_entry_that_is_not_a_json_object_in_its_place(client, entry):
     shop = make_shop(units=5)

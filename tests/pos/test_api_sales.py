@@ -437,6 +437,37 @@ def test_post_sale_refuses_a_receipt_number_of_only_spaces(client, number):
     assert not Receipt.objects.exists()
 
 
+@pytest.mark.parametrize("method", [" ", "   ", "\t", " \u3000 "])
+def test_post_sale_refuses_a_payment_method_of_only_spaces(client, method):
+    shop = make_shop()
+    body = receipt_body(shop, payments=[{"method": method, "amount": "100.00"}])
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    (problem,) = error["details"]["errors"]
+    assert [str(step) for step in problem["loc"][-3:]] == ["payments", "0", "method"]
+    assert "only spaces" in problem["msg"]
+    assert not Receipt.objects.exists()
+    assert level_of(shop.store, shop.skus[0]).on_hand == 10
+
+
+def test_post_sale_keeps_a_payment_method_as_written_so_earlier_receipts_replay(client):
+    # Receipts paid " cash " were recorded with it so in their fingerprint: trimming it
+    # would answer their retries 409.
+    shop = make_shop()
+    body = receipt_body(shop, payments=[{"method": " cash ", "amount": "100.00"}])
+
+    first = post(client, body, shop.token)
+    again = post(client, body, shop.token)
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200, again.content
+    assert Receipt.objects.get().payments == [{"method": " cash ", "amount": "100.00"}]
+
+
 def test_post_sale_refuses_points_one_ledger_entry_cannot_hold(client):
     # A tier rate set before the settings were bounded (at most 10 per CNY now): a
     # ¥1,000,000 receipt would earn ten billion points (a 500 on PostgreSQL).

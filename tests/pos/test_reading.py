@@ -48,6 +48,7 @@ BODIES = [
     _body(extra=1),
     _body(payments=[{"method": "cash", "amount": "1", "points": 3}]),
     _body(payments=[{"method": "points", "amount": "1"}]),
+    _body(payments=[{"method": "  ", "amount": "20.00"}]),
     _body(member={}),
     _body(lines=[{"sku": "A", "quantity": 1, "unit_price": "1.00", "discount": "2.00"}]),
 ]
@@ -78,6 +79,16 @@ def test_read_jsonl_gives_sales_and_rejects_bad_lines_with_their_line_numbers():
     assert "lines" in got[2].message
 
 
+def test_read_jsonl_rejects_a_receipt_paid_by_a_method_of_only_spaces():
+    lines = [json.dumps(_body(payments=[{"method": " \t ", "amount": "20.00"}]))]
+
+    (got,) = read_jsonl(lines)
+
+    assert isinstance(got, RejectedRow)
+    assert (got.line, got.receipt_number, got.code) == (1, "R1", "invalid_receipt")
+    assert got.message.startswith("payments.0.method: only spaces")
+
+
 def test_read_csv_groups_consecutive_rows_into_receipts():
     text = HEADER + (
         f"s1,R1,{WHEN},A,2,10.00,,13800138000,,cash,15.00,,\n"
@@ -105,6 +116,23 @@ def test_read_csv_groups_consecutive_rows_into_receipts():
         300,
         7,
     )
+
+
+@pytest.mark.parametrize("method", ["", "   "])
+def test_read_csv_rejects_a_payment_without_its_method_instead_of_dropping_it(method):
+    # The other rows' payments add up to the total: dropped, the 5.00 would go unseen.
+    text = HEADER + (
+        f"s1,R1,{WHEN},A,1,10.00,,,,cash,10.00,,\n"
+        f"s1,R1,{WHEN},,,,,,,{method},5.00,,\n"
+        f"s1,R2,{WHEN},A,1,1.00,,,,,,,\n"
+    )
+
+    got = list(read_csv(text.splitlines(keepends=True)))
+
+    assert isinstance(got[0], RejectedRow)
+    assert (got[0].line, got[0].receipt_number, got[0].code) == (2, "R1", "invalid_receipt")
+    assert got[0].message.startswith("payments.1.method:")
+    assert isinstance(got[1], Sale)
 
 
 def test_read_csv_rejects_a_bad_receipt_and_goes_on():

@@ -2,9 +2,13 @@
 
 Unknown fields are refused (``extra="forbid"``); amounts are decimals with at most two
 places, given as JSON strings or numbers; quantities are strict whole numbers; times carry
-their UTC offset, from 2000 on and at most a day ahead of the server's clock; codes and
-numbers are not only spaces, and a receipt number does not begin with ``return:``
-(``domain.receipt_number_problem``).
+their UTC offset, from 2000 on and at most a day ahead of the server's clock; codes,
+numbers and payment methods are not only spaces, and a receipt number does not begin with
+``return:`` (``domain.receipt_number_problem``).
+
+Text is kept as the till wrote it, spaces around it included (``" cash "`` stays so): it
+is part of the fingerprint that tells a retry from a conflict (``domain.Sale.payload_hash``),
+and trimming it now would make the retry of a receipt recorded before a 409.
 """
 
 from __future__ import annotations
@@ -21,15 +25,24 @@ from omnimall.core.api.schemas import StrictIn
 from omnimall.pos import domain
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("only spaces: give the code or number")
-    return value
+def _not_blank(what: str) -> AfterValidator:
+    """Refuses text of only spaces (a till's empty field padded), asking for ``what``."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"only spaces: give {what}")
+        return value
+
+    return AfterValidator(check)
 
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 # A store, SKU, receipt or return code: 1 to 64 characters, not only spaces.
-Code = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_not_blank)]
+Code = Annotated[StrictStr, Field(min_length=1, max_length=64), _not_blank("the code or number")]
+# How a payment was made: cash, card, wechat, alipay, points, …; not only spaces.
+PaymentMethod = Annotated[
+    StrictStr, Field(min_length=1, max_length=20), _not_blank("the payment's method")
+]
 
 
 def _till_time(value: datetime) -> datetime:
@@ -70,7 +83,7 @@ class SaleLineIn(StrictIn):
 
 
 class PaymentIn(StrictIn):
-    method: Annotated[StrictStr, Field(min_length=1, max_length=20)]
+    method: PaymentMethod
     amount: Amount
     points: Annotated[StrictInt, Field(ge=0, le=10**9)] = 0
     hold_id: Annotated[StrictInt, Field(ge=1)] | None = None

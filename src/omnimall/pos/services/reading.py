@@ -22,7 +22,8 @@ Two formats, chosen by the file's suffix:
   currency       no       ISO code (default CNY)
   member_phone   no       the member's mobile
   member_card    no       the member's card number
-  payment_method no       cash, card, wechat, alipay, points, … (a payment on this row)
+  payment_method no       cash, card, wechat, alipay, points, … (a payment on this row;
+                          needed when any payment column of the row is filled in)
   payment_amount no       what that payment paid
   payment_points no       for ``points``: how many points paid ``payment_amount``
   hold_id        no       for ``points``: the points hold taken at the till
@@ -64,6 +65,7 @@ OPTIONAL_COLUMNS = (
     "payment_points",
     "hold_id",
 )
+_PAYMENT_COLUMNS = ("payment_method", "payment_amount", "payment_points", "hold_id")
 # A receipt holds at most 500 lines (ReceiptIn); rows past this are counted, not kept.
 MAX_ROWS_PER_RECEIPT = 1000
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -276,9 +278,11 @@ class _Group:
             if record.get("discount"):
                 item["discount"] = record["discount"]
             self.lines.append(item)
-        if record.get("payment_method"):
+        if any(record.get(column) for column in _PAYMENT_COLUMNS):
+            # A payment named by any of its cells, so one without its method (a cell of
+            # only spaces is read empty) is refused by the schema, not dropped unseen.
             payment: dict[str, Any] = {
-                "method": record["payment_method"],
+                "method": record.get("payment_method", ""),
                 "amount": record.get("payment_amount", ""),
             }
             if record.get("payment_points"):
