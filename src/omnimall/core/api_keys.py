@@ -10,7 +10,7 @@ from . import audit, clock, credentials
 from .actors import Actor
 from .models import ApiKey
 
-KNOWN_SCOPES = ("catalog:read", "pos", "wms", "store", "partner", "webhooks")
+KNOWN_SCOPES = ("catalog:read", "pos", "wms", "store", "partner", "webhooks", "invoices")
 
 
 @dataclass(frozen=True)
