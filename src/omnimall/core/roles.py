@@ -25,6 +25,7 @@ LOGISTICS = "logistics"
 CUSTOMER_SERVICE = "customer service"
 STORE_STAFF = "store staff"
 HEAD_OF_ECOMMERCE = "head of e-commerce"
+FINANCE = "finance"
 
 CATALOG_MODELS = ("brand", "category", "product", "sku", "productimage", "pricelist", "price")
 
@@ -146,7 +147,17 @@ ROLES: dict[str, tuple[str, ...]] = {
         "pos.view_tillreturn",
         "pos.view_tillreturnline",
     ),
-    # Sees everything the business runs on, changes nothing by default.
+    # Invoices (fapiao): the requests to issue and recording the issued ones
+    # (``change_invoicerequest``), with the orders and payments behind them (read-only).
+    # The store credit report is part of the orders admin: ``view_order`` opens it.
+    FINANCE: (
+        "orders.view_order",
+        "orders.view_invoicerequest",
+        "orders.change_invoicerequest",
+        "payments.view_*",
+    ),
+    # Sees everything the business runs on, changes nothing by default (invoice requests
+    # included: ``orders.view_*``).
     HEAD_OF_ECOMMERCE: (
         "core.view_*",
         "catalog.view_*",

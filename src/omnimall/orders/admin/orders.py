@@ -39,6 +39,8 @@ from omnimall.orders.selectors import display_number
 from omnimall.orders.services import cancellation, fulfilment, pickup
 from omnimall.orders.services import messages as order_messages
 
+from .invoice_inline import InvoiceRequestInline
+from .order_numbers import searched_order_number
 from .pickup import pickup_desk_view
 from .scope import narrow_orders
 
@@ -158,7 +160,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     show_full_result_count = False
     date_hierarchy = "placed_at"
-    inlines = (OrderLineInline, OrderEventInline)
+    inlines = (OrderLineInline, InvoiceRequestInline, OrderEventInline)
     change_form_template = "orders/admin/order_change_form.html"
     change_list_template = "orders/admin/order_change_list.html"
     actions = ("cancel_with_refund", "mark_delivered", "mark_ready_for_pickup", "resend_email")
@@ -207,7 +209,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        return [OrderLineInline, OrderEventInline]
+        return [OrderLineInline, InvoiceRequestInline, OrderEventInline]
 
     @admin.display(description=_("stock held for payment until"))
     def held_until(self, order: Order) -> str:
@@ -223,12 +225,10 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
     ) -> tuple[QuerySet[Order], bool]:
-        # "261127 482193" as read out on the phone finds order 261127482193.
+        number = searched_order_number(search_term)
+        if number:
+            return queryset.filter(number=number), False
         squeezed = "".join(search_term.split()).replace("-", "")
-        if squeezed.isdigit() and len(squeezed) == 12:
-            # An order number: one lookup on its unique index (the search fields' OR of
-            # UPPER(number) = … with phone and email LIKE '%…%' read the whole table).
-            return queryset.filter(number=squeezed), False
         if squeezed.startswith("+") and squeezed[1:].isdigit():
             # "+86 139 0000 1111" finds the order placed with 13900001111, as typed at checkout.
             search_term = national_phone(squeezed, region=settings.MEMBER_DEFAULT_REGION)
