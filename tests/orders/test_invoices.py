@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.core.models import OutboxMessage, WebhookSubscription
 from omnimall.orders.errors import (
@@ -137,3 +139,47 @@ def test_no_invoice_for_a_cancelled_order_nor_issued_before_payment():
             order_id=unpaid.order_id, invoice_number="A", pdf_url="ftp://x", actor=FINANCE
         )
     assert Decimal(0) == sum(i.amount or 0 for i in InvoiceRequest.objects.all())
+
+
+@pytest.mark.parametrize(
+    ("number", "url", "later", "field"),
+    [
+        ("A\x00B", "", None, "invoice_number"),
+        ("A" * 41, "", None, "invoice_number"),
+        ("A1", "https://x.cn/" + "a" * 500, None, "pdf_url"),
+        ("A1", "https://x.cn/\x00.pdf", None, "pdf_url"),
+        ("A1", "", timedelta(days=1), "issued_at"),
+    ],
+)
+def test_what_the_database_could_not_hold_is_a_422_not_a_500(number, url, later, field):
+    placed = place(make_shop())
+    pay(placed.order_id)
+    invoices.request_invoice(order_id=placed.order_id, details=company(), actor=SHOPPER)
+
+    with pytest.raises(InvalidInvoiceError) as refused:
+        invoices.issue_invoice(
+            order_id=placed.order_id,
+            invoice_number=number,
+            pdf_url=url,
+            actor=FINANCE,
+            issued_at=clock.now() + later if later else None,
+        )
+
+    assert set(refused.value.details["errors"]) == {field}
+    assert InvoiceRequest.objects.get().state == InvoiceState.REQUESTED
+
+
+def test_the_webhook_says_the_orders_state_and_when_the_invoice_was_asked_for(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    WebhookSubscription.objects.create(
+        name="erp", url="https://erp.example.com/hooks", secret="s3cret", topics=["*"]
+    )
+    placed = place(make_shop())
+
+    invoices.request_invoice(order_id=placed.order_id, details=company(), actor=SHOPPER)
+
+    hook = OutboxMessage.objects.get(topic="order.invoice_requested").payload
+    data = hook.get("body", hook).get("data", hook)
+    assert data["order_state"] == "pending_payment"  # not paid yet: not to be issued
+    assert data["requested_at"]
+    assert data["issued_at"] is None

@@ -13,6 +13,7 @@ Pure Python (no Django). ``orders.services`` moves orders only through
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 PENDING_PAYMENT = "pending_payment"
 PAID = "paid"
@@ -59,6 +60,11 @@ def may_have_invoice(state: str) -> bool:
     """An invoice (fapiao) may be asked for, and kept asked for, unless the order was
     cancelled or wholly refunded: there is nothing left to invoice."""
     return state not in (CANCELLED, REFUNDED)
+
+
+def invoice_amount(*, paid: Decimal, refunded: Decimal) -> Decimal:
+    """What an invoice issued now covers: the money kept, paid less refunded."""
+    return paid - refunded
 
 
 def may_issue_invoice(state: str) -> bool:

@@ -53,7 +53,8 @@ def amount_to_invoice(invoice: InvoiceRequest) -> Decimal:
     ``issue_invoice`` would record now (paid less refunded). Reads ``invoice.order``."""
     if invoice.state == InvoiceState.ISSUED and invoice.amount is not None:
         return invoice.amount
-    return invoice.order.amount_paid - invoice.order.amount_refunded
+    order = invoice.order
+    return domain.invoice_amount(paid=order.amount_paid, refunded=order.amount_refunded)
 
 
 def finance_invoice(invoice: InvoiceRequest) -> FinanceInvoice:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,6 +41,9 @@ from .messages import email_shopper
 from .timeline import add_event, lock_order
 
 MAX_TITLE = 100
+MAX_INVOICE_NUMBER = InvoiceRequest._meta.get_field("invoice_number").max_length or 40
+MAX_PDF_URL = InvoiceRequest._meta.get_field("pdf_url").max_length or 500
+ISSUED_AT_SLACK = timedelta(minutes=5)  # the tax system's clock may run a little ahead
 LEGACY_TAX_ID_LENGTHS = (15, 17, 20)  # registration numbers from before the 2015 code
 
 
@@ -107,6 +110,9 @@ def clean_invoice(
 def invoice_payload(order: Order, invoice: InvoiceRequest) -> dict[str, Any]:
     return {
         "number": order.number,
+        "order_state": order.state,
+        "requested_at": invoice.requested_at.isoformat() if invoice.requested_at else None,
+        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
         "kind": invoice.kind,
         "title": invoice.title,
         "tax_id": invoice.tax_id,
@@ -167,13 +173,17 @@ def issue_invoice(
     number = " ".join(str(invoice_number or "").split())
     url = str(pdf_url or "").strip()
     errors: dict[str, str] = {}
-    if not number or len(number) > 40:
-        errors["invoice_number"] = "The invoice number (1 to 40 characters)."
+    if not number or len(number) > MAX_INVOICE_NUMBER or not number.isprintable():
+        errors["invoice_number"] = f"The invoice number (1 to {MAX_INVOICE_NUMBER} characters)."
     if url:
         try:
             URLValidator(schemes=["https", "http"])(url)
+            if len(url) > MAX_PDF_URL or not url.isprintable():
+                raise ValidationError("too long")
         except ValidationError:
-            errors["pdf_url"] = "An http(s) link to the invoice PDF."
+            errors["pdf_url"] = f"An http(s) link to the invoice PDF, at most {MAX_PDF_URL} long."
+    if issued_at is not None and issued_at > clock.now() + ISSUED_AT_SLACK:
+        errors["issued_at"] = "An invoice cannot be issued in the future."
     if errors:
         raise InvalidInvoiceError(errors=errors)
     with transaction.atomic():
@@ -190,7 +200,9 @@ def issue_invoice(
         invoice.state = InvoiceState.ISSUED
         invoice.invoice_number = number
         invoice.pdf_url = url
-        invoice.amount = order.amount_paid - order.amount_refunded
+        invoice.amount = domain.invoice_amount(
+            paid=order.amount_paid, refunded=order.amount_refunded
+        )
         invoice.issued_at = issued_at or clock.now()
         invoice.save(update_fields=["state", "invoice_number", "pdf_url", "amount", "issued_at"])
         add_event(
