@@ -169,7 +169,7 @@ def test_a_refused_invoice_is_shown_on_the_form_never_a_500(finance):
     blank = finance.post(issue_url(invoice), {"invoice_number": "  "})
 
     assert bad_link.status_code == blank.status_code == 200
-    assert "An http(s) link to the invoice PDF." in page_text(bad_link)
+    assert "An http(s) link to the invoice PDF" in page_text(bad_link)
     assert "errorlist" in page_text(blank)
     invoice.refresh_from_db()
     assert invoice.state == InvoiceState.REQUESTED

@@ -35,7 +35,6 @@ from omnimall.core.api.errors import ERRORS, ErrorOut
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
-from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.schemas import (
     CancelIn,
     DeliveryIn,
@@ -128,9 +127,7 @@ def confirm_delivery(
 
     A key bound to a location (``bound_to``) may confirm only orders with a shipment from
     a location it acts for (403 ``forbidden`` otherwise)."""
-    order_id = selectors.order_id_for_number(number)
-    if order_id is None:
-        raise OrderNotFoundError(number=number[:24])
+    order_id = selectors.require_order_id(number)
     _require_shipped_from_key_location(request, order_id=order_id)
     order = fulfilment.confirm_delivery(
         order_id=order_id, actor=actor_from(request), note=payload.note if payload else ""

@@ -22,9 +22,8 @@ from pydantic import AwareDatetime
 from omnimall.core.api.auth import ApiKeyAuth, actor_from
 from omnimall.core.api.errors import ERRORS
 from omnimall.core.api.schemas import StrictIn
-from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.selectors import invoices as invoice_selectors
-from omnimall.orders.selectors.orders import order_id_for_number
+from omnimall.orders.selectors.orders import require_order_id
 from omnimall.orders.services import invoices
 
 router = Router(tags=["invoices"], auth=ApiKeyAuth("invoices"))
@@ -119,9 +118,7 @@ def issue_invoice(
     ``invoice_issued``. 404 ``unknown_order`` or ``invoice_not_requested``; 409
     ``invoice_not_allowed`` for an order unpaid, cancelled or wholly refunded; 422
     ``invalid_invoice`` (per field in ``details.errors``) for a bad number or link."""
-    order_id = order_id_for_number(order_number)
-    if order_id is None:
-        raise OrderNotFoundError(number=order_number[:24])
+    order_id = require_order_id(order_number)
     invoices.issue_invoice(
         order_id=order_id,
         invoice_number=payload.invoice_number,

@@ -22,6 +22,7 @@ from .orders import (
     list_orders_for_user,
     list_shipment_locations,
     order_id_for_number,
+    require_order_id,
 )
 from .pickup import PickupView, find_pickup
 
@@ -44,4 +45,5 @@ __all__ = [
     "list_orders_for_user",
     "list_shipment_locations",
     "order_id_for_number",
+    "require_order_id",
 ]

@@ -476,6 +476,14 @@ def order_id_for_number(number: str) -> int | None:
     return Order.objects.filter(number=cleaned).values_list("pk", flat=True).first()
 
 
+def require_order_id(number: str) -> int:
+    """``order_id_for_number``, or 404 ``unknown_order`` (integration calls by number)."""
+    order_id = order_id_for_number(number)
+    if order_id is None:
+        raise OrderNotFoundError(number=str(number)[:24])
+    return order_id
+
+
 def list_shipment_locations(*, order_id: int) -> list[tuple[str, str]]:
     """``(code, kind)`` of every stock location that shipped some of the order, by code."""
     rows = (
