@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_htmx",
+    "corsheaders",
     "treebeard",
     "import_export",
     "omnimall.core",
@@ -81,6 +82,21 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "omnimall.core.middleware.ApiJsonErrorsMiddleware",
 ]
+
+# --- apps on other origins (a web app or an H5 page calling the Store API) ---------------
+# Origins allowed to call /api/v1/ from a browser, e.g. "https://m.example.com". Calls carry
+# a bearer token, never cookies, so credentials stay off. Unset: no CORS headers at all,
+# and the middleware is not even installed.
+CORS_ALLOWED_ORIGINS = _env_list("OMNIMALL_CORS_ORIGINS", "")
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "authorization", "content-type",
+                      "idempotency-key", "x-api-key")  # fmt: skip
+CORS_EXPOSE_HEADERS = ("Idempotent-Replayed", "WWW-Authenticate")
+CORS_PREFLIGHT_MAX_AGE = 24 * 60 * 60
+if CORS_ALLOWED_ORIGINS:  # before anything that may answer (CommonMiddleware's redirects)
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+                      "corsheaders.middleware.CorsMiddleware")  # fmt: skip
 
 ROOT_URLCONF = "omnimall.urls"
 WSGI_APPLICATION = "omnimall.wsgi.application"
