@@ -342,4 +342,4 @@ class InvoiceRequest(models.Model):
         indexes = [models.Index(fields=["state", "requested_at"], name="invoice_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.order_id} {self.title} ({self.get_state_display()})"
+        return f"{self.order.number} {self.title} ({self.get_state_display()})"
