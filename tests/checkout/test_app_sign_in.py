@@ -323,3 +323,53 @@ def test_the_account_page_lists_the_apps_and_signs_one_out(lilei):
     assert call("get", "/api/v1/account", token=phone["token"]).status_code == 401
     assert ShopperToken.objects.filter(pk=others.pk).exists()
     assert "Apps signed in" not in browser.get("/account/").content.decode()
+
+
+ADDRESS_BODY = dict(ADDRESS)
+
+
+def test_an_app_keeps_the_shoppers_address_book(lilei):
+    token = sign_in().json()["token"]
+    other = get_user_model().objects.create_user(username="han@example.com", password=PASSWORD)
+    theirs = call("post", "/api/v1/account/addresses", ADDRESS_BODY, sign_in_as(other)).json()["id"]
+
+    first = call("post", "/api/v1/account/addresses", ADDRESS_BODY, token)
+    second = call(
+        "post",
+        "/api/v1/account/addresses",
+        {**ADDRESS_BODY, "street": "淮海中路 1 号", "is_default": True},
+        token,
+    )
+    edited = call(
+        "put",
+        f"/api/v1/account/addresses/{first.json()['id']}",
+        {**ADDRESS_BODY, "street": "南京东路 200 号"},
+        token,
+    )
+    listed = call("get", "/api/v1/account/addresses", token=token).json()
+    foreign = call("delete", f"/api/v1/account/addresses/{theirs}", token=token)
+    huge = call("delete", "/api/v1/account/addresses/99999999999999999999", token=token)
+    bad = call("post", "/api/v1/account/addresses", {**ADDRESS_BODY, "phone": "12"}, token)
+    gone = call("delete", f"/api/v1/account/addresses/{second.json()['id']}", token=token)
+    left = call("get", "/api/v1/account/addresses", token=token).json()
+    guest = call("get", "/api/v1/account/addresses")
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["is_default"] is True  # the first address is the default
+    assert edited.json()["street"] == "南京东路 200 号"
+    assert [(a["street"], a["is_default"]) for a in listed] == [
+        ("淮海中路 1 号", True),
+        ("南京东路 200 号", False),
+    ]
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "address_not_found"
+    assert huge.status_code in (404, 422)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "invalid_address"
+    assert gone.status_code == 204
+    assert [(a["street"], a["is_default"]) for a in left] == [("南京东路 200 号", True)]
+    assert guest.status_code == 401
+
+
+def sign_in_as(user):
+    return shopper_tokens.issue(user=user, device="test").token

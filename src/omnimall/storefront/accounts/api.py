@@ -18,6 +18,9 @@ from django.contrib.auth.models import update_last_login
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from omnimall.checkout import selectors as checkout_selectors
+from omnimall.checkout.schemas import AddressIn
+from omnimall.checkout.services import addresses as address_services
 from omnimall.checkout.services import carts
 from omnimall.core import shopper_tokens
 from omnimall.core.actors import Actor
@@ -94,6 +97,36 @@ class AppSignInListOut(Schema):
     last_used_at: datetime
     expires_at: datetime
     current: bool
+
+
+class SavedAddressIn(AddressIn):
+    is_default: bool = False
+
+
+class SavedAddressOut(Schema):
+    id: int
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
+    postal_code: str
+    is_default: bool
+
+
+def _address_out(address: Any) -> SavedAddressOut:
+    return SavedAddressOut(
+        id=address.pk,
+        name=address.name,
+        phone=address.phone,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        street=address.street,
+        postal_code=address.postal_code,
+        is_default=address.is_default,
+    )
 
 
 def _account(user: Any) -> AccountOut:
@@ -196,4 +229,50 @@ def sign_out(request: HttpRequest, token_id: str) -> Status[None]:
     if record is None:
         raise TokenNotFoundError(token_id=token_id[:24])
     shopper_tokens.revoke(record=record, actor=Actor.from_user(user))
+    return Status(204, None)
+
+
+# --- the address book: the same as the account pages' (checkout.services.addresses) ------
+
+
+@router.get(
+    "/addresses",
+    response={200: list[SavedAddressOut], **ERRORS},
+    summary="The shopper's saved addresses, the default first",
+)
+def list_addresses(request: HttpRequest) -> list[SavedAddressOut]:
+    user = _shopper(request)
+    return [_address_out(a) for a in checkout_selectors.list_addresses(user=user)]
+
+
+@router.post("/addresses", response={201: SavedAddressOut, **ERRORS}, summary="Save a new address")
+def add_address(request: HttpRequest, payload: SavedAddressIn) -> Status[SavedAddressOut]:
+    """The first address is the default; ``is_default`` makes a later one the default.
+    422 ``invalid_address`` (per field in ``details.errors``), ``too_many_addresses``
+    (20)."""
+    address = address_services.save_address(user=_shopper(request), data=payload.model_dump())
+    return Status(201, _address_out(address))
+
+
+@router.put(
+    "/addresses/{address_id}",
+    response={200: SavedAddressOut, **ERRORS},
+    summary="Replace one of the shopper's addresses",
+)
+def replace_address(
+    request: HttpRequest, address_id: int, payload: SavedAddressIn
+) -> SavedAddressOut:
+    address = address_services.save_address(
+        user=_shopper(request), data=payload.model_dump(), address_id=address_id
+    )
+    return _address_out(address)
+
+
+@router.delete(
+    "/addresses/{address_id}",
+    response={204: None, **ERRORS},
+    summary="Delete one of the shopper's addresses (the next becomes the default)",
+)
+def delete_address(request: HttpRequest, address_id: int) -> Status[None]:
+    address_services.delete_address(user=_shopper(request), address_id=address_id)
     return Status(204, None)
