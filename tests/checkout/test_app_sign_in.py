@@ -373,3 +373,10 @@ def test_an_app_keeps_the_shoppers_address_book(lilei):
 
 def sign_in_as(user):
     return shopper_tokens.issue(user=user, device="test").token
+
+
+def test_a_device_name_keeps_only_printable_text(lilei):
+    signed_in = sign_in(device="Li's\x00 iPhone\n 16\t")
+
+    assert signed_in.status_code == 201  # PostgreSQL would refuse to store the NUL
+    assert signed_in.json()["device"] == "Li's iPhone 16"

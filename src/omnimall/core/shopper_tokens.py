@@ -36,6 +36,13 @@ def _lifetime() -> timedelta:
     return timedelta(days=settings.SHOPPER_TOKEN_DAYS)
 
 
+def _device_name(raw: str) -> str:
+    """The app's label for the device, as shown in lists: one line of printable text (a
+    NUL, which PostgreSQL refuses to store, or a control character is dropped)."""
+    text = "".join(ch for ch in raw if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())[:MAX_DEVICE_LENGTH]
+
+
 @transaction.atomic
 def issue(*, user: Any, device: str = "") -> IssuedToken:
     """A new token for ``user`` (already authenticated by the caller)."""
@@ -46,7 +53,7 @@ def issue(*, user: Any, device: str = "") -> IssuedToken:
         prefix=new.prefix,
         hashed_secret=new.hashed_secret,
         auth_hash=user.get_session_auth_hash(),
-        device=" ".join(device.split())[:MAX_DEVICE_LENGTH],
+        device=_device_name(device),
         last_used_at=now,
         expires_at=now + _lifetime(),
     )

@@ -92,6 +92,8 @@ def clean_invoice(
         errors["title"] = "The invoice needs a title: your name or the company's."
     elif len(title_text) > MAX_TITLE:
         errors["title"] = f"At most {MAX_TITLE} characters."
+    elif not title_text.isprintable():  # a NUL or control character: nothing a title holds
+        errors["title"] = "The title holds a character that cannot be printed."
     tax = ""
     if kind_text == InvoiceKind.COMPANY:
         tax = clean_tax_id(tax_id)
