@@ -218,7 +218,9 @@ def test_a_token_that_no_longer_works_is_401_never_a_guest(lilei, spoil):
     assert not Cart.objects.exists()  # not made as a guest's either
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer nonsense", "Bearer a.b", "bearer x.y.z"])
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer nonsense", "Bearer a.b", "bearer x.y.z", "Bearer ab\x00cd.efg"]
+)
 def test_a_malformed_bearer_token_is_401(header):
     refused = app().get("/api/v1/account", HTTP_AUTHORIZATION=header)
 

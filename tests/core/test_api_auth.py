@@ -48,3 +48,11 @@ def test_api_key_without_the_scope_gets_a_list_on_a_single_scope_post(client):
 
     assert response.status_code == 403
     assert response.json()["error"]["details"] == {"required_scopes": ["pos"]}
+
+
+@pytest.mark.parametrize("token", ["ab\x00cd.secret", "ab cd.secret", "ab-cd.secret", ".secret"])
+def test_a_key_that_cannot_be_ours_is_401_without_a_lookup(client, token):
+    refused = client.get("/api/v1/pos/members?card=1", HTTP_X_API_KEY=token)
+
+    assert refused.status_code == 401  # a NUL used to reach PostgreSQL, which refused it: 500
+    assert refused.json()["error"]["code"] == "unauthorized"

@@ -33,7 +33,8 @@ def new_secret(*, prefix_bytes: int = 4) -> NewSecret:
 def split(token: str) -> tuple[str, str] | None:
     """``(prefix, secret)`` of a well-formed token, else None."""
     prefix, _, secret = token.partition(".")
-    if not prefix or not secret or len(prefix) > 16:
+    # The prefix is hex we made: anything else (a NUL PostgreSQL refuses, say) finds nothing.
+    if not (0 < len(prefix) <= 16 and prefix.isascii() and prefix.isalnum()) or not secret:
         return None
     return prefix, secret
 
