@@ -149,6 +149,7 @@ def test_no_invoice_for_a_cancelled_order_nor_issued_before_payment():
         ("A1", "https://x.cn/" + "a" * 500, None, "pdf_url"),
         ("A1", "https://x.cn/\x00.pdf", None, "pdf_url"),
         ("A1", "", timedelta(days=1), "issued_at"),
+        ("A1", "", -timedelta(days=30), "issued_at"),  # before the order was placed
     ],
 )
 def test_what_the_database_could_not_hold_is_a_422_not_a_500(number, url, later, field):

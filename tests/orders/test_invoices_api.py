@@ -6,19 +6,20 @@ Real HTTP through the test client with an API key (scope ``invoices``). ``reques
 
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
-from omnimall.core import api_keys
+from omnimall.core import api_keys, clock
 from omnimall.core.actors import Actor
 from omnimall.core.models import AuditEntry, OutboxMessage, WebhookSubscription
 from omnimall.orders.models import InvoiceRequest, InvoiceState, Order
 from omnimall.orders.selectors.invoices import PAGE_SIZE
 from omnimall.orders.services import cancellation, invoices, refunds
-from tests.orders.factories import make_paid_order, make_shop, place
+from tests.orders.factories import make_paid_order, make_shop, pay, place
 from tests.orders.test_refunds import paid_order
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,10 @@ def test_issuing_records_the_invoice_emails_the_shopper_once_and_tells_integrati
     order = requested()
     body = {"invoice_number": "26112700000042", "pdf_url": PDF}
 
-    issued = post(erp, order.number, {**body, "issued_at": "2026-11-27T10:30:00+08:00"})
+    # A minute ago, as the tax system in Beijing writes it.
+    beijing = datetime.timezone(datetime.timedelta(hours=8))
+    at = (clock.now() - datetime.timedelta(minutes=1)).astimezone(beijing).replace(microsecond=0)
+    issued = post(erp, order.number, {**body, "issued_at": at.isoformat()})
     retried = post(erp, order.number, body)
     listed = erp.get(URL, {"state": "issued"}).json()
 
@@ -128,7 +132,8 @@ def test_issuing_records_the_invoice_emails_the_shopper_once_and_tells_integrati
     assert issued.json() == retried.json()
     assert issued.json()["state"] == "issued"
     assert issued.json()["amount"] == str(order.total)
-    assert issued.json()["issued_at"].startswith("2026-11-27T02:30:00")  # in UTC
+    utc = at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert issued.json()["issued_at"].startswith(utc)  # in UTC
     assert [row["invoice_number"] for row in listed["results"]] == ["26112700000042"]
     assert erp.get(URL).json()["results"] == []  # no longer work to do
     emails = OutboxMessage.objects.filter(kind="email", topic="order.invoice_issued")
@@ -243,3 +248,27 @@ def test_the_list_reads_a_page_in_two_queries(erp, django_assert_num_queries):
         body = erp.get(URL).json()
 
     assert body["total"] == 3
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "1970-01-01T00:00:00+00:00"])
+def test_an_issue_date_from_before_the_order_is_422_not_a_500(when):
+    placed = place(make_shop())
+    pay(placed.order_id)
+    invoices.request_invoice(
+        order_id=placed.order_id,
+        details=invoices.clean_invoice(kind="personal", title="Li", tax_id="", email="l@x.cn"),
+        actor=Actor.system("test"),
+    )
+
+    refused = Client().generic(
+        "POST",
+        f"/api/v1/invoices/{placed.number}",
+        json.dumps({"invoice_number": "A1", "issued_at": when}),
+        content_type="application/json",
+        HTTP_X_API_KEY=api_keys.create_api_key(
+            name="erp-dates", scopes=["invoices"], actor=Actor.system("test")
+        ).token,
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_invoice"

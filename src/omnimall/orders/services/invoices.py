@@ -44,6 +44,7 @@ MAX_TITLE = 100
 MAX_INVOICE_NUMBER = InvoiceRequest._meta.get_field("invoice_number").max_length or 40
 MAX_PDF_URL = InvoiceRequest._meta.get_field("pdf_url").max_length or 500
 ISSUED_AT_SLACK = timedelta(minutes=5)  # the tax system's clock may run a little ahead
+ISSUED_AT_PROBLEM = "An invoice is issued after its order was placed, and not in the future."
 LEGACY_TAX_ID_LENGTHS = (15, 17, 20)  # registration numbers from before the 2015 code
 
 
@@ -184,8 +185,12 @@ def issue_invoice(
                 raise ValidationError("too long")
         except ValidationError:
             errors["pdf_url"] = f"An http(s) link to the invoice PDF, at most {MAX_PDF_URL} long."
-    if issued_at is not None and issued_at > clock.now() + ISSUED_AT_SLACK:
-        errors["issued_at"] = "An invoice cannot be issued in the future."
+    # Years before 2000 first: a year-1 date with a positive offset is before year 1 in UTC,
+    # which neither Python's comparisons nor PostgreSQL can hold.
+    if issued_at is not None and (
+        issued_at.year < 2000 or issued_at > clock.now() + ISSUED_AT_SLACK
+    ):
+        errors["issued_at"] = ISSUED_AT_PROBLEM
     if errors:
         raise InvalidInvoiceError(errors=errors)
     with transaction.atomic():
@@ -199,6 +204,8 @@ def issue_invoice(
             raise InvoiceIssuedError(number=order.number, invoice_number=invoice.invoice_number)
         if not domain.may_issue_invoice(order.state):
             raise InvoiceNotAllowedError(number=order.number, state=order.state)
+        if issued_at is not None and issued_at < order.placed_at - ISSUED_AT_SLACK:
+            raise InvalidInvoiceError(errors={"issued_at": ISSUED_AT_PROBLEM})
         invoice.state = InvoiceState.ISSUED
         invoice.invoice_number = number
         invoice.pdf_url = url
