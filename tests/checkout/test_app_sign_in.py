@@ -137,6 +137,14 @@ def test_a_member_sees_card_tier_and_points_and_may_pay_with_them(shop, lilei):
     assert offer["available"] == 20_000  # points count for an app's shopper as for a browser's
 
 
+@pytest.mark.parametrize("cart", ["\x00", "../x", "unknown-cart-token"])
+def test_a_cart_that_is_not_a_guest_cart_is_left_alone_at_sign_in(lilei, cart):
+    signed_in = sign_in(cart=cart)
+
+    assert signed_in.status_code == 201  # a NUL reached PostgreSQL and was a 500
+    assert signed_in.json()["cart"] is None
+
+
 def test_wrong_password_and_unknown_address_get_one_answer_then_the_brake(lilei):
     wrong = sign_in(password="not-it")
     unknown = sign_in(email="nobody@example.com")

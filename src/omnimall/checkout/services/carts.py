@@ -307,7 +307,7 @@ def merge_carts(*, user: Any, session_cart_token: str | None) -> str | None:
     if user_id is None:
         return session_cart_token
     guest = None
-    if isinstance(session_cart_token, str) and session_cart_token:
+    if pricing.is_token(session_cart_token):  # an app's value too: never a NUL to the database
         guest = (
             Cart.objects.select_for_update()
             .filter(token=session_cart_token, state=CartState.OPEN)
