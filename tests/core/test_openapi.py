@@ -8,6 +8,7 @@ output schema classes.
 
 from __future__ import annotations
 
+import json
 import typing
 from collections import defaultdict
 from collections.abc import Iterator
@@ -150,3 +151,22 @@ def test_every_operation_taking_a_json_body_documents_the_400_for_a_bad_one(docu
     ]
 
     assert not undocumented
+
+
+def test_a_nul_anywhere_in_a_body_is_400_before_any_field_is_read(client):
+    """PostgreSQL stores a NUL in neither text nor jsonb: it used to reach the database
+    from several bodies (a cart's referral store, stock reports…) and answer 500."""
+    bodies = {
+        "referral_store": {"referral_store": "sh\u00001"},
+        "nested[0].deep.k\\u0000ey": {"nested": [{"deep": {"k\u0000ey": 1}}]},
+    }
+    for where, body in bodies.items():
+        refused = client.post("/api/v1/carts", json.dumps(body), content_type="application/json")
+
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "bad_request"
+        assert f"NUL character (\\u0000) at {where}," in refused.json()["error"]["message"]
+    fine = client.post(
+        "/api/v1/carts", json.dumps({"referral_store": "\\u0000"}), content_type="application/json"
+    )
+    assert fine.status_code == 201  # a backslash and "u0000" as text are no NUL

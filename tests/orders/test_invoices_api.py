@@ -194,7 +194,7 @@ def test_refusals_name_their_code(erp, make, number, status, code):
         ({"invoice_number": "   "}, "invalid_invoice"),
         ({"invoice_number": "A" * 41}, "invalid_invoice"),
         ({"invoice_number": "A1", "pdf_link": PDF}, "validation_failed"),  # a misspelt field
-        ({"invoice_number": "A\x001"}, "validation_failed"),  # PostgreSQL refuses NUL
+        ({"invoice_number": "A\x071"}, "validation_failed"),  # a control character
         ({"invoice_number": "A1", "pdf_url": "https://x.cn/" + "a" * 500}, "validation_failed"),
         ({"invoice_number": "A1", "issued_at": "2026-11-27T10:30:00"}, "validation_failed"),
     ],
@@ -206,6 +206,15 @@ def test_a_bad_body_is_422_and_changes_nothing(erp, body, code):
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == code
+    assert InvoiceRequest.objects.get(order=order).state == InvoiceState.REQUESTED
+
+
+def test_a_nul_is_refused_with_the_body(erp):
+    order = requested()
+
+    response = post(erp, order.number, {"invoice_number": "A\x001"})
+
+    assert response.status_code == 400  # PostgreSQL stores no NUL: every body refuses one
     assert InvoiceRequest.objects.get(order=order).state == InvoiceState.REQUESTED
 
 
