@@ -222,8 +222,8 @@ def _filters(query: ListingQuery, index: CategoryIndex) -> listing.Filters | Non
 
 def get_product_detail(slug: str, *, request: object | None = None) -> ProductDetail | None:
     """Product, brand, breadcrumbs, images, active SKUs with storefront prices: ≤ 5 queries."""
-    if not isinstance(slug, str) or not slug or len(slug) > 120:
-        return None
+    if not isinstance(slug, str) or not slug or len(slug) > 120 or "\x00" in slug:
+        return None  # a NUL (an API path's %00) is no slug, and PostgreSQL would refuse it
     version = _version(request)
     # Per language too: ImageView.alt holds the text of the language it was read in.
     key = f"catalog:product:{version}:{'zh' if _zh() else 'en'}:{_digest(slug)}"
