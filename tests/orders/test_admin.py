@@ -297,3 +297,17 @@ def test_order_actions_name_the_orders_and_refusals_show_no_ids_or_state_codes(a
     assert [str(m) for m in not_pickup.context["messages"]] == [
         f"{delivery.number[:6]} {delivery.number[6:]}: Only a pick-up order can be made ready."
     ]
+
+
+def test_the_timeline_shows_the_services_fixed_texts_in_the_staff_language(admin_client):
+    order = make_ready_pickup()  # placed, paid ("payment captured"), put aside at the store
+
+    english = admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode()
+    chinese = admin_client.get(
+        f"{CHANGELIST}{order.pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+
+    assert "payment captured" in english
+    assert "已收款" in chinese
+    assert "payment captured" not in chinese
+    assert OrderEvent.objects.filter(order=order, message="payment captured").exists()  # stored

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Query, Router, Status
 
 from omnimall.checkout import links
@@ -154,7 +155,7 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[s
     cancellation.cancel_order(
         order_id=view.id,
         actor=_shopper_actor(user, view.email),
-        reason=payload.reason or "cancelled by the shopper",
+        reason=payload.reason or gettext_noop("cancelled by the shopper"),
         by_shopper=True,
     )
     return order_out(selectors.get_order_by_id(view.id))

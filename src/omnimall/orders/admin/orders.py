@@ -114,9 +114,17 @@ class OrderLineInline(_ReadOnlyInline):
 class OrderEventInline(_ReadOnlyInline):
     model = OrderEvent
     verbose_name_plural = _("timeline")
-    fields = ("created_at", "kind", "state_from_label", "state_to_label", "message", "actor_label")
+    fields = (
+        "created_at", "kind", "state_from_label", "state_to_label", "message_shown", "actor_label",
+    )  # fmt: skip
     readonly_fields = fields
     ordering = ("created_at", "id")
+
+    @admin.display(description=_("message"))
+    def message_shown(self, event: OrderEvent) -> str:
+        # Services write their fixed texts in English, marked with gettext_noop: shown here
+        # in the staff member's language (texts with figures in them stay as written).
+        return gettext(event.message) if event.message else ""
 
     @admin.display(description=_("from"))
     def state_from_label(self, event: OrderEvent) -> str:

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
@@ -72,7 +73,7 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) 
     if order.state == domain.PENDING_PAYMENT and close_open_payments(order):
         # No network call under the order lock: the gateway is asked first.
         raise OrderAlreadyPaidError(number=order.number, state=domain.PAID)
-    reason = (reason or "").strip()[:500] or "cancelled"
+    reason = (reason or "").strip()[:500] or gettext_noop("cancelled")
     with transaction.atomic():
         order = lock_order(order_id)
         if order.state not in allowed:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_noop
 
 from omnimall.core import clock
 from omnimall.core.actors import Actor
@@ -64,7 +65,10 @@ def complete_orders(*, now: datetime | None = None, limit: int = 500) -> int:
             if not domain.can_transition(order.state, domain.COMPLETED):
                 continue  # moved on (a return, a refund) since it was listed
             timeline.transition(
-                order, domain.COMPLETED, actor=SYSTEM, message="The return window closed."
+                order,
+                domain.COMPLETED,
+                actor=SYSTEM,
+                message=gettext_noop("The return window closed."),
             )
             order_points.settle_completed(order, actor=SYSTEM)
             completed += 1

@@ -24,6 +24,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.utils.translation import gettext_noop
 from stdnum.cn import uscc
 
 from omnimall.core import audit, clock, outbox
@@ -155,7 +156,11 @@ def request_invoice(*, order_id: int, details: InvoiceDetails, actor: Actor) -> 
             for key, value in fields.items():
                 setattr(invoice, key, value)
             invoice.save(update_fields=list(fields))
-        message = "invoice request changed" if changed else "invoice requested"
+        message = (
+            gettext_noop("invoice request changed")
+            if changed
+            else gettext_noop("invoice requested")
+        )
         add_event(order, kind=OrderEventKind.INVOICE, message=message, actor=actor, data=fields)
         audit.record(actor=actor, action="order.invoice_requested", subject=order, changes=fields)
         _publish(order, invoice, topic="order.invoice_requested")

@@ -24,6 +24,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop
 
 from omnimall.core import clock, sql, wakeups
 from omnimall.core.actors import Actor
@@ -134,7 +135,7 @@ def restart_payment(*, order_id: int, notify_url: str, return_url: str) -> str:
         add_event(
             order,
             kind=OrderEventKind.PAYMENT,
-            message="payment started again",
+            message=gettext_noop("payment started again"),
             data={"payment_id": started.payment_id},
         )
     return started.payment_url
@@ -166,7 +167,9 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
         add_event(
             order,
             kind=OrderEventKind.PROBLEM,
-            message="A further payment was captured for an order already paid; refund it.",
+            message=gettext_noop(
+                "A further payment was captured for an order already paid; refund it."
+            ),
             data={"payment_id": payment_id},
         )
         return
@@ -184,7 +187,7 @@ def mark_paid(*, order_id: int, payment_id: int | None, amount: Decimal | None =
             order,
             domain.PAID,
             actor=SYSTEM,
-            message="payment captured",
+            message=gettext_noop("payment captured"),
             data={"payment_id": payment_id, "amount": str(order.amount_paid)},
             extra_fields=fields,
             save_event=False,
@@ -267,7 +270,7 @@ def _extend_holds(order: Order, *, reservation_ids: list[int], now: datetime) ->
         return new_event(
             order,
             kind=OrderEventKind.FULFILMENT,
-            message="Some stock holds had lapsed before payment; holding anew.",
+            message=gettext_noop("Some stock holds had lapsed before payment; holding anew."),
             data={"asked": len(reservation_ids), "extended": extended},
         )
     return None
@@ -300,7 +303,9 @@ def _paid_after_cancel(order: Order, *, payment_id: int | None, amount: Decimal)
     add_event(
         order,
         kind=OrderEventKind.PROBLEM,
-        message="Payment arrived after the order was cancelled; refunding it in full.",
+        message=gettext_noop(
+            "Payment arrived after the order was cancelled; refunding it in full."
+        ),
         data={"payment_id": payment_id, "amount": str(amount)},
     )
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
@@ -77,7 +78,7 @@ def on_fulfilment_accepted(*, request_id: int, owner_type: str, owner_id: str) -
         add_event(
             order,
             kind=OrderEventKind.FULFILMENT,
-            message="fulfilment request accepted",
+            message=gettext_noop("fulfilment request accepted"),
             data={"request_id": request_id},
         )
         if order.delivery_method != DeliveryMethod.PICKUP or order.state != domain.ALLOCATED:
@@ -100,7 +101,7 @@ def make_ready(order: Order) -> None:
         order,
         domain.READY_FOR_PICKUP,
         actor=SYSTEM,
-        message="put aside at the store",
+        message=gettext_noop("put aside at the store"),
         extra_fields=("ready_at",),
     )
     messages.email_shopper(
@@ -115,7 +116,9 @@ def handed_over(order: Order, *, actor: Actor) -> bool:
         return False
     if order.state == domain.ALLOCATED:
         make_ready(order)
-    transition(order, domain.PICKED_UP, actor=actor, message="handed over at the store")
+    transition(
+        order, domain.PICKED_UP, actor=actor, message=gettext_noop("handed over at the store")
+    )
     messages.publish_order_event(order, topic="order.picked_up")
     return True
 

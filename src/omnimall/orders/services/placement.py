@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from omnimall.core import clock, sql
 from omnimall.core.errors import ValidationFailedError
@@ -326,7 +327,7 @@ def place_order(
         placed = OrderEvent(
             order=order,
             kind=OrderEventKind.STATE,
-            message="placed",
+            message=gettext_noop("placed"),
             state_to=domain.PENDING_PAYMENT,
             data=placed_data,
             actor_label="system",
