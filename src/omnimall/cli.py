@@ -52,11 +52,13 @@ def demo(port: int, host: str) -> None:
     call_command("load_demo")
     _ensure_demo_staff()
     call_command("load_demo_members", verbosity=0)
+    # After the members: some of the history's orders are the demo shopper's.
+    call_command("load_demo_orders", verbosity=0)
     partner_console = _ensure_demo_partner(_demo_url(host, port))
     print(
         f"\nomnimall demo is ready.\n"
         f"  shop:        http://{host}:{port}/\n"
-        f"  back office: http://{host}:{port}/admin/\n"
+        f"  back office: http://{host}:{port}/admin/ (orders of the last 14 days to try it on)\n"
         f"  login:       {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}\n"
         f"  shopper:     {DEMO_SHOPPER_EMAIL} / {DEMO_STAFF_PASSWORD} (at /account/login/)\n"
         f"  emails:      {settings.EMAIL_FILE_PATH}/ (order emails, password resets)\n"
