@@ -37,15 +37,6 @@ from .shelf import Shelf
 
 SHOPPER_EMAIL = "shopper@omnimall.local"  # the demo shopper (``omnimall demo``)
 SHOPPER_STORE = "sh-nanjing-road"  # the demo shopper's home store (load_demo_members)
-SHOPPER_ADDRESS = {  # when the demo shopper has no saved address
-    "name": "李雷",
-    "phone": "13800138000",
-    "province": "上海市",
-    "city": "上海市",
-    "district": "黄浦区",
-    "street": "南京东路 300 号 1201 室",
-    "postal_code": "200001",
-}
 
 
 class DemoOrdersError(Exception):
@@ -71,20 +62,16 @@ def already_loaded() -> bool:
 
 
 def _shopper() -> Shopper | None:
+    """The demo shopper, with the address ``omnimall demo`` saved for them (none: the
+    history has only guests)."""
     user = get_user_model().objects.filter(username=SHOPPER_EMAIL).first()
-    if user is None:
+    saved = checkout_selectors.list_addresses(user=user)  # none for no user
+    if user is None or not saved:
         return None
-    saved = checkout_selectors.list_addresses(user=user)
-    address = dict(SHOPPER_ADDRESS)
-    if saved:
-        first = saved[0]
-        address = {
-            key: str(getattr(first, key) or "")
-            for key in ("name", "phone", "province", "city", "district", "street", "postal_code")
-        }
+    fields = ("name", "phone", "province", "city", "district", "street", "postal_code")
+    address = {key: str(getattr(saved[0], key) or "") for key in fields}
     contact = {"name": address["name"], "email": user.email or SHOPPER_EMAIL}
-    contact["phone"] = address["phone"]
-    return Shopper(user=user, contact=contact, address=address)
+    return Shopper(user=user, contact={**contact, "phone": address["phone"]}, address=address)
 
 
 def load_demo_orders(

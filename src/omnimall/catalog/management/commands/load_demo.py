@@ -7,13 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from omnimall.catalog.demo.loader import load_demo
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
+from omnimall.core.management.demo_options import (
+    add_seed_and_progress,
+    output,
+    positive_int,
+    progress,
+)
 
 
 class Command(BaseCommand):
@@ -26,30 +25,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--products",
-            type=_positive,
+            type=positive_int,
             default=2000,
             help="number of products to generate (default 2000)",
         )
-        parser.add_argument(
-            "--seed",
-            type=int,
-            default=2026,
-            help="random seed: the same seed gives the same catalog",
-        )
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+        add_seed_and_progress(parser, makes="catalog")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        verbose = options["verbosity"] > 0
-
-        def out(message: str) -> None:
-            if verbose:
-                self.stdout.write(message)
-
+        out = output(self, options)
         try:
             result = load_demo(
                 products=options["products"],
                 seed=options["seed"],
-                progress=verbose and not options["no_progress"],
+                progress=progress(options),
                 out=out,
             )
         except KeyboardInterrupt as exc:  # the transaction rolled back: nothing half-loaded

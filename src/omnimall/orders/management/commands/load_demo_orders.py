@@ -7,14 +7,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from omnimall.core.management.demo_options import (
+    add_seed_and_progress,
+    output,
+    positive_int,
+    progress,
+)
 from omnimall.orders.demo import DemoOrdersError, load_demo_orders
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
 
 
 class Command(BaseCommand):
@@ -27,28 +26,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--orders", type=_positive, default=80, help="how many orders (default 80)"
+            "--orders", type=positive_int, default=80, help="how many orders (default 80)"
         )
-        parser.add_argument(
-            "--seed",
-            type=int,
-            default=2026,
-            help="random seed: the same seed gives the same history",
-        )
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+        add_seed_and_progress(parser, makes="history")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        verbose = options["verbosity"] > 0
-
-        def out(message: str) -> None:
-            if verbose:
-                self.stdout.write(message)
-
+        out = output(self, options)
         try:
             result = load_demo_orders(
                 orders=options["orders"],
                 seed=options["seed"],
-                progress=verbose and not options["no_progress"],
+                progress=progress(options),
                 out=out,
             )
         except DemoOrdersError as missing:
