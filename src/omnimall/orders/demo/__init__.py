@@ -51,6 +51,7 @@ class DemoOrdersResult:
     loaded: bool  # False: the history was there already
     orders: int = 0
     skipped: int = 0  # nothing left on the shelf for them
+    cut_short: int = 0  # a service refused one of their steps (logged)
     seconds: float = 0.0
     states: dict[str, int] = field(default_factory=dict)
 
@@ -99,16 +100,19 @@ def load_demo_orders(
     )
     writer = HistoryWriter(shelf=shelf, shopper=shopper, stores=stores, warehouses=warehouses)
     states: Counter[str] = Counter()
-    skipped = 0
+    skipped = cut_short = 0
     with (
         outbox_held(),
         tqdm(total=len(plans), unit="order", desc="demo orders", disable=not progress) as bar,
     ):
         for order_plan in plans:
             try:
-                states[writer.write(order_plan)] += 1
+                state, complete = writer.write(order_plan)
             except SkippedError:
                 skipped += 1
+            else:
+                states[state] += 1
+                cut_short += not complete
             bar.update()
     seconds = time.perf_counter() - started
     out(f"demo orders: {sum(states.values())} over the last {script.DAYS} days in {seconds:.1f} s")
@@ -116,6 +120,7 @@ def load_demo_orders(
         loaded=True,
         orders=sum(states.values()),
         skipped=skipped,
+        cut_short=cut_short,
         seconds=seconds,
         states=dict(states),
     )

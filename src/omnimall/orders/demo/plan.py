@@ -198,15 +198,16 @@ def plan_history(
     latest = now - timedelta(minutes=2)
     # The newest orders are paid, and two of them pick-ups: the back office then has
     # pick-ups to put aside and to hand over whatever the hour (``_keep_work_waiting``).
-    newest = list(range(max(count - 3, 0), count))
-    unpaid = {i for i in _quota(rng, count, 0.09, least=2 if count >= 12 else 0) if i < newest[0]}
+    older = max(count - 3, 0)
+    unpaid = _quota(rng, older, 0.09, least=2 if count >= 12 else 0)
     expired = set(rng.sample(sorted(unpaid), len(unpaid) // 2))
     pickups = _quota(rng, count, 0.28 if stores else 0, least=3 if stores and count >= 12 else 0)
     if stores and count >= 12:
-        pickups |= {newest[-1], newest[0]}
+        pickups |= {count - 1, count - 3}
     shoppers = _quota(rng, count, 0.1 if shopper else 0, least=3 if shopper and count >= 12 else 0)
     referrals = _quota(rng, count, 0.15)
-    invoices = _quota(rng, count, 0.14, least=2 if count >= 12 else 0)
+    paid = [i for i in range(count) if i not in unpaid]
+    invoices = {paid[i] for i in _quota(rng, len(paid), 0.14, least=3 if count >= 12 else 0)}
     plans = []
     for index, moment in enumerate(placed):
         by_shopper = index in shoppers
@@ -220,14 +221,14 @@ def plan_history(
             fate = EXPIRE if index in expired else CANCEL
             steps += _pending_steps(rng, moment, fate=fate, hold=hold, latest=latest)
         else:
-            paid = _after(rng, moment, 40 * S, 9 * M)
-            steps.append(Step(PAY, paid))
-            steps += _shipping(rng, paid) if method == "ship" else _pickup(rng, paid)
+            paid_at = _after(rng, moment, 40 * S, 9 * M)
+            steps.append(Step(PAY, paid_at))
+            steps += _shipping(rng, paid_at) if method == "ship" else _pickup(rng, paid_at)
             if index in invoices:
                 at_checkout = rng.random() < 0.7
                 if at_checkout:
                     invoice = "company" if rng.random() < 0.4 else "personal"
-                steps += _invoice(rng, paid, at_checkout=at_checkout)
+                steps += _invoice(rng, paid_at, at_checkout=at_checkout)
         plans.append(
             OrderPlan(
                 index=index,

@@ -18,6 +18,7 @@ shop ever rewrites a record's time.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.services import carts, checkout
 from omnimall.core.actors import Actor
 from omnimall.core.demo import TimeMap
+from omnimall.core.errors import DomainError
 from omnimall.inventory import demo as inventory_demo
 from omnimall.inventory.errors import InsufficientStockError
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
@@ -62,6 +64,8 @@ from omnimall.payments.gateways import sandbox, sandbox_bank
 from . import people
 from . import plan as script
 from .shelf import Shelf
+
+logger = logging.getLogger(__name__)
 
 # The marker of the demo history (``already_loaded``): a staff note on each of its orders,
 # never shown to the shopper, that tells staff what these orders are.
@@ -147,9 +151,10 @@ class HistoryWriter:
             script.INVOICE_ISSUE: self._issue_invoice,
         }
 
-    def write(self, plan: script.OrderPlan) -> str:
-        """Place the order and play its steps; its final state. ``SkippedError`` when
-        nothing could be placed."""
+    def write(self, plan: script.OrderPlan) -> tuple[str, bool]:
+        """Place the order and play its steps: its final state, and whether every step
+        was played. A step a service refuses ends the order's story where it is (logged:
+        the demo still starts). ``SkippedError`` when nothing could be placed."""
         rng = random.Random(plan.seed)  # noqa: S311 - demo data, not security
         user = self.shopper.user if plan.by_shopper and self.shopper else None
         person = None if user is not None else people.guest(rng)
@@ -163,13 +168,19 @@ class HistoryWriter:
         timeline = TimeMap()
         timeline.mark(plan.placed_at)
         self._place(order, person)
+        complete = True
         for step in plan.steps[1:]:
             timeline.mark(step.at)
-            self.steps[step.action](order)
+            try:
+                self.steps[step.action](order)
+            except DomainError as refused:
+                logger.warning("demo order %s: %s refused: %s", order.number, step.action, refused)
+                complete = False
+                break
         timeline.close()
         with transaction.atomic():
             self._backdate(order, timeline)
-        return order.fresh().state
+        return order.fresh().state, complete
 
     # --- placing --------------------------------------------------------------------
 

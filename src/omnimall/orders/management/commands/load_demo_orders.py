@@ -45,5 +45,8 @@ class Command(BaseCommand):
             out("Demo orders already loaded; nothing to do.")
             return
         states = ", ".join(f"{state} {n}" for state, n in sorted(result.states.items()))
-        skipped = f" ({result.skipped} skipped: no stock to spare)" if result.skipped else ""
-        out(self.style.SUCCESS(f"Demo orders loaded: {result.orders}{skipped}: {states}."))
+        notes = [f"{result.skipped} skipped: no stock to spare"] if result.skipped else []
+        if result.cut_short:
+            notes.append(f"{result.cut_short} cut short: a step was refused, see the log")
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        out(self.style.SUCCESS(f"Demo orders loaded: {result.orders}{extra}: {states}."))
