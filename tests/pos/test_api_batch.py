@@ -285,3 +285,23 @@ def test_batch_rejects_a_receipt_earning_more_than_one_ledger_entry_holds(client
     member.refresh_from_db()
     assert member.points_available == 9999  # H2: 1.00 at 9,999.99 points per CNY
     assert list(Receipt.objects.values_list("number", flat=True)) == ["H2"]
+
+
+def test_batch_reads_payment_methods_as_codes_and_rejects_an_unknown_one(client):
+    shop = make_shop(units=5)
+    first = receipt_body(shop, number="P1", payments=[{"method": "Alipay", "amount": "100.00"}])
+    respelt = {**first, "payments": [{"method": "支付宝", "amount": "100.00"}]}
+    unknown = receipt_body(shop, number="P2", payments=[{"method": "IOU", "amount": "100.00"}])
+
+    reply = _post(client, shop.token, [first, respelt, unknown])
+
+    results = reply.json()["results"]
+    assert [(r["receipt_number"], r["status"]) for r in results] == [
+        ("P1", "created"),
+        ("P1", "replayed"),
+        ("P2", "rejected"),
+    ]
+    assert results[2]["code"] == "invalid_receipt"
+    assert results[2]["message"].startswith("payments.0.method: unknown payment method 'IOU'")
+    assert Receipt.objects.get().payments == [{"method": "alipay", "amount": "100.00"}]
+    assert level_of(shop.store, shop.skus[0]).on_hand == 4

@@ -454,18 +454,67 @@ def test_post_sale_refuses_a_payment_method_of_only_spaces(client, method):
     assert level_of(shop.store, shop.skus[0]).on_hand == 10
 
 
-def test_post_sale_keeps_a_payment_method_as_written_so_earlier_receipts_replay(client):
-    # Receipts paid " cash " were recorded with it so in their fingerprint: trimming it
-    # would answer their retries 409.
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [
+        (" cash ", "cash"),
+        ("CASH", "cash"),
+        ("现金", "cash"),
+        ("WeChat", "wechat"),
+        ("银联", "card"),
+    ],
+)
+def test_post_sale_stores_a_payment_method_as_its_code(client, method, code):
     shop = make_shop()
-    body = receipt_body(shop, payments=[{"method": " cash ", "amount": "100.00"}])
+    body = receipt_body(shop, payments=[{"method": method, "amount": "100.00"}])
 
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 201, response.content
+    assert Receipt.objects.get().payments == [{"method": code, "amount": "100.00"}]
+
+
+@pytest.mark.parametrize("method", ["voucher", "cash!", "现金券", "Apple Pay"])
+def test_post_sale_refuses_an_unknown_payment_method_naming_the_field(client, method):
+    shop = make_shop()
+    body = receipt_body(
+        shop,
+        payments=[{"method": "cash", "amount": "50.00"}, {"method": method, "amount": "50.00"}],
+    )
+
+    response = post(client, body, shop.token)
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    (problem,) = error["details"]["errors"]
+    assert [str(step) for step in problem["loc"][-3:]] == ["payments", "1", "method"]
+    assert f"unknown payment method '{method}'" in problem["msg"]
+    assert "cash, card, wechat, alipay" in problem["msg"]
+    assert not Receipt.objects.exists()
+    assert level_of(shop.store, shop.skus[0]).on_hand == 10
+
+
+def test_post_sale_replays_a_receipt_sent_again_with_its_payment_method_spelt_otherwise(client):
+    shop = make_shop()
+    body = receipt_body(shop, payments=[{"method": "Cash", "amount": "100.00"}])
     first = post(client, body, shop.token)
-    again = post(client, body, shop.token)
+
+    spellings = [
+        post(client, {**body, "payments": [{"method": method, "amount": "100.00"}]}, shop.token)
+        for method in (" cash ", "现金", "CASH")
+    ]
+    paid_otherwise = post(
+        client, {**body, "payments": [{"method": "银联", "amount": "100.00"}]}, shop.token
+    )
 
     assert first.status_code == 201, first.content
-    assert again.status_code == 200, again.content
-    assert Receipt.objects.get().payments == [{"method": " cash ", "amount": "100.00"}]
+    assert [r.status_code for r in spellings] == [200, 200, 200]
+    assert all(r.json() == first.json() for r in spellings)
+    assert paid_otherwise.status_code == 409
+    assert paid_otherwise.json()["error"]["code"] == "receipt_conflict"
+    assert Receipt.objects.count() == 1
+    assert level_of(shop.store, shop.skus[0]).on_hand == 9
 
 
 def test_post_sale_refuses_points_one_ledger_entry_cannot_hold(client):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from omnimall.pos import domain, schemas
+from omnimall.pos.models import PaymentMethod
 
 RECEIPT: dict[str, Any] = {
     "store": "sh-jingan",
@@ -223,3 +224,71 @@ def test_return_fingerprint_is_the_same_however_amounts_and_the_time_are_written
 
     assert written.to_domain().payload_hash() == same.payload_hash()
     assert written.to_domain().payload_hash_v2() != same.payload_hash_v2()
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("cash", "cash"),
+        ("Cash", "cash"),
+        (" CASH ", "cash"),
+        ("\tcash\u3000", "cash"),
+        ("ＣＡＳＨ", "cash"),  # full-width, as a Chinese input method types it
+        ("现金", "cash"),
+        ("card", "card"),
+        ("bank card", "card"),
+        ("Bank_Card", "card"),
+        ("UnionPay", "card"),
+        ("银联", "card"),
+        ("银行卡", "card"),
+        ("刷卡", "card"),
+        ("wechat", "wechat"),
+        ("WeChat", "wechat"),
+        ("WeChat Pay", "wechat"),
+        ("wechat_pay", "wechat"),
+        ("微信", "wechat"),
+        ("微信支付", "wechat"),
+        ("alipay", "alipay"),
+        ("AliPay", "alipay"),
+        ("支付宝", "alipay"),
+        ("e-CNY", "digital_rmb"),
+        ("数字人民币", "digital_rmb"),
+        ("points", "points"),
+        ("积分", "points"),
+        ("other", "other"),
+        ("其他", "other"),
+    ],
+)
+def test_payment_method_code_reads_usual_names_in_any_case_and_spacing(written, code):
+    assert domain.payment_method_code(written) == code
+
+
+@pytest.mark.parametrize("written", ["", "voucher", "cash!", "现金券", "Apple Pay", "c a s h x"])
+def test_payment_method_code_is_none_for_a_method_the_shop_does_not_know(written):
+    assert domain.payment_method_code(written) is None
+
+
+def test_every_payment_method_is_its_own_code_and_no_name_means_two():
+    names = [name for names in domain._METHOD_NAMES.values() for name in names]
+    keys = [domain._method_key(name) for name in (*domain.PAYMENT_METHODS, *names)]
+
+    assert [domain.payment_method_code(code) for code in domain.PAYMENT_METHODS] == list(
+        domain.PAYMENT_METHODS
+    )
+    assert len(set(keys)) == len(keys)
+
+
+def test_the_back_office_names_exactly_the_payment_methods_of_the_domain():
+    assert tuple(PaymentMethod.values) == domain.PAYMENT_METHODS
+
+
+@pytest.mark.parametrize("written", ["WeChat", " wechat ", "微信支付", "WECHAT_PAY"])
+def test_receipt_fingerprint_is_the_same_however_the_payment_method_is_spelt(written):
+    same = schemas.ReceiptIn.model_validate(RECEIPT).to_domain()
+    spelt = schemas.ReceiptIn.model_validate(_changed(RECEIPT, ("payments", 1, "method"), written))
+    points = _changed(RECEIPT, ("payments", 0, "method"), "积分")
+
+    assert spelt.to_domain().payload_hash() == same.payload_hash()
+    assert schemas.ReceiptIn.model_validate(points).to_domain().payload_hash() == (
+        same.payload_hash()
+    )

@@ -214,3 +214,68 @@ def test_import_exits_2_when_the_file_cannot_be_read(tmp_path, name, content):
 
     assert failed.value.returncode == 2
     assert not Receipt.objects.exists()
+
+
+def test_import_rejects_a_receipt_paid_by_an_unknown_method_in_either_format(tmp_path):
+    shop = make_shop(units=10)
+    sku = shop.skus[0]
+    jsonl = _jsonl(
+        tmp_path / "day.jsonl",
+        [
+            receipt_body(shop, number="J1", payments=[{"method": "voucher", "amount": "100.00"}]),
+            receipt_body(shop, number="J2", payments=[{"method": "支付宝", "amount": "100.00"}]),
+        ],
+    )
+    csv_file = tmp_path / "day.csv"
+    csv_file.write_text(
+        "store,receipt_number,occurred_at,sku,quantity,unit_price,payment_method,payment_amount\n"
+        f"{shop.store.code},K1,2026-11-27T10:00:00+08:00,{sku.code},1,10.00,cash,4.00\n"
+        f"{shop.store.code},K1,2026-11-27T10:00:00+08:00,,,,购物卡,6.00\n"
+        f"{shop.store.code},K2,2026-11-27T10:00:00+08:00,{sku.code},1,10.00,Cash,10.00\n",
+        encoding="utf-8",
+    )
+
+    for path in (jsonl, csv_file):
+        with pytest.raises(CommandError) as failed:
+            _run(path, "--no-progress")
+        assert failed.value.returncode == 1
+        (row,) = csv.DictReader(path.with_name(f"{path.stem}.rejected.csv").open())
+        assert (row["receipt"], row["code"]) == (
+            "J1" if path is jsonl else "K1",
+            "invalid_receipt",
+        )
+        position = "payments.0.method" if path is jsonl else "payments.1.method"
+        assert row["reason"].startswith(f"{position}: unknown payment method")
+
+    assert dict(Receipt.objects.values_list("number", "payments")) == {
+        "J2": [{"method": "alipay", "amount": "100.00"}],
+        "K2": [{"method": "cash", "amount": "10.00"}],
+    }
+
+
+def test_import_replays_receipts_whose_payment_method_another_exporter_spells_otherwise(
+    tmp_path,
+):
+    shop = make_shop(units=10)
+    sku = shop.skus[0]
+    live = receipt_body(shop, number="W1", lines=[(sku, 2, "10.00")])
+    live["occurred_at"] = "2026-11-27T18:00:00+08:00"
+    live["payments"] = [{"method": "wechat", "amount": "15.00"}, {"method": "cash", "amount": "5"}]
+    sale_services.record_sale(
+        sale=sale_of(live), store_id=shop.store.pk, source=ReceiptSource.API, actor=ACTOR
+    )
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "store,receipt_number,occurred_at,sku,quantity,unit_price,payment_method,payment_amount\n"
+        f"{shop.store.code},W1,2026-11-27T18:00:00+08:00,{sku.code},2,10.00,微信支付,15.00\n"
+        f"{shop.store.code},W1,2026-11-27T18:00:00+08:00,,,,现金,5.00\n"
+        f"{shop.store.code},W2,2026-11-27T18:05:00+08:00,{sku.code},1,10.00,WeChat,10.00\n",
+        encoding="utf-8",
+    )
+
+    out, _ = _run(path, "--no-progress")
+
+    assert "1 created" in out
+    assert "1 already recorded" in out
+    assert level_of(shop.store, sku).on_hand == 7
+    assert Receipt.objects.get(number="W2").payments == [{"method": "wechat", "amount": "10.00"}]

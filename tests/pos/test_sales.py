@@ -400,3 +400,31 @@ def test_admin_receipts_are_found_by_the_member_s_mobile_in_any_form(admin_clien
     assert mine.number in listing
     assert other.number not in listing
     assert "mobile (in any usual form)" in listing  # the search box says what it finds
+
+
+def test_admin_receipt_names_its_payment_methods_and_what_an_older_till_wrote(client, settings):
+    from omnimall.core import roles
+
+    settings.LANGUAGE_CODE = "en"
+    shop = make_shop()
+    body = receipt_body(
+        shop, payments=[{"method": "微信", "amount": "60.00"}, {"method": "cash", "amount": "40"}]
+    )
+    recorded = _record(shop, body)
+    # Recorded before methods were codes, then turned into codes by the migration.
+    Receipt.objects.filter(pk=recorded.receipt_id).update(
+        payments=[
+            {"method": "wechat", "amount": "60.00"},
+            {"method": "other", "amount": "40.00", "method_as_written": "IOU"},
+        ]
+    )
+    client.force_login(_staff(roles.CUSTOMER_SERVICE, "cara"))
+
+    english = client.get(
+        f"/admin/pos/receipt/{recorded.receipt_id}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert english.status_code == 200
+    html = english.content.decode()
+    assert "<div>WeChat Pay 60.00</div>" in html
+    assert "<div>other (IOU) 40.00</div>" in html

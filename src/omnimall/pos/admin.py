@@ -30,7 +30,14 @@ from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
 from omnimall.inventory.admin.scope import scope_of
 from omnimall.members.admin import points as members_admin_points
-from omnimall.pos.models import Receipt, ReceiptLine, ReceiptState, TillReturn, TillReturnLine
+from omnimall.pos.models import (
+    PaymentMethod,
+    Receipt,
+    ReceiptLine,
+    ReceiptState,
+    TillReturn,
+    TillReturnLine,
+)
 from omnimall.pos.services import sales as sale_services
 
 if TYPE_CHECKING:
@@ -59,6 +66,11 @@ def narrow_to_stores(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[
     if roles.STORE_STAFF not in names or names & NETWORK_WIDE_ROLES:
         return queryset
     return scope_of(request).narrow(queryset, "store_id")
+
+
+def _method_label(code: str) -> str:
+    """A payment method's name in the staff member's language (its code if unknown)."""
+    return str(PaymentMethod(code).label) if code in PaymentMethod.values else code
 
 
 def _flag_details(flag: dict[str, Any]) -> list[str]:
@@ -173,10 +185,12 @@ class ReceiptAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
     def payments_shown(self, obj: Receipt) -> str:
         return format_html_join(
             "",
-            "<div>{} {}{}</div>",
+            "<div>{}{} {}{}</div>",
             (
                 (
-                    p.get("method", ""),
+                    _method_label(p.get("method", "")),
+                    # A receipt recorded before methods were codes: what its till wrote.
+                    f" ({p['method_as_written']})" if p.get("method_as_written") else "",
                     p.get("amount", ""),
                     f" ({p['points']} points)" if p.get("points") else "",
                 )

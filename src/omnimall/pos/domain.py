@@ -9,13 +9,80 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
-POINTS_METHOD = "points"
+
+# --- payment methods -------------------------------------------------------------------------
+#
+# A till names how it was paid in its own words ("Cash", "现金", "WeChat", "银联"). Sums by
+# method and the fingerprint that tells a retry from another sale need one word per way of
+# paying, so every payment method is read through ``payment_method_code`` into one of
+# these codes, and a word it does not know is refused rather than stored as a method of
+# its own. docs/pos.md lists the codes and the words read as each.
+CASH = "cash"
+CARD = "card"  # a bank card of any scheme, debit or credit: UnionPay (银联), Visa, …
+WECHAT = "wechat"  # WeChat Pay (微信支付)
+ALIPAY = "alipay"  # 支付宝
+DIGITAL_RMB = "digital_rmb"  # the central bank's e-CNY (数字人民币)
+POINTS_METHOD = "points"  # the member's points, at their money value
+OTHER = "other"  # any other way the store took (a voucher, a mall's card, …)
+PAYMENT_METHODS = (CASH, CARD, WECHAT, ALIPAY, DIGITAL_RMB, POINTS_METHOD, OTHER)
+
+# The usual names of each method, besides its code. Matched after ``_method_key`` folds
+# case, full-width forms, spaces, ``_``, ``-`` and ``.`` away ("WeChat Pay", "wechat_pay"
+# and "ＷｅＣｈａｔ　Ｐａｙ" are one key).
+_METHOD_NAMES: dict[str, tuple[str, ...]] = {
+    CASH: ("现金", "现钞"),
+    CARD: (
+        "bank card",
+        "UnionPay",
+        "银联",
+        "银联卡",
+        "银行卡",
+        "刷卡",
+        "credit card",
+        "debit card",
+        "信用卡",
+        "借记卡",
+        "储蓄卡",
+        "Visa",
+        "Mastercard",
+        # UnionPay's own app (QuickPass) settles through the card scheme like a card.
+        "云闪付",
+        "QuickPass",
+    ),
+    WECHAT: ("WeChat Pay", "weixin", "weixin pay", "wxpay", "微信", "微信支付"),
+    ALIPAY: ("zhifubao", "支付宝"),
+    DIGITAL_RMB: ("e-CNY", "digital yuan", "DCEP", "数字人民币", "数币"),
+    POINTS_METHOD: ("member points", "积分", "会员积分", "积分抵扣"),
+    OTHER: ("其他", "其它"),
+}
+_METHOD_SEPARATORS = re.compile(r"[\s_.\-]+")
+
+
+def _method_key(text: str) -> str:
+    return _METHOD_SEPARATORS.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+_METHOD_BY_KEY = {
+    _method_key(name): code
+    for code in PAYMENT_METHODS
+    for name in (code, *_METHOD_NAMES.get(code, ()))
+}
+
+
+def payment_method_code(text: str) -> str | None:
+    """The code (``PAYMENT_METHODS``) of a payment method as a till names it, in any case,
+    spacing or usual name (``" CASH "``, ``"现金"`` → ``cash``); None when unknown."""
+    return _METHOD_BY_KEY.get(_method_key(text))
+
+
 # The most one receipt (before its discounts) or one return may come to: far above any
 # till sale, and well inside what the ledgers hold (12-digit amounts, and the points a
 # tier earns on it within the points columns).
@@ -78,7 +145,7 @@ class SaleLine:
 
 @dataclass(frozen=True, slots=True)
 class TillPayment:
-    method: str  # cash, card, wechat, alipay, points, …
+    method: str  # a code of PAYMENT_METHODS (the schema reads a till's words into one)
     amount: Decimal
     points: int = 0  # for method "points": how many points paid ``amount``
     hold_id: int | None = None  # a points hold taken at the till, committed by the sale
@@ -140,6 +207,21 @@ class Sale:
         (2026-11-29): both as the till wrote them. Their rows keep it, and a receipt sent
         again written as the first time still gives it, so it still replays."""
         return _digest(self._hashed(amount=str, at=datetime.isoformat))
+
+    def payload_hashes_as_written(self, methods: Sequence[str]) -> tuple[str, str]:
+        """``payload_hash`` and ``payload_hash_v1`` of this receipt with its payments'
+        methods written as ``methods`` (one per payment, in order).
+
+        Receipts recorded before payment methods were read into codes (2026-11-29) kept the
+        digest of the method as the till wrote it (``" Cash "``); the migration that
+        turned their stored methods into codes kept that text, and with it the digest of
+        such a receipt can be found again.
+        """
+        payments = tuple(
+            replace(p, method=method) for p, method in zip(self.payments, methods, strict=True)
+        )
+        written = replace(self, payments=payments)
+        return written.payload_hash(), written.payload_hash_v1()
 
     def _hashed(
         self, *, amount: Callable[[Decimal], str], at: Callable[[datetime], str]

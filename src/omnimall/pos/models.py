@@ -19,6 +19,19 @@ class ReceiptSource(models.TextChoices):
     FILE = "file", _("file import")
 
 
+class PaymentMethod(models.TextChoices):
+    """The names staff read for ``domain.PAYMENT_METHODS`` (the codes a receipt's payments
+    are stored with); tests/pos check the two lists are the same."""
+
+    CASH = "cash", _("cash")
+    CARD = "card", _("bank card")
+    WECHAT = "wechat", _("WeChat Pay")
+    ALIPAY = "alipay", _("Alipay")
+    DIGITAL_RMB = "digital_rmb", _("digital RMB (e-CNY)")
+    POINTS = "points", _("points")
+    OTHER = "other", _("other")
+
+
 class ReceiptState(models.TextChoices):
     APPLIED = "applied", _("applied")
     # Applied, but something needs staff: points no longer available, stock short, …

@@ -6,9 +6,11 @@ their UTC offset, from 2000 on and at most a day ahead of the server's clock; co
 numbers and payment methods are not only spaces, and a receipt number does not begin with
 ``return:`` (``domain.receipt_number_problem``).
 
-Text is kept as the till wrote it, spaces around it included (``" cash "`` stays so): it
+Text is kept as the till wrote it, spaces around it included (``" R-1 "`` stays so): it
 is part of the fingerprint that tells a retry from a conflict (``domain.Sale.payload_hash``),
-and trimming it now would make the retry of a receipt recorded before a 409.
+and trimming it now would make the retry of a receipt recorded before a 409. A payment's
+method is the exception: it is read into its code (``domain.payment_method_code``:
+``" Cash "``, ``"现金"`` → ``cash``), and a method the shop does not know is refused.
 """
 
 from __future__ import annotations
@@ -39,9 +41,34 @@ def _not_blank(what: str) -> AfterValidator:
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 # A store, SKU, receipt or return code: 1 to 64 characters, not only spaces.
 Code = Annotated[StrictStr, Field(min_length=1, max_length=64), _not_blank("the code or number")]
-# How a payment was made: cash, card, wechat, alipay, points, …; not only spaces.
+
+
+def _payment_method(value: str) -> str:
+    code = domain.payment_method_code(value)
+    if code is None:
+        raise ValueError(
+            f"unknown payment method {value.strip()!r}: give one of "
+            f"{', '.join(domain.PAYMENT_METHODS)} (or a usual name of one: 现金, 微信, "
+            "支付宝, 银联, …)"
+        )
+    return code
+
+
+# How a payment was made: a code of ``domain.PAYMENT_METHODS``, or a usual name of one,
+# read into its code; not only spaces.
 PaymentMethod = Annotated[
-    StrictStr, Field(min_length=1, max_length=20), _not_blank("the payment's method")
+    StrictStr,
+    Field(
+        min_length=1,
+        max_length=20,
+        description=(
+            f"How the till was paid: {', '.join(domain.PAYMENT_METHODS)} (any case; usual "
+            "names such as 现金, WeChat, 微信, 支付宝, 银联, UnionPay or bank card are read "
+            "as their code)"
+        ),
+    ),
+    _not_blank("the payment's method"),
+    AfterValidator(_payment_method),
 ]
 
 

@@ -22,8 +22,10 @@ Two formats, chosen by the file's suffix:
   currency       no       ISO code (default CNY)
   member_phone   no       the member's mobile
   member_card    no       the member's card number
-  payment_method no       cash, card, wechat, alipay, points, … (a payment on this row;
-                          needed when any payment column of the row is filled in)
+  payment_method no       cash, card, wechat, alipay, digital_rmb, points, other or a
+                          usual name of one (``domain.payment_method_code``) (a payment
+                          on this row; needed when any payment column of the row is
+                          filled in)
   payment_amount no       what that payment paid
   payment_points no       for ``points``: how many points paid ``payment_amount``
   hold_id        no       for ``points``: the points hold taken at the till

@@ -9,10 +9,10 @@ Order of checks (nothing is written when one refuses):
 1. ``sale.store_code`` must be the code of ``store_id`` (a store) — else 422
    ``unknown_store``.
 2. A receipt with the same (store, number) already exists: same ``payload_hash`` (amounts
-   to the cent, the time as an instant; a receipt recorded before that rule: its
-   ``payload_hash_v1``) → the stored receipt is returned with ``created=False`` (a
-   replay; nothing is written); another hash → ``ReceiptConflictError`` (409
-   ``receipt_conflict``).
+   to the cent, the time as an instant, payment methods as their codes; a receipt
+   recorded before these rules: the digest it kept, see ``is_same_receipt``) → the
+   stored receipt is returned with ``created=False`` (a replay; nothing is written);
+   another hash → ``ReceiptConflictError`` (409 ``receipt_conflict``).
 3. Every SKU code must exist — else ``UnknownSkuError`` (422 ``unknown_sku``,
    ``details.skus`` lists the unknown codes).
 4. Payments. Points: a receipt paying with points needs a member; the points' value
@@ -58,7 +58,7 @@ flagged receipt is audited, ``resolve_flagged_receipt``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -221,23 +221,57 @@ def record_sale(*, sale: domain.Sale, store_id: int, source: str, actor: Actor) 
         return existing
 
 
-def is_same_receipt(sale: domain.Sale, *, stored_hash: str, digest: str) -> bool:
-    """Whether a receipt recorded with ``stored_hash`` says what ``sale`` says (``digest``
-    = ``sale.payload_hash()``); one recorded before amounts and times were normalised
-    kept the digest of its body as written (``payload_hash_v1``)."""
-    return stored_hash == digest or stored_hash == sale.payload_hash_v1()
+def is_same_receipt(
+    sale: domain.Sale,
+    *,
+    stored_hash: str,
+    digest: str,
+    stored_payments: Sequence[Mapping[str, Any]],
+) -> bool:
+    """Whether a receipt recorded with ``stored_hash`` and ``stored_payments`` says what
+    ``sale`` says (``digest`` = ``sale.payload_hash()``).
+
+    Older receipts kept the digest of what their till wrote: before amounts and times
+    were normalised, of the whole body as written (``payload_hash_v1``); before payment
+    methods were read into codes, of each method as written (kept on the stored payment
+    as ``method_as_written`` by the migration that turned it into its code). Such a
+    receipt is the same when its payments have the same codes and its digest is that of
+    ``sale`` with those methods written as then.
+    """
+    if stored_hash == digest:
+        return True
+    if [p.get("method") for p in stored_payments] != [p.method for p in sale.payments]:
+        return False
+    written = [p.get("method_as_written", p["method"]) for p in stored_payments]
+    return stored_hash in sale.payload_hashes_as_written(written)
+
+
+def recorded_payments(*, store_id: int, number: str) -> list[dict[str, Any]]:
+    """The stored payments of the receipt (store, number); [] when there is none."""
+    payments = (
+        Receipt.objects.filter(store_id=store_id, number=number)
+        .values_list("payments", flat=True)
+        .first()
+    )
+    return list(payments or [])
 
 
 def _existing(sale: domain.Sale, *, store_id: int, digest: str) -> SaleResult | None:
     number = sale.number
     row = (
         Receipt.objects.filter(store_id=store_id, number=number)
-        .values("pk", "payload_hash", "state", "flags")
+        .values("pk", "payload_hash", "payments", "state", "flags")
         .first()
     )
     if row is None:
         return None
-    if not is_same_receipt(sale, stored_hash=row["payload_hash"], digest=digest):
+    same = is_same_receipt(
+        sale,
+        stored_hash=row["payload_hash"],
+        digest=digest,
+        stored_payments=row["payments"] or [],
+    )
+    if not same:
         raise ReceiptConflictError(receipt_number=number)
     return SaleResult(
         receipt_id=row["pk"],
