@@ -74,6 +74,13 @@ def test_shopper_signs_up_saves_address_and_sees_order_paid_with_pickup_code(liv
     assert re.fullmatch(r"\w{4,8}", code.inner_text().strip())
     assert "Waiting for payment confirmation" not in page.locator("#order-status").inner_text()
     assert "10:00-22:00" in page.locator(".pickup-card").inner_text()
+    # The code as a QR for the counter's scanner: loaded (the owner's session may fetch
+    # it) and named by its alt text.
+    image = page.locator("img.pickup-qr")
+    image.wait_for(state="visible")
+    assert image.get_attribute("alt") == f"QR code of pick-up code {code.inner_text().strip()}"
+    page.wait_for_function("document.querySelector('img.pickup-qr').complete")
+    assert image.evaluate("img => img.naturalWidth") == 150
     _shot(page, "order-paid")
 
     page.goto(live_server.url + "/account/orders/")

@@ -118,6 +118,11 @@ def test_search_two_skus_pickup_checkout_sandbox_pay_shows_paid_with_pickup_code
     assert order.state in ("paid", "allocated")
     assert code.inner_text().strip() == order.pickup_code
     assert "Nanjing Road Store" in page.locator(".pickup-card").inner_text()
+    # A guest: the QR image is fetched with the order's token, and loads.
+    image = page.locator("img.pickup-qr")
+    assert image.get_attribute("alt") == f"QR code of pick-up code {order.pickup_code}"
+    page.wait_for_function("document.querySelector('img.pickup-qr').complete")
+    assert image.evaluate("img => img.naturalWidth") == 150
     assert order.amount_paid == order.total == Decimal("98.00")
     assert PaymentEntry.objects.filter(kind=EntryKind.CAPTURE).count() == 1
     held = StockLevel.objects.filter(location=store, sku__product=tee)

@@ -8,10 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import TestCase
 
+from omnimall.core import qr
 from omnimall.orders import domain
 from omnimall.orders.models import Order, ReturnRequest
-from omnimall.orders.services import fulfilment
-from tests.orders.factories import ACTOR, make_shop, pay, place, ship_all
+from omnimall.orders.services import cancellation, fulfilment, pickup
+from tests.orders.factories import ACTOR, make_ready_pickup, make_shop, pay, place, ship_all
 
 pytestmark = pytest.mark.django_db
 
@@ -409,3 +410,100 @@ def test_pay_again_is_refused_with_a_message_once_the_hold_lapsed(client, shop):
     assert "no longer held for this order" in _html(response)
     assert Payment.objects.filter(order_id=placed.order_id).count() == 1
     assert Order.objects.get(pk=placed.order_id).state == domain.PENDING_PAYMENT
+
+
+# --- the pick-up code's QR code ------------------------------------------------------------
+
+
+def test_paid_pickup_order_page_shows_the_pickup_code_as_a_qr_code_to_its_owner(
+    client, shop, shopper
+):
+    placed = place(shop, method="pickup", user=shopper)
+    order = pay(placed.order_id)
+
+    page = client.get(_url(placed), **EN)
+    image = client.get(_url(placed, "pickup-qr.svg"), **EN)
+
+    html = _html(page)
+    assert f'src="/orders/{placed.number}/pickup-qr.svg"' in html
+    assert f'alt="QR code of pick-up code {order.pickup_code}"' in html
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/svg+xml"
+    assert image["Cache-Control"] == "private, no-store"
+    # The content is exactly the code, drawn by the shop's one QR helper (a full QR
+    # code: 21 modules and the quiet zone, 6 px each, never a Micro QR).
+    assert image.content == qr.qr_svg(order.pickup_code)
+    assert b'width="150" height="150"' in image.content
+
+
+def test_pickup_qr_code_is_served_to_a_guest_holding_the_orders_token_only(client, shop):
+    placed = place(shop, method="pickup")
+    pay(placed.order_id)
+    qr_url = _url(placed, "pickup-qr.svg")
+
+    stranger = client.get(qr_url, **EN)
+    wrong = client.get(qr_url + "?token=wrong", **EN)
+    page = client.get(_url(placed) + f"?token={placed.guest_token}", **EN)
+    with_token = client.get(qr_url + f"?token={placed.guest_token}", **EN)
+
+    assert stranger.status_code == wrong.status_code == 404
+    assert f'src="{qr_url}?token={placed.guest_token}"' in _html(page)
+    assert with_token.status_code == 200
+    assert with_token["Cache-Control"] == "private, no-store"
+
+
+def test_pickup_qr_code_is_not_found_for_another_signed_in_shopper(client, shop):
+    placed = place(shop, method="pickup", user=_user("owner@example.com"))
+    pay(placed.order_id)
+    client.force_login(_user("other@example.com"))
+
+    response = client.get(_url(placed, "pickup-qr.svg"), **EN)
+
+    assert response.status_code == 404
+
+
+def test_pickup_qr_code_is_not_found_for_a_delivery_or_an_unpaid_order(client, shop, shopper):
+    delivery = place(shop, user=shopper)
+    pay(delivery.order_id)
+    unpaid = place(shop, method="pickup", user=shopper)
+
+    for placed in (delivery, unpaid):
+        assert client.get(_url(placed, "pickup-qr.svg"), **EN).status_code == 404
+        assert "pickup-qr" not in _html(client.get(_url(placed), **EN))
+
+
+def test_pickup_qr_code_is_served_while_ready_and_not_once_picked_up(client, shop, shopper):
+    order = make_ready_pickup(shop, user=shopper)
+    qr_url = f"/orders/{order.number}/pickup-qr.svg"
+
+    ready = client.get(qr_url, **EN)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        pickup.hand_over(store_id=shop.store.pk, code=order.pickup_code, actor=ACTOR)
+    picked_up = client.get(qr_url, **EN)
+
+    assert ready.status_code == 200
+    assert ready.content == qr.qr_svg(order.pickup_code)
+    assert Order.objects.get(pk=order.pk).state == domain.PICKED_UP
+    assert picked_up.status_code == 404
+    assert "pickup-qr" not in _html(client.get(f"/orders/{order.number}/", **EN))
+
+
+def test_pickup_qr_code_is_not_found_once_the_order_is_cancelled(client, shop, shopper):
+    placed = place(shop, method="pickup", user=shopper)
+    pay(placed.order_id)
+    assert client.get(_url(placed, "pickup-qr.svg"), **EN).status_code == 200
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        cancellation.cancel_order(
+            order_id=placed.order_id, actor=ACTOR, reason="out of stock", by_shopper=False
+        )
+
+    assert Order.objects.get(pk=placed.order_id).state == domain.CANCELLED
+    assert client.get(_url(placed, "pickup-qr.svg"), **EN).status_code == 404
+
+
+def test_pickup_qr_code_refuses_post(client, shop, shopper):
+    placed = place(shop, method="pickup", user=shopper)
+    pay(placed.order_id)
+
+    assert client.post(_url(placed, "pickup-qr.svg")).status_code == 405

@@ -14,7 +14,6 @@ show an error page); it just remembers nothing.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -99,14 +98,3 @@ def referral_url(request: HttpRequest, code: str) -> str:
     path = reverse("channels:referral", args=[code])
     base = settings.SITE_URL or request.build_absolute_uri("/").rstrip("/")
     return f"{base}{path}"
-
-
-def qr_svg(url: str) -> bytes | None:
-    """An SVG QR code of ``url`` (``segno``); None when segno is not installed."""
-    try:
-        import segno  # optional dependency: the link works without it
-    except ImportError:
-        return None
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, title=url)
-    return buffer.getvalue()

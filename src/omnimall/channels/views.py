@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from omnimall.core import qr
+
 from . import referrals
 
 
@@ -29,9 +31,7 @@ def referral_qr(request: HttpRequest, code: str) -> HttpResponse:
     store = referrals.find_referral_store(code)
     if store is None:
         raise Http404("unknown store")
-    svg = referrals.qr_svg(referrals.referral_url(request, store.code))
-    if svg is None:
-        raise Http404("QR codes need the segno package")
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    url = referrals.referral_url(request, store.code)
+    response = HttpResponse(qr.qr_svg(url, title=url), content_type="image/svg+xml")
     response["Content-Disposition"] = f'inline; filename="store-{store.code}-qr.svg"'
     return response

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from omnimall.core import qr
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.inventory.selectors.allocation import list_locations
@@ -250,8 +251,4 @@ def card_barcode(request: HttpRequest) -> HttpResponse:
 @login_required
 def card_qr(request: HttpRequest) -> HttpResponse:
     """The card number as a QR code (SVG), for tills with a camera scanner."""
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(_own_card(request), error="m").save(buffer, kind="svg", scale=6, border=2)
-    return _svg_response(buffer.getvalue())
+    return _svg_response(qr.qr_svg(_own_card(request)))

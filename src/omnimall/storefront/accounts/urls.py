@@ -37,6 +37,7 @@ urlpatterns = [
     path("orders/find/", orders.order_lookup, name="order_lookup"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/status/", orders.order_status, name="order_status"),
+    path("orders/<str:number>/pickup-qr.svg", orders.order_pickup_qr, name="order_pickup_qr"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),

@@ -30,7 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from omnimall.checkout import links
 from omnimall.checkout.forms import InvoiceForm
-from omnimall.core import throttle
+from omnimall.core import qr, throttle
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
@@ -46,6 +46,7 @@ REMEMBERED_TOKENS = 20  # the newest orders a guest session remembers
 TOKEN_MAX_LENGTH = 64
 PAYMENT_OUTCOMES = ("declined", "abandoned")
 PENDING_PAYMENT_STATE = "pending"  # payments.models.PaymentState.PENDING
+PICKUP_METHOD = "pickup"  # orders.models.DeliveryMethod.PICKUP
 
 
 def _remembered_tokens(request: HttpRequest) -> dict[str, str]:
@@ -141,6 +142,9 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "return_url": _order_url("order_return", order.number, token),
         "invoice_url": _order_url("order_invoice", order.number, token),
         "detail_url": _order_url("order_detail", order.number, token),
+        "pickup_qr_url": (
+            _order_url("order_pickup_qr", order.number, token) if _has_pickup_code(order) else ""
+        ),
     }
 
 
@@ -150,6 +154,29 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order, token = load_order(request, number)
     context = _detail_context(request, order, token)
     return render(request, "storefront/account/order_detail.html", context)
+
+
+def _has_pickup_code(order: OrderView) -> bool:
+    # ``orders.selectors`` gives the code only while the order waits for pick-up (paid,
+    # allocated, ready): none once picked up, cancelled or refunded.
+    return order.delivery_method == PICKUP_METHOD and bool(order.pickup_code)
+
+
+@require_GET
+def order_pickup_qr(request: HttpRequest, number: str) -> HttpResponse:
+    """The pick-up code as a QR code (SVG) whose content is exactly the code, so a
+    counter scanner in keyboard mode types it into the back office's pick-up desk.
+
+    For whoever may see the order (its owner, or the holder of its guest token), and
+    only while it has a pick-up code; 404 otherwise. Never cached: the code is what
+    collects the goods.
+    """
+    order, _token = load_order(request, number)
+    if not _has_pickup_code(order):
+        raise Http404("no pick-up code")
+    response = HttpResponse(qr.qr_svg(order.pickup_code), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET
