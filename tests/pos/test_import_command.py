@@ -25,6 +25,16 @@ def _run(path, *args):
     return out.getvalue(), err.getvalue()
 
 
+def _the_rejection(path):
+    """Import ``path``, which rejects exactly one receipt: that receipt's row of the report
+    (the command exits 1)."""
+    with pytest.raises(CommandError) as failed:
+        _run(path, "--no-progress")
+    assert failed.value.returncode == 1
+    (row,) = csv.DictReader(path.with_name(f"{path.stem}.rejected.csv").open())
+    return row
+
+
 def _jsonl(path, bodies):
     path.write_text("".join(json.dumps(body) + "\n" for body in bodies), encoding="utf-8")
     return path
@@ -154,10 +164,7 @@ def test_import_rejects_a_receipt_number_of_only_spaces_in_either_format(tmp_pat
     )
 
     for path in (jsonl, csv_file):
-        with pytest.raises(CommandError) as failed:
-            _run(path, "--no-progress")
-        assert failed.value.returncode == 1
-        (row,) = csv.DictReader(path.with_name(f"{path.stem}.rejected.csv").open())
+        row = _the_rejection(path)
         assert (row["line"], row["code"]) == ("1" if path is jsonl else "2", "invalid_receipt")
         assert "receipt_number" in row["reason"]
 
@@ -236,10 +243,7 @@ def test_import_rejects_a_receipt_paid_by_an_unknown_method_in_either_format(tmp
     )
 
     for path in (jsonl, csv_file):
-        with pytest.raises(CommandError) as failed:
-            _run(path, "--no-progress")
-        assert failed.value.returncode == 1
-        (row,) = csv.DictReader(path.with_name(f"{path.stem}.rejected.csv").open())
+        row = _the_rejection(path)
         assert (row["receipt"], row["code"]) == (
             "J1" if path is jsonl else "K1",
             "invalid_receipt",
