@@ -116,14 +116,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        counts = OutboxMessage.objects.aggregate(
-            dead=Count("pk", filter=Q(state=OutboxState.DEAD)),
-            pending=Count("pk", filter=Q(state=OutboxState.PENDING)),
-        )
+        counts = outbox.outbox_counts()
         showing_dead = request.GET.get("state__exact") == OutboxState.DEAD
         context = {
-            "dead_count": counts["dead"],
-            "pending_count": counts["pending"],
+            "dead_count": counts.dead,
+            "pending_count": counts.pending,
             "dead_letters_url": reverse("admin:core_outboxmessage_changelist") + DEAD_LETTERS_QUERY,
             "pending_url": reverse("admin:core_outboxmessage_changelist")
             + f"?state__exact={OutboxState.PENDING}",

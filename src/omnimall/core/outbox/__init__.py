@@ -12,13 +12,15 @@ Deliver (the ``core.deliver_outbox`` task, ``omnimall manage deliver_outbox``)::
 
     outbox.deliver_due(now=None, limit=100) -> DeliveryReport
 
-Back office: ``retry_messages``, ``save_subscription``, ``send_test_event``.
+Back office: ``retry_messages``, ``save_subscription``, ``send_test_event``;
+``outbox_counts`` (pending and dead letters).
 See docs/outbox.md.
 """
 
 from __future__ import annotations
 
 from .backoff import MAX_ATTEMPTS, retry_delay
+from .counts import OutboxCounts, outbox_counts
 from .delivery import DeliveryReport, deliver_due
 from .enqueue import (
     ALL_TOPICS,
@@ -44,10 +46,12 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TEST_TOPIC",
     "DeliveryReport",
+    "OutboxCounts",
     "delete_subscription",
     "deliver_due",
     "enqueue_gateway_notification",
     "new_secret",
+    "outbox_counts",
     "publish_webhook_event",
     "retry_delay",
     "retry_messages",

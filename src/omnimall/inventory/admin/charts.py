@@ -8,7 +8,9 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+
+from omnimall.core.charts import svg_document
 
 LINE_WIDTH, LINE_HEIGHT, PAD = 640, 170, 34
 BAR_WIDTH, BAR_ROW = 640, 22
@@ -51,10 +53,7 @@ def on_hand_line_svg(points: Sequence[tuple[datetime, int]], *, title: str) -> S
     # Labelled in shop time, as every other time in the back office.
     first_label = timezone.localtime(points[0][0]).strftime("%Y-%m-%d %H:%M")
     last_label = timezone.localtime(points[-1][0]).strftime("%Y-%m-%d %H:%M")
-    svg = (
-        f'<svg class="stock-chart" role="img" width="{LINE_WIDTH}" height="{LINE_HEIGHT}" '
-        f'viewBox="0 0 {LINE_WIDTH} {LINE_HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>"
+    body = (
         f'<line x1="{PAD}" y1="{LINE_HEIGHT - PAD}" x2="{LINE_WIDTH - PAD}" '
         f'y2="{LINE_HEIGHT - PAD}" stroke="#999"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{LINE_HEIGHT - PAD}" stroke="#999"/>'
@@ -65,9 +64,10 @@ def on_hand_line_svg(points: Sequence[tuple[datetime, int]], *, title: str) -> S
         f'<text x="{LINE_WIDTH - PAD}" y="{LINE_HEIGHT - 10}" text-anchor="end" '
         f'font-size="11">{escape(last_label)}</text>'
         f'<path d="{" ".join(path)}" fill="none" stroke="#417690" stroke-width="2"/>'
-        "</svg>"
     )
-    return mark_safe(svg)  # every text above is escaped; the numbers are ours
+    return svg_document(
+        css_class="stock-chart", width=LINE_WIDTH, height=LINE_HEIGHT, title=title, body=body
+    )
 
 
 def stock_by_location_svg(bars: Sequence[Bar], *, title: str) -> SafeString:
@@ -94,9 +94,6 @@ def stock_by_location_svg(bars: Sequence[Bar], *, title: str) -> SafeString:
             f'<text x="{label_width + full + 4:.1f}" y="{y + 14}" font-size="11">'
             f"{bar.on_hand} ({bar.reserved})</text>"
         )
-    svg = (
-        f'<svg class="stock-chart" role="img" width="{BAR_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {BAR_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>{''.join(rows)}</svg>"
+    return svg_document(
+        css_class="stock-chart", width=BAR_WIDTH, height=height, title=title, body="".join(rows)
     )
-    return mark_safe(svg)  # every text above is escaped; the numbers are ours

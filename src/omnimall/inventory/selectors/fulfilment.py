@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Min, Prefetch, Q
 
 from omnimall.inventory.models import (
     FulfilmentLine,
     FulfilmentRequest,
+    FulfilmentState,
     LocationKind,
     StockLocation,
 )
@@ -198,3 +199,22 @@ def get_fulfilment_request(
         rows = rows.filter(pk=request_id)
     request = rows.first()
     return None if request is None else _view(request)
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentBacklog:
+    """Requests a location has not shipped or handed over yet (open or accepted)."""
+
+    count: int
+    oldest: datetime | None
+
+
+def fulfilment_backlog(*, location_ids: Collection[int] | None = None) -> FulfilmentBacklog:
+    """The backlog at the given locations (every location when None)."""
+    queryset = FulfilmentRequest.objects.filter(
+        state__in=(FulfilmentState.OPEN, FulfilmentState.ACCEPTED)
+    )
+    if location_ids is not None:
+        queryset = queryset.filter(location_id__in=sorted(location_ids))
+    row = queryset.aggregate(count=Count("pk"), oldest=Min("created_at"))
+    return FulfilmentBacklog(count=row["count"] or 0, oldest=row["oldest"])

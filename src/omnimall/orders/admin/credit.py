@@ -26,10 +26,11 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.core.charts import svg_document
 from omnimall.orders.attribution import StoreCredit, store_credit_report
 from omnimall.orders.models import CreditReason
 
@@ -115,12 +116,9 @@ def revenue_bars_svg(stores: Sequence[StoreCredit], *, title: str) -> SafeString
             f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + 14}" font-size="11">'
             f"{store.revenue} ({store.orders})</text>"
         )
-    svg = (
-        f'<svg class="credit-chart" role="img" width="{CHART_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {CHART_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>{''.join(rows)}</svg>"
+    return svg_document(
+        css_class="credit-chart", width=CHART_WIDTH, height=height, title=title, body="".join(rows)
     )
-    return mark_safe(svg)  # every text above is escaped; the numbers are ours
 
 
 def _link(name: str, code: str) -> str:

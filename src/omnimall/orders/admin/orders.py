@@ -39,6 +39,7 @@ from omnimall.orders.selectors import display_number
 from omnimall.orders.services import cancellation, fulfilment, pickup
 from omnimall.orders.services import messages as order_messages
 
+from .credit import credit_report_urls
 from .invoice_inline import InvoiceRequestInline
 from .order_numbers import searched_order_number
 from .pickup import pickup_desk_view
@@ -322,13 +323,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="orders_order_act",
             ),
         ]
-        try:
-            from .credit import credit_report_urls
-        except ImportError:  # pragma: no cover - until the after-sales report lands
-            extra: list[Any] = []
-        else:
-            extra = list(credit_report_urls(self))
-        return [*urls, *extra, *super().get_urls()]
+        return [*urls, *credit_report_urls(self), *super().get_urls()]
 
     def _pickup_desk(self, request: HttpRequest) -> HttpResponse:
         return pickup_desk_view(request, model_admin=self)

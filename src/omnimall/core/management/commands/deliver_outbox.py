@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from omnimall.core import outbox
-from omnimall.core.models import OutboxMessage, OutboxState
 
 
 class Command(BaseCommand):
@@ -45,6 +44,5 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
 
     def _backlog(self) -> str:
-        pending = OutboxMessage.objects.filter(state=OutboxState.PENDING).count()
-        dead = OutboxMessage.objects.filter(state=OutboxState.DEAD).count()
-        return f"{pending} pending, {dead} dead letters"
+        counts = outbox.outbox_counts()
+        return f"{counts.pending} pending, {counts.dead} dead letters"
