@@ -148,6 +148,9 @@ def credited(stores):
     Order.objects.filter(pk=unpaid.pk).update(state=domain.PENDING_PAYMENT)
     old = paid_order([(sku_a, 1, "50.00")], credited_store=pudong, credit_reason="referral")
     Order.objects.filter(pk=old.pk).update(placed_at=clock.now() - timedelta(days=40))
+    # Nor one in another currency: its amount cannot be added to yuan.
+    dollars = paid_order([(sku_a, 1, "50.00")], credited_store=pudong, credit_reason="referral")
+    Order.objects.filter(pk=dollars.pk).update(currency="USD")
     return made
 
 

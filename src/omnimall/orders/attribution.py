@@ -29,6 +29,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, Sum
 
 from omnimall.core.money import quantize
@@ -130,16 +131,23 @@ class StoreCredit:
 
 
 def store_credit_report(
-    *, start: datetime, end: datetime, location_ids: Iterable[int] | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    location_ids: Iterable[int] | None = None,
+    currency: str | None = None,
 ) -> list[StoreCredit]:
     """Orders placed in ``[start, end)`` and credited to a store, summed per store, by
     revenue then code (one query). ``location_ids``: only these stores (None: every one).
+    Only orders in ``currency`` (the shop's, by default) are summed: amounts in two
+    currencies do not add up.
     """
     rows = Order.objects.filter(
         placed_at__gte=start,
         placed_at__lt=end,
         credited_store__isnull=False,
         state__in=sorted(PAID_STATES),
+        currency=currency or settings.DEFAULT_CURRENCY,
     )
     if location_ids is not None:
         rows = rows.filter(credited_store_id__in=sorted(set(location_ids)))

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -209,6 +210,7 @@ def store_credit_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> 
         "end": end,
         "rows": _table(stores),
         "reasons": CreditReason.choices,
+        "currency": settings.DEFAULT_CURRENCY,
         "total_orders": sum(s.orders for s in stores),
         "total_revenue": sum((s.revenue for s in stores), Decimal("0.00")),
         "chart": revenue_bars_svg(stores, title=gettext("Paid revenue per store")),
