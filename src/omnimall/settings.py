@@ -166,7 +166,13 @@ CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         # Django's backend, with one redis-py client per pool instead of one per call.
-        "default": {"BACKEND": "omnimall.core.redis_cache.RedisCache", "LOCATION": REDIS_URL}
+        # Redis unreachable is a cache miss there, and short timeouts keep a Redis that
+        # does not answer from holding every request.
+        "default": {
+            "BACKEND": "omnimall.core.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
     }
 else:
     CACHES = {

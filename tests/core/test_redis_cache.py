@@ -13,6 +13,7 @@ import redis
 from django.core.cache import cache, caches
 from django.test import override_settings
 
+from omnimall.core import redis_cache as redis_cache_module
 from omnimall.core import wakeups
 
 REDIS_URL = os.environ.get("OMNIMALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -80,3 +81,74 @@ def test_worker_wake_ups_coalesce_through_redis(redis_cache, published_tasks):
     wakeups.wake("core.deliver_outbox")
 
     assert published_tasks == [("core.deliver_outbox", None), ("core.deliver_outbox", None)]
+
+
+# --- Redis down: a cache miss, not an outage ------------------------------------------
+
+DOWN_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
+
+
+@pytest.fixture
+def redis_down() -> Iterator[None]:
+    redis_cache_module._paused_until.clear()
+    backend = {
+        "BACKEND": "omnimall.core.redis_cache.RedisCache",
+        "LOCATION": DOWN_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+    }
+    with override_settings(CACHES={"default": backend}):
+        yield
+    redis_cache_module._paused_until.clear()
+
+
+def test_with_redis_down_reads_miss_and_writes_are_dropped(redis_down):
+    assert cache.get("basket", "miss") == "miss"
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.has_key("basket") is False
+    cache.set("basket", 1, 30)
+    cache.delete("basket")
+    with pytest.raises(redis.ConnectionError):
+        cache.add("wake", 1, 30)  # its caller decides (wake-ups publish anyway)
+
+
+def test_after_a_failure_redis_is_left_alone_for_a_pause(redis_down, monkeypatch, caplog):
+    cache.get("first")  # fails, and starts the pause
+    calls: list[str] = []
+    client = caches["default"]._cache  # type: ignore[attr-defined]
+    monkeypatch.setattr(client, "get", lambda *args, **kwargs: calls.append("get"))
+
+    for _ in range(5):
+        assert cache.get("again") is None
+
+    assert calls == []
+    warnings = [r for r in caplog.records if "cache unreachable" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+@pytest.mark.django_db
+def test_the_shop_answers_with_redis_down(redis_down, client, published_tasks):
+    from tests.catalog.factories import make_category, make_product
+
+    product = make_product(category=make_category("shirts"))
+    home = client.get("/")
+    listing = client.get("/api/v1/products")
+    detail = client.get(f"/api/v1/products/{product.slug}")
+    wrong = client.post("/account/login/", {"username": "a@example.com", "password": "nope"})
+    cart = client.post("/api/v1/carts", data={}, content_type="application/json")
+
+    assert home.status_code == 200
+    assert listing.status_code == 200
+    assert detail.status_code == 200
+    assert wrong.status_code == 200  # the form says the sign-in failed
+    assert cart.status_code == 201
+
+
+def test_redis_back_ends_the_pause(redis_cache, caplog):
+    name = caches["default"]._name  # type: ignore[attr-defined]
+    redis_cache_module._paused_until[name] = 1.0  # a pause that is over
+
+    cache.set("k", "v", 30)
+
+    assert cache.get("k") == "v"
+    assert name not in redis_cache_module._paused_until
+    assert any("reachable again" in r.getMessage() for r in caplog.records)

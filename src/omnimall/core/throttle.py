@@ -10,9 +10,12 @@ refused with one generic message before the secret is even checked. Each ``scope
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 LIMIT = 10
 WINDOW_SECONDS = 15 * 60
@@ -33,10 +36,15 @@ def is_throttled(client: str, subject: str, *, scope: str) -> bool:
 
 
 def count_failure(client: str, subject: str, *, scope: str) -> None:
-    for key in _keys(client, subject, scope):
-        if cache.add(key, 1, WINDOW_SECONDS):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, WINDOW_SECONDS)
+    """Count one failed attempt. With the cache unreachable nothing is counted (and
+    ``is_throttled`` finds no count): the brake is off while the shop keeps answering."""
+    try:
+        for key in _keys(client, subject, scope):
+            if cache.add(key, 1, WINDOW_SECONDS):
+                continue
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, WINDOW_SECONDS)
+    except Exception:  # any backend's connection error
+        logger.warning("cache unreachable: a failed %s attempt was not counted", scope)
