@@ -124,3 +124,30 @@ def test_a_run_that_reaches_its_limit_wakes_the_task_again(
     assert core_tasks.deliver_outbox_task() == {"delivered": 5, "failed": 0, "dead": 0}
     assert published_tasks == [(TASK, None), (TASK, None)]  # nothing left: no wake-up
     assert len(mailoutbox) == 25
+
+
+def test_with_the_broker_down_wake_ups_pause_and_resume(shared_cache, monkeypatch, caplog):
+    """A commit must not wait on a dead broker's retries each time; the work waits in
+    the database and the first wake-up after the pause publishes again."""
+    from omnimall.celery import app
+
+    monkeypatch.setattr(wakeups, "_broker_paused_until", [0.0])
+    tries: list[str] = []
+
+    def down(name: str, **_: object) -> None:
+        tries.append(name)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(app, "send_task", down)
+    wakeups.wake(TASK)  # fails: pauses
+    wakeups.wake(TASK)
+    wakeups.wake("orders.allocate_paid_orders")
+    assert tries == [TASK]
+    assert "broker unreachable" in caplog.text
+
+    sent: list[str] = []
+    monkeypatch.setattr(app, "send_task", lambda name, **_: sent.append(name))
+    wakeups._broker_paused_until[0] = 0.0  # the pause is over
+    wakeups.wake(TASK)
+
+    assert sent == [TASK]  # its mark was cleared when publishing failed

@@ -21,6 +21,7 @@ The mark must be shared by every process: with a per-process cache (no
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -30,6 +31,10 @@ from omnimall.celery import app as celery_app
 logger = logging.getLogger(__name__)
 
 PENDING_SECONDS = 30
+BROKER_PAUSE_SECONDS = 10.0
+# Until when (monotonic) wake-ups are not published, after the broker failed; a list so
+# every thread of the process shares it.
+_broker_paused_until = [0.0]
 _KEY = "omnimall:wakeup:{}"
 
 
@@ -41,14 +46,33 @@ def wake(task_name: str) -> None:
     """Publish ``task_name`` (no arguments) unless a wake-up for it is already waiting.
 
     With the cache unreachable it publishes anyway: a wake-up too many costs one empty
-    run, one too few would leave the work to the periodic runs."""
+    run, one too few would leave the work to the periodic runs.
+
+    With the broker unreachable, publishing fails after the client's retries (1.6 s
+    here), and every commit that wakes a task (each order placed, each payment) would
+    wait that long before answering. So after a failure nothing is published for
+    ``BROKER_PAUSE_SECONDS``: the work stays in the database, and the first wake-up after
+    the pause (or a periodic run) takes all of it, since drain tasks look for work rather
+    than being told which."""
+    if time.monotonic() < _broker_paused_until[0]:
+        return
     if _shared():
         try:
             if not cache.add(_KEY.format(task_name), 1, PENDING_SECONDS):
                 return
         except Exception:  # any backend's connection error
             logger.warning("cache unreachable: waking %s without coalescing", task_name)
-    celery_app.send_task(task_name)
+    try:
+        celery_app.send_task(task_name)
+    except Exception:  # the broker's connection error, after its own retries
+        _broker_paused_until[0] = time.monotonic() + BROKER_PAUSE_SECONDS
+        logger.exception(
+            "broker unreachable: %s not woken; wake-ups paused for %ss, the work waits",
+            task_name,
+            BROKER_PAUSE_SECONDS,
+        )
+        if _shared():
+            woken(task_name)  # so the next wake-up after the pause publishes
 
 
 def woken(task_name: str) -> None:
