@@ -122,9 +122,7 @@ class RedisCache(django_redis.RedisCache):
     ) -> list[Any]:
         return self._soft(list(data), super().set_many, data, timeout, version)
 
-    def touch(
-        self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
-    ) -> bool:
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         return self._soft(False, super().touch, key, timeout, version)
 
     def delete(self, key: Any, version: int | None = None) -> bool:
