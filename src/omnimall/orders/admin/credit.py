@@ -19,7 +19,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -29,9 +28,10 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
-from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.charts import svg_document
+from omnimall.core.reports import PeriodForm
+from omnimall.core.reports import csv_cell as _cell
 from omnimall.orders.attribution import StoreCredit, store_credit_report
 from omnimall.orders.models import CreditReason
 
@@ -44,35 +44,7 @@ if TYPE_CHECKING:
 
 TEMPLATE = "orders/admin/credit_report.html"
 DEFAULT_DAYS = 30
-MAX_DAYS = 366 * 3
 CHART_WIDTH, CHART_ROW, LABEL_WIDTH = 640, 22, 190
-
-
-# The dates a report may ask about: online orders exist from the shop's start; beyond
-# these, a date is a typo (and 9999-12-31 + 1 day does not exist).
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if not (start and end):
-            return data
-        if not (start >= EARLIEST and end <= LATEST):  # also keeps day + 1 a valid date
-            raise forms.ValidationError(
-                gettext("Choose dates from %(first)s to %(last)s.")
-                % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
-            )
-        if end < start:
-            raise forms.ValidationError(gettext("The end date is before the start date."))
-        if (end - start).days > MAX_DAYS:
-            raise forms.ValidationError(gettext("Choose a range of at most three years."))
-        return data
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
@@ -140,20 +112,6 @@ def _table(stores: Sequence[StoreCredit]) -> list[dict[str, Any]]:
         }
         for store in stores
     ]
-
-
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True
 
 
 def _csv(stores: Sequence[StoreCredit], start: date, end: date) -> HttpResponse:

@@ -6,7 +6,8 @@ points no longer available), which calls ``sales.resolve_flagged_receipt`` (audi
 needs ``pos.change_receipt`` (customer service).
 
 ``flagged/`` (linked from the list) is the work list: receipts in state ``flagged``,
-oldest first. Store staff see only their own stores' receipts and returns.
+oldest first; ``takings/`` (linked from the list too) the takings by payment method
+(``pos.admin.takings``). Store staff see only their own stores' receipts and returns.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.core import roles
 from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin
 from omnimall.core.errors import DomainError
-from omnimall.inventory.admin.scope import scope_of
 from omnimall.members.admin import points as members_admin_points
 from omnimall.pos.models import (
     PaymentMethod,
@@ -40,32 +39,21 @@ from omnimall.pos.models import (
 )
 from omnimall.pos.services import sales as sale_services
 
+from .scope import narrow_to_stores
+from .takings import takings_urls
+
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django.http import HttpRequest, HttpResponse
     from django.urls import URLPattern
 
 FORM_TEMPLATE = "admin/inventory/form_page.html"
-# Roles that look after every store's receipts (member questions, reports).
-NETWORK_WIDE_ROLES = frozenset({roles.CUSTOMER_SERVICE, roles.HEAD_OF_ECOMMERCE, roles.LOGISTICS})
 
 
 class MemberSearchMixin(members_admin_points.MemberSearchMixin):
     search_help_text = _(
         "Receipt number, or the member's card number or mobile (in any usual form)."
     )
-
-
-def narrow_to_stores(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-    """Store staff see their own stores' rows; every other role with the view permission
-    (customer service, the head of e-commerce) sees every store's."""
-    user: Any = request.user
-    if user.is_superuser:
-        return queryset
-    names = set(user.groups.values_list("name", flat=True))
-    if roles.STORE_STAFF not in names or names & NETWORK_WIDE_ROLES:
-        return queryset
-    return scope_of(request).narrow(queryset, "store_id")
 
 
 def _method_label(code: str) -> str:
@@ -160,6 +148,7 @@ class ReceiptAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
     search_fields = ("number", "member__card_number", "member__phone")
     date_hierarchy = "occurred_at"
     inlines = (ReceiptLineInline,)
+    change_list_template = "pos/admin/receipt_change_list.html"  # links the takings report
     fields = (
         "store",
         "number",
@@ -216,7 +205,7 @@ class ReceiptAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
                 name="{}_{}_resolve".format(*info),
             ),
         ]
-        return own + super().get_urls()
+        return [*own, *takings_urls(self), *super().get_urls()]
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
