@@ -231,6 +231,10 @@ class OrderEvent(models.Model):
     state_from = models.CharField(_("from"), max_length=30, blank=True)
     state_to = models.CharField(_("to"), max_length=30, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # ``message`` as its English template and parameters when it carries figures, so it
+    # can be shown in the reader's language (``orders.texts``); None for fixed texts,
+    # typed notes and events from before. Apart from ``data``: those are the event's facts.
+    message_text = models.JSONField(_("message template"), null=True, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     actor_label = models.CharField(_("by"), max_length=150, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)

@@ -26,7 +26,7 @@ from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.core.errors import DomainError
 from omnimall.members.domain import national_phone
-from omnimall.orders import domain
+from omnimall.orders import domain, texts
 from omnimall.orders.models import (
     DeliveryMethod,
     Order,
@@ -123,9 +123,9 @@ class OrderEventInline(_ReadOnlyInline):
 
     @admin.display(description=_("message"))
     def message_shown(self, event: OrderEvent) -> str:
-        # Services write their fixed texts in English, marked with gettext_noop: shown here
-        # in the staff member's language (texts with figures in them stay as written).
-        return gettext(event.message) if event.message else ""
+        # Services write English (templates marked with gettext_noop, figures apart):
+        # shown here in the staff member's language.
+        return texts.event_text(event)
 
     @admin.display(description=_("from"))
     def state_from_label(self, event: OrderEvent) -> str:

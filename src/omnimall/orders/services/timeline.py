@@ -2,6 +2,10 @@
 
 Every state change goes through ``transition`` (``orders.domain`` decides), inside the
 caller's transaction, with the order row locked by ``lock_order``.
+
+An event's ``message`` is English: a fixed text marked with ``gettext_noop``, or a
+``texts.Text`` when it carries figures (stored with its template, so the back office
+can show it in the staff member's language: see ``orders.texts``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from omnimall.core.actors import Actor
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderNotFoundError, OrderTransitionError
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind
+from omnimall.orders.texts import Text
 
 _CLOSING = {domain.COMPLETED, domain.CANCELLED, domain.REFUNDED}
 
@@ -50,7 +55,7 @@ def add_event(
     order: Order,
     *,
     kind: str,
-    message: str = "",
+    message: str | Text = "",
     actor: Actor | None = None,
     data: dict[str, Any] | None = None,
     state_from: str = "",
@@ -73,7 +78,7 @@ def new_event(
     order: Order,
     *,
     kind: str,
-    message: str = "",
+    message: str | Text = "",
     actor: Actor | None = None,
     data: dict[str, Any] | None = None,
     state_from: str = "",
@@ -83,7 +88,8 @@ def new_event(
     return OrderEvent(
         order=order,
         kind=kind,
-        message=message,
+        message=str(message),
+        message_text=(message.stored() if isinstance(message, Text) and message.params else None),
         data=data or {},
         actor_label=(actor.label if actor else "system")[:150],
         state_from=state_from,
@@ -96,7 +102,7 @@ def transition(
     target: str,
     *,
     actor: Actor | None = None,
-    message: str = "",
+    message: str | Text = "",
     data: dict[str, Any] | None = None,
     extra_fields: tuple[str, ...] = (),
     save_event: bool = True,
