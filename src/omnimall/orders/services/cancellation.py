@@ -32,6 +32,7 @@ from omnimall.orders.errors import (
     OrderTransitionError,
 )
 from omnimall.orders.models import Order, OrderAllocation
+from omnimall.orders.texts import Text, text
 
 from . import messages
 from . import points as order_points
@@ -64,8 +65,11 @@ def _release(order: Order, *, actor: Actor, reason: str) -> None:
     OrderAllocation.objects.filter(line__order=order, is_live=True).update(is_live=False)
 
 
-def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) -> None:
-    """Cancel ``order_id``: holds released, payment closed or refunded, shopper told."""
+def cancel_order(*, order_id: int, actor: Actor, reason: str | Text, by_shopper: bool) -> None:
+    """Cancel ``order_id``: holds released, payment closed or refunded, shopper told.
+
+    ``reason``: what a person typed, a fixed text (``gettext_noop``), or a ``Text`` the
+    system writes (kept whole on the timeline; the rest of the trail gets its English)."""
     allowed = domain.SHOPPER_CANCELLABLE if by_shopper else domain.STAFF_CANCELLABLE
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
@@ -73,7 +77,9 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) 
     if order.state == domain.PENDING_PAYMENT and close_open_payments(order):
         # No network call under the order lock: the gateway is asked first.
         raise OrderAlreadyPaidError(number=order.number, state=domain.PAID)
-    reason = (reason or "").strip()[:500] or gettext_noop("cancelled")
+    if not isinstance(reason, Text):
+        reason = (reason or "").strip()[:500] or text(gettext_noop("cancelled"))
+    plain = str(reason)
     with transaction.atomic():
         order = lock_order(order_id)
         if order.state not in allowed:
@@ -83,13 +89,13 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) 
                 state=order.state,
                 target=domain.CANCELLED,
             )
-        _release(order, actor=actor, reason=reason)
+        _release(order, actor=actor, reason=plain)
         if order.state == domain.PENDING_PAYMENT:
             # Unpaid: the points hold goes back. Paid: the refund below restores them.
-            order_points.release_for_order(order, actor=actor, reason=reason)
+            order_points.release_for_order(order, actor=actor, reason=plain)
         transition(order, domain.CANCELLED, actor=actor, message=reason)
-        audit.record(actor=actor, action="order.cancelled", subject=order, reason=reason)
-        messages.email_shopper(order, template="cancelled", extra={"reason": reason})
+        audit.record(actor=actor, action="order.cancelled", subject=order, reason=plain)
+        messages.email_shopper(order, template="cancelled", extra={"reason": plain})
         messages.publish_order_event(order, topic="order.cancelled")
         outstanding = order.amount_paid - order.amount_refunded
         if outstanding > Decimal("0"):
@@ -98,7 +104,7 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str, by_shopper: bool) 
             refunds.refund_order(
                 order_id=order.pk,
                 amount=outstanding,
-                reason=f"cancelled: {reason}"[:200],
+                reason=text(gettext_noop("cancelled: %(reason)s"), reason=reason),
                 actor=actor,
                 refund_no=f"{order.number}-cancel",
             )
@@ -116,7 +122,10 @@ def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 200) -> in
     for order_id in due:
         try:
             cancel_order(
-                order_id=order_id, actor=SYSTEM, reason="payment timed out", by_shopper=False
+                order_id=order_id,
+                actor=SYSTEM,
+                reason=text(gettext_noop("payment timed out")),
+                by_shopper=False,
             )
             cancelled += 1
         except OrderAlreadyPaidError:
@@ -142,7 +151,10 @@ def cancel_uncollected_pickups(*, now: datetime | None = None, limit: int = 200)
             cancel_order(
                 order_id=order_id,
                 actor=SYSTEM,
-                reason=f"not collected within {settings.PICKUP_UNCOLLECTED_DAYS} days",
+                reason=text(
+                    gettext_noop("not collected within %(days)s days"),
+                    days=settings.PICKUP_UNCOLLECTED_DAYS,
+                ),
                 by_shopper=False,
             )
             cancelled += 1

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop
 
 from omnimall.core import audit, clock, sql
 from omnimall.core.actors import Actor
@@ -53,6 +54,7 @@ from omnimall.orders.models import (
     OrderEventKind,
     OrderLine,
 )
+from omnimall.orders.texts import Text, text
 
 from . import messages
 from .holds import hold_units, spread_units
@@ -135,7 +137,7 @@ def _order_id_by_number(number: str) -> int | None:
     return Order.objects.filter(number=number).values_list("pk", flat=True).first()
 
 
-def _flag(order: Order, message: str, **data: object) -> None:
+def _flag(order: Order, message: str | Text, **data: object) -> None:
     """Something staff must decide: flag the order and say why on the timeline."""
     if not order.needs_attention:
         order.needs_attention = True
@@ -233,7 +235,10 @@ def allocate_order(*, order_id: int) -> bool:
                 with transaction.atomic():
                     renewed = _hold_elsewhere(order, dict(units))
             except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
-                _flag(order, "Stock held for this order lapsed and cannot be held again.")
+                _flag(
+                    order,
+                    gettext_noop("Stock held for this order lapsed and cannot be held again."),
+                )
                 return False
             lapsed_ids = {r.pk for r in lapsed}
             live = [r for r in live if r.pk not in lapsed_ids] + renewed
@@ -242,7 +247,7 @@ def allocate_order(*, order_id: int) -> bool:
             order,
             domain.ALLOCATED,
             actor=SYSTEM,
-            message="sent to " + ", ".join(numbers),
+            message=text(gettext_noop("sent to %(requests)s"), requests=", ".join(numbers)),
             data={"requests": numbers},
         )
     return True
@@ -367,7 +372,7 @@ def on_fulfilment_rejected(
         add_event(
             order,
             kind=OrderEventKind.FULFILMENT,
-            message=f"fulfilment request rejected: {reason}",
+            message=text(gettext_noop("fulfilment request rejected: %(reason)s"), reason=reason),
             data={"request_id": request_id, "location_id": location_id},
         )
         if not affected:
@@ -394,7 +399,7 @@ def on_fulfilment_rejected(
         except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
             _flag(
                 order,
-                "A location rejected its lines and no other location can serve them.",
+                gettext_noop("A location rejected its lines and no other location can serve them."),
                 request_id=request_id,
                 location_id=location_id,
             )
@@ -403,7 +408,7 @@ def on_fulfilment_rejected(
             order,
             order.state,
             actor=SYSTEM,
-            message="re-allocated to " + ", ".join(numbers),
+            message=text(gettext_noop("re-allocated to %(requests)s"), requests=", ".join(numbers)),
             data={"requests": numbers, "rejected_request_id": request_id},
         )
 
@@ -435,7 +440,11 @@ def on_fulfilment_shipped(
         add_event(
             order,
             kind=OrderEventKind.FULFILMENT,
-            message=f"shipped with {carrier} {tracking}",
+            message=text(
+                gettext_noop("shipped with %(carrier)s %(tracking)s"),
+                carrier=carrier,
+                tracking=tracking,
+            ),
             data={"shipment_id": shipment_id, "carrier": carrier, "tracking_number": tracking},
         )
         live = list(
@@ -479,7 +488,12 @@ def confirm_delivery(*, order_id: int, actor: Actor, note: str = "") -> Order:
                 state=order.state,
                 target=domain.DELIVERED,
             )
-        message = f"delivered: {note.strip()[:200]}" if note and note.strip() else "delivered"
+        typed = (note or "").strip()[:200]
+        message = (
+            text(gettext_noop("delivered: %(note)s"), note=typed)
+            if typed
+            else gettext_noop("delivered")
+        )
         transition(order, domain.DELIVERED, actor=actor, message=message)
         audit.record(actor=actor, action="order.delivered", subject=order)
         messages.publish_order_event(order, topic="order.delivered")

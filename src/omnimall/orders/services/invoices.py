@@ -37,6 +37,7 @@ from omnimall.orders.errors import (
     InvoiceNotFoundError,
 )
 from omnimall.orders.models import InvoiceKind, InvoiceRequest, InvoiceState, Order, OrderEventKind
+from omnimall.orders.texts import text
 
 from .messages import email_shopper
 from .timeline import add_event, lock_order
@@ -222,7 +223,7 @@ def issue_invoice(
         add_event(
             order,
             kind=OrderEventKind.INVOICE,
-            message=f"invoice {number} issued",
+            message=text(gettext_noop("invoice %(number)s issued"), number=number),
             actor=actor,
             data={"invoice_number": number, "amount": str(invoice.amount)},
         )

@@ -44,6 +44,7 @@ from omnimall.orders.models import (
     OrderEventKind,
     OrderLine,
 )
+from omnimall.orders.texts import text
 from omnimall.payments import selectors as payment_selectors
 from omnimall.payments import services as payments
 
@@ -313,7 +314,7 @@ def _paid_after_cancel(order: Order, *, payment_id: int | None, amount: Decimal)
             refunds.refund_order(
                 order_id=order.pk,
                 amount=amount,
-                reason="paid after the order was cancelled",
+                reason=text(gettext_noop("paid after the order was cancelled")),
                 actor=SYSTEM,
                 refund_no=f"{order.number}-late-{payment_id or 0}",
             )
@@ -322,7 +323,10 @@ def _paid_after_cancel(order: Order, *, payment_id: int | None, amount: Decimal)
         add_event(
             order,
             kind=OrderEventKind.PROBLEM,
-            message=f"The automatic refund failed ({refused.message}); refund it by hand.",
+            message=text(
+                gettext_noop("The automatic refund failed (%(error)s); refund it by hand."),
+                error=refused.message,
+            ),
             data={"payment_id": payment_id},
         )
 

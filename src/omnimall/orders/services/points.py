@@ -43,6 +43,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ConflictError, DomainError, ValidationFailedError
@@ -54,13 +55,14 @@ from omnimall.members.services.earning import points_for_lines
 from omnimall.members.services.purchases import record_purchase
 from omnimall.orders import domain, split
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind, OrderLine
+from omnimall.orders.texts import text
 
 from .timeline import add_event
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = Actor.system("points")
-POINTS_EVENT = "points settled"
+POINTS_EVENT = gettext_noop("points settled")  # also how refunds find the event
 # A checkout hold outlives the stock hold a little: the order's own cancellation releases
 # it; the ledger's sweeper only catches a hold an order somehow left behind.
 HOLD_GRACE = timedelta(hours=1)
@@ -263,10 +265,14 @@ def _spend(order: Order) -> tuple[int | None, int]:
         add_event(
             order,
             kind=OrderEventKind.PROBLEM,
-            message=(
-                f"The {order.points_used} points paying {order.points_value} of this order "
-                f"were no longer held and could not be spent ({refused.code}); collect the "
-                "difference or write it off."
+            message=text(
+                gettext_noop(
+                    "The %(points)s points paying %(value)s of this order were no longer held "
+                    "and could not be spent (%(code)s); collect the difference or write it off."
+                ),
+                points=order.points_used,
+                value=order.points_value,
+                code=refused.code,
             ),
             data={"points": order.points_used, "code": refused.code},
         )
@@ -292,7 +298,10 @@ def settle_paid(order: Order, *, lines: Sequence[OrderLine]) -> None:
             add_event(
                 order,
                 kind=OrderEventKind.PROBLEM,
-                message=f"Points could not be earned for this order ({refused.code}).",
+                message=text(
+                    gettext_noop("Points could not be earned for this order (%(code)s)."),
+                    code=refused.code,
+                ),
                 data={"code": refused.code},
             )
             earned, purchase = 0, False
@@ -429,7 +438,14 @@ def settle_refund(
         add_event(
             order,
             kind=OrderEventKind.PAYMENT,
-            message=f"Points: {back} restored, {taken} earned reversed ({refund_no}).",
+            message=text(
+                gettext_noop(
+                    "Points: %(restored)s restored, %(reversed)s earned reversed (%(refund_no)s)."
+                ),
+                restored=back,
+                reversed=taken,
+                refund_no=refund_no,
+            ),
             actor=actor,
             data={"refund_no": refund_no, "points_restored": back, "points_reversed": taken},
         )

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext_noop
 
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
@@ -37,6 +38,7 @@ from omnimall.core.errors import ConflictError, ValidationFailedError
 from omnimall.core.money import quantize
 from omnimall.orders import domain
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind
+from omnimall.orders.texts import Text, state_text, text
 from omnimall.payments import services as payments
 
 from . import messages, timeline
@@ -89,28 +91,36 @@ def clean_amount(amount: object) -> Decimal:
     return quantize(value)
 
 
-def clean_reason(reason: object) -> str:
-    text = reason.strip() if isinstance(reason, str) else ""
-    if not text:
+def clean_reason(reason: object) -> str | Text:
+    """What a person typed: stripped, cut to ``MAX_REASON``. A ``Text`` (a reason the
+    system writes) is kept whole for the timeline; the ledger gets it cut (``_plain``)."""
+    if isinstance(reason, Text):
+        return reason
+    typed = reason.strip() if isinstance(reason, str) else ""
+    if not typed:
         raise InvalidRefundError("A refund needs a reason.", reason="")
-    return text[:MAX_REASON]
+    return typed[:MAX_REASON]
+
+
+def _plain(reason: str | Text) -> str:
+    return str(reason)[:MAX_REASON]
 
 
 def refund_order(
     *,
     order_id: int,
     amount: Decimal,
-    reason: str,
+    reason: str | Text,
     actor: Actor,
     refund_no: str | None = None,
 ) -> Refund:
     """Refund ``amount`` of a paid order through its payment (see the module notes)."""
     value = clean_amount(amount)
-    text = clean_reason(reason)
+    why = clean_reason(reason)
     number = (refund_no or "").strip()[:64]
     with transaction.atomic():
         order = timeline.lock_order(order_id)
-        return refund_locked(order, amount=value, reason=text, actor=actor, refund_no=number)
+        return refund_locked(order, amount=value, reason=why, actor=actor, refund_no=number)
 
 
 def _earlier(order: Order, refund_no: str) -> OrderEvent | None:
@@ -163,7 +173,7 @@ def refund_locked(
     order: Order,
     *,
     amount: Decimal,
-    reason: str,
+    reason: str | Text,
     actor: Actor,
     refund_no: str = "",
     target: str | None = None,
@@ -189,7 +199,7 @@ def refund_locked(
             number=order.number, amount=str(amount), refundable=str(refundable)
         )
     result = payments.refund_payment(
-        order_id=order.pk, amount=amount, reason=reason, refund_no=refund_no, actor=actor
+        order_id=order.pk, amount=amount, reason=_plain(reason), refund_no=refund_no, actor=actor
     )
     if not result.succeeded:
         raise RefundFailedError(number=order.number, refund_no=refund_no)
@@ -201,11 +211,22 @@ def refund_locked(
     )
     goal = target or domain.refund_state(paid=order.amount_paid, refunded=order.amount_refunded)
     moves = goal != order.state and domain.can_transition(order.state, goal)
-    note = "" if moves or goal == order.state else f" The order stays {order.state}."
+    figures = {"amount": amount, "currency": order.currency, "reason": reason}
+    message = (
+        text(gettext_noop("Refunded %(amount)s %(currency)s: %(reason)s."), **figures)
+        if moves or goal == order.state
+        else text(
+            gettext_noop(
+                "Refunded %(amount)s %(currency)s: %(reason)s. The order stays %(state)s."
+            ),
+            state=state_text(order.state),
+            **figures,
+        )
+    )
     timeline.add_event(
         order,
         kind=OrderEventKind.REFUND,
-        message=f"Refunded {amount} {order.currency}: {reason}.{note}",
+        message=message,
         actor=actor,
         data={
             **(data or {}),
@@ -226,7 +247,7 @@ def refund_locked(
             "amount_refunded": [str(before), str(order.amount_refunded)],
             "refund_no": refund_no,
         },
-        reason=reason,
+        reason=_plain(reason),
     )
     # One email and one webhook per refund (a second partial refund is news too).
     messages.email_shopper(

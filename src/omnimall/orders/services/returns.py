@@ -29,6 +29,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils.translation import gettext_noop
 
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
@@ -37,7 +38,7 @@ from omnimall.core.money import quantize
 from omnimall.inventory import services as inventory
 from omnimall.inventory.models import MovementKind
 from omnimall.inventory.selectors.allocation import list_locations
-from omnimall.orders import domain, split
+from omnimall.orders import domain, split, texts
 from omnimall.orders.errors import InvalidReturnError, ReturnNotAllowedError
 from omnimall.orders.models import (
     Order,
@@ -54,6 +55,16 @@ from . import refunds, timeline
 MAX_LINES = 200
 MAX_REASON = 2000
 OPEN_STATES = (ReturnState.REQUESTED, ReturnState.APPROVED)
+# What each step says on the order's timeline (``number``: the return's), in one place
+# for the translators; ``approved: note`` when staff wrote one.
+STEP_TEXTS = {
+    "requested": gettext_noop("Return %(number)s requested: %(reason)s"),
+    "approved": gettext_noop("Return %(number)s approved."),
+    "approved: note": gettext_noop("Return %(number)s approved: %(note)s"),
+    "rejected": gettext_noop("Return %(number)s rejected: %(reason)s"),
+    "received": gettext_noop("Return %(number)s received: at %(location)s"),
+    "refunded": gettext_noop("Return %(number)s refunded."),
+}
 
 
 class ReturnNotFoundError(NotFoundError):
@@ -165,18 +176,28 @@ def request_return(
             for line_id, quantity in sorted(wanted.items())
         )
         units = sum(wanted.values())
-        _event(order, request, step="requested", actor=actor, text=text, units=units)
+        _event(order, request, step="requested", actor=actor, says={"reason": text}, units=units)
         audit.record(actor=actor, action="return.requested", subject=request, reason=text)
     return request
 
 
 def _event(
-    order: Order, request: ReturnRequest, *, step: str, actor: Actor, text: str = "", **data: object
+    order: Order,
+    request: ReturnRequest,
+    *,
+    step: str,
+    actor: Actor,
+    said: str = "",
+    says: dict[str, str] | None = None,
+    **data: object,
 ) -> None:
+    """The return's ``step`` on the order's timeline: its ``STEP_TEXTS`` (``said``, else the
+    step's) with the return's number and ``says``."""
+    template = STEP_TEXTS[said or step]
     timeline.add_event(
         order,
         kind=OrderEventKind.RETURN,
-        message=f"Return {request.number} {step}" + (f": {text}" if text else "."),
+        message=texts.text(template, number=request.number, **(says or {})),
         actor=actor,
         data={"return": request.number, "step": step, **data},
     )
@@ -207,7 +228,9 @@ def approve_return(*, return_id: int, actor: Actor, note: str = "") -> ReturnReq
         if note.strip():
             request.staff_note = note.strip()[:MAX_REASON]
         _move(request, (ReturnState.REQUESTED,), ReturnState.APPROVED, "staff_note")
-        _event(order, request, step="approved", actor=actor, text=note.strip())
+        typed = note.strip()
+        said = "approved: note" if typed else ""
+        _event(order, request, step="approved", actor=actor, said=said, says={"note": typed})
         audit.record(
             actor=actor,
             action="return.approved",
@@ -225,7 +248,7 @@ def reject_return(*, return_id: int, reason: str, actor: Actor) -> ReturnRequest
         order, request = _lock(return_id)
         request.staff_note = text
         before = _move(request, OPEN_STATES, ReturnState.REJECTED, "staff_note")
-        _event(order, request, step="rejected", actor=actor, text=text)
+        _event(order, request, step="rejected", actor=actor, says={"reason": text})
         audit.record(
             actor=actor,
             action="return.rejected",
@@ -271,7 +294,7 @@ def receive_return(*, return_id: int, location_id: int, actor: Actor) -> ReturnR
                 kind=MovementKind.RETURN,
             )
         units = sum(item.quantity for item in items)
-        _event(order, request, step="received", actor=actor, text=f"at {code}", units=units)
+        _event(order, request, step="received", actor=actor, says={"location": code}, units=units)
         audit.record(
             actor=actor,
             action="return.received",
@@ -331,7 +354,7 @@ def refund_return(*, return_id: int, actor: Actor, amount: Decimal | None = None
         refund = refunds.refund_locked(
             order,
             amount=money,
-            reason=f"Return {request.number}",
+            reason=texts.text(gettext_noop("Return %(number)s"), number=request.number),
             actor=actor,
             refund_no=request.number,
             target=domain.RETURNED if everything_back else domain.PARTLY_REFUNDED,
