@@ -10,7 +10,7 @@ from django.test import TestCase
 
 from omnimall.core import qr
 from omnimall.orders import domain
-from omnimall.orders.models import Order, ReturnRequest
+from omnimall.orders.models import Order, OrderEvent, ReturnRequest
 from omnimall.orders.services import cancellation, fulfilment, pickup
 from tests.orders.factories import ACTOR, make_ready_pickup, make_shop, pay, place, ship_all
 
@@ -238,6 +238,18 @@ def test_cancel_unpaid_order_cancels_it_for_its_guest(client, shop):
     assert Order.objects.get(pk=placed.order_id).state == domain.CANCELLED
     page = client.get(response["Location"], **EN)
     assert "Your order has been cancelled." in _html(page)
+
+
+def test_cancel_in_chinese_writes_the_timeline_in_english_for_the_back_office(client, shop):
+    placed = place(shop)
+
+    client.post(
+        _url(placed, "cancel/") + f"?token={placed.guest_token}",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    event = OrderEvent.objects.get(order_id=placed.order_id, state_to=domain.CANCELLED)
+    assert event.message == "Cancelled by the shopper before paying."  # each reader translates
 
 
 def test_cancel_paid_order_is_refused_with_a_message(client, shop, shopper):

@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -208,7 +208,9 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
         cancellation.cancel_order(
             order_id=order.id,
             actor=_shopper_actor(request, order),
-            reason=_("Cancelled by the shopper before paying."),
+            # In English, like every timeline text: the back office shows it in the staff
+            # member's language, whatever the shopper's was.
+            reason=gettext_noop("Cancelled by the shopper before paying."),
             by_shopper=True,
         )
     except OrderNotFoundError:
