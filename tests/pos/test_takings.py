@@ -339,3 +339,19 @@ def test_receipts_list_links_to_the_takings(superuser_client, settings):
 
     assert reply.status_code == 200
     assert f'href="{reverse("admin:pos_takings")}"' in reply.content.decode()
+
+
+def test_finance_reconciles_with_the_takings(client, shops):
+    """Finance matches the stores' takings against the bank's and wallets' payouts."""
+    from django.contrib.auth.models import Group
+
+    from omnimall.core.roles import FINANCE
+
+    accountant = get_user_model().objects.create_user("acc", password="x" * 12, is_staff=True)
+    accountant.groups.add(Group.objects.get(name=FINANCE))
+    client.force_login(accountant)
+
+    reply = client.get(reverse("admin:pos_takings"), PERIOD)
+
+    assert reply.status_code == 200
+    assert reply.context["total"]["receipts"] > 0

@@ -155,6 +155,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.view_invoicerequest",
         "orders.change_invoicerequest",
         "payments.view_*",
+        # The stores' takings (by payment method) against the bank's and wallets' payouts.
+        "pos.view_receipt",
+        "pos.view_tillreturn",
     ),
     # Sees everything the business runs on, changes nothing by default (invoice requests
     # included: ``orders.view_*``).

@@ -158,6 +158,8 @@ class TillReturn(models.Model):
         verbose_name = _("till return")
         verbose_name_plural = _("till returns")
         ordering = ["-occurred_at", "-id"]
+        # The list's order and the takings report's period (refunds per day).
+        indexes = [models.Index(fields=["occurred_at"], name="tillreturn_when_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["store", "number"], name="tillreturn_store_number_uniq"
