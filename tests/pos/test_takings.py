@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from omnimall.core import clock
-from omnimall.core.roles import STORE_STAFF, sync_roles
+from omnimall.core.roles import FINANCE, STORE_STAFF, sync_roles
 from omnimall.pos.models import Receipt, ReceiptSource
 from omnimall.pos.selectors.takings import takings_by_method
 from omnimall.pos.services import returns, sales
@@ -343,10 +343,6 @@ def test_receipts_list_links_to_the_takings(superuser_client, settings):
 
 def test_finance_reconciles_with_the_takings(client, shops):
     """Finance matches the stores' takings against the bank's and wallets' payouts."""
-    from django.contrib.auth.models import Group
-
-    from omnimall.core.roles import FINANCE
-
     accountant = get_user_model().objects.create_user("acc", password="x" * 12, is_staff=True)
     accountant.groups.add(Group.objects.get(name=FINANCE))
     client.force_login(accountant)
