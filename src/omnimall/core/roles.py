@@ -210,12 +210,17 @@ def _resolve(patterns: tuple[str, ...], available: Mapping[str, int]) -> tuple[s
 
 
 def sync_roles(
-    *, apps: Any = None, roles: Mapping[str, tuple[str, ...]] | None = None
+    *,
+    apps: Any = None,
+    roles: Mapping[str, tuple[str, ...]] | None = None,
+    warn_missing: bool = True,
 ) -> SyncReport:
     """Create one group per role and give it exactly the role's permissions.
 
     ``apps`` is the migration's historical app registry (default: the live one). Permissions
-    a role names that do not exist yet are skipped and reported, never invented.
+    a role names that do not exist yet are skipped and reported, never invented (and
+    logged unless ``warn_missing`` is off: the early migration that first creates the
+    roles runs before later apps' models exist; the sync after every ``migrate`` warns).
     """
     if apps is None:
         from django.apps import apps as live_apps
@@ -237,6 +242,6 @@ def sync_roles(
         group, _created = group_model.objects.get_or_create(name=role)
         group.permissions.set(sorted(ids))
         granted[role] = len(ids)
-    if missing:
+    if missing and warn_missing:
         logger.warning("Roles name permissions that do not exist: %s", ", ".join(missing))
     return SyncReport(groups=granted, missing=tuple(missing))
