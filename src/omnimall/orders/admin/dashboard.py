@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -95,12 +96,10 @@ def _orders_in(method: str, states: tuple[str, ...]) -> str:
     return _list_url("orders_order", delivery_method__exact=method, state__in=_joined(*states))
 
 
-def _order_lines(request: HttpRequest, now: datetime) -> list[QueueLine]:
+def _order_lines(request: HttpRequest, visible: QuerySet[Order], now: datetime) -> list[QueueLine]:
     user = request.user
     lines: list[QueueLine] = []
-    if not user.has_perm("orders.view_order"):
-        return lines
-    queue = order_work_queue(narrow_orders(request, Order.objects.all()))
+    queue = order_work_queue(visible)
     orders = "orders_order"
     lines += [
         _line(
@@ -216,13 +215,11 @@ def _column(day: DaySales) -> Column:
     )
 
 
-def _sales(request: HttpRequest) -> dict[str, Any] | None:
-    if not request.user.has_perm("orders.view_order"):
-        return None
+def _sales(visible: QuerySet[Order]) -> dict[str, Any]:
     today = timezone.localdate()
     currency = settings.DEFAULT_CURRENCY
     days = daily_sales(
-        narrow_orders(request, Order.objects.all()),
+        visible,
         first=today - timedelta(days=SALES_DAYS - 1),
         last=today,
         currency=currency,
@@ -245,9 +242,15 @@ def _sales(request: HttpRequest) -> dict[str, Any] | None:
 
 def dashboard_context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
-    lines = _order_lines(request, now) + _other_lines(request, now)
+    lines: list[QueueLine] = []
+    sales = None
+    if request.user.has_perm("orders.view_order"):
+        visible = narrow_orders(request, Order.objects.all())  # scoped once for both
+        lines = _order_lines(request, visible, now)
+        sales = _sales(visible)
+    lines += _other_lines(request, now)
     return {
         "queue": lines,
         "queue_empty": not any(line.count for line in lines),
-        "sales": _sales(request),
+        "sales": sales,
     }
