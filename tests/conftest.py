@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: isolated media, the browser for e2e tests, and a clean cache."""
+"""Suite-wide fixtures: isolated media, a clean cache, fast password hashes, and the
+browser for e2e tests."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ CHROMIUM_FLAGS = [
 @pytest.fixture(autouse=True)
 def _isolated_media_and_cache(settings, tmp_path: Path) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path / "media"
+    # A password hash costs ~0.4 s of PBKDF2 on these machines; the tests check who may
+    # sign in, not the hash's strength (Django's advice for test suites).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()

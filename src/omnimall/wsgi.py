@@ -1,6 +1,9 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
+from omnimall.core.proxies import behind_proxies
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnimall.settings")
-application = get_wsgi_application()
+application = behind_proxies(get_wsgi_application(), settings.PROXY_COUNT)

@@ -13,7 +13,6 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.test import Client
 
 from omnimall.checkout.models import Cart, CartState
@@ -29,13 +28,6 @@ from tests.members.test_points_factories import give_points
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-123456!"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()  # the sign-in brake counts failures in the cache
-    yield
-    cache.clear()
 
 
 @pytest.fixture
