@@ -39,6 +39,12 @@ SECRET_KEY_FALLBACKS = [
 DEBUG = _env_bool("OMNIMALL_DEBUG", True)
 ALLOWED_HOSTS = _env_list("OMNIMALL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = _env_list("OMNIMALL_CSRF_TRUSTED_ORIGINS", "")
+# How many reverse proxies (nginx, a load balancer) stand in front of the app, each adding
+# the address it was called from to X-Forwarded-For. 0: the headers are ignored (anyone
+# could write them); see omnimall.core.proxies.
+PROXY_COUNT = int(os.environ.get("OMNIMALL_PROXY_COUNT", "0"))
+if PROXY_COUNT < 0:
+    raise ValueError("OMNIMALL_PROXY_COUNT must be 0 or more")
 SERVER_TIMING = _env_bool("OMNIMALL_SERVER_TIMING", True)
 # Name of the sales channel whose price list the storefront and Store API show.
 STOREFRONT_CHANNEL = os.environ.get("OMNIMALL_STOREFRONT_CHANNEL", "online")
@@ -256,6 +262,14 @@ SITE_URL = os.environ.get("OMNIMALL_SITE_URL", "").rstrip("/")
 OUTBOX_DELIVER_ON_COMMIT = _env_bool("OMNIMALL_OUTBOX_DELIVER_ON_COMMIT", True)
 OUTBOX_HTTP_TIMEOUT = float(os.environ.get("OMNIMALL_OUTBOX_HTTP_TIMEOUT", "5"))
 CHECKOUT_HOLD_MINUTES = int(os.environ.get("OMNIMALL_CHECKOUT_HOLD_MINUTES", "15"))
+# Stock an unpaid order holds is stock nobody else can buy (bots hoard a flash sale that
+# way). A shopper (their account, and the contact phone) may have this many orders
+# awaiting payment at once; 0: no limit.
+CHECKOUT_MAX_UNPAID = int(os.environ.get("OMNIMALL_CHECKOUT_MAX_UNPAID", "3"))
+# Checkouts one client address may start per 10 minutes (an office or campus shares one
+# address: keep it generous); 0: no limit.
+CHECKOUT_RATE_PER_ADDRESS = int(os.environ.get("OMNIMALL_CHECKOUT_RATE_PER_ADDRESS", "60"))
+CHECKOUT_RATE_WINDOW_SECONDS = 10 * 60
 PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS", "7"))
 RETURN_WINDOW_DAYS = int(os.environ.get("OMNIMALL_RETURN_WINDOW_DAYS", "14"))
 # Delivery is free from this subtotal; below it a flat fee (CNY).

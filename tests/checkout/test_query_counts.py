@@ -53,8 +53,9 @@ def test_get_cart_in_at_most_4_queries(shop, client, token, django_assert_max_nu
 
 
 def test_checkout_queries(shop, client, token):
-    """Checkout's own share is 2 queries (close the cart, read its priced lines); the rest
-    is ``place_order`` (allocation plan, reservation, order, payment, email).
+    """Checkout's own share is 3 queries (count the shopper's unpaid orders, close the
+    cart, read its priced lines); the rest is ``place_order`` (allocation plan,
+    reservation, order, payment, email).
 
     In a test the request runs inside the test's transaction, so checkout's
     ``transaction.atomic()`` shows as a SAVEPOINT/RELEASE pair; in production it is the
@@ -75,5 +76,7 @@ def test_checkout_queries(shop, client, token):
     statements = [q["sql"] for q in captured.captured_queries]
     own = [sql for sql in statements if "checkout_cart" in sql]
     assert len(own) == 2  # UPDATE the cart's state; SELECT its lines (with the cart)
+    unpaid = [sql for sql in statements if "COUNT(*)" in sql and "pending_payment" in sql]
+    assert len(unpaid) == 1, statements  # the brake on hoarding (checkout.services.limits)
     production = len(statements) - 2  # the test transaction's savepoint pair
-    assert production <= PLACE_ORDER_BUDGET + 2
+    assert production <= PLACE_ORDER_BUDGET + 3

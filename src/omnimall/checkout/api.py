@@ -35,7 +35,7 @@ from omnimall.checkout.schemas import (
 )
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
-from omnimall.core import idempotency
+from omnimall.core import idempotency, throttle
 from omnimall.core.api.auth import signed_in_shopper as shopper
 from omnimall.core.api.errors import ErrorOut
 from omnimall.orders.services import points as order_points
@@ -143,7 +143,7 @@ def list_pickup_stores(
 
 @router.post(
     "/{token}/checkout",
-    response={201: CheckoutOut, **ERRORS},
+    response={201: CheckoutOut, **ERRORS, 429: ErrorOut},
     summary="Place the order: pending payment, with a payment_url",
 )
 def checkout(
@@ -168,6 +168,7 @@ def checkout(
             return_url=order_return_url(base),
             points=payload.points,
             invoice=payload.invoice.model_dump() if payload.invoice else None,
+            client=throttle.client_of(request),
         )
         payment_url = placed.payment_url
         if payment_url.startswith("/"):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from omnimall.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from omnimall.core.errors import (
+    ConflictError,
+    NotFoundError,
+    TooManyRequestsError,
+    ValidationFailedError,
+)
 
 
 class CartNotFoundError(NotFoundError):
@@ -60,3 +65,16 @@ class InvalidCheckoutError(ValidationFailedError):
 class AddressNotFoundError(NotFoundError):
     code = "address_not_found"
     message = "No such address."
+
+
+class TooManyUnpaidOrdersError(ConflictError):
+    code = "too_many_unpaid_orders"
+    message = (
+        "This shopper already has the most orders awaiting payment one may have; pay or "
+        "cancel one of them first."
+    )
+
+
+class TooManyCheckoutsError(TooManyRequestsError):
+    code = "too_many_checkouts"
+    message = "Too many checkouts from this address just now. Wait a few minutes and try again."

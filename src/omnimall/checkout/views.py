@@ -26,6 +26,7 @@ from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.pricing import user_id_of
 from omnimall.checkout.services import carts
 from omnimall.checkout.services.checkout import checkout_cart
+from omnimall.core import throttle
 from omnimall.core.errors import DomainError
 from omnimall.inventory.errors import InsufficientStockError
 from omnimall.members.domain import national_phone
@@ -55,6 +56,14 @@ def _error_text(error: DomainError) -> str:
         "insufficient_points": _("You do not have that many points."),
         "points_need_member": _("Sign in as a member to pay with points."),
         "invalid_points": _("Enter a whole number of points."),
+        "too_many_unpaid_orders": _(
+            "You already have orders waiting for payment. Pay for or cancel one of them "
+            "(under Your orders) before placing another."
+        ),
+        "too_many_checkouts": _(
+            "Too many orders were placed from your network just now. Please wait a few "
+            "minutes and try again."
+        ),
     }
     return texts.get(error.code, _("Sorry, that did not work. Please try again."))
 
@@ -202,6 +211,7 @@ def _place(
             return_url=order_return_url(base),
             points=data.get("points") or 0,
             invoice=invoice_form.details() if invoice_form is not None else None,
+            client=throttle.client_of(request),
         )
     except InvalidCheckoutError as refused:
         form.add_service_errors(refused.details.get("errors") or {})

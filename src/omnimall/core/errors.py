@@ -38,3 +38,20 @@ class ConflictError(DomainError):
     code = "conflict"
     status = 409
     message = "The request conflicts with an earlier one."
+
+
+class TooManyRequestsError(DomainError):
+    """A brake on repetition (429). ``retry_after``: seconds until a try may succeed, sent
+    as the ``Retry-After`` header when known."""
+
+    code = "too_many_requests"
+    status = 429
+    message = "Too many requests. Wait a little and try again."
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int | None = None, **details: Any
+    ) -> None:
+        self.retry_after = retry_after
+        if retry_after is not None:
+            details["retry_after"] = retry_after
+        super().__init__(message, **details)

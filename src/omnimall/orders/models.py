@@ -138,6 +138,12 @@ class Order(models.Model):
                 name="order_paid_waiting",
                 condition=models.Q(state="paid", needs_attention=False),
             ),
+            # Checkout's count of a shopper's orders awaiting payment (checkout's limits).
+            models.Index(
+                fields=["phone"],
+                name="order_unpaid_phone",
+                condition=models.Q(state="pending_payment"),
+            ),
             models.Index(fields=["state"], name="order_state_idx"),
             models.Index(fields=["pickup_code"], name="order_pickup_code_idx"),
             models.Index(fields=["cart_token"], name="order_cart_token_idx"),

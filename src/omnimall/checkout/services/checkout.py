@@ -41,6 +41,7 @@ from omnimall.checkout.errors import (
     UnavailableLinesError,
 )
 from omnimall.checkout.models import Cart, CartState
+from omnimall.checkout.services.limits import check_may_check_out
 from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.inventory.selectors import allocation as allocation_selectors
@@ -183,6 +184,7 @@ def checkout_cart(
     return_url: str,
     points: int = 0,
     invoice: Mapping[str, object] | None = None,
+    client: str = "",
 ) -> PlacedOrder:
     """Place the order for this cart (see the module docstring). ``return_url`` may hold
     ``{number}`` and ``{token}``, filled in with the new order's number and guest token.
@@ -193,7 +195,10 @@ def checkout_cart(
 
     ``points``: pay that many of the signed-in member's points (at most
     ``POINTS_MAX_SHARE`` of the total: 422 ``points_over_limit``; at most what they have:
-    409 ``insufficient_points``; a guest or a non-member: 422 ``points_need_member``)."""
+    409 ``insufficient_points``; a guest or a non-member: 422 ``points_need_member``).
+
+    ``client``: the shopper's address, for the per-address brake (``limits``; empty: not
+    counted). The unpaid-orders brake applies to every checkout."""
     if not pricing.is_token(cart_token):
         raise CartNotFoundError()
     points = order_points.clean_points(points)
@@ -210,6 +215,7 @@ def checkout_cart(
         else None
     )
     user_id = pricing.user_id_of(user)
+    check_may_check_out(client=client, user_id=user_id, phone=cleaned.phone)
     with transaction.atomic():
         if not _close_cart(token=cart_token, user_id=user_id):
             cart = pricing.get_cart(token=cart_token, user=user)  # 404 when not theirs

@@ -47,6 +47,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         challenge = getattr(exc, "challenge", "")  # a 401's WWW-Authenticate (RFC 9110)
         if challenge:
             response["WWW-Authenticate"] = challenge
+        retry_after = getattr(exc, "retry_after", None)  # a 429's (RFC 9110)
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
         return response
 
     def on_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:

@@ -12,7 +12,7 @@ nobody which numbers exist.
 from __future__ import annotations
 
 from omnimall.core import throttle
-from omnimall.core.errors import DomainError
+from omnimall.core.errors import TooManyRequestsError
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import Order
@@ -21,9 +21,8 @@ from omnimall.orders.selectors.orders import clean_number
 SCOPE = "order-lookup"
 
 
-class TooManyLookupsError(DomainError):
+class TooManyLookupsError(TooManyRequestsError):
     code = "too_many_attempts"
-    status = 429
     message = "Too many tries to find an order. Wait a few minutes and try again."
 
 

@@ -28,7 +28,7 @@ from omnimall.core.api.auth import NotSignedInError, signed_in_shopper
 from omnimall.core.api.errors import ERRORS as API_ERRORS
 from omnimall.core.api.errors import ErrorOut
 from omnimall.core.api.schemas import StrictIn
-from omnimall.core.errors import DomainError, NotFoundError
+from omnimall.core.errors import DomainError, NotFoundError, TooManyRequestsError
 from omnimall.core.models import ShopperToken
 from omnimall.members.selectors import members as member_selectors
 from omnimall.storefront.accounts.forms import EmailAuthenticationForm
@@ -43,9 +43,8 @@ class InvalidCredentialsError(DomainError):
     message = "The email address or password is not right."
 
 
-class TooManyAttemptsError(DomainError):
+class TooManyAttemptsError(TooManyRequestsError):
     code = "too_many_attempts"
-    status = 429
     message = "Too many attempts to sign in. Wait a few minutes and try again."
 
 
