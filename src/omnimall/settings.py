@@ -218,6 +218,12 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "core.deliver_outbox", "schedule": 10.0},
     # Unpaid orders past their hold: ask the gateway first, then cancel and release.
     "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 60.0},
+    # A shopper reminded PICKUP_REMINDER_DAYS before the cancellation below still has days to
+    # come; hourly, so the reminder leaves within the hour the order becomes due.
+    "remind-uncollected-pickups": {
+        "task": "orders.remind_uncollected_pickups",
+        "schedule": 60 * 60.0,
+    },
     # Pick-ups not collected within PICKUP_UNCOLLECTED_DAYS: cancelled, refunded, released.
     "cancel-uncollected-pickups": {
         "task": "orders.cancel_uncollected_pickups",
@@ -271,6 +277,11 @@ CHECKOUT_MAX_UNPAID = int(os.environ.get("OMNIMALL_CHECKOUT_MAX_UNPAID", "3"))
 CHECKOUT_RATE_PER_ADDRESS = int(os.environ.get("OMNIMALL_CHECKOUT_RATE_PER_ADDRESS", "60"))
 CHECKOUT_RATE_WINDOW_SECONDS = 10 * 60
 PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS", "7"))
+# One reminder email this many days before an uncollected pick-up is cancelled (ready_at +
+# PICKUP_UNCOLLECTED_DAYS). 0 turns reminders off, and so does a value not below
+# PICKUP_UNCOLLECTED_DAYS: the reminder would go out with the "ready" email, which already
+# says the deadline.
+PICKUP_REMINDER_DAYS = int(os.environ.get("OMNIMALL_PICKUP_REMINDER_DAYS", "2"))
 RETURN_WINDOW_DAYS = int(os.environ.get("OMNIMALL_RETURN_WINDOW_DAYS", "14"))
 # Delivery is free from this subtotal; below it a flat fee (CNY).
 FREE_SHIPPING_FROM = os.environ.get("OMNIMALL_FREE_SHIPPING_FROM", "99.00")

@@ -18,6 +18,7 @@ EXTRA = {
     "paid": {},
     "shipped": {"complete": True, "carrier": "SF Express", "tracking_number": "SF7788"},
     "ready_for_pickup": {"days": 7},
+    "pickup_reminder": {"deadline": "2026-12-04 10:30", "time_zone": "Asia/Shanghai"},
     "refunded": {"amount": "12.30"},
     "cancelled": {"reason": "Not collected"},
     "invoice_issued": {
@@ -36,6 +37,7 @@ SAYS = {
     "paid": ["Your pick-up code / 自提码"],
     "shipped": ["SF Express", "SF7788"],
     "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],
+    "pickup_reminder": ["2026-12-04 10:30", "(Asia/Shanghai time)", "1 Nanjing Road"],
     "refunded": ["12.30 CNY"],
     "cancelled": ["Not collected"],
     "invoice_issued": [
@@ -67,11 +69,11 @@ def test_each_template_has_an_html_body_saying_what_the_text_says(settings, temp
     for phrase in SAYS[template]:
         assert phrase in html
         assert phrase in text
-    if template in ("placed", "paid", "ready_for_pickup"):
+    if template in ("placed", "paid", "ready_for_pickup", "pickup_reminder"):
         for line in order.lines.all():
             assert line.product_name in html
             assert f"{line.line_total} CNY" in html
-    if template in ("paid", "ready_for_pickup"):
+    if template in ("paid", "ready_for_pickup", "pickup_reminder"):
         assert order.pickup_code in html
 
 

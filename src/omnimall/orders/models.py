@@ -118,6 +118,8 @@ class Order(models.Model):
     placed_at = models.DateTimeField(_("placed"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     ready_at = models.DateTimeField(_("ready for pick-up"), null=True, blank=True)
+    # When the "still waiting" reminder went out (``pickup_reminders``): at most once.
+    pickup_reminded_at = models.DateTimeField(_("pick-up reminder sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from celery import shared_task
 
 from omnimall.core import wakeups
-from omnimall.orders.services import cancellation, completion, fulfilment, payment
+from omnimall.orders.services import (
+    cancellation,
+    completion,
+    fulfilment,
+    payment,
+    pickup_reminders,
+)
 
 
 @shared_task(name=payment.ALLOCATE_TASK, ignore_result=True)  # no result backend reads it
@@ -29,6 +35,13 @@ def expire_unpaid_orders_task() -> int:
 def cancel_uncollected_pickups_task() -> int:
     """Pick-ups not collected in PICKUP_UNCOLLECTED_DAYS: cancelled and refunded (hourly)."""
     return cancellation.cancel_uncollected_pickups()
+
+
+@shared_task(name="orders.remind_uncollected_pickups")
+def remind_uncollected_pickups_task() -> int:
+    """Pick-ups PICKUP_REMINDER_DAYS from their cancellation: the shopper reminded once
+    (hourly)."""
+    return pickup_reminders.remind_uncollected_pickups()
 
 
 @shared_task(name="orders.complete_orders")

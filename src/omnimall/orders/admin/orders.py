@@ -178,7 +178,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "phone", "delivery_method", "ship_to_address", "pickup_store", "pickup_code",
         "credited_store", "credit_reason", "currency", "subtotal", "shipping", "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
-        "closed_at", "allocations", "points_used", "points_value", "points_earned",
+        "pickup_reminded_at", "closed_at", "allocations", "points_used", "points_value",
+        "points_earned",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "state", "needs_attention", "placed_at", "closed_at")}),
@@ -192,6 +193,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "pickup_store",
                     "pickup_code",
                     "ready_at",
+                    "pickup_reminded_at",
                 )
             },
         ),

@@ -4,6 +4,8 @@
 ``placement`` (an order from a priced cart), ``payment`` (settling gateway
 notifications and status queries), ``fulfilment`` (allocation, shipments, pick-up,
 delivery), ``holds`` (stock holds and allocations, for placement and fulfilment),
-``cancellation``, ``refunds``, ``returns``, ``messages`` (emails and webhooks through the
-outbox). Import the module: ``from omnimall.orders.services import placement``.
+``cancellation``, ``pickup_reminders`` (the "still waiting" email before an
+uncollected pick-up is cancelled), ``refunds``, ``returns``, ``messages`` (emails and
+webhooks through the outbox). Import the module:
+``from omnimall.orders.services import placement``.
 """

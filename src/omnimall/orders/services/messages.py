@@ -31,6 +31,7 @@ TEMPLATES = (
     "paid",
     "shipped",
     "ready_for_pickup",
+    "pickup_reminder",
     "refunded",
     "cancelled",
     "invoice_issued",
