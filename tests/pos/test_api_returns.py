@@ -365,3 +365,86 @@ def test_post_return_refuses_a_member_who_is_not_the_receipts(client, receipt_me
     wanted = "is not the member of receipt" if receipt_member else "recorded without a member"
     assert wanted in error["message"]
     assert (_state(shop, other), _state(shop, buyer)) == before
+
+
+def _return_of_one(shop, number, **more):
+    return return_body(
+        shop,
+        receipt_number=number,
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00", "line_no": 1}],
+        **more,
+    )
+
+
+def _sold_by(client, shop, payments):
+    body = receipt_body(shop, lines=[(shop.skus[0], 2, "40.00")], payments=payments)
+    assert post(client, "/api/v1/pos/sales", body, shop.token).status_code == 201
+    return body["receipt_number"]
+
+
+@pytest.mark.parametrize(
+    ("payments", "said", "recorded"),
+    [
+        ([{"method": "微信", "amount": "80.00"}], None, "wechat"),  # the receipt's one way
+        ([{"method": "wechat", "amount": "80.00"}], "现金", "cash"),  # the till's word wins
+        (  # paid two ways, the till silent: not known
+            [{"method": "wechat", "amount": "50.00"}, {"method": "cash", "amount": "30.00"}],
+            None,
+            None,
+        ),
+    ],
+)
+def test_a_return_records_how_the_refund_was_paid_out(client, payments, said, recorded):
+    shop = make_shop()
+    body = _return_of_one(shop, _sold_by(client, shop, payments))
+    if said is not None:
+        body["refund_method"] = said
+
+    reply = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert reply.status_code == 201, reply.content
+    assert reply.json()["refund_method"] == recorded
+    assert TillReturn.objects.get().refund_method == (recorded or "")
+
+
+@pytest.mark.parametrize("method", ["points", "积分", "a voucher book", "  "])
+def test_a_refund_paid_in_points_or_an_unknown_way_is_422(client, method):
+    shop = make_shop()
+    body = _return_of_one(shop, _sold_by(client, shop, [{"method": "cash", "amount": "80.00"}]))
+    body["refund_method"] = method
+
+    reply = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert reply.status_code == 422
+    assert reply.json()["error"]["code"] == "validation_failed"
+    assert not TillReturn.objects.exists()
+
+
+def test_a_replay_must_say_the_same_refund_method(client):
+    shop = make_shop()
+    body = _return_of_one(shop, _sold_by(client, shop, [{"method": "cash", "amount": "80.00"}]))
+    body["refund_method"] = "cash"
+    assert post(client, "/api/v1/pos/returns", body, shop.token).status_code == 201
+
+    same = post(client, "/api/v1/pos/returns", {**body, "refund_method": "现金"}, shop.token)
+    other = post(client, "/api/v1/pos/returns", {**body, "refund_method": "alipay"}, shop.token)
+
+    assert same.status_code == 200
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "return_conflict"
+
+
+def test_a_return_recorded_before_refund_methods_still_replays(client):
+    """Its stored fingerprint has no refund method: the same body, which says none, is
+    the same return, though the method was filled in from the receipt."""
+    shop = make_shop()
+    body = _return_of_one(shop, _sold_by(client, shop, [{"method": "cash", "amount": "80.00"}]))
+    assert post(client, "/api/v1/pos/returns", body, shop.token).status_code == 201
+    stored = TillReturn.objects.get()
+    assert stored.payload_hash == return_of(body).payload_hash()
+    TillReturn.objects.filter(pk=stored.pk).update(refund_method="")  # as before the field
+
+    again = post(client, "/api/v1/pos/returns", body, shop.token)
+
+    assert again.status_code == 200
+    assert again.json()["refund_method"] is None

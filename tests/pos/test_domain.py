@@ -50,6 +50,7 @@ RETURN: dict[str, Any] = {
     "reason": "wrong size",
     "lines": [{"sku": "TEE-M", "quantity": 1, "amount": "94.00", "line_no": 1}],
     "member": {"card": "612345678901"},
+    "refund_method": "cash",
 }
 RETURN_CHANGES: list[tuple[tuple[Any, ...], Any]] = [
     (("store",), "sh-xuhui"),
@@ -64,6 +65,7 @@ RETURN_CHANGES: list[tuple[tuple[Any, ...], Any]] = [
     (("lines", 0, "line_no"), 2),
     (("member", "card"), "612345678902"),
     (("member", "phone"), "+8613800138000"),
+    (("refund_method",), "wechat"),
 ]
 
 

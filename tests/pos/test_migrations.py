@@ -1,5 +1,6 @@
 """pos 0002: the receipts' stored payment methods become codes, and a receipt recorded
-before still replays when its till sends it again."""
+before still replays when its till sends it again; pos 0004: earlier till returns get the
+way their refund was paid out where their receipt says it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import json
 import pytest
 from django.apps import apps
 
-from omnimall.pos.models import Receipt
-from tests.pos.factories import make_shop, receipt_body, sale_of
+from omnimall.pos.models import Receipt, TillReturn
+from tests.pos.factories import make_member, make_shop, receipt_body, return_body, sale_of
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,34 @@ def test_the_batch_replays_a_receipt_recorded_before_methods_were_codes(client):
         ("rejected", "receipt_conflict"),
     ]
     assert Receipt.objects.count() == 1
+
+
+REFUND_METHODS = importlib.import_module("omnimall.pos.migrations.0004_tillreturn_refund_method")
+
+
+@pytest.mark.parametrize(
+    ("payments", "filled"),
+    [
+        ([("wechat", "80.00")], "wechat"),
+        ([("cash", "70.00"), ("points", "10.00")], "cash"),  # points aside
+        ([("wechat", "50.00"), ("cash", "30.00")], ""),  # two ways: not known
+    ],
+)
+def test_migration_gives_earlier_returns_their_receipts_one_way(client, payments, filled):
+    shop = make_shop()
+    body = _paid(receipt_body(shop, lines=[(shop.skus[0], 2, "40.00")]), *payments)
+    if any(method == "points" for method, _ in payments):
+        body["payments"][-1]["points"] = 1000
+        body["member"] = {"card": make_member().card_number}
+    assert _post(client, SALES, body, shop.token).status_code == 201, body
+    back = return_body(
+        shop,
+        receipt_number=body["receipt_number"],
+        lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": "40.00", "line_no": 1}],
+    )
+    assert _post(client, "/api/v1/pos/returns", back, shop.token).status_code == 201
+    TillReturn.objects.update(refund_method="")  # as recorded before the field
+
+    REFUND_METHODS.refund_methods_from_receipts(apps, None)
+
+    assert TillReturn.objects.get().refund_method == filled

@@ -10,6 +10,7 @@ import csv
 import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,7 @@ from django.urls import reverse
 
 from omnimall.core import clock
 from omnimall.core.roles import FINANCE, STORE_STAFF, sync_roles
-from omnimall.pos.models import Receipt, ReceiptSource
+from omnimall.pos.models import Receipt, ReceiptLine, ReceiptSource
 from omnimall.pos.selectors.takings import takings_by_method
 from omnimall.pos.services import returns, sales
 from tests.pos.factories import ACTOR, make_shop, receipt_body, return_body, return_of, sale_of
@@ -47,13 +48,15 @@ def _sell(shop, at, payments, *, price="100.00"):
     return body["receipt_number"]
 
 
-def _give_back(shop, receipt_number, at, amount):
+def _give_back(shop, receipt_number, at, amount, refund_method=None):
     body = return_body(
         shop,
         receipt_number=receipt_number,
         lines=[{"sku": shop.skus[0].code, "quantity": 1, "amount": amount, "line_no": 1}],
     )
     body["occurred_at"] = at.isoformat()
+    if refund_method is not None:
+        body["refund_method"] = refund_method
     returns.record_till_return(till_return=return_of(body), store_id=shop.store.pk, actor=ACTOR)
 
 
@@ -137,7 +140,7 @@ def test_takings_page_shows_each_store_day_a_chart_and_says_how_refunds_count(
     assert reverse("admin:pos_takings") == "/admin/pos/receipt/takings/"
     assert "<svg" in page
     assert "Takings per day by payment method" in page
-    assert "refunds are a column of their own" in page
+    assert "what was refunded that way" in page
     assert "sh-jingan" in page
     assert "sh-pudong" in page
     total = reply.context["total"]
@@ -351,3 +354,45 @@ def test_finance_reconciles_with_the_takings(client, shops):
 
     assert reply.status_code == 200
     assert reply.context["total"]["receipts"] > 0
+
+
+def test_refunds_are_taken_off_the_way_they_were_paid_out(shops, superuser_client):
+    """The fixture's return (a receipt paid by WeChat and cash, the till silent) is of no
+    known way; one paid by Alipay alone goes back to Alipay; the till may say cash."""
+    jingan = shops["jingan"]
+    sold = ReceiptLine.objects.filter(receipt__store=jingan).first()
+    shop = SimpleNamespace(store=jingan, skus=[sold.sku])  # what _give_back reads of a shop
+    alipay = Receipt.objects.get(store=jingan, payments__0__method="alipay").number
+    _give_back(shop, alipay, _at(DAY2, 11), "30.00")
+    card = Receipt.objects.get(store=jingan, payments__0__method="card").number
+    _give_back(shop, card, _at(DAY2, 12), "20.00", refund_method="现金")
+
+    day2 = _by_store_day(takings_by_method(first=DAY1, last=DAY2), shops)[("jingan", DAY2)]
+    export = _csv_rows(
+        superuser_client.get(reverse("admin:pos_takings"), {**PERIOD, "export": "csv"})
+    )
+    page = superuser_client.get(reverse("admin:pos_takings"), PERIOD)
+
+    assert dict(day2.refunds_by_method) == {
+        "": Decimal("40.00"),
+        "alipay": Decimal("30.00"),
+        "cash": Decimal("20.00"),
+    }
+    assert (day2.refunds, day2.net_of("alipay"), day2.net_of("cash")) == (
+        Decimal("90.00"),
+        Decimal("0.00"),
+        Decimal("-20.00"),
+    )
+    assert day2.net == day2.taken - Decimal("90.00")
+    row = next(r for r in export if (r["store"], r["day"]) == ("sh-jingan", "2026-11-21"))
+    assert (row["refund_alipay"], row["refund_cash"], row["refund_unknown"]) == (
+        "30.00",
+        "20.00",
+        "40.00",
+    )
+    assert row["refunds"] == "90.00"
+    assert "refund_points" not in row
+    assert export[-1]["refund_cash"] == "20.00"
+    assert '<span class="refunded" title="refunded this way">−30.00</span>' in (
+        page.content.decode()
+    )

@@ -239,6 +239,9 @@ class TillReturnOut(Schema):
     member_card: str | None
     authorised_by: str
     refund_total: Decimal
+    refund_method: str | None = Field(
+        description="How the refund was paid out (a payment method code); null: not known"
+    )
     points_reversed: int
     points_restored: int
     flags: list[FlagOut]
@@ -254,6 +257,7 @@ def return_out(view: selectors.TillReturnView) -> dict[str, Any]:
         "member_card": view.member_card,
         "authorised_by": view.authorised_by,
         "refund_total": view.refund_total,
+        "refund_method": view.refund_method,
         "points_reversed": view.points_reversed,
         "points_restored": view.points_restored,
         "flags": _flags(view.flags),

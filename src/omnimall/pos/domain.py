@@ -11,10 +11,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 
@@ -99,6 +100,17 @@ TILL_CLOCK_AHEAD = timedelta(days=1)
 # a receipt numbered ``return:T1`` would share the purchase key of return ``T1``. Such
 # numbers are refused; returns now key under ``pos-return:``, which no receipt can have.
 RESERVED_RECEIPT_PREFIX = "return:"
+
+
+def single_money_method(payments: Iterable[Mapping[str, Any]] | None) -> str:
+    """The one way a receipt's stored payments were made, points aside (they come back by
+    themselves), else empty: a return's refund goes back the way the money came, as tills
+    do, when the till does not say."""
+    methods = {p.get("method") for p in payments or () if p.get("method") != POINTS_METHOD}
+    if len(methods) != 1:
+        return ""
+    (method,) = methods
+    return method if isinstance(method, str) and method in PAYMENT_METHODS else ""
 
 
 def receipt_number_problem(number: str) -> str | None:
@@ -265,6 +277,9 @@ class TillReturnIn:
     reason: str = ""
     member_phone: str = ""
     member_card: str = ""
+    # How the refund was paid out (a code of PAYMENT_METHODS other than points); empty:
+    # the till did not say (the original receipt's way, when it was paid one way).
+    refund_method: str = ""
 
     @property
     def refund_total(self) -> Decimal:
@@ -306,6 +321,8 @@ class TillReturnIn:
         }
         if who_and_why:
             hashed |= {"authorised_by": self.authorised_by, "reason": self.reason}
+        if self.refund_method:  # only when given: returns recorded before it keep theirs
+            hashed["refund_method"] = self.refund_method
         return hashed
 
 

@@ -148,6 +148,11 @@ class TillReturn(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     authorised_by = models.CharField(_("authorised by"), max_length=120, blank=True)
     refund_total = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2)
+    # How the refund was paid out; empty: not known (a return recorded before the field,
+    # or one the till did not say for and whose receipt was paid in more than one way).
+    refund_method = models.CharField(
+        _("refunded by"), max_length=20, choices=PaymentMethod.choices, blank=True
+    )
     points_reversed = models.PositiveIntegerField(_("points reversed"), default=0)
     points_restored = models.PositiveIntegerField(_("points restored"), default=0)
     flags = models.JSONField(_("flags"), default=list, blank=True)

@@ -204,11 +204,23 @@ class TillReturnIn(StrictIn):
     reason: Annotated[StrictStr, Field(max_length=200)] = ""
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=500)
     member: MemberRefIn | None = None
+    refund_method: PaymentMethod | None = Field(
+        default=None,
+        description=(
+            "How the refund was paid out (not points: those come back by themselves). "
+            "Left out: the original receipt's method when it was paid one way, else unknown."
+        ),
+    )
 
     @model_validator(mode="after")
     def _receipt_or_staff(self) -> TillReturnIn:
         if not self.receipt_number and not self.authorised_by.strip():
             raise ValueError("a return without a receipt needs authorised_by (the staff member)")
+        if self.refund_method == domain.POINTS_METHOD:
+            raise ValueError(
+                "refund_method: points are given back with the return (points_restored), "
+                "not paid out; say how the money was"
+            )
         refund = sum((line.amount for line in self.lines), Decimal(0))
         if refund > domain.MAX_AMOUNT:
             raise ValueError(f"the lines refund {refund}; a return is at most {domain.MAX_AMOUNT}")
@@ -233,4 +245,5 @@ class TillReturnIn(StrictIn):
             ),
             member_phone=self.member.phone if self.member else "",
             member_card=self.member.card if self.member else "",
+            refund_method=self.refund_method or "",
         )

@@ -313,11 +313,12 @@ class TillReturnAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
         "receipt",
         "member",
         "refund_total",
+        "refund_method",
         "points_reversed",
         "points_restored",
         "authorised_by",
     )
-    list_filter = ("store",)
+    list_filter = ("store", "refund_method")
     list_select_related = ("store", "receipt", "member")
     search_fields = ("number", "receipt__number", "member__card_number", "member__phone")
     search_help_text = _(
@@ -334,6 +335,7 @@ class TillReturnAdmin(ReadOnlyAdminMixin, MemberSearchMixin):
         "reason",
         "authorised_by",
         "refund_total",
+        "refund_method",
         "points_reversed",
         "points_restored",
         "flags_shown",

@@ -37,9 +37,16 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.charts import Column, stacked_columns_svg
 from omnimall.core.reports import PeriodForm, csv_cell
 from omnimall.inventory.selectors.stores import StoreName, list_stores
-from omnimall.pos.domain import PAYMENT_METHODS
+from omnimall.pos.domain import PAYMENT_METHODS, POINTS_METHOD
 from omnimall.pos.models import PaymentMethod
-from omnimall.pos.selectors.takings import MAX_DAYS, StoreDay, Takings, Tally, takings_by_method
+from omnimall.pos.selectors.takings import (
+    MAX_DAYS,
+    UNKNOWN,
+    StoreDay,
+    Takings,
+    Tally,
+    takings_by_method,
+)
 
 from .scope import receipt_scope
 
@@ -54,6 +61,9 @@ DEFAULT_DAYS = 7
 # period get one each, the rest share the fourth. The table and a column's tooltip give
 # every method.
 CHART_PARTS = 4
+# The ways a refund is paid out, as the CSV's refund columns: every method but points
+# (those come back as points), then the refunds whose way is not known.
+REFUND_WAYS = (*(m for m in PAYMENT_METHODS if m != POINTS_METHOD), UNKNOWN)
 
 
 class TakingsForm(PeriodForm):
@@ -155,6 +165,14 @@ def _figures(tally: Tally) -> dict[str, Any]:
     return {
         "receipts": tally.receipts,
         "methods": [_money(tally.amount(m)) for m in PAYMENT_METHODS],
+        # On the page each method's cell shows, under what it took, what it refunded.
+        "cells": [
+            {"taken": _money(tally.amount(m)), "refunded": _money(tally.refunded(m))}
+            if tally.refunded(m)
+            else {"taken": _money(tally.amount(m))}
+            for m in PAYMENT_METHODS
+        ],
+        "refund_ways": [_money(tally.refunded(way)) for way in REFUND_WAYS],
         "taken": _money(tally.taken),
         "returns": tally.returns,
         "refunds": _money(tally.refunds),
@@ -167,7 +185,8 @@ def _csv(rows: Sequence[dict[str, Any]], total: dict[str, Any], name: str) -> Ht
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
     writer = csv.writer(response)
-    figures = ["receipts", *PAYMENT_METHODS, "taken", "returns", "refunds", "net"]
+    refund_ways = [f"refund_{way or 'unknown'}" for way in REFUND_WAYS]
+    figures = ["receipts", *PAYMENT_METHODS, "taken", "returns", "refunds", *refund_ways, "net"]
     writer.writerow(["store", "name_en", "name_zh", "day", *figures])
     for row in rows:
         store = row["store"]
@@ -185,6 +204,7 @@ def _figure_cells(figures: dict[str, Any]) -> list[Any]:
         figures["taken"],
         figures["returns"],
         figures["refunds"],
+        *figures["refund_ways"],
         figures["net"],
     ]
 

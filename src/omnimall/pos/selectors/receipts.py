@@ -118,6 +118,7 @@ class TillReturnView:
     member_card: str | None
     authorised_by: str
     refund_total: Decimal
+    refund_method: str | None  # None: not known
     points_reversed: int
     points_restored: int
     flags: tuple[dict[str, Any], ...]
@@ -139,6 +140,7 @@ def get_till_return(*, return_id: int) -> TillReturnView:
         member_card=till_return.member.card_number if till_return.member else None,
         authorised_by=till_return.authorised_by,
         refund_total=till_return.refund_total,
+        refund_method=till_return.refund_method or None,
         points_reversed=till_return.points_reversed,
         points_restored=till_return.points_restored,
         flags=tuple(till_return.flags or ()),

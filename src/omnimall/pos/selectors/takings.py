@@ -6,9 +6,10 @@ A business day is the shop's calendar day (``TIME_ZONE``, Asia/Shanghai): a sale
 currency are summed (amounts in two currencies do not add up); the tills' API refuses any
 other, so one would be a receipt recorded before that rule or written by hand.
 
-Till returns record the amount refunded but not how it was paid out, so refunds are their
-own figure, not taken off any method: ``Tally.net`` is what was taken less what was
-refunded, whatever the way.
+Refunds are counted by the way they were paid out (``TillReturn.refund_method``: what the
+till said, else its receipt's way when it was paid one way). Returns recorded before
+tills said so, or whose way is not known, are refunds of no method (``UNKNOWN``): counted
+in ``Tally.refunds`` and ``Tally.net`` but taken off no method's net.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from omnimall.pos.domain import OTHER, PAYMENT_METHODS
 from omnimall.pos.models import Receipt, TillReturn
 
 ZERO = Decimal("0.00")
+UNKNOWN = ""  # the refund method of a return that did not say
 # The longest period one report reads, both ends included: a month, what finance reconciles
 # at once. It bounds the receipts summed in Python below.
 MAX_DAYS = 31
@@ -41,10 +43,19 @@ class Tally:
     receipts: int = 0
     by_method: Mapping[str, Decimal] = field(default_factory=dict)  # code → amount taken
     returns: int = 0
-    refunds: Decimal = ZERO
+    # code (or UNKNOWN) → amount refunded that way
+    refunds_by_method: Mapping[str, Decimal] = field(default_factory=dict)
 
     def amount(self, method: str) -> Decimal:
         return self.by_method.get(method, ZERO)
+
+    def refunded(self, method: str) -> Decimal:
+        return self.refunds_by_method.get(method, ZERO)
+
+    def net_of(self, method: str) -> Decimal:
+        """What ``method`` took less what was refunded that way: the drawer's cash, what
+        the WeChat Pay settlement should show."""
+        return self.amount(method) - self.refunded(method)
 
     @property
     def taken(self) -> Decimal:
@@ -52,16 +63,21 @@ class Tally:
         return sum(self.by_method.values(), ZERO)
 
     @property
+    def refunds(self) -> Decimal:
+        return sum(self.refunds_by_method.values(), ZERO)
+
+    @property
     def net(self) -> Decimal:
         return self.taken - self.refunds
 
     def __add__(self, other: Tally) -> Tally:
         methods = {*self.by_method, *other.by_method}
+        refunded = {*self.refunds_by_method, *other.refunds_by_method}
         return Tally(
             receipts=self.receipts + other.receipts,
             by_method={m: self.amount(m) + other.amount(m) for m in methods},
             returns=self.returns + other.returns,
-            refunds=self.refunds + other.refunds,
+            refunds_by_method={m: self.refunded(m) + other.refunded(m) for m in refunded},
         )
 
 
@@ -137,24 +153,28 @@ def takings_by_method(
         counts[key] = counts.get(key, 0) + 1
         _add_payments(amounts.setdefault(key, {}), payments or ())
 
-    refunded: dict[tuple[int, date], tuple[int, Decimal]] = {}
+    returned: dict[tuple[int, date], int] = {}
+    refunded: dict[tuple[int, date], dict[str, Decimal]] = {}
     grouped = (
         returns.annotate(day=TruncDate("occurred_at", tzinfo=zone))
-        .values("store_id", "day")
+        .values("store_id", "day", "refund_method")
         .annotate(returns=Count("pk"), refunds=Sum("refund_total"))
         .order_by()
     )
     for row in grouped:
-        refunded[(row["store_id"], row["day"])] = (row["returns"], row["refunds"] or ZERO)
+        key = (row["store_id"], row["day"])
+        returned[key] = returned.get(key, 0) + row["returns"]
+        by_way = refunded.setdefault(key, {})
+        way = row["refund_method"] if row["refund_method"] in PAYMENT_METHODS else UNKNOWN
+        by_way[way] = by_way.get(way, ZERO) + Decimal(row["refunds"] or ZERO)
 
     rows = []
-    for store_id, day in sorted({*counts, *refunded}, key=lambda key: (key[1], key[0])):
-        returned, refunds = refunded.get((store_id, day), (0, ZERO))
+    for store_id, day in sorted({*counts, *returned}, key=lambda key: (key[1], key[0])):
         tally = Tally(
             receipts=counts.get((store_id, day), 0),
             by_method=amounts.get((store_id, day), {}),
-            returns=returned,
-            refunds=Decimal(refunds),
+            returns=returned.get((store_id, day), 0),
+            refunds_by_method=refunded.get((store_id, day), {}),
         )
         rows.append(StoreDay(store_id=store_id, day=day, tally=tally))
     return Takings(first=first, last=last, currency=currency, rows=tuple(rows))

@@ -124,6 +124,7 @@ def _apply(
         reason=till_return.reason,
         authorised_by=till_return.authorised_by,
         refund_total=till_return.refund_total,
+        refund_method=till_return.refund_method,
         member_id=member_id,
         receipt_id=receipt_id,
         payload_hash=digest,
@@ -133,6 +134,7 @@ def _apply(
     refunded_before: dict[int, Decimal] = {}
     if receipt_id is not None:
         receipt = Receipt.objects.select_for_update().get(pk=receipt_id)
+        row.refund_method = row.refund_method or domain.single_money_method(receipt.payments)
         refunded_before = refunded_by_line(receipt)
         parts = match_receipt_lines(till_return, receipt=receipt, refunded=refunded_before)
     else:
@@ -167,5 +169,7 @@ def _apply(
             flags=flags,
         )
     row.flags = flags
-    row.save(update_fields=["member", "points_reversed", "points_restored", "flags"])
+    row.save(
+        update_fields=["member", "points_reversed", "points_restored", "flags", "refund_method"]
+    )
     return ReturnResult(row.pk, row.number, True, tuple(flag["code"] for flag in flags))
