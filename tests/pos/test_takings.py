@@ -356,9 +356,10 @@ def test_finance_reconciles_with_the_takings(client, shops):
     assert reply.context["total"]["receipts"] > 0
 
 
-def test_refunds_are_taken_off_the_way_they_were_paid_out(shops, superuser_client):
+def test_refunds_are_taken_off_the_way_they_were_paid_out(shops, superuser_client, settings):
     """The fixture's return (a receipt paid by WeChat and cash, the till silent) is of no
     known way; one paid by Alipay alone goes back to Alipay; the till may say cash."""
+    settings.LANGUAGE_CODE = "en"
     jingan = shops["jingan"]
     sold = ReceiptLine.objects.filter(receipt__store=jingan).first()
     shop = SimpleNamespace(store=jingan, skus=[sold.sku])  # what _give_back reads of a shop
