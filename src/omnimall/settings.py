@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # App sign-ins unused for SHOPPER_TOKEN_DAYS no longer count; their rows go (nightly).
     "purge-shopper-tokens": {"task": "core.purge_shopper_tokens", "schedule": 24 * 60 * 60.0},
+    # Carts nobody will come back to (abandoned, empty, long checked out): deleted nightly.
+    "purge-stale-carts": {"task": "checkout.purge_stale_carts", "schedule": 24 * 60 * 60.0},
     # Webhooks, emails and gateway notifications due for (re)delivery.
     "deliver-outbox": {"task": "core.deliver_outbox", "schedule": 10.0},
     # Unpaid orders past their hold: ask the gateway first, then cancel and release.
@@ -276,6 +278,10 @@ CHECKOUT_MAX_UNPAID = int(os.environ.get("OMNIMALL_CHECKOUT_MAX_UNPAID", "3"))
 # address: keep it generous); 0: no limit.
 CHECKOUT_RATE_PER_ADDRESS = int(os.environ.get("OMNIMALL_CHECKOUT_RATE_PER_ADDRESS", "60"))
 CHECKOUT_RATE_WINDOW_SECONDS = 10 * 60
+# Carts left alone this many days are deleted by the nightly purge (checkout.services.purge):
+# a guest's, and a signed-in shopper's saved bag.
+CART_GUEST_DAYS = int(os.environ.get("OMNIMALL_CART_GUEST_DAYS", "30"))
+CART_ACCOUNT_DAYS = int(os.environ.get("OMNIMALL_CART_ACCOUNT_DAYS", "90"))
 PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS", "7"))
 # One reminder email this many days before an uncollected pick-up is cancelled (ready_at +
 # PICKUP_UNCOLLECTED_DAYS). 0 turns reminders off, and so does a value not below
