@@ -117,8 +117,10 @@ def _ensure_demo_address(shopper: Any) -> None:
     save_address(user=shopper, data=DEMO_SHOPPER_ADDRESS)
 
 
-def production_problems() -> list[str]:
-    """Reasons not to serve in production; empty when the settings are safe."""
+def production_problems(*, tls_in_app: bool = False) -> list[str]:
+    """Reasons not to serve in production; empty when the settings are safe.
+
+    ``tls_in_app``: gunicorn itself serves HTTPS (``--certfile`` among its arguments)."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
@@ -133,6 +135,13 @@ def production_problems() -> list[str]:
         # Emails, the gateway's notify/return URLs and partners' confirmation URLs are
         # absolute: from a worker there is no request to take the host from.
         problems.append("the shop's public URL is not set: set OMNIMALL_SITE_URL")
+    elif settings.SITE_URL.startswith("https://") and not settings.PROXY_COUNT and not tls_in_app:
+        # HTTPS not served by gunicorn means a proxy in front; without the count every
+        # shopper has the proxy's address, and ten failed sign-ins lock everyone out.
+        problems.append(
+            "the shop is served over HTTPS through a proxy, but OMNIMALL_PROXY_COUNT is 0: "
+            "set it to the number of proxies in front of the app"
+        )
     staff = get_user_model().objects.filter(is_staff=True, is_active=True)
     on_demo_password = [u.get_username() for u in staff if u.check_password(DEMO_STAFF_PASSWORD)]
     if on_demo_password:
@@ -154,7 +163,7 @@ def gunicorn_argv(*, bind: str, workers: int) -> list[str]:
 def serve(bind: str, workers: int, extra: list[str]) -> None:
     """Production server: gunicorn, refusing unsafe settings."""
     _setup_django()
-    problems = production_problems()
+    problems = production_problems(tls_in_app=any(a.startswith("--certfile") for a in extra))
     if problems:
         print("omnimall serve refuses to start:", file=sys.stderr)
         for problem in problems:

@@ -28,11 +28,26 @@ def test_production_problems_empty_when_settings_are_safe(settings):
     settings.DEBUG = False
     settings.SECRET_KEY = "a-real-secret-from-the-environment-0123456789"
     settings.SITE_URL = "https://shop.example.com"
+    settings.PROXY_COUNT = 1
     settings.SANDBOX_PARTNER_ENABLED = False
     get_user_model().objects.create_user(
         username="ops", password="Str0ng-and-private", is_staff=True
     )
 
+    assert cli.production_problems() == []
+
+
+@pytest.mark.django_db
+def test_an_https_shop_behind_a_proxy_must_say_how_many_proxies(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "a-real-secret-from-the-environment-0123456789"
+    settings.SANDBOX_PARTNER_ENABLED = False
+    settings.SITE_URL = "https://shop.example.com"
+    settings.PROXY_COUNT = 0
+
+    assert any("OMNIMALL_PROXY_COUNT" in p for p in cli.production_problems())
+    assert cli.production_problems(tls_in_app=True) == []  # gunicorn --certfile: no proxy
+    settings.SITE_URL = "http://10.0.0.5:8000"  # plain HTTP straight to the app
     assert cli.production_problems() == []
 
 
