@@ -167,3 +167,34 @@ def test_the_checkout_page_says_why_and_keeps_the_bag(shop, client):
     assert page.status_code == 200
     assert "You already have orders waiting for payment" in page.content.decode()
     assert Order.objects.count() == 3
+
+
+def test_the_refused_page_lists_the_shoppers_unpaid_orders_to_pay_or_cancel(shop, shopper):
+    client = Client()
+    client.force_login(shopper)
+    mine = [check_out(client, shop.tee_s)[1].json()["order"]["number"] for _ in range(3)]
+    someone_else = check_out(Client(), shop.tee_s, phone="13900139000")[1]
+    client.post("/cart/add/", {"sku": shop.shirt_l.code, "quantity": 1})
+
+    page = client.post("/checkout/", checkout_form()).content.decode()
+
+    for number in mine:
+        assert f'href="/orders/{number}/"' in page
+    assert someone_else.json()["order"]["number"] not in page
+
+
+def test_a_guest_sees_the_unpaid_orders_this_browser_placed(shop, client):
+    for _ in range(3):  # placed on the checkout page: the session remembers their tokens
+        client.post("/cart/add/", {"sku": shop.tee_s.code, "quantity": 1})
+        assert client.post("/checkout/", checkout_form()).status_code == 302
+    placed = list(Order.objects.values_list("number", flat=True))
+    client.post("/cart/add/", {"sku": shop.shirt_l.code, "quantity": 1})
+
+    page = client.post("/checkout/", checkout_form()).content.decode()
+    stranger = Client()
+    stranger.post("/cart/add/", {"sku": shop.shirt_l.code, "quantity": 1})
+    strangers_page = stranger.post("/checkout/", checkout_form()).content.decode()
+
+    assert all(f'href="/orders/{number}/"' in page for number in placed)
+    assert "You already have orders waiting for payment" in strangers_page  # same phone
+    assert not any(number in strangers_page for number in placed)  # but not their orders

@@ -20,7 +20,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from omnimall.checkout import selectors
-from omnimall.checkout.errors import InvalidCheckoutError, SkuNotFoundError
+from omnimall.checkout.errors import (
+    InvalidCheckoutError,
+    SkuNotFoundError,
+    TooManyUnpaidOrdersError,
+)
 from omnimall.checkout.forms import AddToCartForm, CheckoutForm, InvoiceForm, LineForm
 from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.pricing import user_id_of
@@ -32,6 +36,7 @@ from omnimall.inventory.errors import InsufficientStockError
 from omnimall.members.domain import national_phone
 from omnimall.members.selectors import members as member_selectors
 from omnimall.orders.errors import InvalidInvoiceError
+from omnimall.orders.selectors.unpaid import AwaitingPayment, list_awaiting_payment
 from omnimall.orders.services import points as order_points
 
 ORDER_TOKENS_SESSION_KEY = "omnimall_order_tokens"
@@ -195,8 +200,9 @@ def _place(
     form: CheckoutForm,
     view: selectors.CartView,
     invoice_form: InvoiceForm | None,
-) -> str | None:
-    """Place the order; its payment URL, or None with the refusal on the form."""
+) -> tuple[str | None, str]:
+    """Place the order: its payment URL, or None with the refusal on the form; and the
+    refusal's code (empty when placed)."""
     base = _base_url(request)
     data = form.cleaned_data
     try:
@@ -215,16 +221,26 @@ def _place(
         )
     except InvalidCheckoutError as refused:
         form.add_service_errors(refused.details.get("errors") or {})
-        return None
+        return None, refused.code
     except InvalidInvoiceError as refused:
         if invoice_form is not None:
             invoice_form.add_service_errors(refused.details.get("errors") or {})
-        return None
+        return None, refused.code
     except (InsufficientStockError, DomainError) as refused:
         form.add_error("points" if refused.code in POINTS_CODES else None, _error_text(refused))
-        return None
+        return None, refused.code
     _remember_order(request, placed.number, placed.guest_token)
-    return placed.payment_url
+    return placed.payment_url, ""
+
+
+def _unpaid_orders(request: HttpRequest) -> list[AwaitingPayment]:
+    """The visitor's orders awaiting payment, to pay or cancel one after the brake on
+    unpaid orders refused a checkout: the signed-in shopper's, and a guest's as this
+    session remembers them (never anyone else's)."""
+    tokens = request.session.get(ORDER_TOKENS_SESSION_KEY)
+    return list_awaiting_payment(
+        user_id=user_id_of(request.user), guest_tokens=tokens if isinstance(tokens, dict) else {}
+    )
 
 
 POINTS_CODES = frozenset(
@@ -274,6 +290,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if view is None or not view.lines:
         return redirect("checkout:cart")
     addresses = selectors.list_addresses(user=request.user)
+    unpaid: list[AwaitingPayment] = []
     if request.method == "POST":
         form = CheckoutForm(request.POST, addresses=addresses)
         invoice_form = InvoiceForm(request.POST, prefix="invoice")
@@ -283,9 +300,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
             and form.is_valid()
             and (not wants_invoice or invoice_form.is_valid())
         ):
-            payment_url = _place(request, form, view, invoice_form if wants_invoice else None)
+            payment_url, refusal = _place(
+                request, form, view, invoice_form if wants_invoice else None
+            )
             if payment_url:
                 return redirect(payment_url)
+            if refusal == TooManyUnpaidOrdersError.code:
+                unpaid = _unpaid_orders(request)
     else:
         form = CheckoutForm(initial=_initial(request, addresses), addresses=addresses)
         invoice_form = InvoiceForm(prefix="invoice")
@@ -301,6 +322,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "selected_store": form["store"].value() or "",
         "city": city,
         "invoice_form": invoice_form,
+        "unpaid_orders": unpaid,
         **_points_context(request, view, form),
     }
     return render(request, "checkout/checkout.html", context)
