@@ -55,5 +55,6 @@ def list_awaiting_payment(
     return [
         AwaitingPayment(number=number, total=total, currency=currency, reserved_until=until)
         for number, token, owner, total, currency, until in rows
-        if (user_id is not None and owner == user_id) or guest_tokens.get(number) == token
+        if until is not None  # always, by the filter: for the type checker
+        and ((user_id is not None and owner == user_id) or guest_tokens.get(number) == token)
     ]
