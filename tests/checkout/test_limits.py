@@ -108,6 +108,8 @@ def test_a_signed_in_shopper_is_counted_by_account_whatever_phone_they_give(shop
 
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "too_many_unpaid_orders"
+    mine = list(Order.objects.filter(user=shopper).values_list("number", flat=True))
+    assert sorted(refused.json()["error"]["details"]["orders"]) == sorted(mine)
 
 
 def test_an_address_past_its_checkouts_waits_for_the_window(shop, client, settings):

@@ -9,7 +9,8 @@ an order:
   counted in the cache, ``core.rate_limit``);
 * a shopper — their account, and the contact phone, so a guest counts too — may have
   ``CHECKOUT_MAX_UNPAID`` orders awaiting payment at once (409 ``too_many_unpaid_orders``;
-  one query). Paying, cancelling or the hold's expiry frees a place.
+  one query; a signed-in shopper's refusal lists their unpaid orders' numbers in
+  ``details.orders``). Paying, cancelling or the hold's expiry frees a place.
 
 Either set to 0 turns its brake off. Both are checked before the checkout's transaction,
 so concurrent checkouts by one shopper may pass the count together: a brake, not a lock.
@@ -21,7 +22,7 @@ from django.conf import settings
 
 from omnimall.checkout.errors import TooManyCheckoutsError, TooManyUnpaidOrdersError
 from omnimall.core import rate_limit
-from omnimall.orders.selectors.unpaid import count_awaiting_payment
+from omnimall.orders.selectors.unpaid import count_awaiting_payment, list_awaiting_payment
 
 SCOPE = "checkout"
 
@@ -37,4 +38,8 @@ def check_may_check_out(*, client: str, user_id: int | None, phone: str) -> None
         raise TooManyCheckoutsError(retry_after=wait)
     most = settings.CHECKOUT_MAX_UNPAID
     if most > 0 and count_awaiting_payment(user_id=user_id, phone=phone) >= most:
-        raise TooManyUnpaidOrdersError(limit=most)
+        if user_id is None:  # a guest: the phone's orders are not theirs to list
+            raise TooManyUnpaidOrdersError(limit=most)
+        # A signed-in shopper (an app too) learns which orders to pay or cancel.
+        unpaid = list_awaiting_payment(user_id=user_id, guest_tokens={})
+        raise TooManyUnpaidOrdersError(limit=most, orders=[order.number for order in unpaid])
