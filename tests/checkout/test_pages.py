@@ -246,6 +246,43 @@ def test_checkout_shows_field_errors_and_places_nothing(shop, client):
     assert not Order.objects.exists()
 
 
+def test_checkout_names_the_address_problems_too_when_a_contact_field_is_missing(shop, client):
+    add(client, shop.tee_s, 1)
+
+    response = client.post(
+        "/checkout/", checkout_form(email="", phone="12345", province="", postal_code="2000")
+    )
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert set(errors) == {"email", "phone", "province", "postal_code"}
+    assert errors["phone"] == [
+        "Enter a mobile number (11 digits) or a landline with its area code."
+    ]
+    assert not Order.objects.exists()
+
+
+def test_checkout_names_the_missing_store_too_when_a_contact_field_is_missing(shop, client):
+    add(client, shop.tee_s, 1)
+
+    response = client.post("/checkout/", checkout_form(delivery_method="pickup", name=""))
+
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "store"}
+    assert errors["store"] == ["Choose a store to pick up from."]
+
+
+def test_checkout_says_a_bad_phone_number_once(shop, client):
+    add(client, shop.tee_s, 1)
+
+    response = client.post("/checkout/", checkout_form(phone="12345"))
+
+    assert response.context["form"].errors["phone"] == [
+        "Enter a mobile number (11 digits) or a landline with its area code."
+    ]
+    assert response.content.decode().count("or a landline with its area code.") == 1
+
+
 def test_checkout_when_stock_ran_out_shows_a_message_and_keeps_the_bag(shop, client):
     add(client, shop.tee_m, 5)
     CartLine.objects.update(quantity=6)  # more than the 5 units the warehouse holds

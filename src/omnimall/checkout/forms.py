@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.checkout.domain import MAX_LINE_QUANTITY
+from omnimall.checkout.domain import MAX_LINE_QUANTITY, address_errors
 
 QUANTITY_CHOICES = [(n, str(n)) for n in range(1, MAX_LINE_QUANTITY + 1)]
 
@@ -69,6 +70,28 @@ class CheckoutForm(forms.Form):
         assert isinstance(field, forms.TypedChoiceField)  # noqa: S101 (type narrowing)
         field.choices = [("", _("A new address"))] + [(a.pk, str(a)) for a in self.addresses]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            self._add_delivery_errors()
+        return data
+
+    def _add_delivery_errors(self) -> None:
+        """While the form itself refuses (a name or an email missing), the service, which
+        checks the address, the phone number and the store, is not asked: name their
+        problems now too (the same rules, ``checkout.domain``), so that the shopper fixes
+        the whole form in one go rather than meeting new errors on the next submit."""
+        method = self.data.get("delivery_method")
+        if method == "pickup":
+            if not str(self.data.get("store") or "").strip():
+                self.add_service_errors({"store": "required: a store that offers pick-up"})
+            return
+        if method != "ship" or self.data.get("saved_address"):
+            return
+        fields = ("name", "phone", "province", "city", "district", "street", "postal_code")
+        found = address_errors({f: str(self.data.get(f) or "") for f in fields})
+        self.add_service_errors({f"address.{key}": problem for key, problem in found.items()})
+
     def contact(self) -> dict[str, str]:
         data = self.cleaned_data
         return {"name": data["name"], "email": data["email"], "phone": data["phone"]}
@@ -118,7 +141,11 @@ class CheckoutForm(forms.Form):
     def add_service_errors(self, errors: dict[str, str]) -> None:
         for key, problem in errors.items():
             field = self.ERROR_FIELDS.get(key)
-            self.add_error(field if field in self.fields else None, _message(key, problem))
+            target = field if field in self.fields else None
+            message = _message(key, problem)
+            # The contact's and the address's phone are one field: say it once.
+            if message not in self.errors.get(target or NON_FIELD_ERRORS, []):
+                self.add_error(target, message)
 
 
 class InvoiceForm(forms.Form):
