@@ -17,6 +17,7 @@ from tests.orders.factories import ACTOR, make_ready_pickup, make_shop, pay, pla
 pytestmark = pytest.mark.django_db
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
 HTMX = {"HTTP_HX_REQUEST": "true", **EN}
 
 
@@ -94,6 +95,20 @@ def test_order_page_is_shown_to_its_owner_and_private(client, shop, shopper):
     assert "private" in response["Cache-Control"]
     assert "no-store" in response["Cache-Control"]
     assert f"{placed.number[:6]} {placed.number[6:]}" in _html(response)
+
+
+@pytest.mark.parametrize(
+    ("quantities", "lang", "count"),
+    [((1,), EN, "· 1 item</p>"), ((1, 2), EN, "· 3 items</p>"), ((1,), ZH, "· 1 件商品</p>")],
+)
+def test_order_page_counts_its_items_in_the_shoppers_language(
+    client, shop, shopper, quantities, lang, count
+):
+    placed = place(shop, user=shopper, quantities=quantities)
+
+    response = client.get(_url(placed), **lang)
+
+    assert count in _html(response)
 
 
 def test_order_page_is_not_found_for_another_signed_in_shopper(client, shop):
