@@ -157,6 +157,19 @@ def test_store_picker_does_not_choose_a_store_in_another_city_for_the_shopper(sh
     assert re.search(r'value="bj-1" checked', near_html)
 
 
+@pytest.mark.parametrize(
+    ("lang", "cities"), [("en", ("Beijing", "Shanghai")), ("zh-CN", ("北京", "上海"))]
+)
+def test_store_picker_names_each_stores_city_in_the_shoppers_language(shop, client, lang, cities):
+    add(client, shop.tee_s, 1)
+
+    html = client.get("/checkout/stores/?store_city=Beijing", HTTP_ACCEPT_LANGUAGE=lang)
+
+    page = html.content.decode()
+    assert f"{cities[0]} · bj-1 road 1" in page
+    assert f"{cities[1]} · sh-1 road 1" in page
+
+
 def test_store_picker_chooses_nothing_when_the_shoppers_city_is_unknown(shop, client):
     add(client, shop.tee_s, 1)
 

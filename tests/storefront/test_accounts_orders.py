@@ -463,6 +463,19 @@ def test_paid_pickup_order_page_shows_the_pickup_code_as_a_qr_code_to_its_owner(
     assert b'width="150" height="150"' in image.content
 
 
+@pytest.mark.parametrize(("lang", "city"), [(EN, "Shanghai"), (ZH, "上海")])
+def test_pickup_order_page_names_the_stores_city_in_the_shoppers_language(
+    client, shop, shopper, lang, city
+):
+    placed = place(shop, method="pickup", user=shopper)
+    pay(placed.order_id)
+
+    html = _html(client.get(_url(placed), **lang))
+
+    assert html.count(f"1 Nanjing Road, {city}") == 2  # the pick-up card and the store box
+    assert "Shanghai" not in html or city == "Shanghai"
+
+
 def test_pickup_qr_code_is_served_to_a_guest_holding_the_orders_token_only(client, shop):
     placed = place(shop, method="pickup")
     pay(placed.order_id)

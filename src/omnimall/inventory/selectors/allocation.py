@@ -79,6 +79,10 @@ class Location:
     def name(self) -> str:
         return self.name_zh if _zh() else self.name_en
 
+    @property
+    def city_name(self) -> str:
+        return city_label(self.city)
+
 
 @dataclass(frozen=True, slots=True)
 class StoreStock:
@@ -114,6 +118,15 @@ class PickupStore:
 
 def _zh() -> bool:
     return (get_language() or "").startswith("zh")
+
+
+def city_label(name: str) -> str:
+    """A location's city (stored as typed, often "Shanghai") in the page's language, where
+    the city table knows it; else as stored."""
+    known = find_city(name)
+    if known is None:
+        return name
+    return known.name_zh if _zh() else known.name_en
 
 
 def _coordinates(

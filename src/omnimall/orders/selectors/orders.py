@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Sum
 
 from omnimall.core import clock
+from omnimall.inventory.selectors.allocation import city_label
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import (
@@ -66,6 +67,10 @@ class StoreView:
     city: str
     address: str
     opening_hours: str
+
+    @property
+    def city_name(self) -> str:
+        return city_label(self.city)
 
 
 @dataclass(frozen=True, slots=True)
