@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from omnimall.orders.models import Order
 
@@ -92,3 +93,29 @@ def test_the_invoice_fields_show_when_asked_for_and_the_tax_id_for_a_company(
 
     invoice = Order.objects.get().invoice
     assert (invoice.kind, invoice.tax_id) == ("company", "91110000600037341L")
+
+
+@pytest.mark.parametrize(("lang", "width"), [("en", 375), ("en", 360), ("zh-hans", 375)])
+def test_the_phone_header_keeps_menu_logo_account_bag_and_language_on_one_row(
+    live_server, page, shop, lang, width
+):
+    email = "header@example.com"
+    get_user_model().objects.create_user(username=email, email=email, password="pw-12345678")
+    page.set_viewport_size({"width": width, "height": 812})
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page.goto(f"{live_server.url}/account/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", "pw-12345678")
+    page.locator("form button[type=submit]", has_text="Sign in" if lang == "en" else "登录").click()
+    page.goto(f"{live_server.url}/p/{shop.tee.slug}/?sku={shop.tee_s.code}")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    page.locator(".cart-count", has_text="1").wait_for()
+    page.locator(".account-link").wait_for()
+
+    tops = {
+        selector: page.locator(selector).bounding_box()["y"]
+        for selector in (".mobile-menu", ".header-bar .logo", ".header-shopper", ".lang-switch")
+    }
+
+    assert max(tops.values()) - min(tops.values()) < 20, tops
+    assert page.evaluate("document.documentElement.scrollWidth") == width
