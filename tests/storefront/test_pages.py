@@ -211,6 +211,20 @@ def test_product_page_embeds_schema_org_product_when_rendered(client, shop):
     assert offer["availability"] == "https://schema.org/InStock"
 
 
+@pytest.mark.parametrize(("lang", "name"), [("en", "Court Sneakers"), ("zh-CN", "经典运动鞋")])
+def test_product_gallery_images_and_thumbnail_links_are_named_in_the_pages_language(
+    client, shop, lang, name
+):
+    make_image(shop.sneaker, name="one.png", position=0)
+    make_image(shop.sneaker, name="two.png", position=1)
+
+    html = _html(client.get("/p/court-sneakers/", HTTP_ACCEPT_LANGUAGE=lang))
+
+    gallery = html[html.index('class="gallery"') : html.index('class="buy-box"')]
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', gallery)
+    assert alts == [name] * 4  # two slides, and two thumbnails inside their links
+
+
 def test_product_page_json_ld_escapes_markup_when_name_contains_script(client, shop):
     make_product(category=shop.tops, slug="evil", name_en="</script><script>alert(1)</script>")
 
