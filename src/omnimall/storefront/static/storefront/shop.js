@@ -12,7 +12,9 @@
     }
   });
 
-  // Filters start folded on phones, where they would push the products off screen.
+  // Filters start folded on phones, where they would push the products off screen. A
+  // listing redrawn by a filter, the sort or a page keeps them as the shopper left them:
+  // open, while choosing several filters in a row.
   function foldFacets() {
     if (window.matchMedia("(max-width: 860px)").matches) {
       document.querySelectorAll("details.facets-toggle[open]").forEach(function (d) {
@@ -21,7 +23,19 @@
     }
   }
   document.addEventListener("DOMContentLoaded", foldFacets);
-  document.addEventListener("htmx:afterSettle", foldFacets);
+  var facetsOpen = null; // while a new listing is swapped in: were its filters open?
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var listing = event.detail.target;
+    if (listing && listing.id === "listing") {
+      var facets = listing.querySelector("details.facets-toggle");
+      facetsOpen = !!(facets && facets.open);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (facetsOpen === null) return;
+    if (!facetsOpen) foldFacets();
+    facetsOpen = null;
+  });
 
   // The language form posts the page to come back to; after HTMX swaps (facets, sort,
   // pages) the address bar is ahead of the server-rendered value, so send the live one.
