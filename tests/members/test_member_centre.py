@@ -186,6 +186,17 @@ def test_preferences_save_consent_and_home_store(signed_in, member):
     assert member.home_store_id == store.pk
 
 
+@pytest.mark.parametrize(
+    ("lang", "label"), [("en", "Xuhui store · Shanghai"), ("zh-CN", "徐汇店 · 上海")]
+)
+def test_home_store_menu_names_store_and_city_in_the_pages_language(signed_in, member, lang, label):
+    make_location("s-home-3", kind="store", name_en="Xuhui store", name_zh="徐汇店")
+
+    response = signed_in.get(CENTRE, HTTP_ACCEPT_LANGUAGE=lang)
+
+    assert f">{label}</option>" in response.content.decode()
+
+
 def test_preferences_refuse_a_warehouse_as_home_store(signed_in, member):
     warehouse = make_location("w-x", kind="warehouse")
 

@@ -43,18 +43,11 @@ def _region() -> str:
 
 
 def _store_choices() -> list[tuple[int, str]]:
-    zh = _is_zh()
     return [
-        (loc.location_id, f"{loc.name_zh if zh else loc.name_en} · {loc.city}")
+        (loc.location_id, f"{loc.name} · {loc.city_name}")  # both in the page's language
         for loc in list_locations()
         if loc.kind == "store"
     ]
-
-
-def _is_zh() -> bool:
-    from django.utils.translation import get_language
-
-    return (get_language() or "").startswith("zh")
 
 
 def _exchange_url() -> str:
