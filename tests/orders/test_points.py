@@ -404,6 +404,17 @@ def test_a_members_order_is_credited_to_their_home_store(shop):
 # --- what the shopper and the API see ----------------------------------------------------
 
 
+def test_order_page_points_line_ends_without_a_latin_full_stop_in_chinese(shop, client):
+    user, member = make_member()
+    order = pay(place_with_points(shop, user, member, 5000).order_id)
+    client.force_login(user)
+
+    page = client.get(f"/orders/{order.number}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+    line = page[page.index('class="order-points-earned"') :]
+    assert line[: line.index("</p>")].endswith("退货期结束后可用")
+
+
 def test_order_page_and_api_show_points_used_and_earned(shop, client, settings):
     settings.LANGUAGE_CODE = "en"
     user, member = make_member()
