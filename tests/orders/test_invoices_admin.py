@@ -261,6 +261,7 @@ def test_the_finance_role_has_exactly_its_permissions_and_the_head_sees_invoices
         "orders.view_order",
         "orders.view_invoicerequest",
         "orders.change_invoicerequest",
+        "orders.export_order",  # the orders' figures, for the books
         "pos.view_receipt",  # the stores' takings, reconciled against the payouts
         "pos.view_tillreturn",
     }

@@ -40,6 +40,7 @@ from omnimall.orders.services import cancellation, fulfilment, pickup
 from omnimall.orders.services import messages as order_messages
 
 from .credit import credit_report_urls
+from .export import order_export_urls
 from .invoice_inline import InvoiceRequestInline
 from .order_numbers import searched_order_number
 from .pickup import pickup_desk_view
@@ -325,7 +326,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="orders_order_act",
             ),
         ]
-        return [*urls, *credit_report_urls(self), *super().get_urls()]
+        return [*urls, *credit_report_urls(self), *order_export_urls(self), *super().get_urls()]
 
     def _pickup_desk(self, request: HttpRequest) -> HttpResponse:
         return pickup_desk_view(request, model_admin=self)

@@ -2,7 +2,7 @@
 
 ``orders``: ``get_order_for_viewer``, ``list_orders_for_user``, ``get_order_by_id``,
 ``order_id_for_number``, ``list_shipment_locations`` and their dataclasses; ``pickup``:
-``find_pickup``.
+``find_pickup``; ``export``: ``list_export_rows``, the order list's CSV rows.
 """
 
 from .orders import (
