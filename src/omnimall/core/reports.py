@@ -47,10 +47,15 @@ class PeriodForm(forms.Form):
         return gettext("Choose a range of at most three years.")
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's list: a leading tab or
+# carriage return is stripped by some programs, exposing what follows).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
     text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+    return f"'{text}" if text[:1] in FORMULA_STARTS and not _is_number(text) else text
 
 
 def _is_number(text: str) -> bool:
