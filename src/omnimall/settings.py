@@ -163,6 +163,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # < 1.21), which cannot keep a connection's prepared statements.
     if _env_bool("OMNIMALL_DB_PREPARED_STATEMENTS", True):
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
+    # Long reads (exports, imports, index rebuilds) stream through .iterator(), which uses
+    # a server-side cursor: a pooler in transaction mode cannot keep one between
+    # statements, so there set OMNIMALL_DB_SERVER_SIDE_CURSORS=0 (whole results are then
+    # fetched in chunks by the client instead).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not _env_bool(
+        "OMNIMALL_DB_SERVER_SIDE_CURSORS", True
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

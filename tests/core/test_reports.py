@@ -10,7 +10,7 @@ from omnimall.core.reports import csv_cell
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+86 138", "'+86 138"),
         ("-cmd", "'-cmd"),
         ("@SUM(A1)", "'@SUM(A1)"),
