@@ -1,8 +1,11 @@
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.db.utils import OperationalError
+from django.utils import timezone
 
 
 @pytest.mark.django_db
@@ -89,3 +92,23 @@ def test_api_answers_json_400_when_query_string_has_too_many_fields(client):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_healthz_full_adds_the_cache_and_the_outboxs_backlog(client):
+    from omnimall.core import outbox
+
+    body = client.get("/healthz?full=1").json()
+    assert body["status"] == "ok"
+    assert body["cache"] == "local"  # the tests' in-memory cache: no Redis configured
+    assert body["outbox"] == {"pending": 0, "dead": 0, "oldest_due_seconds": 0}
+    assert "outbox" not in client.get("/healthz").json()  # the balancer's probe stays cheap
+
+    outbox.send_email(to="a@example.com", subject="s", body="b", topic="t", dedupe_key="k")
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        late = client.get("/healthz?full=1")
+
+    assert late.status_code == 200  # still selling
+    assert late.json()["status"] == "degraded"
+    assert late.json()["outbox"]["pending"] == 1
+    assert late.json()["outbox"]["oldest_due_seconds"] >= 6 * 60

@@ -152,3 +152,18 @@ def test_redis_back_ends_the_pause(redis_cache, caplog):
     assert cache.get("k") == "v"
     assert name not in redis_cache_module._paused_until
     assert any("reachable again" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_healthz_full_tells_monitoring_whether_redis_answers(redis_cache, client):
+    body = client.get("/healthz?full=1").json()
+
+    assert (body["status"], body["cache"]) == ("ok", "up")
+
+
+@pytest.mark.django_db
+def test_healthz_full_says_the_shop_is_degraded_with_redis_down(redis_down, client):
+    reply = client.get("/healthz?full=1")
+
+    assert reply.status_code == 200  # still selling
+    assert (reply.json()["status"], reply.json()["cache"]) == ("degraded", "down")

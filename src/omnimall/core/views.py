@@ -4,10 +4,13 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from omnimall.core import health
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers a query, 503 when it does not."""
+    """200 when the database answers a query, 503 when it does not. ``?full=1`` adds the
+    cache's and the outbox's state for monitoring (``core.health``)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -16,7 +19,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"status": "unavailable", "database": "down", "error": type(exc).__name__}, status=503
         )
-    return JsonResponse({"status": "ok", "database": "up", "vendor": connection.vendor})
+    body = {"status": "ok", "database": "up", "vendor": connection.vendor}
+    if request.GET.get("full"):
+        body |= health.details()
+    return JsonResponse(body)
 
 
 def hello(request: HttpRequest) -> JsonResponse:
