@@ -413,3 +413,41 @@ def test_checkout_refuses_while_a_line_is_flagged_and_lists_it(shop, client):
         {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS},
     )
     assert again.status_code == 201
+
+
+def test_buy_again_adds_an_earlier_orders_items_to_a_cart_and_lists_what_it_skipped(shop, client):
+    token = new_cart(client)
+    post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.tee_s.code, "quantity": 2})
+    post(client, f"/api/v1/carts/{token}/lines", {"sku": shop.shirt_l.code, "quantity": 1})
+    placed = post(
+        client,
+        f"/api/v1/carts/{token}/checkout",
+        {"contact": CONTACT, "delivery_method": "ship", "address": ADDRESS},
+    ).json()["order"]
+    shop.shirt_l.is_active = False  # taken off sale since
+    shop.shirt_l.save(update_fields=["is_active"])
+    again = new_cart(client)
+
+    reply = post(
+        client,
+        f"/api/v1/carts/{again}/buy-again",
+        {"order": placed["number"], "token": placed["token"]},
+    )
+    stranger = post(client, f"/api/v1/carts/{again}/buy-again", {"order": placed["number"]})
+    wrong_token = post(
+        Client(),
+        f"/api/v1/carts/{new_cart(Client())}/buy-again",
+        {"order": placed["number"], "token": "not-the-token"},
+    )
+
+    assert reply.status_code == 200, reply.content
+    body = reply.json()
+    assert body["added"] == [shop.tee_s.code]
+    assert body["skipped"] == [{"sku": shop.shirt_l.code, "reason": "sku_unavailable"}]
+    assert [(line["sku"], line["quantity"]) for line in body["cart"]["lines"]] == [
+        (shop.tee_s.code, 2)
+    ]
+    assert body["cart"]["totals"]["subtotal"] == "98.00"  # today's price, from the server
+    assert stranger.status_code == 404
+    assert wrong_token.status_code == 404
+    assert stranger.json()["error"]["code"] == "unknown_order"

@@ -547,3 +547,59 @@ def test_pickup_qr_code_refuses_post(client, shop, shopper):
     pay(placed.order_id)
 
     assert client.post(_url(placed, "pickup-qr.svg")).status_code == 405
+
+
+def _bag(client):
+    from omnimall.checkout.models import Cart
+
+    token = client.session["omnimall_cart"]
+    return dict(Cart.objects.get(token=token).lines.values_list("sku__code", "quantity"))
+
+
+def test_buy_again_puts_the_orders_items_in_the_bag_at_todays_prices(client, shop, shopper):
+    placed = place(shop, quantities=(1, 2), user=shopper)
+    pay(placed.order_id)
+
+    page = client.get(_url(placed), **EN)
+    reply = client.post(_url(placed, "buy-again/"), **EN)
+    bag = client.get("/cart/", **EN)
+
+    assert f'action="/orders/{placed.number}/buy-again/"' in _html(page)
+    assert reply.status_code == 302
+    assert reply["Location"] == "/cart/"
+    assert _bag(client) == {shop.skus[0].code: 1, shop.skus[1].code: 2}
+    assert "2 items of order" in _html(bag)
+
+
+def test_buy_again_skips_what_is_off_sale_and_adds_the_rest(client, shop, shopper):
+    placed = place(shop, quantities=(1, 2), user=shopper)
+    pay(placed.order_id)
+    off_sale = shop.skus[1]
+    off_sale.is_active = False
+    off_sale.save(update_fields=["is_active"])
+
+    client.post(_url(placed, "buy-again/"), **EN)
+    bag = _html(client.get("/cart/", **EN))
+
+    assert _bag(client) == {shop.skus[0].code: 1}
+    assert "Not added (not for sale now, or your bag is full)" in bag
+    assert off_sale.product.name_en in bag
+
+
+def test_a_guest_buys_again_with_the_orders_token_and_a_stranger_gets_404(client, shop):
+    placed = place(shop, quantities=(1,))
+    pay(placed.order_id)
+    order = Order.objects.get(pk=placed.order_id)
+
+    stranger = client.post(_url(placed, "buy-again/"), **EN)
+    guest = client.post(_url(placed, f"buy-again/?token={order.guest_token}"), **EN)
+
+    assert stranger.status_code == 404
+    assert guest.status_code == 302
+    assert _bag(client) == {shop.skus[0].code: 1}
+
+
+def test_buy_again_is_a_post(client, shop, shopper):
+    placed = place(shop, quantities=(1,), user=shopper)
+
+    assert client.get(_url(placed, "buy-again/"), **EN).status_code == 405

@@ -23,6 +23,8 @@ from ninja import Header, Query, Router, Status
 from omnimall.checkout import schemas, selectors
 from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.schemas import (
+    BuyAgainIn,
+    BuyAgainOut,
     CartIn,
     CartOut,
     CartQuery,
@@ -32,12 +34,14 @@ from omnimall.checkout.schemas import (
     LineQuantityIn,
     PickupStoreOut,
     PickupStoresQuery,
+    SkippedLineOut,
 )
-from omnimall.checkout.services import carts
+from omnimall.checkout.services import carts, reorder
 from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core import idempotency, throttle
 from omnimall.core.api.auth import signed_in_shopper as shopper
 from omnimall.core.api.errors import ErrorOut
+from omnimall.orders import selectors as order_selectors
 from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])
@@ -97,6 +101,36 @@ def add_line(request: HttpRequest, token: str, payload: LineIn) -> Status[CartOu
     )
     view = selectors.price_cart(cart)
     return Status(201, schemas.cart_out(view, _base_url(request)))
+
+
+@router.post(
+    "/{token}/buy-again",
+    response={200: BuyAgainOut, **ERRORS},
+    summary="Add an earlier order's items, at today's prices",
+)
+def buy_again(request: HttpRequest, token: str, payload: BuyAgainIn) -> BuyAgainOut:
+    """Each line of the order (its signed-in owner's, or the holder of its guest token;
+    anyone else: 404 ``unknown_order``) goes into this cart as an add would put it;
+    a line that cannot (off sale, the line or the cart full) is listed in ``skipped``
+    with the refusal's code, and the others still go in."""
+    user = shopper(request)
+    order = order_selectors.get_order_for_viewer(
+        number=payload.order, user=user, guest_token=payload.token
+    )
+    done = reorder.buy_again(
+        token=token,
+        user=user,
+        lines=[
+            reorder.OrderedLine(sku_id=line.sku_id, sku_code=line.sku_code, quantity=line.quantity)
+            for line in order.lines
+        ],
+    )
+    cart = selectors.get_cart(token=token, user=user)
+    return BuyAgainOut(
+        cart=schemas.cart_out(selectors.price_cart(cart), _base_url(request)),
+        added=list(done.added),
+        skipped=[SkippedLineOut(sku=item.sku_code, reason=item.reason) for item in done.skipped],
+    )
 
 
 @router.patch(

@@ -242,3 +242,23 @@ def checkout_out(placed: PlacedOrder, *, currency: str, payment_url: str) -> Che
         payment_url=payment_url,
         reserved_until=placed.reserved_until,
     )
+
+
+class BuyAgainIn(StrictIn):
+    order: str = Field(max_length=20, description="The order's number")
+    token: str | None = Field(
+        None,
+        max_length=64,
+        description="The order's guest token (not needed by its signed-in owner)",
+    )
+
+
+class SkippedLineOut(Schema):
+    sku: str
+    reason: str = Field(description="sku_unavailable, unknown_sku, quantity_out_of_range, …")
+
+
+class BuyAgainOut(Schema):
+    cart: CartOut
+    added: list[str] = Field(description="SKU codes now in the cart")
+    skipped: list[SkippedLineOut]

@@ -23,13 +23,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from omnimall.checkout import links
 from omnimall.checkout.forms import InvoiceForm
+from omnimall.checkout.services import carts, reorder
 from omnimall.core import qr, throttle
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
@@ -142,6 +143,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "return_url": _order_url("order_return", order.number, token),
         "invoice_url": _order_url("order_invoice", order.number, token),
         "detail_url": _order_url("order_detail", order.number, token),
+        "buy_again_url": _order_url("order_buy_again", order.number, token),
         "pickup_qr_url": (
             _order_url("order_pickup_qr", order.number, token) if _has_pickup_code(order) else ""
         ),
@@ -367,3 +369,38 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             _remember_token(request, number, token)
             return redirect("account:order_detail", number=number)
     return render(request, "storefront/account/order_lookup.html", {"form": form})
+
+
+@require_POST
+def order_buy_again(request: HttpRequest, number: str) -> HttpResponse:
+    """Put the order's items back in the bag, at today's prices, and show the bag (for
+    whoever may see the order). What is not on sale any more is named, not added."""
+    order, _token = load_order(request, number)
+    cart = carts.session_cart(session=request.session, user=request.user, create=True)
+    assert cart is not None  # noqa: S101 (create=True always gives one)
+    done = reorder.buy_again(
+        token=cart.token,
+        user=request.user,
+        lines=[
+            reorder.OrderedLine(sku_id=line.sku_id, sku_code=line.sku_code, quantity=line.quantity)
+            for line in order.lines
+        ],
+    )
+    if done.added:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s item of order %(number)s is in your bag, at today's price.",
+                "%(count)s items of order %(number)s are in your bag, at today's prices.",
+                len(done.added),
+            )
+            % {"count": len(done.added), "number": order.display_number},
+        )
+    if done.skipped:
+        names = {line.sku_code: line.product_name for line in order.lines}
+        skipped = ", ".join(names.get(item.sku_code, item.sku_code) for item in done.skipped)
+        messages.warning(
+            request,
+            _("Not added (not for sale now, or your bag is full): %(items)s") % {"items": skipped},
+        )
+    return redirect("checkout:cart")
