@@ -97,6 +97,7 @@ def test_api_answers_json_400_when_query_string_has_too_many_fields(client):
 @pytest.mark.django_db
 def test_healthz_full_adds_the_cache_and_the_outboxs_backlog(client):
     from omnimall.core import outbox
+    from omnimall.core.models import OutboxMessage
 
     body = client.get("/healthz?full=1").json()
     assert body["status"] == "ok"
@@ -112,3 +113,10 @@ def test_healthz_full_adds_the_cache_and_the_outboxs_backlog(client):
     assert late.json()["status"] == "degraded"
     assert late.json()["outbox"]["pending"] == 1
     assert late.json()["outbox"]["oldest_due_seconds"] >= 6 * 60
+
+    # Retried for hours, due again a minute ago: it has waited a minute, not hours.
+    OutboxMessage.objects.update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        retried = client.get("/healthz?full=1").json()
+    assert retried["status"] == "ok"
+    assert 50 <= retried["outbox"]["oldest_due_seconds"] <= 70

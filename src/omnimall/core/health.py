@@ -7,8 +7,9 @@ minute or so) also wants to know what degrades the shop without stopping it:
   the guessing brakes count nothing; ``core.redis_cache``), or ``local`` (no Redis
   configured: each process its own memory cache);
 * ``outbox``: messages pending and dead, and how long the oldest *due* message has
-  waited. With the worker (or its scheduler) stopped, emails, webhooks, gateway
-  notifications and allocations stop too, and that age grows.
+  waited since it came due (written, or its retry time passed). With the worker (or its
+  scheduler) stopped, emails, webhooks, gateway notifications and allocations stop too,
+  and that age grows.
 
 ``status`` is ``degraded`` when the cache is down or the oldest due message has waited
 longer than ``STALE_OUTBOX_SECONDS``; the answer is still 200: the shop is selling.
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.core.cache import caches
 from django.db.models import Min, Q
+from django.db.models.functions import Coalesce
 
 from omnimall.core import clock
 from omnimall.core.models import OutboxMessage, OutboxState
@@ -47,9 +49,11 @@ def cache_state() -> str:
 def outbox_backlog() -> dict[str, Any]:
     counts = outbox_counts()
     now = clock.now()
+    # Due since its retry time, or since it was written when never tried: a message
+    # retried for hours that just came due again has not waited hours.
     oldest = OutboxMessage.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), state=OutboxState.PENDING
-    ).aggregate(since=Min("created_at"))["since"]
+    ).aggregate(since=Min(Coalesce("next_attempt_at", "created_at")))["since"]
     return {
         "pending": counts.pending,
         "dead": counts.dead,
