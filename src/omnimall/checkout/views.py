@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from omnimall.checkout import selectors
+from omnimall.checkout import remembered_orders, selectors
 from omnimall.checkout.errors import (
     InvalidCheckoutError,
     SkuNotFoundError,
@@ -38,9 +38,6 @@ from omnimall.members.selectors import members as member_selectors
 from omnimall.orders.errors import InvalidInvoiceError
 from omnimall.orders.selectors.unpaid import AwaitingPayment, list_awaiting_payment
 from omnimall.orders.services import points as order_points
-
-ORDER_TOKENS_SESSION_KEY = "omnimall_order_tokens"
-KEEP_ORDER_TOKENS = 20
 
 
 def _error_text(error: DomainError) -> str:
@@ -188,10 +185,7 @@ def _member_phone(request: HttpRequest) -> str:
 
 
 def _remember_order(request: HttpRequest, number: str, guest_token: str) -> None:
-    tokens = request.session.get(ORDER_TOKENS_SESSION_KEY)
-    tokens = dict(tokens) if isinstance(tokens, dict) else {}
-    tokens[number] = guest_token
-    request.session[ORDER_TOKENS_SESSION_KEY] = dict(list(tokens.items())[-KEEP_ORDER_TOKENS:])
+    remembered_orders.remember(request.session, number, guest_token)
     request.session.pop(carts.CART_SESSION_KEY, None)
 
 
@@ -237,9 +231,9 @@ def _unpaid_orders(request: HttpRequest) -> list[AwaitingPayment]:
     """The visitor's orders awaiting payment, to pay or cancel one after the brake on
     unpaid orders refused a checkout: the signed-in shopper's, and a guest's as this
     session remembers them (never anyone else's)."""
-    tokens = request.session.get(ORDER_TOKENS_SESSION_KEY)
     return list_awaiting_payment(
-        user_id=user_id_of(request.user), guest_tokens=tokens if isinstance(tokens, dict) else {}
+        user_id=user_id_of(request.user),
+        guest_tokens=remembered_orders.remembered(request.session),
     )
 
 

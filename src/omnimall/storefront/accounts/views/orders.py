@@ -2,7 +2,7 @@
 
 Who may see an order: its signed-in owner, or anyone holding its guest token, given as
 ``?token=`` (the gateway's return URL and the emailed link carry it) or remembered in the
-session under ``ORDER_TOKENS_KEY`` once a token was shown. Anyone else gets the shop's
+session (``checkout.remembered_orders``) once a token was shown. Anyone else gets the shop's
 404 page, exactly as for a number that does not exist (``orders.selectors`` decides).
 
 The detail page is also where the payment gateway sends the shopper back. Coming back is
@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from omnimall.checkout import links
+from omnimall.checkout import links, remembered_orders
 from omnimall.checkout.forms import InvoiceForm
 from omnimall.checkout.services import carts, reorder
 from omnimall.core import qr, throttle
@@ -42,27 +42,10 @@ from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
 from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
 
-ORDER_TOKENS_KEY = "omnimall_order_tokens"
-REMEMBERED_TOKENS = 20  # the newest orders a guest session remembers
 TOKEN_MAX_LENGTH = 64
 PAYMENT_OUTCOMES = ("declined", "abandoned")
 PENDING_PAYMENT_STATE = "pending"  # payments.models.PaymentState.PENDING
 PICKUP_METHOD = "pickup"  # orders.models.DeliveryMethod.PICKUP
-
-
-def _remembered_tokens(request: HttpRequest) -> dict[str, str]:
-    tokens = request.session.get(ORDER_TOKENS_KEY)
-    return tokens if isinstance(tokens, dict) else {}
-
-
-def _remember_token(request: HttpRequest, number: str, token: str) -> None:
-    tokens = _remembered_tokens(request)
-    if tokens.get(number) == token:
-        return
-    tokens.pop(number, None)
-    tokens[number] = token
-    # Keep the newest few: dicts keep insertion order.
-    request.session[ORDER_TOKENS_KEY] = dict(list(tokens.items())[-REMEMBERED_TOKENS:])
 
 
 def _given_token(request: HttpRequest) -> str:
@@ -88,13 +71,13 @@ def load_order(request: HttpRequest, number: str) -> tuple[OrderView, str]:
         else:
             return owned, ""
     given = _given_token(request)
-    remembered = _remembered_tokens(request).get(number, "")
+    remembered = remembered_orders.remembered(request.session).get(number, "")
     for token in dict.fromkeys(t for t in (given, remembered) if t):
         try:
             order = selectors.get_order_for_viewer(number=number, user=None, guest_token=token)
         except OrderNotFoundError:
             continue
-        _remember_token(request, number, token)
+        remembered_orders.remember(request.session, number, token)
         return order, token
     raise Http404("unknown order")
 
@@ -366,7 +349,7 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
                 ),
             )
         else:
-            _remember_token(request, number, token)
+            remembered_orders.remember(request.session, number, token)
             return redirect("account:order_detail", number=number)
     return render(request, "storefront/account/order_lookup.html", {"form": form})
 
