@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-STORE_HOURS = "10:00-22:00 daily"
+STORE_HOURS = "10:00–22:00"  # free text shown on pages in every language: no words
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,15 @@
     }
   });
 
+  // A form that cannot be undone (cancel an order) asks first; without JavaScript it
+  // posts as it is.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+
   // Gallery thumbnails scroll the gallery instead of jumping the whole page.
   document.addEventListener("click", function (event) {
     var thumb = event.target.closest && event.target.closest(".gallery-thumbs a[href^='#image-']");
