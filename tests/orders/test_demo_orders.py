@@ -29,7 +29,7 @@ from omnimall.orders.models import (
     OrderLine,
     ReturnRequest,
 )
-from omnimall.payments.models import EntryKind, PaymentEntry, SandboxTrade
+from omnimall.payments.models import EntryKind, Payment, PaymentEntry, SandboxTrade
 
 ORDERS = 30
 PRODUCTS = 60
@@ -177,6 +177,11 @@ def test_load_demo_orders_writes_a_consistent_history_of_the_last_14_days_once(d
         refunded = entries.filter(kind=EntryKind.REFUND).aggregate(s=Sum("amount"))["s"]
         assert order.amount_paid == (captured or Decimal("0.00")), order.number
         assert order.amount_refunded == -(refunded or Decimal("0.00")), order.number
+    # The order page shows both: the payment was made when the order was paid.
+    for payment in Payment.objects.filter(order__in=orders, paid_at__isnull=False):
+        order = next(o for o in orders if o.pk == payment.order_id)
+        assert order.paid_at is not None
+        assert abs(payment.paid_at - order.paid_at) < timedelta(seconds=2), order.number
     paid_trades = SandboxTrade.objects.filter(status="TRADE_SUCCESS")
     assert paid_trades.count() == sum(1 for o in orders if o.amount_paid > 0)
     assert not paid_trades.filter(paid_at__gte=started).exists()

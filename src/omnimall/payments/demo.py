@@ -6,8 +6,13 @@ settlement path, then dates them back; the rows here are this app's (``core.demo
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db.models import QuerySet
+
 from omnimall.core.demo import TimeMap
 from omnimall.payments.models import (
+    EntryKind,
     NotificationLog,
     Payment,
     PaymentEntry,
@@ -23,9 +28,24 @@ def backdate_payments_of_order(*, order_id: int, timeline: TimeMap) -> None:
     payments, as ``reconcile_payments`` expects."""
     payments = Payment.objects.filter(order_id=order_id)
     trades = list(payments.values_list("out_trade_no", flat=True))
-    timeline.shift(payments, "created_at", "paid_at", "updated_at")
+    _paid_at_by_capture(payments, timeline)
+    timeline.shift(payments, "created_at", "updated_at")
     timeline.shift(PaymentEntry.objects.filter(payment__order_id=order_id), "created_at")
     timeline.shift(Refund.objects.filter(payment__order_id=order_id), "created_at")
     timeline.shift(NotificationLog.objects.filter(out_trade_no__in=trades), "received_at")
     timeline.shift(SandboxTrade.objects.filter(out_trade_no__in=trades), "created_at", "paid_at")
     timeline.shift(SandboxRefund.objects.filter(trade__out_trade_no__in=trades), "created_at")
+
+
+def _paid_at_by_capture(payments: QuerySet[Payment], timeline: TimeMap) -> None:
+    """``paid_at`` is the gateway's payment time, in whole seconds: it can fall a fraction
+    of a second before the step that recorded it began, where ``shift`` would leave it
+    unmoved (a history order "paid" at load time). The capture's ledger entry was written
+    in that step, to the microsecond: its moment, to the second, is the payment's."""
+    captured: dict[int, datetime] = {}
+    entries = PaymentEntry.objects.filter(payment__in=payments, kind=EntryKind.CAPTURE)
+    for payment_id, at in entries.order_by("created_at").values_list("payment_id", "created_at"):
+        captured.setdefault(payment_id, at)  # the first capture: when it was paid
+    for payment_id, at in captured.items():
+        moment = timeline.moment(at).replace(microsecond=0)
+        Payment.objects.filter(pk=payment_id, paid_at__isnull=False).update(paid_at=moment)
