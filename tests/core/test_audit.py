@@ -188,3 +188,18 @@ def test_audit_bulk_delete_action_is_not_offered_when_superuser(admin_client, br
 
     assert AuditEntry.objects.filter(pk=brand_change_entry.pk).exists()
     assert response.status_code in (200, 302)
+
+
+def test_the_trail_names_each_action_in_the_staff_members_language(admin_client):
+    audit.record(actor=Actor.system("shop"), action="order.cancelled", reason="r")
+    audit.record(actor=Actor.system("shop"), action="stock.safety_stock_set", reason="r")
+    audit.record(actor=Actor.system("shop"), action="gadget.frobbed", reason="r")  # unknown
+
+    english = admin_client.get("/admin/core/auditentry/", HTTP_ACCEPT_LANGUAGE="en").content
+    chinese = admin_client.get("/admin/core/auditentry/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    page = english.decode()
+    assert 'Order · cancelled <code class="audit-action">order.cancelled</code>' in page
+    assert "Stock · safety stock set" in page
+    assert "Gadget · frobbed" in page  # a code nobody labelled is shown, not hidden
+    assert "订单 · 已取消" in chinese.content.decode()

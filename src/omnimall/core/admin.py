@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import api_keys, audit, shopper_tokens
 from .actors import Actor
+from .audit_labels import action_label
 from .models import ApiKey, AuditEntry, ShopperToken
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class ActionFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
-        return [(action, action) for action in actions[:200]]
+        return [(action, action_label(action)) for action in actions[:200]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -245,7 +246,7 @@ def _label_subjects(entries: list[AuditEntry]) -> None:
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """An immutable log: nobody adds, edits or deletes entries here, superusers included."""
 
-    list_display = ("created_at", "actor_label", "action", "subject_link", "short_reason")
+    list_display = ("created_at", "actor_label", "action_shown", "subject_link", "short_reason")
     # Plain filters: their choices come from the small content-type table and an indexed
     # column, never from a DISTINCT scan of the (ever-growing) log itself.
     list_filter = (ActionFilter, ActorKindFilter, "subject_type")
@@ -259,7 +260,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "actor_label",
         "actor_kind",
-        "action",
+        "action_shown",
         "subject_link",
         "reason",
         "changes_table",
@@ -286,6 +287,14 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except NoReverseMatch:
             return f"{kind}: {shown}"
         return format_html('{}: <a href="{}">{}</a>', kind, url, shown)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, entry: AuditEntry) -> str:
+        """In the staff member's language, the stored code beside it for searches and
+        integrations."""
+        return format_html(
+            '{} <code class="audit-action">{}</code>', action_label(entry.action), entry.action
+        )
 
     @admin.display(description=_("reason"))
     def short_reason(self, entry: AuditEntry) -> str:
