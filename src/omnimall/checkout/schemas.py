@@ -17,7 +17,7 @@ from pydantic import StrictInt, StrictStr, model_validator
 from omnimall.checkout.domain import MAX_LINE_QUANTITY
 from omnimall.checkout.selectors import CartLineView, CartView
 from omnimall.core.api.schemas import StrictIn
-from omnimall.orders.schemas import InvoiceDetailsIn
+from omnimall.orders.schemas import GuestToken, InvoiceDetailsIn
 from omnimall.orders.services.placement import PlacedOrder
 
 Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY, description="1 to 20")]
@@ -246,11 +246,7 @@ def checkout_out(placed: PlacedOrder, *, currency: str, payment_url: str) -> Che
 
 class BuyAgainIn(StrictIn):
     order: str = Field(max_length=20, description="The order's number")
-    token: str | None = Field(
-        None,
-        max_length=64,
-        description="The order's guest token (not needed by its signed-in owner)",
-    )
+    token: GuestToken = None
 
 
 class SkippedLineOut(Schema):

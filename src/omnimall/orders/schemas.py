@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import StrictInt, StrictStr
@@ -13,6 +13,12 @@ from pydantic import StrictInt, StrictStr
 from omnimall.core.api.schemas import StrictIn
 
 from .selectors import OrderView
+
+# The order's guest token in a shopper's request body (its signed-in owner needs none).
+GuestToken = Annotated[
+    str | None,
+    Field(max_length=64, description="The order's guest token (not needed by its signed-in owner)"),
+]
 
 
 class OrderLineOut(Schema):
@@ -137,11 +143,7 @@ class OrderListQuery(Schema):
 
 
 class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
-    token: str | None = Field(
-        None,
-        max_length=64,
-        description="The order's guest token (not needed by its signed-in owner)",
-    )
+    token: GuestToken = None
     reason: str = Field("", max_length=500)
 
 
@@ -172,19 +174,11 @@ class InvoiceDetailsIn(StrictIn):
 
 
 class InvoiceRequestIn(InvoiceDetailsIn):
-    token: str | None = Field(
-        None,
-        max_length=64,
-        description="The order's guest token (not needed by its signed-in owner)",
-    )
+    token: GuestToken = None
 
 
 class PayAgainIn(StrictIn):
-    token: str | None = Field(
-        None,
-        max_length=64,
-        description="The order's guest token (not needed by its signed-in owner)",
-    )
+    token: GuestToken = None
 
 
 class OrderReturnLineIn(StrictIn):
@@ -193,11 +187,7 @@ class OrderReturnLineIn(StrictIn):
 
 
 class OrderReturnIn(StrictIn):
-    token: str | None = Field(
-        None,
-        max_length=64,
-        description="The order's guest token (not needed by its signed-in owner)",
-    )
+    token: GuestToken = None
     reason: StrictStr = Field(..., min_length=1, max_length=500)
     lines: list[OrderReturnLineIn] = Field(..., min_length=1, max_length=50)
 
