@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from omnimall.catalog.api import router as catalog_router
 from omnimall.checkout.api import router as checkout_router
 from omnimall.core.api.errors import install_error_handlers
+from omnimall.core.api.openapi import DocumentedNinjaAPI
 from omnimall.core.api.parser import JsonObjectParser
 from omnimall.inventory.api import availability_router, integration_router
 from omnimall.members.partners.api import router as partners_router
@@ -16,7 +15,7 @@ from omnimall.pos.api_batch import router as pos_batch_router
 from omnimall.search.api import router as search_router
 from omnimall.storefront.accounts.api import router as account_router
 
-api = NinjaAPI(
+api = DocumentedNinjaAPI(
     title="omnimall API",
     version="1",
     description=(

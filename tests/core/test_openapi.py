@@ -170,3 +170,53 @@ def test_a_nul_anywhere_in_a_body_is_400_before_any_field_is_read(client):
         "/api/v1/carts", json.dumps({"referral_store": "\\u0000"}), content_type="application/json"
     )
     assert fine.status_code == 201  # a backslash and "u0000" as text are no NUL
+
+
+def test_an_optional_body_is_documented_as_its_object_not_as_null(document, client):
+    """Ninja documented ``payload: CartIn | None`` as ``anyOf: [CartIn, null]``, promising
+    that a JSON null body is taken; the parser refuses it (400), so the body is documented
+    as optional and, when sent, the object (found by fuzzing the API)."""
+    optional = {
+        f"{method.upper()} {path}": operation["requestBody"]
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("requestBody", {}).get("required") is False
+    }
+
+    assert set(optional) == {"POST /api/v1/carts", "POST /api/v1/orders/{number}/delivery"}
+    for body in optional.values():
+        assert "$ref" in body["content"]["application/json"]["schema"]
+    refused = client.post("/api/v1/carts", "null", content_type="application/json")
+    assert refused.status_code == 400
+    left_out = client.post("/api/v1/carts", content_type="application/json")
+    assert left_out.status_code == 201, left_out.content  # no body at all: fine
+
+
+def _idempotency_header(operation: dict[str, Any]) -> dict[str, Any] | None:
+    headers = [p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"]
+    assert len(headers) <= 1
+    return headers[0] if headers else None
+
+
+def test_the_idempotency_key_header_is_documented_as_the_api_reads_it(document):
+    """Required on every integration POST (422 ``idempotency_key_required`` without it:
+    the document called it optional), optional at checkout; 1 to 200 characters."""
+    documented = {
+        f"{method.upper()} {path}": header
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if (header := _idempotency_header(operation)) is not None
+    }
+
+    assert {name for name, header in documented.items() if header["required"]} == {
+        "POST /api/v1/inventory/stock-reports",
+        "POST /api/v1/inventory/receipts",
+        "POST /api/v1/inventory/fulfilment-requests/{number}/accept",
+        "POST /api/v1/inventory/fulfilment-requests/{number}/reject",
+        "POST /api/v1/inventory/shipments",
+    }
+    assert {name for name, header in documented.items() if not header["required"]} == {
+        "POST /api/v1/carts/{token}/checkout"
+    }
+    for header in documented.values():
+        assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 200}

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
 from omnimall.checkout import schemas, selectors
 from omnimall.checkout.links import notify_url, order_return_url
@@ -41,17 +41,12 @@ from omnimall.checkout.services.checkout import checkout_cart
 from omnimall.core import idempotency, throttle
 from omnimall.core.api.auth import signed_in_shopper as shopper
 from omnimall.core.api.errors import ErrorOut
+from omnimall.core.api.openapi import idempotency_key_header
 from omnimall.orders import selectors as order_selectors
 from omnimall.orders.services import points as order_points
 
 router = Router(tags=["cart and checkout"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-IDEMPOTENCY_KEY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="Optional: a unique id per checkout; a retry with it returns the same order.",
-)
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -178,6 +173,10 @@ def list_pickup_stores(
 @router.post(
     "/{token}/checkout",
     response={201: CheckoutOut, **ERRORS, 429: ErrorOut},
+    openapi_extra=idempotency_key_header(
+        required=False,
+        description="A unique id per checkout; a retry with it returns the same order.",
+    ),
     summary="Place the order: pending payment, with a payment_url",
 )
 def checkout(
@@ -185,8 +184,8 @@ def checkout(
     response: HttpResponse,
     token: str,
     payload: CheckoutIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[Any]:
+    idempotency_key = request.headers.get("Idempotency-Key")
     user = shopper(request)
     base = _base_url(request)
 

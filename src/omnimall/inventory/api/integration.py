@@ -20,11 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from omnimall.core import idempotency
 from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of
 from omnimall.core.api.errors import ERRORS
+from omnimall.core.api.openapi import idempotency_key_header
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.errors import StockLocationNotFoundError
 from omnimall.inventory.schemas import (
@@ -49,11 +50,13 @@ from omnimall.inventory.services.stock_rows import RowError, RowsRejectedError
 router = Router(tags=["inventory integration"])
 auth = ApiKeyAuth("wms", "store")
 
-IDEMPOTENCY_KEY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="Required: a unique id per request (e.g. a UUID), sent again on a retry.",
-)
+
+def _idempotency_doc() -> dict[str, Any]:
+    """Every POST needs the header; ``_once`` reads it (see core.api.openapi)."""
+    return idempotency_key_header(
+        required=True, description="A unique id per request (e.g. a UUID), sent again on a retry."
+    )
+
 
 Perform = Callable[[], tuple[int, dict[str, Any]]]
 
@@ -96,14 +99,13 @@ def _once(
     request: HttpRequest,
     response: HttpResponse,
     *,
-    key: str | None,
     endpoint: str,
     payload: Schema | None,
     perform: Perform,
 ) -> Status[dict[str, Any]]:
     outcome = idempotency.run_once(
         scope=f"api_key:{api_key_of(request).pk}",
-        key=key,
+        key=request.headers.get("Idempotency-Key"),
         payload={"endpoint": endpoint, "body": payload.model_dump(mode="json") if payload else {}},
         perform=perform,
     )
@@ -115,6 +117,7 @@ def _once(
 @router.post(
     "/stock-reports",
     auth=auth,
+    openapi_extra=_idempotency_doc(),
     response={201: StockBatchOut, **ERRORS},
     summary="Report absolute stock counts",
 )
@@ -122,7 +125,6 @@ def post_stock_report(
     request: HttpRequest,
     response: HttpResponse,
     payload: StockReportIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     """Counted units per SKU at one location (a WMS snapshot or a store's count).
 
@@ -145,7 +147,6 @@ def post_stock_report(
     return _once(
         request,
         response,
-        key=idempotency_key,
         endpoint="stock-reports",
         payload=payload,
         perform=perform,
@@ -153,13 +154,16 @@ def post_stock_report(
 
 
 @router.post(
-    "/receipts", auth=auth, response={201: StockBatchOut, **ERRORS}, summary="Record goods received"
+    "/receipts",
+    auth=auth,
+    openapi_extra=_idempotency_doc(),
+    response={201: StockBatchOut, **ERRORS},
+    summary="Record goods received",
 )
 def post_receipt(
     request: HttpRequest,
     response: HttpResponse,
     payload: GoodsReceiptIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     """Goods received at one location against an ASN or PO: receipt movements, all lines
     or none (422 ``rows_rejected`` lists every bad line)."""
@@ -177,7 +181,6 @@ def post_receipt(
     return _once(
         request,
         response,
-        key=idempotency_key,
         endpoint="receipts",
         payload=payload,
         perform=perform,
@@ -215,6 +218,7 @@ def list_fulfilment_requests(
 @router.post(
     "/fulfilment-requests/{number}/accept",
     auth=auth,
+    openapi_extra=_idempotency_doc(),
     response={200: FulfilmentRequestOut, **ERRORS},
     summary="Accept a fulfilment request",
 )
@@ -222,7 +226,6 @@ def accept_fulfilment_request(
     request: HttpRequest,
     response: HttpResponse,
     number: str,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     """The location takes the request on (``open`` → ``accepted``); 409 from any other state."""
     view = _request(request, number)
@@ -234,7 +237,6 @@ def accept_fulfilment_request(
     return _once(
         request,
         response,
-        key=idempotency_key,
         endpoint=f"fulfilment-requests/{view.number}/accept",
         payload=None,
         perform=perform,
@@ -244,6 +246,7 @@ def accept_fulfilment_request(
 @router.post(
     "/fulfilment-requests/{number}/reject",
     auth=auth,
+    openapi_extra=_idempotency_doc(),
     response={200: FulfilmentRequestOut, **ERRORS},
     summary="Reject a fulfilment request",
 )
@@ -252,7 +255,6 @@ def reject_fulfilment_request(
     response: HttpResponse,
     number: str,
     payload: RejectIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     """The location cannot fulfil the request (a reason is required): its holds are
     released so the shop can allocate elsewhere. 409 once a line has shipped."""
@@ -267,7 +269,6 @@ def reject_fulfilment_request(
     return _once(
         request,
         response,
-        key=idempotency_key,
         endpoint=f"fulfilment-requests/{view.number}/reject",
         payload=payload,
         perform=perform,
@@ -275,13 +276,16 @@ def reject_fulfilment_request(
 
 
 @router.post(
-    "/shipments", auth=auth, response={201: ShipmentOut, **ERRORS}, summary="Confirm a shipment"
+    "/shipments",
+    auth=auth,
+    openapi_extra=_idempotency_doc(),
+    response={201: ShipmentOut, **ERRORS},
+    summary="Confirm a shipment",
 )
 def post_shipment(
     request: HttpRequest,
     response: HttpResponse,
     payload: ShipmentIn,
-    idempotency_key: str | None = IDEMPOTENCY_KEY,
 ) -> Status[dict[str, Any]]:
     """Lines of a fulfilment request left with a carrier (default: every line not yet
     shipped). Their holds become sales; the request is ``shipped`` once every line is."""
@@ -310,7 +314,6 @@ def post_shipment(
     return _once(
         request,
         response,
-        key=idempotency_key,
         endpoint="shipments",
         payload=payload,
         perform=perform,
