@@ -175,6 +175,9 @@ def test_availability_api_refuses_overlong_city_with_422(client, stocked):
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_failed"
+    documented = client.get("/api/v1/openapi.json").json()["paths"]
+    responses = documented["/api/v1/products/{slug}/availability"]["get"]["responses"]
+    assert "422" in responses  # it was not: found by fuzzing the API (tests/core)
 
 
 @pytest.mark.parametrize("slug", ["no-such-product", "x" * 300, "%00"])

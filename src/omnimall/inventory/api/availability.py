@@ -121,7 +121,7 @@ def _product_out(slug: str, skus: Any, found: ProductAvailability) -> dict[str, 
 
 @router.get(
     "/products/{slug}/availability",
-    response={200: ProductAvailabilityOut, 404: ErrorOut},
+    response={200: ProductAvailabilityOut, 404: ErrorOut, 422: ErrorOut},
     summary="Product availability",
 )
 def get_product_availability(
