@@ -373,6 +373,20 @@ def test_an_app_keeps_the_shoppers_address_book(lilei):
     assert guest.status_code == 401
 
 
+@pytest.mark.parametrize("flag", [0, 1, "true", "yes", None])
+def test_an_address_is_made_the_default_by_a_json_boolean_only(lilei, flag):
+    """``is_default: 1`` and ``"yes"`` were read as booleans, though the schema says
+    boolean (found by fuzzing the API): 422, and no address is saved."""
+    token = sign_in().json()["token"]
+
+    refused = call("post", "/api/v1/account/addresses", {**ADDRESS_BODY, "is_default": flag}, token)
+
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "validation_failed"
+    assert refused.json()["error"]["details"]["errors"][0]["loc"][-1] == "is_default"
+    assert call("get", "/api/v1/account/addresses", token=token).json() == []
+
+
 def sign_in_as(user):
     return shopper_tokens.issue(user=user, device="test").token
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import update_last_login
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictBool
 
 from omnimall.checkout import selectors as checkout_selectors
 from omnimall.checkout.schemas import AddressIn
@@ -99,7 +100,8 @@ class AppSignInListOut(Schema):
 
 
 class SavedAddressIn(AddressIn):
-    is_default: bool = False
+    # Strict: 0, 1, "true" or "yes" are not the JSON boolean the schema documents.
+    is_default: StrictBool = False
 
 
 class SavedAddressOut(Schema):
