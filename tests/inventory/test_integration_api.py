@@ -490,6 +490,30 @@ def test_shipment_naming_no_lines_is_422_and_ships_nothing(client, world):
     assert level_of(world["st1"], a).reserved == 2
 
 
+@pytest.mark.parametrize("line", ["{id}", True, "x"])
+def test_shipment_line_ids_are_json_integers_only(client, world, line):
+    """A line id given as a string, or true (read as line 1), was taken though the schema
+    says integer (found by fuzzing the API): 422 and nothing shipped."""
+    a = world["skus"][0]
+    request = make_request(world["st1"], a, quantity=2)
+    line_id = request.lines.get().pk
+    line = line.format(id=line_id) if isinstance(line, str) else line
+    key = token(["store"], "st-1")
+
+    shipped = post(
+        client,
+        "/shipments",
+        {"request": request.number, "carrier": "SF", "tracking_number": "T1", "lines": [line]},
+        key,
+    )
+
+    assert shipped.status_code == 422, shipped.content
+    assert shipped.json()["error"]["code"] == "validation_failed"
+    request.refresh_from_db()
+    assert request.state == FulfilmentState.OPEN
+    assert not request.shipments.exists()
+
+
 def test_store_rejects_with_a_reason_and_the_holds_are_released(client, world):
     a = world["skus"][0]
     request = make_request(world["st1"], a, quantity=3)

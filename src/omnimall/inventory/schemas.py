@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import StrictInt
 
 from omnimall.core.api.schemas import StrictIn
 
@@ -137,7 +138,8 @@ class ShipmentIn(StrictIn):
     carrier: str = Field(..., min_length=1, max_length=60)
     tracking_number: str = Field(..., min_length=1, max_length=80)
     shipped_at: datetime | None = None
-    lines: Annotated[list[int], Field(min_length=1)] | None = Field(
+    # Strict: "7" or true is not the JSON integer a line id is (true was line 1).
+    lines: Annotated[list[StrictInt], Field(min_length=1)] | None = Field(
         None,
         description="Line ids to ship (at least one); omitted = every line not shipped yet",
     )
