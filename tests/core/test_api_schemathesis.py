@@ -11,10 +11,10 @@ WSGI handler. Every response must
   ``{"error": {"code", "message", "details"}}``;
 - match the documented body schema, content type and headers;
 - refuse what the schema calls invalid (a 4xx) and accept what it calls valid (see
-  ``ACCEPTED``), need its declared credentials (401/403 without them), and answer a
-  required header left out with a 4xx;
+  ``accepts_valid_data`` and the expected statuses below), need its declared credentials
+  (401/403 without them), and answer a required header left out with a 4xx;
 - and a refused request (4xx) leaves nothing written: the tables it wrote to are
-  compared before and after (``_refused_writes``).
+  compared before and after (``_call``, ``ALLOWED_WRITES_ON_REFUSAL``).
 
 To reach the handlers and not only the routing, a shop is built for each operation
 (``world``): SKUs with stock, a cart with a line, an unpaid and a paid order, a member
