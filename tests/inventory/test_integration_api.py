@@ -490,6 +490,32 @@ def test_shipment_naming_no_lines_is_422_and_ships_nothing(client, world):
     assert level_of(world["st1"], a).reserved == 2
 
 
+@pytest.mark.parametrize("when", [1795000000, "2026-11-27", "2026-11-27T10:30:00"])
+def test_report_and_shipment_times_are_text_with_an_offset(client, world, wms, when):
+    """A number was read as a Unix time and a time without offset as the server's zone,
+    though the schema says an RFC 3339 date-time (found by fuzzing the API): 422, and
+    nothing counted or shipped."""
+    a = world["skus"][0]
+    request = make_request(world["st1"], a, quantity=2)
+    before = movement_count()
+
+    body = report("wh-1", (a.code, 3)) | {"counted_at": when}
+    counted = post(client, "/stock-reports", body, wms)
+    shipped = post(
+        client,
+        "/shipments",
+        {"request": request.number, "carrier": "SF", "tracking_number": "T1", "shipped_at": when},
+        token(["store"], "st-1"),
+    )
+
+    for response, field in ((counted, "counted_at"), (shipped, "shipped_at")):
+        assert response.status_code == 422, response.content
+        assert response.json()["error"]["code"] == "validation_failed"
+        assert response.json()["error"]["details"]["errors"][0]["loc"][-1] == field
+    assert movement_count() == before
+    assert not request.shipments.exists()
+
+
 @pytest.mark.parametrize("line", ["{id}", True, "x"])
 def test_shipment_line_ids_are_json_integers_only(client, world, line):
     """A line id given as a string, or true (read as line 1), was taken though the schema

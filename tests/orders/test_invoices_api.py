@@ -197,6 +197,7 @@ def test_refusals_name_their_code(erp, make, number, status, code):
         ({"invoice_number": "A\x071"}, "validation_failed"),  # a control character
         ({"invoice_number": "A1", "pdf_url": "https://x.cn/" + "a" * 500}, "validation_failed"),
         ({"invoice_number": "A1", "issued_at": "2026-11-27T10:30:00"}, "validation_failed"),
+        ({"invoice_number": "A1", "issued_at": 1795000000}, "validation_failed"),  # a number
     ],
 )
 def test_a_bad_body_is_422_and_changes_nothing(erp, body, code):

@@ -318,6 +318,7 @@ def test_post_sale_bounds_a_receipt_at_ten_million(
         "2099-01-01T00:00:00+08:00",  # counted toward the 12-month spend until 2100
         "1999-12-31T23:59:59+00:00",
         "in two days",
+        "an hour ago as a number",  # a Unix time was read as the time (found by fuzzing)
     ],
 )
 def test_post_sale_refuses_a_time_no_till_can_have(client, occurred_at):
@@ -326,6 +327,8 @@ def test_post_sale_refuses_a_time_no_till_can_have(client, occurred_at):
     body = receipt_body(shop, member={"card": member.card_number})
     if occurred_at == "in two days":
         occurred_at = (clock.now() + timedelta(days=2)).isoformat()
+    if occurred_at == "an hour ago as a number":
+        occurred_at = int((clock.now() - timedelta(hours=1)).timestamp())
     body["occurred_at"] = occurred_at
     before = _ledgers(shop, member)
 

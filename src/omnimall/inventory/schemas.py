@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import StrictInt
 
-from omnimall.core.api.schemas import StrictIn
+from omnimall.core.api.schemas import JsonDateTime, StrictIn
 
 from .selectors.fulfilment import FulfilmentRequestPage, FulfilmentRequestView
 from .services.stock_rows import BatchResult
@@ -36,7 +36,7 @@ class CountLineIn(StrictIn):
 
 class StockReportIn(StrictIn):
     location: str = Field(..., max_length=40, description="Stock location code")
-    counted_at: datetime | None = Field(None, description="When the count was taken")
+    counted_at: JsonDateTime | None = Field(None, description="When the count was taken")
     reference: str = Field("", max_length=120, description="The count's id in the WMS/POS")
     lines: list[CountLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
 
@@ -137,7 +137,7 @@ class ShipmentIn(StrictIn):
     request: str = Field(..., max_length=24, description="Fulfilment request number (FR-…)")
     carrier: str = Field(..., min_length=1, max_length=60)
     tracking_number: str = Field(..., min_length=1, max_length=80)
-    shipped_at: datetime | None = None
+    shipped_at: JsonDateTime | None = None
     # Strict: "7" or true is not the JSON integer a line id is (true was line 1).
     lines: Annotated[list[StrictInt], Field(min_length=1)] | None = Field(
         None,

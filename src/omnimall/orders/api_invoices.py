@@ -21,7 +21,7 @@ from pydantic import AwareDatetime
 
 from omnimall.core.api.auth import ApiKeyAuth, actor_from
 from omnimall.core.api.errors import ERRORS
-from omnimall.core.api.schemas import StrictIn
+from omnimall.core.api.schemas import JsonDateTime, StrictIn
 from omnimall.orders.selectors import invoices as invoice_selectors
 from omnimall.orders.selectors.orders import require_order_id
 from omnimall.orders.services import invoices
@@ -82,7 +82,7 @@ class InvoiceIssueIn(StrictIn):
     pdf_url: str = Field(
         "", max_length=500, pattern=PRINTABLE, description="An http(s) link to the PDF"
     )
-    issued_at: AwareDatetime | None = Field(
+    issued_at: JsonDateTime | None = Field(
         None, description="When the tax system issued it, with its offset; default: now"
     )
 

@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field
-from pydantic import AfterValidator, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, BeforeValidator, StrictInt, StrictStr, model_validator
 
 from omnimall.core import clock
-from omnimall.core.api.schemas import StrictIn
+from omnimall.core.api.schemas import StrictIn, text_or_datetime
 from omnimall.pos import domain
 
 
@@ -79,7 +79,9 @@ def _till_time(value: datetime) -> datetime:
     return value
 
 
-TillTime = Annotated[datetime, AfterValidator(_till_time)]
+# Text only (a JSON number is no till's time), then the till's rules, which word a missing
+# UTC offset for the till's programmers.
+TillTime = Annotated[datetime, BeforeValidator(text_or_datetime), AfterValidator(_till_time)]
 
 
 def _receipt_reference(value: str) -> str:
