@@ -55,6 +55,7 @@ def demo(port: int, host: str) -> None:
     # After the members: some of the history's orders are the demo shopper's.
     call_command("load_demo_orders", verbosity=0)
     partner_console = _ensure_demo_partner(_demo_url(host, port))
+    periodic = _start_demo_clock()
     print(
         f"\nomnimall demo is ready.\n"
         f"  shop:        http://{host}:{port}/\n"
@@ -64,10 +65,26 @@ def demo(port: int, host: str) -> None:
         f"  emails:      {settings.EMAIL_FILE_PATH}/ (order emails, password resets)\n"
         f"  member:      {DEMO_SHOPPER_PHONE} (the shopper's membership: /account/member/)\n"
         f"  text msgs:   {settings.VAR_DIR / 'sms'}/ (one-time codes)\n"
-        f"  partner:     {partner_console} (a bank's points mall to exchange points with)\n",
+        f"  partner:     {partner_console} (a bank's points mall to exchange points with)\n"
+        f"  periodic:    {periodic}\n",
         flush=True,
     )
     call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+
+def _start_demo_clock() -> str:
+    """Run the beat schedule in this process when there is no broker (and so no worker
+    and no beat); returns what the banner says about it."""
+    from django.conf import settings
+
+    from omnimall.celery import app
+    from omnimall.core.demo_clock import DemoClock
+
+    if not app.conf.task_always_eager:
+        return "none here: run `omnimall worker -B` beside the demo"
+    app.loader.import_default_modules()  # every app's tasks, as a worker loads them
+    DemoClock(app, settings.CELERY_BEAT_SCHEDULE).start()
+    return "in this process (unpaid orders expire, messages are retried, reminders leave)"
 
 
 def _ensure_demo_staff() -> None:
