@@ -102,9 +102,8 @@ class TimeMap:
 def outbox_held() -> Iterator[None]:
     """Nothing queued in the block is sent on commit; afterwards its emails are sent in
     one delivery run (or the worker is woken, with a broker). The payment gateway's
-    notifications stay queued, never tried: they tell this shop of payments it has
-    already settled, and a worker (or ``deliver_outbox``) that sends them while the shop
-    serves gets ``success`` (a duplicate) for each."""
+    notifications are never tried here: no server answers while demo data loads, and the
+    loaders settle them in-process (``payments.demo`` records them delivered)."""
     deliver_on_commit = settings.OUTBOX_DELIVER_ON_COMMIT
     started = clock.now()
     settings.OUTBOX_DELIVER_ON_COMMIT = False

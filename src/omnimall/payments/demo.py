@@ -11,9 +11,11 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from omnimall.core.demo import TimeMap
+from omnimall.core.models import OutboxKind, OutboxMessage, OutboxState
 from omnimall.payments.models import (
     EntryKind,
     NotificationLog,
+    NotificationOutcome,
     Payment,
     PaymentEntry,
     Refund,
@@ -23,9 +25,9 @@ from omnimall.payments.models import (
 
 
 def backdate_payments_of_order(*, order_id: int, timeline: TimeMap) -> None:
-    """The order's payments, ledger entries, refunds and notifications, and the sandbox
-    bank's books of them too: its settlement file for a past day then lists that day's
-    payments, as ``reconcile_payments`` expects."""
+    """The order's payments, ledger entries, refunds and notifications (received, and the
+    bank's queued copies), and the sandbox bank's books of them too: its settlement file
+    for a past day then lists that day's payments, as ``reconcile_payments`` expects."""
     payments = Payment.objects.filter(order_id=order_id)
     trades = list(payments.values_list("out_trade_no", flat=True))
     _paid_at_by_capture(payments, timeline)
@@ -35,6 +37,33 @@ def backdate_payments_of_order(*, order_id: int, timeline: TimeMap) -> None:
     timeline.shift(NotificationLog.objects.filter(out_trade_no__in=trades), "received_at")
     timeline.shift(SandboxTrade.objects.filter(out_trade_no__in=trades), "created_at", "paid_at")
     timeline.shift(SandboxRefund.objects.filter(trade__out_trade_no__in=trades), "created_at")
+    _notifications_delivered_when_settled(trades)
+
+
+def _notifications_delivered_when_settled(trades: list[str]) -> None:
+    """No server runs while the history loads: the writer settles each of the bank's
+    notifications in-process, as the notify endpoint settles it. That settlement was the
+    notification's delivery, so the bank's queued copy is recorded delivered then (the
+    accepted log entry's time), not POSTed when the demo starts serving, to be logged as a
+    duplicate for every order of the history."""
+    settled = NotificationLog.objects.filter(
+        out_trade_no__in=trades, outcome=NotificationOutcome.ACCEPTED
+    )
+    for out_trade_no, status, at in settled.values_list(
+        "out_trade_no", "trade_status", "received_at"
+    ):
+        OutboxMessage.objects.filter(
+            kind=OutboxKind.GATEWAY_NOTIFICATION,
+            state=OutboxState.PENDING,
+            payload__params__out_trade_no=out_trade_no,
+            payload__params__trade_status=status,
+        ).update(
+            state=OutboxState.DELIVERED,
+            attempts=1,
+            next_attempt_at=None,
+            created_at=at,
+            delivered_at=at,
+        )
 
 
 def _paid_at_by_capture(payments: QuerySet[Payment], timeline: TimeMap) -> None:
