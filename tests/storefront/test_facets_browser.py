@@ -32,3 +32,34 @@ def test_phone_filters_stay_folded_when_the_listing_changes_page_or_sort(live_se
     page.wait_for_timeout(300)
 
     assert page.locator("details.facets-toggle").evaluate("d => d.open") is False
+
+
+def test_arrow_keys_through_the_sort_menu_reload_once_on_enter(live_server, page, shop):
+    """A closed select changes with each arrow key: the listing reloads for the choice the
+    shopper settles on (Enter, or leaving the menu), not for each one passed on the way."""
+    page.goto(f"{live_server.url}/c/women/")
+    listings = []
+    page.on(
+        "request", lambda request: listings.append(request.url) if "sort=" in request.url else None
+    )
+    sort = page.locator("#sort")
+    sort.focus()
+
+    sort.press("ArrowDown")
+    sort.press("ArrowDown")
+    page.wait_for_timeout(400)
+    assert listings == []
+    chosen = sort.input_value()
+
+    sort.press("Enter")
+    page.wait_for_url(f"**/c/women/?sort={chosen}")
+    assert len(listings) == 1
+
+    # Leaving the menu after moving through it also chooses.
+    page.locator("#sort").focus()
+    page.locator("#sort").press("ArrowUp")
+    page.wait_for_timeout(300)
+    assert len(listings) == 1
+    page.locator("#sort").press("Tab")
+    page.wait_for_url(f"**/c/women/?sort={page.locator('#sort').input_value()}")
+    assert len(listings) == 2

@@ -3,13 +3,44 @@
 (function () {
   "use strict";
 
-  // Sort selector: submit on change (the <noscript> button does it without JS).
-  document.addEventListener("change", function (event) {
-    var select = event.target.closest && event.target.closest("select[data-autosubmit]");
-    if (select && select.form) {
-      if (select.form.requestSubmit) select.form.requestSubmit();
-      else select.form.submit();
+  // Sort selector: submit on a choice (the <noscript> button does it without JS). A closed
+  // select also changes with each arrow key (Chrome, Firefox on Windows and Linux): that
+  // choice waits for Enter or for the shopper to leave the menu, so moving through the
+  // options does not reload the listing at every step (WCAG 3.2.2, on input).
+  // Space and Alt+Arrow open the list instead: a choice made in it submits at once.
+  var NAVIGATION_KEY = /^(Arrow|Page|Home|End)|^[^ ]$/;
+  var lastKey = null; // the key that moved the select, when a key did
+  var waiting = null; // a select changed by such a key, not submitted yet
+  function autosubmitSelect(target) {
+    return target && target.closest ? target.closest("select[data-autosubmit]") : null;
+  }
+  function submitChoice(select) {
+    waiting = null;
+    if (!select.form) return;
+    if (select.form.requestSubmit) select.form.requestSubmit();
+    else select.form.submit();
+  }
+  document.addEventListener("keydown", function (event) {
+    var select = autosubmitSelect(event.target);
+    if (!select) return;
+    if (event.key === "Enter" && waiting === select) {
+      event.preventDefault();
+      submitChoice(select);
+      return;
     }
+    lastKey = event.altKey ? null : event.key;
+  });
+  document.addEventListener("pointerdown", function () {
+    lastKey = null;
+  });
+  document.addEventListener("change", function (event) {
+    var select = autosubmitSelect(event.target);
+    if (!select) return;
+    if (lastKey !== null && NAVIGATION_KEY.test(lastKey)) waiting = select;
+    else submitChoice(select);
+  });
+  document.addEventListener("focusout", function (event) {
+    if (waiting && event.target === waiting) submitChoice(waiting);
   });
 
   // Filters start folded on phones, where they would push the products off screen. A
