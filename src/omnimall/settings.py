@@ -296,6 +296,9 @@ PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS",
 # says the deadline.
 PICKUP_REMINDER_DAYS = int(os.environ.get("OMNIMALL_PICKUP_REMINDER_DAYS", "2"))
 RETURN_WINDOW_DAYS = int(os.environ.get("OMNIMALL_RETURN_WINDOW_DAYS", "14"))
+# A shopper may cancel a paid order themselves, for a full refund, until a warehouse or store
+# takes it on (orders.domain.SHOPPER_CANCELLABLE_PAID); off: only while unpaid.
+SHOPPER_CANCEL_PAID = _env_bool("OMNIMALL_SHOPPER_CANCEL_PAID", True)
 # Delivery is free from this subtotal; below it a flat fee (CNY).
 FREE_SHIPPING_FROM = os.environ.get("OMNIMALL_FREE_SHIPPING_FROM", "99.00")
 SHIPPING_FEE = os.environ.get("OMNIMALL_SHIPPING_FEE", "10.00")

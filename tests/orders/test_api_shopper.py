@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from omnimall.core import clock
+from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders.models import Order, ReturnRequest
 from omnimall.payments import selectors as payment_selectors
 from omnimall.payments.gateways import sandbox_bank
 from tests.inventory.factories import make_skus
-from tests.orders.factories import make_shop, pay, place
+from tests.orders.factories import ACTOR, make_shop, pay, place, request_ids
 from tests.orders.test_refunds import paid_order
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,29 @@ def test_cancel_refuses_an_unknown_field_and_changes_nothing():
     assert refused.json()["error"]["code"] == "validation_failed"
     assert refused.json()["error"]["details"]["errors"][0]["loc"][-1] == "refund_to"
     assert seen.json()["state"] == "pending_payment"
+
+
+def test_a_guest_cancels_a_paid_order_until_the_warehouse_takes_it_on():
+    shop = make_shop()
+    first, second = place(shop), place(shop)
+    pay(first.order_id)
+    pay(second.order_id)
+    (request_id,) = request_ids(Order.objects.get(pk=second.order_id))
+    inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=ACTOR)
+    url = "/api/v1/orders/{}/cancel"
+
+    before = Client().get(f"/api/v1/orders/{first.number}?token={first.guest_token}").json()
+    cancelled = _post(url.format(first.number), {"token": first.guest_token})
+    refused = _post(url.format(second.number), {"token": second.guest_token})
+
+    assert before["can_cancel"] is True
+    assert cancelled.status_code == 200, cancelled.content
+    assert cancelled.json()["state"] == "cancelled"
+    assert cancelled.json()["can_cancel"] is False
+    assert cancelled.json()["amount_refunded"] == cancelled.json()["total"]
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "order_being_prepared"
+    assert Order.objects.get(pk=second.order_id).state == "allocated"
 
 
 def _decline(order_id):

@@ -16,18 +16,22 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from omnimall.core.actors import Actor
+from omnimall.core.errors import DomainError
 from omnimall.inventory.domain import find_ledger_mismatches
-from omnimall.inventory.models import StockLevel
+from omnimall.inventory.models import FulfilmentRequest, StockLevel
 from omnimall.inventory.selectors import stock as stock_selectors
+from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.inventory.services import receive_stock
 from omnimall.members.models import Member
 from omnimall.members.selectors.points import ledger_mismatches
 from omnimall.members.services.identity import enrol_member
 from omnimall.orders.models import Order, OrderEvent
+from omnimall.orders.services import cancellation
 from omnimall.payments.gateways import sandbox
 from omnimall.payments.models import EntryKind, Payment, PaymentEntry
 from tests.inventory.factories import STOCK_ACTOR, make_location, make_skus
 from tests.members.test_points_factories import give_points
+from tests.orders.factories import ACTOR, make_paid_order, make_shop, request_ids
 from tests.races import run_together
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
@@ -154,3 +158,38 @@ def test_one_members_points_pay_one_of_8_checkouts_racing_for_them(race_database
     assert Order.objects.filter(points_used=600).count() == 1
     assert ledger_mismatches() == []
     assert _ledger_ok()
+
+
+def test_a_shoppers_cancel_racing_the_warehouses_accept_ends_one_way_or_the_other(
+    race_database,
+):
+    """The cancel locks the order's requests before it decides: either the order is
+    cancelled and the accept is refused, or the request is accepted and the cancel is."""
+    shop = make_shop(units=20)
+    for _ in range(6):
+        order = make_paid_order(shop, quantities=(1, 1))
+        (request_id,) = request_ids(order)
+
+        def act(i: int, order_id: int = order.pk, request_id: int = request_id) -> str:
+            try:
+                if i == 0:
+                    cancellation.cancel_order(
+                        order_id=order_id, actor=ACTOR, reason="", by_shopper=True
+                    )
+                    return "cancelled"
+                inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=ACTOR)
+            except DomainError as refused:
+                return refused.code
+            return "accepted"
+
+        outcome = tuple(run_together(2, act))
+        order.refresh_from_db()
+        request = FulfilmentRequest.objects.get(pk=request_id)
+        if outcome == ("cancelled", "fulfilment_state"):
+            assert (order.state, request.state) == ("cancelled", "cancelled")
+            assert order.amount_refunded == order.amount_paid
+        else:
+            assert outcome == ("order_being_prepared", "accepted")
+            assert (order.state, request.state) == ("allocated", "accepted")
+            assert order.amount_refunded == 0
+    assert not find_ledger_mismatches(stock_selectors.iter_level_balances())

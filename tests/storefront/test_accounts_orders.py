@@ -9,10 +9,19 @@ from django.contrib.auth import get_user_model
 from django.test import TestCase
 
 from omnimall.core import qr
+from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
 from omnimall.orders.models import Order, OrderEvent, ReturnRequest
 from omnimall.orders.services import cancellation, fulfilment, pickup
-from tests.orders.factories import ACTOR, make_ready_pickup, make_shop, pay, place, ship_all
+from tests.orders.factories import (
+    ACTOR,
+    make_ready_pickup,
+    make_shop,
+    pay,
+    place,
+    request_ids,
+    ship_all,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -267,14 +276,35 @@ def test_cancel_in_chinese_writes_the_timeline_in_english_for_the_back_office(cl
     assert event.message == "Cancelled by the shopper before paying."  # each reader translates
 
 
-def test_cancel_paid_order_is_refused_with_a_message(client, shop, shopper):
+def test_a_paid_order_is_cancelled_from_its_page_until_it_is_taken_on(client, shop, shopper):
     placed = place(shop, user=shopper)
     pay(placed.order_id)
 
+    page = client.get(_url(placed), **EN)
+    assert "You can cancel until the warehouse or store starts preparing it." in _html(page)
     response = client.post(_url(placed, "cancel/"), follow=True, **EN)
 
-    assert "can no longer be cancelled" in _html(response)
-    assert Order.objects.get(pk=placed.order_id).state != domain.CANCELLED
+    assert "Your order has been cancelled. Your refund is on its way." in _html(response)
+    order = Order.objects.get(pk=placed.order_id)
+    assert order.state == domain.CANCELLED
+    assert order.amount_refunded == order.amount_paid
+    event = OrderEvent.objects.get(order_id=placed.order_id, state_to=domain.CANCELLED)
+    assert event.message == "Cancelled by the shopper before it was prepared."
+    assert 'class="order-cancel"' not in _html(response)
+
+
+def test_cancel_of_an_order_being_prepared_is_refused_with_a_message(client, shop, shopper):
+    placed = place(shop, user=shopper)
+    order = pay(placed.order_id)
+    for request_id in request_ids(order):
+        inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=ACTOR)
+
+    page = client.get(_url(placed), **EN)
+    response = client.post(_url(placed, "cancel/"), follow=True, **EN)
+
+    assert 'class="order-cancel"' not in _html(page)
+    assert "we have started preparing it" in _html(response)
+    assert Order.objects.get(pk=placed.order_id).state == domain.ALLOCATED
 
 
 def test_cancel_needs_post_and_access(client, shop):

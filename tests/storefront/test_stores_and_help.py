@@ -134,3 +134,20 @@ def test_a_help_page_is_titled_and_links_to_the_other_topics(client):
         "/help/membership/",
         "/stores/",
     ]
+
+
+@pytest.mark.parametrize(
+    ("cancel_paid", "rule"),
+    [
+        (True, "paid or not, until the warehouse or store starts preparing it"),
+        (False, "An order you have not paid for yet can simply be cancelled"),
+    ],
+)
+def test_the_returns_page_states_when_an_order_may_be_cancelled(
+    client, settings, cancel_paid, rule
+):
+    settings.SHOPPER_CANCEL_PAID = cancel_paid
+
+    page = re.sub(r"\s+", " ", client.get("/help/returns/", **EN).content.decode())
+
+    assert rule in page

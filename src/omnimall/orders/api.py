@@ -3,8 +3,9 @@
 ``GET /{number}``: the order, for its signed-in owner (an app's bearer token or the
 browser session: ``core.api.auth.signed_in_shopper``) or whoever holds its guest token
 (``?token=``); anyone else gets the same 404 as for a missing order.
-``POST /{number}/cancel``: the shopper cancels an unpaid order; a guest's body carries the
-order's guest token (returned by checkout), a secret a cross-site form cannot know.
+``POST /{number}/cancel``: the shopper cancels an order no one is preparing yet; a guest's
+body carries the order's guest token (returned by checkout), a secret a cross-site form
+cannot know.
 ``POST /{number}/delivery``: a carrier, WMS or store integration (API key, scope ``wms``
 or ``store``) confirms delivery of a shipped order; confirming again is a no-op 200. A key
 bound to a location confirms only orders with a shipment from a location it may act for
@@ -144,12 +145,16 @@ def _shopper_actor(user: Any, email: str) -> Actor:
 
 
 @router.post(
-    "/{number}/cancel", response={200: OrderOut, **ERRORS}, summary="Cancel an unpaid order"
+    "/{number}/cancel",
+    response={200: OrderOut, **ERRORS},
+    summary="Cancel an order not yet being prepared",
 )
 def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[str, Any]:
-    """Only while unpaid (409 ``order_state`` after; 409 ``order_paid`` when the payment
-    went through meanwhile: the order is then settled instead). Holds are released. The
-    guest token, or the signed-in owner, shows the order; anyone else gets 404."""
+    """While unpaid, and once paid until a warehouse or store takes it on (a full refund
+    follows; ``can_cancel`` on the order says whether it may). 409 ``order_being_prepared``
+    once taken on, ``order_state`` in any other state, ``order_paid`` when an unpaid
+    order's payment went through meanwhile (it is then settled, not cancelled). Holds are
+    released. The guest token, or the signed-in owner, shows the order; anyone else 404."""
     user = signed_in_shopper(request)
     view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
     cancellation.cancel_order(

@@ -48,12 +48,30 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     CANCELLED: frozenset(),
 }
 
-# The shopper may cancel only before paying; staff may cancel until something has left.
+# The shopper may cancel before paying; staff may cancel until something has left.
 SHOPPER_CANCELLABLE = frozenset({PENDING_PAYMENT})
+# Paid, and no warehouse or store has taken it on yet (no fulfilment request accepted):
+# the shopper may still cancel for a full refund, as on China's marketplaces (未发货退款),
+# unless settings.SHOPPER_CANCEL_PAID is off. Put aside for pick-up is too late: the store
+# has done the work, and an uncollected order is cancelled and refunded by itself.
+SHOPPER_CANCELLABLE_PAID = frozenset({PAID, ALLOCATED})
 STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})
 # A return may be requested once the goods are in the shopper's hands.
 RETURNABLE = frozenset({DELIVERED, PICKED_UP, COMPLETED, PARTLY_REFUNDED})
 PAID_STATES = frozenset(TRANSITIONS) - {PENDING_PAYMENT, CANCELLED}
+
+
+def shopper_cancellable(*, paid_allowed: bool) -> frozenset[str]:
+    """The states a shopper may cancel in (``paid_allowed``: settings.SHOPPER_CANCEL_PAID);
+    a paid one only while no location has taken it on (``shopper_may_cancel``)."""
+    return SHOPPER_CANCELLABLE | SHOPPER_CANCELLABLE_PAID if paid_allowed else SHOPPER_CANCELLABLE
+
+
+def shopper_may_cancel(state: str, *, taken_on: bool, paid_allowed: bool) -> bool:
+    """``taken_on``: a warehouse or store has accepted one of the order's requests."""
+    if taken_on and state in SHOPPER_CANCELLABLE_PAID:
+        return False
+    return state in shopper_cancellable(paid_allowed=paid_allowed)
 
 
 def may_have_invoice(state: str) -> bool:

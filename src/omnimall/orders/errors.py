@@ -22,6 +22,16 @@ class OrderAlreadyPaidError(OrderTransitionError):
     message = "The order has just been paid and can no longer be cancelled here."
 
 
+class OrderBeingPreparedError(OrderTransitionError):
+    """``details.requests``: the fulfilment requests a location has taken on."""
+
+    code = "order_being_prepared"
+    message = (
+        "A warehouse or store has started preparing this order: it can no longer be cancelled "
+        "here. Refuse the parcel, or request a return once it arrives."
+    )
+
+
 class PaymentHoldExpiredError(OrderTransitionError):
     code = "hold_expired"
     message = "The stock is no longer held for this order: check out again."

@@ -241,6 +241,23 @@ def accept_fulfilment_request(*, request_id: int, actor: Actor) -> FulfilmentReq
     return request
 
 
+def lock_taken_on(request_ids: Sequence[int]) -> list[str]:
+    """Lock the requests until the caller's transaction ends; the numbers of those a
+    location has taken on (accepted, or with a line shipped). A decision made under these
+    locks cannot cross an ``accept`` or a shipment of the same requests."""
+    requests = (
+        FulfilmentRequest.objects.select_for_update()
+        .filter(pk__in=list(request_ids))
+        .order_by("pk")
+    )
+    return [
+        request.number
+        for request in requests
+        if request.state != FulfilmentState.OPEN
+        or request.lines.filter(shipment__isnull=False).exists()
+    ]
+
+
 def _end_unshipped(
     *, request_id: int, state: str, action: str, reason: str, actor: Actor
 ) -> FulfilmentRequest:

@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Sum
 
 from omnimall.core import clock
+from omnimall.inventory.models import FulfilmentState
 from omnimall.inventory.selectors.allocation import city_label
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderNotFoundError
@@ -312,6 +313,22 @@ def _can_return(order: Order, events: list[OrderEvent]) -> bool:
     return handed is None or clock.now() <= handed + timedelta(days=settings.RETURN_WINDOW_DAYS)
 
 
+def _can_cancel(order: Order) -> bool:
+    """The shopper's own cancel: a paid order only until a warehouse or store takes it on
+    (one query, for such orders only). The service checks again under lock."""
+    taken_on = (
+        order.state in domain.SHOPPER_CANCELLABLE_PAID
+        and OrderAllocation.objects.filter(
+            line__order_id=order.pk,
+            is_live=True,
+            fulfilment_line__request__state=FulfilmentState.ACCEPTED,
+        ).exists()
+    )
+    return domain.shopper_may_cancel(
+        order.state, taken_on=taken_on, paid_allowed=settings.SHOPPER_CANCEL_PAID
+    )
+
+
 def _view(order: Order) -> OrderView:
     events: list[OrderEvent] = getattr(order, "state_events", [])
     payments = payment_selectors.list_payments_of_order(order.pk)
@@ -363,7 +380,7 @@ def _view(order: Order) -> OrderView:
             )
             for e in events
         ),
-        can_cancel=order.state in domain.SHOPPER_CANCELLABLE,
+        can_cancel=_can_cancel(order),
         can_request_return=_can_return(order, events),
         returns=tuple(
             ReturnSummary(

@@ -1,11 +1,16 @@
-"""Cancelling orders: by the shopper before paying, by staff until something has left.
+"""Cancelling orders: by the shopper before paying or before anyone prepares it, by staff
+until something has left.
 
 Before an unpaid order is cancelled the gateway payment is closed, so the shopper cannot
 pay it afterwards; if the gateway says it was paid meanwhile, the payment is settled
-instead and the cancel is refused (409). Cancelling releases the order's holds (through
-its fulfilment requests when it has them) and refunds whatever was paid; points held
-for an unpaid order go back to the member, points spent on a paid one are restored by
-the refund (``points.settle_refund``).
+instead and the cancel is refused (409). A paid order the shopper cancels must not have
+been taken on by a warehouse or store (``domain.SHOPPER_CANCELLABLE_PAID``): the order's
+fulfilment requests are locked and checked in the cancelling transaction, so an
+``accept`` arriving meanwhile waits and then finds the request cancelled.
+
+Cancelling releases the order's holds (through its fulfilment requests when it has them)
+and refunds whatever was paid; points held for an unpaid order go back to the member,
+points spent on a paid one are restored by the refund (``points.settle_refund``).
 
 ``expire_unpaid_orders`` and ``cancel_uncollected_pickups`` are the periodic sweeps.
 """
@@ -28,6 +33,7 @@ from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
 from omnimall.orders.errors import (
     OrderAlreadyPaidError,
+    OrderBeingPreparedError,
     OrderNotFoundError,
     OrderTransitionError,
 )
@@ -70,7 +76,11 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str | Text, by_shopper:
 
     ``reason``: what a person typed, a fixed text (``gettext_noop``), or a ``Text`` the
     system writes (kept whole on the timeline; the rest of the trail gets its English)."""
-    allowed = domain.SHOPPER_CANCELLABLE if by_shopper else domain.STAFF_CANCELLABLE
+    allowed = (
+        domain.shopper_cancellable(paid_allowed=settings.SHOPPER_CANCEL_PAID)
+        if by_shopper
+        else domain.STAFF_CANCELLABLE
+    )
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         raise OrderNotFoundError(order_id=order_id)
@@ -89,6 +99,10 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str | Text, by_shopper:
                 state=order.state,
                 target=domain.CANCELLED,
             )
+        if by_shopper and order.state in domain.SHOPPER_CANCELLABLE_PAID:
+            taken_on = inventory_fulfilment.lock_taken_on(live_requests(order))
+            if taken_on:
+                raise OrderBeingPreparedError(number=order.number, requests=taken_on)
         _release(order, actor=actor, reason=plain)
         if order.state == domain.PENDING_PAYMENT:
             # Unpaid: the points hold goes back. Paid: the refund below restores them.

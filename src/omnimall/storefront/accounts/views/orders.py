@@ -35,7 +35,12 @@ from omnimall.core import qr, throttle
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
-from omnimall.orders.errors import InvalidInvoiceError, OrderNotFoundError
+from omnimall.orders.errors import (
+    InvalidInvoiceError,
+    OrderAlreadyPaidError,
+    OrderBeingPreparedError,
+    OrderNotFoundError,
+)
 from omnimall.orders.selectors import OrderView, lookup
 from omnimall.orders.services import cancellation, invoices, returns
 from omnimall.orders.services import payment as order_payment
@@ -195,21 +200,40 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
             actor=_shopper_actor(request, order),
             # In English, like every timeline text: the back office shows it in the staff
             # member's language, whatever the shopper's was.
-            reason=gettext_noop("Cancelled by the shopper before paying."),
+            reason=(
+                gettext_noop("Cancelled by the shopper before paying.")
+                if order.state == domain.PENDING_PAYMENT
+                else gettext_noop("Cancelled by the shopper before it was prepared.")
+            ),
             by_shopper=True,
         )
     except OrderNotFoundError:
         raise Http404("unknown order") from None
+    except OrderAlreadyPaidError:
+        messages.error(request, _("This order has just been paid, so it was not cancelled."))
+    except OrderBeingPreparedError:
+        messages.error(
+            request,
+            _(
+                "This order can no longer be cancelled here: we have started preparing it. "
+                "You can refuse the parcel, or request a return once it arrives."
+            ),
+        )
     except DomainError:
         messages.error(
             request,
             _(
-                "This order can no longer be cancelled here: it has been paid. "
+                "This order can no longer be cancelled here. "
                 "Please contact us, or request a return once it arrives."
             ),
         )
     else:
-        messages.success(request, _("Your order has been cancelled."))
+        messages.success(
+            request,
+            _("Your order has been cancelled.")
+            if order.state == domain.PENDING_PAYMENT
+            else _("Your order has been cancelled. Your refund is on its way."),
+        )
     return HttpResponseRedirect(_order_url("order_detail", order.number, token))
 
 
