@@ -93,3 +93,17 @@ def test_address_errors_name_every_bad_field():
     )
 
     assert set(errors) == {"phone", "province", "street", "postal_code"}
+
+
+def test_address_errors_name_an_unknown_province():
+    address = {
+        "name": "李雷",
+        "phone": "13800138000",
+        "province": "Atlantis",
+        "city": "X",
+        "district": "Y",
+        "street": "Z 1",
+    }
+
+    assert set(domain.address_errors(address)) == {"province"}
+    assert domain.address_errors({**address, "province": "新疆"}) == {}

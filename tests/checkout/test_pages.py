@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from omnimall.checkout.models import Cart, CartLine, CartState
+from omnimall.checkout.models import Address, Cart, CartLine, CartState
 from omnimall.checkout.services import addresses, carts
 from omnimall.orders.models import Order
 from omnimall.payments.models import SandboxTrade
@@ -343,6 +343,26 @@ def test_a_saved_address_deleted_meanwhile_is_a_form_error_not_an_order(shop, sh
 
     assert response.status_code == 200
     assert "That address is no longer in your address book" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_saved_address_with_a_province_we_do_not_know_is_an_error_on_it(shop, shopper):
+    client = Client()
+    client.force_login(shopper)
+    # Saved before addresses had to name a province we know.
+    saved = Address.objects.create(user=shopper, **{**ADDRESS, "province": "Atlantis"})
+    add(client, shop.tee_s, 1)
+
+    response = client.post(
+        "/checkout/",
+        checkout_form(saved_address=str(saved.pk), province="", city="", district="", street=""),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["saved_address"] == [
+        "This saved address is not complete or not valid: edit it in your address book, or "
+        "enter a new address."
+    ]
     assert not Order.objects.exists()
 
 

@@ -58,6 +58,7 @@ def test_add_address_saves_it_for_the_shopper_and_lists_it(client, shopper):
         ({"postal_code": "2000"}, "6 digits"),
         ({"district": "  "}, "required"),
         ({"street": "x" * 201}, "at most 200 characters"),
+        ({"province": "Atlantis"}, "Enter a province, region or municipality of China"),
     ],
 )
 def test_add_address_shows_form_error_and_saves_nothing_when_field_invalid(

@@ -15,6 +15,8 @@ from enum import StrEnum
 
 from omnimall.core.money import quantize
 
+from .provinces import province_code
+
 MAX_LINE_QUANTITY = 20  # mirrors checkout.models.MAX_LINE_QUANTITY (the DB constraint)
 ZERO = Decimal("0.00")
 
@@ -134,6 +136,9 @@ def address_errors(data: Mapping[str, object]) -> dict[str, str]:
     phone = data.get("phone")
     if "phone" not in errors and isinstance(phone, str) and not is_valid_phone(phone):
         errors["phone"] = "not a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number"
+    province = data.get("province")
+    if "province" not in errors and province_code(province) is None:
+        errors["province"] = "not a province, autonomous region or municipality of China"
     postal = data.get("postal_code") or ""
     if not isinstance(postal, str) or (postal and not POSTAL_CODE_RE.match(postal.strip())):
         errors["postal_code"] = "six digits"

@@ -51,7 +51,14 @@ class CheckoutForm(forms.Form):
             )
         },
     )
-    province = forms.CharField(label=_("Province"), max_length=40, required=False)
+    province = forms.CharField(
+        label=_("Province"),
+        max_length=40,
+        required=False,
+        # The browser offers the province list (the ``province_datalist`` tag); any way
+        # of writing one is recognised (``checkout.provinces``).
+        widget=forms.TextInput(attrs={"list": "province-list", "autocomplete": "address-level1"}),
+    )
     city = forms.CharField(label=_("City"), max_length=40, required=False)
     district = forms.CharField(label=_("District"), max_length=40, required=False)
     street = forms.CharField(label=_("Street address"), max_length=200, required=False)
@@ -138,11 +145,24 @@ class CheckoutForm(forms.Form):
         "points": "points",
     }
 
+    def _saved_address_chosen(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return data.get("delivery_method") == "ship" and data.get("saved_address") is not None
+
     def add_service_errors(self, errors: dict[str, str]) -> None:
         for key, problem in errors.items():
             field = self.ERROR_FIELDS.get(key)
             target = field if field in self.fields else None
             message = _message(key, problem)
+            if key.startswith("address") and self._saved_address_chosen():
+                # The typed address's fields are hidden: say it where the shopper looks.
+                target = "saved_address"
+                message = str(
+                    _(
+                        "This saved address is not complete or not valid: edit it in your "
+                        "address book, or enter a new address."
+                    )
+                )
             # The contact's and the address's phone are one field: say it once.
             if message not in self.errors.get(target or NON_FIELD_ERRORS, []):
                 self.add_error(target, message)
@@ -207,4 +227,6 @@ def _message(key: str, problem: str) -> str:
         return str(_("Choose a store to pick up from."))
     if key.endswith("postal_code"):
         return str(_("A postal code has six digits."))
+    if key.endswith("province"):
+        return str(_("Enter a province, region or municipality of China, e.g. 浙江省 or Zhejiang."))
     return problem

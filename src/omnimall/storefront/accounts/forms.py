@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.checkout.provinces import province_code
 from omnimall.core import throttle
 
 from .services import email_taken, normalise_email
@@ -160,7 +161,11 @@ class AddressForm(forms.Form):
         validators=[phone_validator],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
-    province = forms.CharField(label=_("Province"), max_length=40)
+    province = forms.CharField(
+        label=_("Province"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"list": "province-list", "autocomplete": "address-level1"}),
+    )
     city = forms.CharField(label=_("City"), max_length=40)
     district = forms.CharField(label=_("District"), max_length=40)
     street = forms.CharField(label=_("Street address"), max_length=200)
@@ -175,6 +180,15 @@ class AddressForm(forms.Form):
 
     def clean_phone(self) -> str:
         return "".join(self.cleaned_data["phone"].split())
+
+    def clean_province(self) -> str:
+        # Checkout prices delivery by the province's zone: it must name one we know.
+        province = str(self.cleaned_data["province"])
+        if province.strip() and province_code(province) is None:
+            raise forms.ValidationError(
+                _("Enter a province, region or municipality of China, e.g. 浙江省 or Zhejiang.")
+            )
+        return province
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
