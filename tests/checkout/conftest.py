@@ -9,6 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from omnimall.catalog.models import Product, Sku
+from omnimall.checkout.models import ShippingZone
+from omnimall.checkout.services.shipping import save_shipping_zone
+from omnimall.core.actors import Actor
 from omnimall.inventory import services as inventory
 from omnimall.inventory.models import LocationKind, StockLocation
 from tests.catalog.factories import BrandFactory, make_category, make_product
@@ -24,6 +27,24 @@ ADDRESS = {
     "street": "南京东路 100 号",
     "postal_code": "200001",
 }
+
+
+STAFF = Actor.system("test")
+
+
+def make_zone(name, provinces, fee="20.00", free_from="299.00", delivers=True, **fields):
+    """A shipping zone saved as staff save one (audited, the cached rates retired)."""
+    return save_shipping_zone(
+        zone=ShippingZone(
+            name_zh=name,
+            fee=Decimal(fee),
+            free_from=None if free_from is None else Decimal(free_from),
+            delivers=delivers,
+            **fields,
+        ),
+        provinces=provinces,
+        actor=STAFF,
+    )
 
 
 @dataclass

@@ -49,6 +49,31 @@ class Flag(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ShippingRate:
+    """What delivery to a province costs: a shipping zone's rate, or the default rate
+    (``zone`` empty) for provinces in no zone."""
+
+    fee: Decimal
+    free_from: Decimal | None  # the subtotal from which delivery is free; None: never free
+    delivers: bool = True  # False: the shop does not deliver there at all
+    zone: str = ""  # the zone's (Chinese) name; empty for the default rate
+    zone_en: str = ""  # its English name, when it has one
+    provinces: frozenset[str] = frozenset()  # codes (``checkout.provinces``) of the zone
+
+
+def rate_for(
+    province: str | None, *, zones: Iterable[ShippingRate], default: ShippingRate
+) -> ShippingRate:
+    """The rate of the zone holding ``province`` (a code), else the default rate. With no
+    province known yet (a cart before checkout) that is the default rate: an estimate."""
+    if province is not None:
+        for zone in zones:
+            if province in zone.provinces:
+                return zone
+    return default
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     subtotal: Decimal
     shipping: Decimal

@@ -78,3 +78,16 @@ class TooManyUnpaidOrdersError(ConflictError):
 class TooManyCheckoutsError(TooManyRequestsError):
     code = "too_many_checkouts"
     message = "Too many checkouts from this address just now. Wait a few minutes and try again."
+
+
+class InvalidShippingZoneError(ValidationFailedError):
+    code = "invalid_shipping_zone"
+    message = "The shipping zone is not valid."
+
+
+class ProvinceInOtherZoneError(ValidationFailedError):
+    """A province may be in one shipping zone at most (``details.provinces``: code → the
+    zone that holds it)."""
+
+    code = "province_in_other_zone"
+    message = "A province is already in another shipping zone."

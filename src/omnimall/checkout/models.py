@@ -95,3 +95,62 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.province}{self.city}{self.district}{self.street}"
+
+
+class ShippingZone(models.Model):
+    """A delivery rate for some provinces: its fee and free-from threshold, or no delivery
+    there at all. Provinces in no zone pay the default rate (settings ``SHIPPING_FEE``,
+    ``FREE_SHIPPING_FROM``). Edited in the back office (``services.shipping``)."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=60, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
+    fee = models.DecimalField(_("delivery fee"), max_digits=10, decimal_places=2, default=0)
+    free_from = models.DecimalField(
+        _("free from"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Delivery is free for orders of this amount or more. Empty: never free."),
+    )
+    delivers = models.BooleanField(
+        _("delivers"),
+        default=True,
+        help_text=_("Untick when the shop does not deliver to these provinces at all."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shipping zone")
+        verbose_name_plural = _("shipping zones")
+        ordering = ["name_zh"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(fee__gte=0), name="shippingzone_fee_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(free_from__isnull=True) | models.Q(free_from__gte=0),
+                name="shippingzone_free_from_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class ShippingZoneProvince(models.Model):
+    """One province of a zone, by its code (``checkout.provinces``). Unique: a province
+    belongs to one zone at most, whoever saves at the same time."""
+
+    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="provinces")
+    province = models.CharField(_("province"), max_length=2)
+
+    class Meta:
+        verbose_name = _("shipping zone province")
+        verbose_name_plural = _("shipping zone provinces")
+        # Rows of their zone: edited with it, never on their own.
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["province"], name="shippingzoneprovince_province_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.province

@@ -1,7 +1,8 @@
 """Cart and address reads shared by the pages and the Store API.
 
 The priced cart (``CartView``, ``get_cart_view``, ``price_cart``) is computed in
-``checkout.pricing`` and re-exported here.
+``checkout.pricing``, the shipping rates read in ``checkout.shipping``; both re-exported
+here.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from .pricing import (
     shipping_settings,
     user_id_of,
 )
+from .shipping import default_rate, list_zones, province_names, zone_name
 
 __all__ = [
-    "CartLineView", "CartView", "count_units", "get_address", "get_cart", "get_cart_view",
-    "list_addresses", "list_cart_pickup_stores", "may_use", "new_cart_view", "owned_by",
-    "price_cart", "price_lines_of", "shipping_settings", "user_id_of",
+    "CartLineView", "CartView", "count_units", "default_rate", "get_address", "get_cart",
+    "get_cart_view", "list_addresses", "list_cart_pickup_stores", "list_zones", "may_use",
+    "new_cart_view", "owned_by", "price_cart", "price_lines_of", "province_names",
+    "shipping_settings", "user_id_of", "zone_name",
 ]  # fmt: skip
 
 

@@ -109,6 +109,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         # Deliveries that failed: webhooks to the WMS and partners.
         "core.view_outboxmessage",
         "core.change_outboxmessage",
+        # What delivery costs, by province, and where the shop does not deliver.
+        *_crud("checkout", ("shippingzone",)),
     ),
     # Orders end to end: the timeline and staff notes, cancellations and refunds
     # (``change_order``), returns, the payments ledger and rejected notifications (view).
@@ -120,6 +122,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         EXPORT_ORDERS,
         "payments.view_*",
         "checkout.view_cart",
+        "checkout.view_shippingzone",  # "why was my delivery ¥20?"
         # The member 360 view: profile and consent, notes, merges of duplicates, points
         # adjustments with a reason (``add_pointsentry``), till receipts and returns.
         "members.view_*",
