@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from omnimall.inventory.models import LocationKind
+from tests.checkout.conftest import make_zone
 from tests.inventory.factories import make_location
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,28 @@ def test_help_pages_state_this_shops_rules(client, settings, topic, expected):
     page = re.sub(r"\s+", " ", response.content.decode())
     for text in expected:
         assert text in page
+
+
+def test_delivery_help_lists_the_shipping_zones_as_configured(client, settings):
+    settings.SHIPPING_FEE = "10.00"
+    settings.FREE_SHIPPING_FROM = "99.00"
+    make_zone("偏远地区", ["XJ", "XZ", "NM"], name_en="Remote regions")
+    make_zone("港澳台", ["HK", "MO", "TW"], fee="0.00", free_from=None, delivers=False)
+    make_zone("海南", ["HI"], fee="15.00", free_from=None)
+
+    english = re.sub(r"\s+", " ", client.get("/help/delivery/", **EN).content.decode())
+    chinese = re.sub(r"\s+", " ", client.get("/help/delivery/", **ZH).content.decode())
+
+    assert "Delivery to the provinces not listed below costs ¥10; it is free for orders of ¥99" in (
+        english
+    )
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", english)
+    assert rows == [
+        "Remote regions</th><td>Inner Mongolia, Tibet, Xinjiang</td> <td>¥20</td><td>¥299</td> ",
+        "海南</th><td>Hainan</td> <td>¥15</td><td>never free</td> ",
+        '港澳台</th><td>Hong Kong, Macao, Taiwan</td> <td colspan="2">We do not deliver here.</td>',
+    ]
+    assert '<th scope="row">偏远地区</th><td>内蒙古、西藏、新疆</td>' in chinese
 
 
 def test_unknown_help_topic_is_404(client):

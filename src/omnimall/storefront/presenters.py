@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
@@ -19,6 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from omnimall.catalog.domain import COLOURS
 from omnimall.catalog.selectors import CategoryNode, ProductDetail, SkuView
+from omnimall.checkout.selectors import province_names, zone_name
+
+if TYPE_CHECKING:
+    from omnimall.checkout.domain import ShippingRate
 
 FACET_PARAMS = ("brand", "size", "colour", "price")
 SORT_PARAM = "sort"
@@ -266,3 +271,30 @@ def product_json_ld(
 def colour_hex(code: str) -> str:
     colour = COLOURS.get(code)
     return colour.hex if colour else "#cccccc"
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingZoneRow:
+    """One shipping zone as the delivery help page lists it."""
+
+    name: str
+    provinces: str  # their short names, in the page's language
+    fee: Decimal
+    free_from: Decimal | None  # None: never free
+    delivers: bool
+
+
+def shipping_zone_rows(zones: Iterable[ShippingRate]) -> list[ShippingZoneRow]:
+    """The zones the shop delivers to first (as listed), then those it does not."""
+    separator = "、" if (get_language() or "zh-hans").startswith("zh") else ", "
+    rows = [
+        ShippingZoneRow(
+            name=zone_name(zone),
+            provinces=separator.join(province_names(zone.provinces)),
+            fee=zone.fee,
+            free_from=zone.free_from,
+            delivers=zone.delivers,
+        )
+        for zone in zones
+    ]
+    return sorted(rows, key=lambda row: not row.delivers)

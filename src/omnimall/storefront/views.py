@@ -21,7 +21,7 @@ from django.views.i18n import set_language as django_set_language
 
 from omnimall.catalog import selectors
 from omnimall.catalog.services import CATALOG_CACHE_NAMESPACE
-from omnimall.checkout.pricing import shipping_settings
+from omnimall.checkout import selectors as checkout_selectors
 from omnimall.core.cache_versions import current_version
 from omnimall.inventory.selectors import allocation as stock_selectors
 from omnimall.members.selectors import members as member_selectors
@@ -178,13 +178,17 @@ def help_page(request: HttpRequest, topic: str) -> HttpResponse:
     days and tiers come from the settings and the tier table, not from copy that drifts)."""
     if topic not in HELP_TOPICS:
         raise Http404("unknown help topic")
-    free_shipping_from, shipping_fee = shipping_settings()  # what checkout charges
     context = {
         "topic": topic,
         "heading": HELP_TOPICS[topic],
         "other_topics": [(slug, label) for slug, label in HELP_TOPICS.items() if slug != topic],
-        "free_shipping_from": free_shipping_from,
-        "shipping_fee": shipping_fee,
+        # What checkout charges: the default rate and the shipping zones.
+        "default_rate": checkout_selectors.default_rate(),
+        "shipping_zones": (
+            presenters.shipping_zone_rows(checkout_selectors.list_zones())
+            if topic == "delivery"
+            else []
+        ),
         "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
         "pickup_days": settings.PICKUP_UNCOLLECTED_DAYS,
         "return_days": settings.RETURN_WINDOW_DAYS,
