@@ -40,7 +40,9 @@ def test_create_cart_answers_an_unguessable_token_and_an_empty_cart(shop, client
         "shipping": "0.00",
         "total": "0.00",
         "item_count": 0,
+        "shipping_estimated": True,
     }
+    assert body["shipping_to"] is None
     assert body["can_check_out"] is False
     assert Cart.objects.get(token=body["id"]).user_id is None
 
@@ -66,6 +68,7 @@ def test_add_line_prices_on_the_server_and_merges_the_same_sku(shop, client):
         "shipping": "0.00",
         "total": "147.00",
         "item_count": 3,
+        "shipping_estimated": True,
     }
     assert CartLine.objects.get().quantity == 3
 
@@ -82,8 +85,10 @@ def test_shipping_is_charged_below_the_threshold_and_free_for_pickup(shop, clien
         "shipping": "10.00",
         "total": "59.00",
         "item_count": 1,
+        "shipping_estimated": True,
     }
     assert pickup["totals"]["shipping"] == "0.00"
+    assert pickup["totals"]["shipping_estimated"] is False
     assert pickup["totals"]["total"] == "49.00"
 
 

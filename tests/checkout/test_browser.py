@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from omnimall.orders.models import Order
+from tests.checkout.conftest import make_zone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -93,6 +94,36 @@ def test_the_invoice_fields_show_when_asked_for_and_the_tax_id_for_a_company(
 
     invoice = Order.objects.get().invoice
     assert (invoice.kind, invoice.tax_id) == ("company", "91110000600037341L")
+
+
+def test_the_delivery_line_follows_the_province_before_paying(live_server, page, shop):
+    make_zone("偏远地区", ["XJ"], name_en="Remote regions")
+    make_zone("港澳台", ["HK"], fee="0.00", free_from=None, delivers=False)
+    page.goto(f"{live_server.url}/p/{shop.tee.slug}/?sku={shop.tee_s.code}")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    page.locator(".cart-count", has_text="1").wait_for()
+    page.goto(f"{live_server.url}/checkout/")
+    shipping = page.locator(".checkout-summary [data-role=shipping]")
+    assert "estimate" in shipping.inner_text()
+    page.fill("#id_name", "李雷")
+    page.fill("#id_email", "lilei@example.com")
+    page.fill("#id_phone", "13800138000")
+
+    page.fill("#id_province", "香港")
+    page.fill("#id_city", "香港")  # leaving the province box: the summary is redrawn
+    page.locator(".checkout-summary [data-role=shipping]", has_text="Not delivered").wait_for()
+    page.fill("#id_province", "新疆维吾尔自治区")
+    page.fill("#id_city", "乌鲁木齐市")
+    page.locator(".checkout-summary [data-role=shipping]", has_text="¥20").wait_for()
+    assert page.locator(".checkout-summary dt", has_text="Delivery to Xinjiang").is_visible()
+    assert page.locator(".checkout-summary dd.cart-total").inner_text() == "¥69"
+    page.fill("#id_district", "天山区")
+    page.fill("#id_street", "解放南路 1 号")
+    page.locator("button[name=action][value=pay]").click()
+    page.wait_for_url("**/payments/**")
+
+    order = Order.objects.get()
+    assert (order.shipping, order.total) == (20, 69)
 
 
 @pytest.mark.parametrize(("lang", "width"), [("en", 375), ("en", 360), ("zh-hans", 375)])

@@ -9,10 +9,11 @@ import pytest
 from omnimall.checkout import domain
 
 FREE, FEE = Decimal("99.00"), Decimal("10.00")
+DEFAULT = domain.ShippingRate(fee=FEE, free_from=FREE)
 
 
 def test_totals_charge_shipping_below_the_threshold():
-    totals = domain.cart_totals([(Decimal("49.00"), 1)], method="ship", free_from=FREE, fee=FEE)
+    totals = domain.cart_totals([(Decimal("49.00"), 1)], method="ship", rate=DEFAULT)
 
     assert (totals.subtotal, totals.shipping, totals.total) == (
         Decimal("49.00"),
@@ -22,11 +23,9 @@ def test_totals_charge_shipping_below_the_threshold():
 
 
 def test_totals_are_free_from_the_threshold_and_for_pickup():
-    at_threshold = domain.cart_totals(
-        [(Decimal("33.00"), 3)], method="ship", free_from=FREE, fee=FEE
-    )
-    pickup = domain.cart_totals([(Decimal("1.00"), 1)], method="pickup", free_from=FREE, fee=FEE)
-    empty = domain.cart_totals([], method="ship", free_from=FREE, fee=FEE)
+    at_threshold = domain.cart_totals([(Decimal("33.00"), 3)], method="ship", rate=DEFAULT)
+    pickup = domain.cart_totals([(Decimal("1.00"), 1)], method="pickup", rate=DEFAULT)
+    empty = domain.cart_totals([], method="ship", rate=DEFAULT)
 
     assert at_threshold.shipping == Decimal("0.00")
     assert pickup.shipping == Decimal("0.00")
@@ -93,6 +92,51 @@ def test_address_errors_name_every_bad_field():
     )
 
     assert set(errors) == {"phone", "province", "street", "postal_code"}
+
+
+REMOTE = domain.ShippingRate(
+    fee=Decimal("20.00"), free_from=Decimal("299.00"), zone="偏远地区", provinces=frozenset({"XJ"})
+)
+ABROAD = domain.ShippingRate(
+    fee=Decimal("0.00"), free_from=None, delivers=False, zone="港澳台", provinces=frozenset({"HK"})
+)
+
+
+def test_rate_for_is_the_zone_holding_the_province_else_the_default():
+    zones = (REMOTE, ABROAD)
+
+    assert domain.rate_for("XJ", zones=zones, default=DEFAULT) is REMOTE
+    assert domain.rate_for("HK", zones=zones, default=DEFAULT) is ABROAD
+    assert domain.rate_for("SH", zones=zones, default=DEFAULT) is DEFAULT
+    assert domain.rate_for(None, zones=zones, default=DEFAULT) is DEFAULT
+
+
+@pytest.mark.parametrize(
+    ("subtotal", "method", "shipping"),
+    [
+        ("150.00", "ship", "20.00"),  # free by the default rate, not in the remote zone
+        ("298.99", "ship", "20.00"),
+        ("299.00", "ship", "0.00"),
+        ("150.00", "pickup", "0.00"),
+    ],
+)
+def test_shipping_fee_follows_the_zones_fee_and_threshold(subtotal, method, shipping):
+    fee = domain.shipping_fee(subtotal=Decimal(subtotal), method=method, rate=REMOTE)
+
+    assert fee == Decimal(shipping)
+
+
+def test_shipping_fee_is_never_free_without_a_threshold():
+    rate = domain.ShippingRate(fee=Decimal("15"), free_from=None)
+
+    fee = domain.shipping_fee(subtotal=Decimal("100000.00"), method="ship", rate=rate)
+
+    assert fee == Decimal("15.00")
+
+
+def test_shipping_fee_charges_nothing_where_the_shop_does_not_deliver():
+    # Checkout refuses such an address (no_delivery_to_region): no fee is ever computed for it.
+    assert domain.shipping_fee(subtotal=Decimal("10"), method="ship", rate=ABROAD) == Decimal("0")
 
 
 def test_address_errors_name_an_unknown_province():

@@ -53,10 +53,12 @@ def _base_url(request: HttpRequest) -> str:
     return settings.SITE_URL or request.build_absolute_uri("/").rstrip("/")
 
 
-def _cart(request: HttpRequest, token: str, method: str = "ship") -> CartOut:
+def _cart(
+    request: HttpRequest, token: str, method: str = "ship", province: str | None = None
+) -> CartOut:
     user = shopper(request)
     cart = selectors.get_cart(token=token, user=user)
-    view = selectors.price_cart(cart, method=method)
+    view = selectors.price_cart(cart, method=method, province=province)
     out = schemas.cart_out(view, _base_url(request))
     if user is not None:  # a guest costs no query
         offer = order_points.offer_for(user_id=user.pk, total=view.totals.total)
@@ -81,7 +83,9 @@ def create_cart(request: HttpRequest, payload: CartIn | None = None) -> Status[C
 
 @router.get("/{token}", response={200: CartOut, **ERRORS}, summary="The cart, priced now")
 def get_cart(request: HttpRequest, token: str, query: Query[CartQuery]) -> CartOut:
-    return _cart(request, token, query.delivery_method)
+    """Delivery is priced for ``province`` when given (its zone's rate; ``shipping_to``
+    says whether the shop delivers there), else at the default rate, an estimate."""
+    return _cart(request, token, query.delivery_method, query.province)
 
 
 @router.post("/{token}/lines", response={201: CartOut, **ERRORS}, summary="Add a SKU")

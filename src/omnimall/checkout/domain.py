@@ -1,8 +1,9 @@
 """Cart arithmetic and checkout input rules, in pure Python (no Django).
 
 Every amount a shopper sees or pays is computed here from server-side unit prices:
-line totals, the subtotal of the lines that can be bought, shipping (free for pick-up or
-from a threshold), the total. Rounding is ``core.money.quantize`` (half-up to the cent).
+line totals, the subtotal of the lines that can be bought, shipping (the rate of the
+ship-to province's zone, else the default rate; free for pick-up), the total. Rounding is
+``core.money.quantize`` (half-up to the cent).
 """
 
 from __future__ import annotations
@@ -95,17 +96,19 @@ def line_total(unit_price: Decimal, quantity: int) -> Decimal:
 
 
 def shipping_fee(
-    *, subtotal: Decimal, method: str, free_from: Decimal, fee: Decimal, has_lines: bool = True
+    *, subtotal: Decimal, method: str, rate: ShippingRate, has_lines: bool = True
 ) -> Decimal:
-    """Free for pick-up, for an empty basket, and from ``free_from``; else ``fee``."""
-    if method == Method.PICKUP or not has_lines or subtotal >= free_from:
+    """Free for pick-up, for an empty basket, and from the rate's ``free_from``; else its
+    fee. Nothing either where the rate does not deliver: checkout refuses such an address
+    (``no_delivery_to_region``), so no fee is ever charged for it."""
+    if method == Method.PICKUP or not has_lines or not rate.delivers:
         return ZERO
-    return quantize(fee)
+    if rate.free_from is not None and subtotal >= rate.free_from:
+        return ZERO
+    return quantize(rate.fee)
 
 
-def cart_totals(
-    lines: Iterable[tuple[Decimal, int]], *, method: str, free_from: Decimal, fee: Decimal
-) -> Totals:
+def cart_totals(lines: Iterable[tuple[Decimal, int]], *, method: str, rate: ShippingRate) -> Totals:
     """Totals over ``(unit_price, quantity)`` of the lines that can be bought."""
     subtotal = ZERO
     units = 0
@@ -113,9 +116,7 @@ def cart_totals(
         subtotal += line_total(unit_price, quantity)
         units += quantity
     subtotal = quantize(subtotal)
-    shipping = shipping_fee(
-        subtotal=subtotal, method=method, free_from=free_from, fee=fee, has_lines=units > 0
-    )
+    shipping = shipping_fee(subtotal=subtotal, method=method, rate=rate, has_lines=units > 0)
     return Totals(
         subtotal=subtotal, shipping=shipping, total=quantize(subtotal + shipping), item_count=units
     )

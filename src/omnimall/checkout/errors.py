@@ -80,6 +80,16 @@ class TooManyCheckoutsError(TooManyRequestsError):
     message = "Too many checkouts from this address just now. Wait a few minutes and try again."
 
 
+class NoDeliveryToRegionError(ValidationFailedError):
+    """The ship-to province is in a shipping zone the shop does not deliver to."""
+
+    code = "no_delivery_to_region"
+    message = (
+        "The shop does not deliver to this province or region; choose another address "
+        "or pick up in store."
+    )
+
+
 class InvalidShippingZoneError(ValidationFailedError):
     code = "invalid_shipping_zone"
     message = "The shipping zone is not valid."

@@ -4,6 +4,7 @@ the views turn into form errors."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -166,6 +167,31 @@ class CheckoutForm(forms.Form):
             # The contact's and the address's phone are one field: say it once.
             if message not in self.errors.get(target or NON_FIELD_ERRORS, []):
                 self.add_error(target, message)
+
+    def add_no_delivery_error(self, province: str) -> None:
+        """The shop does not deliver to the address's province (``no_delivery_to_region``)."""
+        target = "saved_address" if self._saved_address_chosen() else "province"
+        self.add_error(
+            target,
+            _(
+                "Sorry, we do not deliver to %(province)s. Choose another address, or pick "
+                "up in store."
+            )
+            % {"province": province},
+        )
+
+
+def ship_to_province(data: Mapping[str, Any], addresses: Sequence[Any]) -> str | None:
+    """The province delivery is priced for, from the checkout form's raw data (posted, or
+    the initial values): the chosen saved address's, else the typed one; None for pick-up
+    or while none is given."""
+    if data.get("delivery_method", "ship") != "ship":
+        return None
+    chosen = data.get("saved_address")
+    if chosen not in (None, ""):
+        found = next((a for a in addresses if str(a.pk) == str(chosen)), None)
+        return found.province if found is not None else None
+    return str(data.get("province") or "").strip() or None
 
 
 class InvoiceForm(forms.Form):

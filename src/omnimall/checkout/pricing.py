@@ -6,6 +6,10 @@ price list and first image; two more for the stock of those SKUs (inventory's
 ``list_sku_availability`` with the channel's safety stock). A line that cannot be bought
 now is *flagged* with a reason, kept in the cart, and left out of the totals.
 
+Shipping: the rate of the ship-to province's zone when a province is given (the lines
+query then also reads the zones' cache version, so the cached zones cost no query of
+their own), else the default rate, an estimate (``CartView.shipping_estimated``).
+
 Ownership: a cart with a user belongs to that user alone; a guest cart to whoever holds
 its token. A cart someone else owns is "not found" (404), never "forbidden".
 
@@ -15,6 +19,7 @@ places), which may not import each other.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Sequence
@@ -31,12 +36,15 @@ from django.utils.translation import get_language
 from omnimall.catalog.domain import colour_name, effective_price
 from omnimall.catalog.models import Brand, Price, PriceList, Product, ProductImage, Sku
 from omnimall.channels.models import SalesChannel
+from omnimall.core.cache_versions import version_subquery_sql
 from omnimall.inventory.domain import StockState, stock_state
 from omnimall.inventory.selectors.stock import list_sku_availability
 
-from .domain import Flag, Method, Totals, cart_totals, line_total
+from . import shipping
+from .domain import Flag, Method, ShippingRate, Totals, cart_totals, line_total, rate_for
 from .errors import CartNotFoundError
 from .models import Cart, CartLine, CartState
+from .provinces import province_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,19 @@ class CartView:
     method: str
     lines: tuple[CartLineView, ...]
     totals: Totals
+    province: str | None  # the ship-to province's code, when one was given and known
+    rate: ShippingRate  # what delivery there costs (the default rate without a province)
+
+    @property
+    def shipping_estimated(self) -> bool:
+        """Delivery priced at the default rate for want of a province: the province's
+        own zone may cost more (or not be delivered to)."""
+        return self.method == Method.SHIP and self.province is None
+
+    @property
+    def delivers(self) -> bool:
+        """False when the shop does not deliver to the given province (checkout refuses)."""
+        return self.method != Method.SHIP or self.rate.delivers
 
     @property
     def flagged_lines(self) -> tuple[CartLineView, ...]:
@@ -193,10 +214,11 @@ class _Row(NamedTuple):
 
 
 _ROW_WIDTH = len(_Row._fields)
+_HEAD_WIDTH = len(dataclasses.fields(_CartHead))
 
 
 @functools.cache
-def _lines_sql(*, by_token: bool) -> str:
+def _lines_sql(*, by_token: bool, with_version: bool = False) -> str:
     """Hand-written (hot path: every cart read and checkout prices its lines with it).
 
     Compiling the equivalent queryset (select_related + four correlated subqueries) cost
@@ -205,7 +227,8 @@ def _lines_sql(*, by_token: bool) -> str:
     product, brand, the price in the price list of the cart's channel (at most one: a
     channel has one price list, a list one price per SKU) and the product's first image.
     By id, the caller passes the cart's channel (no join to the cart: cheaper to plan);
-    by token, the cart's own columns follow the line's.
+    by token, the cart's own columns follow the line's. ``with_version``: the shipping
+    zones' cache version comes last (a parameter before the others: the namespace).
     """
     image = ProductImage._meta.db_table
     cart_columns, cart_join, channel, where = "", "", "%s", "l.cart_id"
@@ -213,11 +236,12 @@ def _lines_sql(*, by_token: bool) -> str:
         cart_columns = ", c.id, c.token, c.state, c.user_id, c.channel_code, c.referral_store_code"
         cart_join = f"INNER JOIN {Cart._meta.db_table} c ON c.id = l.cart_id\n"
         channel, where = "c.channel_code", "c.token"
+    version = f", {version_subquery_sql()}" if with_version else ""
     return f"""SELECT l.id, l.sku_id, l.quantity, s.code, s.size, s.colour, s.is_active,
     p.id, p.slug, p.name_en, p.name_zh, p.is_active, b.name_en, b.name_zh, b.is_active,
     pr.list_price, pr.sale_price, pl.currency,
     (SELECT i.image FROM {image} i WHERE i.product_id = s.product_id
-     ORDER BY i.position, i.id LIMIT 1){cart_columns}
+     ORDER BY i.position, i.id LIMIT 1){cart_columns}{version}
 FROM {CartLine._meta.db_table} l
 {cart_join}INNER JOIN {Sku._meta.db_table} s ON s.id = l.sku_id
 INNER JOIN {Product._meta.db_table} p ON p.id = s.product_id
@@ -307,12 +331,23 @@ def _line_view(row: _Row, flag: str | None, available: int | None, url: Any) -> 
     )
 
 
-def shipping_settings() -> tuple[Decimal, Decimal]:
-    return Decimal(settings.FREE_SHIPPING_FROM), Decimal(settings.SHIPPING_FEE)
+def _rate(province: str | None, method: str, version: int | None) -> ShippingRate:
+    """The shipping rate for ``province`` (a code): the default one without a province,
+    or for pick-up (free whatever the rate)."""
+    default = shipping.default_rate()
+    if province is None or method != Method.SHIP:
+        return default
+    return rate_for(province, zones=shipping.list_zones(version=version), default=default)
 
 
 def _view(
-    cart: _CartHead, rows: list[_Row], *, method: str, stock: dict[int, int] | None
+    cart: _CartHead,
+    rows: list[_Row],
+    *,
+    method: str,
+    stock: dict[int, int] | None,
+    province: str | None = None,
+    version: int | None = None,
 ) -> CartView:
     url = ProductImage._meta.get_field("image").storage.url
     lines = tuple(
@@ -323,8 +358,8 @@ def _view(
         (r.currency for r in rows if r.list_price is not None and r.currency),
         settings.DEFAULT_CURRENCY,
     )
-    free_from, fee = shipping_settings()
     chosen = method if method in (Method.SHIP, Method.PICKUP) else Method.SHIP
+    rate = _rate(province, chosen, version)
     totals = cart_totals(
         (
             (line.unit_price, line.quantity)
@@ -332,8 +367,7 @@ def _view(
             if not line.flag and line.unit_price is not None
         ),
         method=chosen,
-        free_from=free_from,
-        fee=fee,
+        rate=rate,
     )
     return CartView(
         cart_id=cart.cart_id,
@@ -346,6 +380,8 @@ def _view(
         method=chosen,
         lines=lines,
         totals=totals,
+        province=province if chosen == Method.SHIP else None,
+        rate=rate,
     )
 
 
@@ -355,15 +391,30 @@ def _head(cart: Cart) -> _CartHead:
     )
 
 
-def price_cart(cart: Cart, *, method: str = Method.SHIP, with_stock: bool = True) -> CartView:
-    """The priced view of a cart already loaded (1 query, +2 with stock)."""
-    found = _fetch_rows(_lines_sql(by_token=False), [cart.channel_code, cart.pk])
-    rows = [_Row._make(row) for row in found]
+def _version(found: list[tuple[Any, ...]]) -> int | None:
+    """The zones' cache version read along with the lines (0: never bumped); None without
+    lines (then ``shipping.list_zones`` reads it, if it needs it at all)."""
+    return int(found[0][-1] or 0) if found else None
+
+
+def price_cart(
+    cart: Cart, *, method: str = Method.SHIP, province: str | None = None, with_stock: bool = True
+) -> CartView:
+    """The priced view of a cart already loaded (1 query, +2 with stock). ``province``: the
+    ship-to province as the shopper wrote it (``provinces.province_code``); without one,
+    or one not recognised, delivery is the default rate, an estimate."""
+    code = province_code(province) if method == Method.SHIP else None
+    params: list[int | str] = [cart.channel_code, cart.pk]
+    if code is not None:
+        params.insert(0, shipping.SHIPPING_CACHE_NAMESPACE)
+    found = _fetch_rows(_lines_sql(by_token=False, with_version=code is not None), params)
+    rows = [_Row._make(row[:_ROW_WIDTH]) for row in found]
     stock = None
     if with_stock:
         wanted = [r.sku_id for r in rows if _catalog_flag(r) is None]
         stock = _sellable(wanted, cart.channel_code)
-    return _view(_head(cart), rows, method=method, stock=stock)
+    version = _version(found) if code is not None else None
+    return _view(_head(cart), rows, method=method, stock=stock, province=code, version=version)
 
 
 def new_cart_view(cart: Cart) -> CartView:
@@ -371,19 +422,29 @@ def new_cart_view(cart: Cart) -> CartView:
     return _view(_head(cart), [], method=Method.SHIP, stock={})
 
 
-def price_lines_of(*, token: str, method: str = Method.SHIP) -> CartView | None:
+def price_lines_of(
+    *, token: str, method: str = Method.SHIP, province: str | None = None
+) -> CartView | None:
     """The priced lines of a cart, the cart read along (1 query; no stock). None: no lines.
 
     For checkout, which has just closed the cart with an UPDATE and needs no stock flags
-    (the reservation checks stock).
+    (the reservation checks stock). ``province``: as for ``price_cart``.
     """
-    found = _fetch_rows(_lines_sql(by_token=True), [token])
+    code = province_code(province) if method == Method.SHIP else None
+    params: list[int | str] = [token]
+    if code is not None:
+        params.insert(0, shipping.SHIPPING_CACHE_NAMESPACE)
+    found = _fetch_rows(_lines_sql(by_token=True, with_version=code is not None), params)
     if not found:
         return None
     rows = [_Row._make(row[:_ROW_WIDTH]) for row in found]
-    return _view(_CartHead(*found[0][_ROW_WIDTH:]), rows, method=method, stock=None)
+    head = _CartHead(*found[0][_ROW_WIDTH : _ROW_WIDTH + _HEAD_WIDTH])
+    version = _version(found) if code is not None else None
+    return _view(head, rows, method=method, stock=None, province=code, version=version)
 
 
-def get_cart_view(*, token: str, user: Any, method: str = Method.SHIP) -> CartView:
+def get_cart_view(
+    *, token: str, user: Any, method: str = Method.SHIP, province: str | None = None
+) -> CartView:
     """The cart priced now, with flags and totals (3 queries + the cart's own)."""
-    return price_cart(get_cart(token=token, user=user), method=method)
+    return price_cart(get_cart(token=token, user=user), method=method, province=province)

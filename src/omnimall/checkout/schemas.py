@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictInt, StrictStr, model_validator
+from pydantic import StrictInt, StrictStr, field_validator, model_validator
 
 from omnimall.checkout.domain import MAX_LINE_QUANTITY
-from omnimall.checkout.selectors import CartLineView, CartView
+from omnimall.checkout.provinces import province_code
+from omnimall.checkout.selectors import CartLineView, CartView, province_names, zone_name
 from omnimall.core.api.schemas import StrictIn
 from omnimall.orders.schemas import GuestToken, InvoiceDetailsIn
 from omnimall.orders.services.placement import PlacedOrder
@@ -92,6 +93,21 @@ class PickupStoresQuery(Schema):
 
 class CartQuery(Schema):
     delivery_method: Literal["ship", "pickup"] = "ship"
+    province: str | None = Field(
+        None,
+        max_length=40,
+        description=(
+            "Ship-to province (浙江省, 浙江, Zhejiang or ZJ): shipping at its zone's rate; "
+            "without it, the default rate, an estimate"
+        ),
+    )
+
+    @field_validator("province")
+    @classmethod
+    def _known_province(cls, value: str | None) -> str | None:
+        if value is not None and province_code(value) is None:
+            raise ValueError("not a province, autonomous region or municipality of China")
+        return value
 
 
 # --- output ------------------------------------------------------------------------------
@@ -121,6 +137,23 @@ class TotalsOut(Schema):
     shipping: str
     total: str
     item_count: int
+    shipping_estimated: bool = Field(
+        False,
+        description=(
+            "Delivery without a province: the default rate, which a province's zone may "
+            "change (pass ?province=…)"
+        ),
+    )
+
+
+class ShippingToOut(Schema):
+    province: str = Field(..., description="The province's code (ISO 3166-2:CN, no CN-)")
+    province_name: str
+    zone: str = Field(..., description="The shipping zone's name; empty: the default rate")
+    delivers: bool = Field(
+        ...,
+        description="False: the shop does not deliver there (checkout: 422 no_delivery_to_region)",
+    )
 
 
 class PointsOfferOut(Schema):
@@ -137,6 +170,9 @@ class CartOut(Schema):
     lines: list[LineOut]
     flagged_lines: list[int] = Field(..., description="Ids of lines that cannot be bought")
     totals: TotalsOut
+    shipping_to: ShippingToOut | None = Field(
+        None, description="Where delivery was priced for: GET with ?province=…"
+    )
     can_check_out: bool
     points: PointsOfferOut | None = Field(
         None,
@@ -165,6 +201,7 @@ class OrderRefOut(Schema):
     points_used: int = 0
     points_value: str = Field("0.00", description="What the points pay of the total")
     amount_due: str = Field(..., description="What the payment gateway is asked for")
+    shipping: str = Field("0.00", description="The delivery fee charged (in the total)")
 
 
 class CheckoutOut(Schema):
@@ -204,6 +241,17 @@ def line_out(line: CartLineView, base_url: str = "") -> LineOut:
     )
 
 
+def _shipping_to(view: CartView) -> ShippingToOut | None:
+    if view.province is None:
+        return None
+    return ShippingToOut.model_construct(
+        province=view.province,
+        province_name=province_names((view.province,))[0],
+        zone=zone_name(view.rate),
+        delivers=view.delivers,
+    )
+
+
 def cart_out(view: CartView, base_url: str = "") -> CartOut:
     """Built with ``model_construct``, as ``line_out``."""
     return CartOut.model_construct(
@@ -218,7 +266,9 @@ def cart_out(view: CartView, base_url: str = "") -> CartOut:
             shipping=f"{view.totals.shipping:.2f}",
             total=f"{view.totals.total:.2f}",
             item_count=view.totals.item_count,
+            shipping_estimated=view.shipping_estimated,
         ),
+        shipping_to=_shipping_to(view),
         can_check_out=view.can_check_out,
         points=None,
     )
@@ -238,6 +288,7 @@ def checkout_out(placed: PlacedOrder, *, currency: str, payment_url: str) -> Che
             points_used=placed.points_used,
             points_value=f"{placed.points_value:.2f}",
             amount_due=f"{placed.amount_due:.2f}",
+            shipping=f"{placed.shipping:.2f}",
         ),
         payment_url=payment_url,
         reserved_until=placed.reserved_until,

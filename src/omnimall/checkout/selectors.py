@@ -25,7 +25,6 @@ from .pricing import (
     owned_by,
     price_cart,
     price_lines_of,
-    shipping_settings,
     user_id_of,
 )
 from .shipping import default_rate, list_zones, province_names, zone_name
@@ -34,7 +33,7 @@ __all__ = [
     "CartLineView", "CartView", "count_units", "default_rate", "get_address", "get_cart",
     "get_cart_view", "list_addresses", "list_cart_pickup_stores", "list_zones", "may_use",
     "new_cart_view", "owned_by", "price_cart", "price_lines_of", "province_names",
-    "shipping_settings", "user_id_of", "zone_name",
+    "user_id_of", "zone_name",
 ]  # fmt: skip
 
 

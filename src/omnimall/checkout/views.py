@@ -8,7 +8,7 @@ badge through ``cart_summary`` (HTMX, on load and on every ``cart-changed`` even
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -22,10 +22,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from omnimall.checkout import remembered_orders, selectors
 from omnimall.checkout.errors import (
     InvalidCheckoutError,
+    NoDeliveryToRegionError,
     SkuNotFoundError,
     TooManyUnpaidOrdersError,
 )
-from omnimall.checkout.forms import AddToCartForm, CheckoutForm, InvoiceForm, LineForm
+from omnimall.checkout.forms import (
+    AddToCartForm,
+    CheckoutForm,
+    InvoiceForm,
+    LineForm,
+    ship_to_province,
+)
 from omnimall.checkout.links import notify_url, order_return_url
 from omnimall.checkout.pricing import user_id_of
 from omnimall.checkout.services import carts
@@ -38,6 +45,7 @@ from omnimall.members.selectors import members as member_selectors
 from omnimall.orders.errors import InvalidInvoiceError
 from omnimall.orders.selectors.unpaid import AwaitingPayment, list_awaiting_payment
 from omnimall.orders.services import points as order_points
+from omnimall.storefront.presenters import format_money
 
 
 def _error_text(error: DomainError) -> str:
@@ -80,8 +88,8 @@ def _priced(request: HttpRequest, method: str = "ship") -> selectors.CartView | 
 
 
 def _cart_context(request: HttpRequest) -> dict[str, Any]:
-    free_from, _fee = selectors.shipping_settings()
-    return {"view": _priced(request), "free_from": free_from}
+    # No address yet: delivery at the default rate, shown as an estimate.
+    return {"view": _priced(request), "default_rate": selectors.default_rate()}
 
 
 @never_cache
@@ -220,6 +228,9 @@ def _place(
         if invoice_form is not None:
             invoice_form.add_service_errors(refused.details.get("errors") or {})
         return None, refused.code
+    except NoDeliveryToRegionError as refused:
+        form.add_no_delivery_error(str(refused.details.get("province") or ""))
+        return None, refused.code
     except (InsufficientStockError, DomainError) as refused:
         form.add_error("points" if refused.code in POINTS_CODES else None, _error_text(refused))
         return None, refused.code
@@ -276,14 +287,52 @@ def _stores(view: selectors.CartView, city: str) -> list[Any]:
         return []
 
 
+def _fee_unseen(request: HttpRequest, view: selectors.CartView) -> bool:
+    """The page showed a lower delivery fee than the order would be charged: the province
+    changed since (and the summary was not redrawn), or the rates did. The shown fee only
+    decides whether to ask again, never what is charged."""
+    if "shipping_quoted" not in request.POST or view.province is None or not view.delivers:
+        # Not sent by our page (an API-like post); or no province we know, or one not
+        # delivered to: checkout refuses those itself.
+        return False
+    try:
+        quoted = Decimal(request.POST["shipping_quoted"])
+    except (InvalidOperation, ValueError):
+        return True
+    return not quoted.is_finite() or quoted < view.totals.shipping
+
+
+def _province_name(view: selectors.CartView) -> str:
+    return selectors.province_names((view.province,))[0] if view.province else ""
+
+
+def _ask_to_confirm_fee(form: CheckoutForm, view: selectors.CartView) -> None:
+    form.add_error(
+        None,
+        _(
+            "Delivery to %(province)s costs %(fee)s: the total is updated. "
+            "Check it and press Pay again."
+        )
+        % {"province": _province_name(view), "fee": format_money(view.totals.shipping)},
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
+    """The checkout page. Delivery is priced for the province of the chosen saved address
+    or of the typed one; the summary is redrawn (HTMX) when either changes, and a "Pay"
+    that would charge more delivery than the page showed shows the new total first."""
     method = "pickup" if request.POST.get("delivery_method") == "pickup" else "ship"
-    view = _priced(request, method)
-    if view is None or not view.lines:
+    cart = carts.session_cart(session=request.session, user=request.user)
+    if cart is None:
         return redirect("checkout:cart")
     addresses = selectors.list_addresses(user=request.user)
+    initial = _initial(request, addresses) if request.method != "POST" else {}
+    province = ship_to_province(request.POST if request.method == "POST" else initial, addresses)
+    view = selectors.price_cart(cart, method=method, province=province)
+    if not view.lines:
+        return redirect("checkout:cart")
     unpaid: list[AwaitingPayment] = []
     if request.method == "POST":
         form = CheckoutForm(request.POST, addresses=addresses)
@@ -294,15 +343,18 @@ def checkout(request: HttpRequest) -> HttpResponse:
             and form.is_valid()
             and (not wants_invoice or invoice_form.is_valid())
         ):
-            payment_url, refusal = _place(
-                request, form, view, invoice_form if wants_invoice else None
-            )
-            if payment_url:
-                return redirect(payment_url)
-            if refusal == TooManyUnpaidOrdersError.code:
-                unpaid = _unpaid_orders(request)
+            if _fee_unseen(request, view):
+                _ask_to_confirm_fee(form, view)
+            else:
+                payment_url, refusal = _place(
+                    request, form, view, invoice_form if wants_invoice else None
+                )
+                if payment_url:
+                    return redirect(payment_url)
+                if refusal == TooManyUnpaidOrdersError.code:
+                    unpaid = _unpaid_orders(request)
     else:
-        form = CheckoutForm(initial=_initial(request, addresses), addresses=addresses)
+        form = CheckoutForm(initial=initial, addresses=addresses)
         invoice_form = InvoiceForm(prefix="invoice")
     city = (form["store_city"].value() or "").strip()[:60]
     stores = _stores(view, city)
@@ -317,6 +369,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "city": city,
         "invoice_form": invoice_form,
         "unpaid_orders": unpaid,
+        # The fee the page shows, posted back with "Pay" (``_fee_unseen``).
+        "shipping_quoted": f"{view.totals.shipping:.2f}",
+        "shipping_province": _province_name(view),
         **_points_context(request, view, form),
     }
     return render(request, "checkout/checkout.html", context)

@@ -3,8 +3,10 @@
 ``checkout_cart`` validates the contact and the delivery choice, then in one transaction:
 closes the cart with a conditional ``UPDATE … SET state = 'checked_out' WHERE state =
 'open'`` (the row lock makes a concurrent second checkout of the same cart wait, then
-find it closed: 409), prices its lines from the current price list, refuses while a line
-is flagged (409 ``cart_has_unavailable_lines``, listing them), and calls
+find it closed: 409), prices its lines from the current price list and the delivery at the
+rate of the ship-to province's zone, refuses a province the shop does not deliver to (422
+``no_delivery_to_region``) and, while a line is flagged, the cart (409
+``cart_has_unavailable_lines``, listing them), and calls
 ``orders.services.placement.place_order`` — which plans the allocation, holds the stock
 for ``CHECKOUT_HOLD_MINUTES`` and starts the payment. A shortage (409 ``out_of_stock``)
 or any other refusal rolls everything back, the cart included: nothing is half-written.
@@ -38,6 +40,7 @@ from omnimall.checkout.errors import (
     CartNotFoundError,
     EmptyCartError,
     InvalidCheckoutError,
+    NoDeliveryToRegionError,
     UnavailableLinesError,
 )
 from omnimall.checkout.models import Cart, CartState
@@ -221,9 +224,12 @@ def checkout_cart(
             cart = pricing.get_cart(token=cart_token, user=user)  # 404 when not theirs
             raise CartClosedError(state=cart.state)
         # Prices now; stock is checked by place_order's reservation (409 out_of_stock).
-        view = pricing.price_lines_of(token=cart_token, method=method)
+        province = ship_to["province"] if ship_to is not None else None
+        view = pricing.price_lines_of(token=cart_token, method=method, province=province)
         if view is None:
             raise EmptyCartError()
+        if not view.delivers:  # the rollback reopens the cart: nothing is written
+            raise NoDeliveryToRegionError(province=province, zone=view.rate.zone)
         member_id = order_points.member_paying(
             user_id=user_id, points=points, total=view.totals.total
         )

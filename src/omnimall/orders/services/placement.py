@@ -84,6 +84,7 @@ class PlacedOrder:
     reserved_until: datetime
     points_used: int = 0
     points_value: Decimal = Decimal("0.00")
+    shipping: Decimal = Decimal("0.00")  # the delivery fee charged (included in ``total``)
 
     @property
     def amount_due(self) -> Decimal:
@@ -345,6 +346,7 @@ def place_order(
         reserved_until=now + hold,
         points_used=points,
         points_value=paid_with_points,
+        shipping=order.shipping,
     )
 
 
