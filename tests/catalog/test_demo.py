@@ -18,6 +18,9 @@ from PIL import Image
 from omnimall.catalog.demo.generate import ProductGenerator, ean13
 from omnimall.catalog.domain import COLOURS
 from omnimall.catalog.models import Brand, Category, Price, Product, ProductImage, Sku
+from omnimall.checkout.models import ShippingZone
+from omnimall.checkout.services.shipping import delete_shipping_zone
+from omnimall.core.actors import Actor
 from omnimall.inventory.models import StockLocation
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +152,36 @@ def test_load_demo_changes_nothing_when_run_a_second_time(demo):
     output = load()
     assert "already loaded" in output
     assert counts() == before
+
+
+def test_load_demo_sets_up_remote_and_undelivered_shipping_zones_once(demo):
+    zones = {z.name_zh: z for z in ShippingZone.objects.prefetch_related("provinces")}
+    remote, abroad = zones["偏远地区"], zones["港澳台"]
+
+    assert "Demo shipping zones: 2" in demo
+    assert set(zones) == {"偏远地区", "港澳台"}
+    assert (remote.fee, remote.free_from, remote.delivers) == (
+        Decimal("20.00"),
+        Decimal("299.00"),
+        True,
+    )
+    assert {p.province for p in remote.provinces.all()} == {
+        "XJ",
+        "XZ",
+        "QH",
+        "NM",
+        "NX",
+        "GS",
+        "HI",
+    }
+    assert (abroad.delivers, {p.province for p in abroad.provinces.all()}) == (
+        False,
+        {"HK", "MO", "TW"},
+    )
+    for zone in zones.values():  # staff remove them: a later start does not bring them back
+        delete_shipping_zone(zone=zone, actor=Actor.system("test"))
+    assert "shipping zones" not in load()
+    assert not ShippingZone.objects.exists()
 
 
 def test_load_demo_keeps_existing_stock_locations_when_some_exist():

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from omnimall.catalog.demo.loader import load_demo
+from omnimall.checkout.demo import load_demo_shipping_zones
 from omnimall.core.management.demo_options import (
     add_seed_and_progress,
     output,
@@ -18,8 +19,9 @@ from omnimall.core.management.demo_options import (
 class Command(BaseCommand):
     help = (
         "Load the demo catalog (3 brands, a 3-level category tree, products with SKUs, prices "
-        "and images), 14 stock locations and their stock (receipt movements). Does nothing "
-        "when the demo data is already there, except stocking an older demo that has none."
+        "and images), 14 stock locations and their stock (receipt movements), and shipping "
+        "zones. Does nothing when the demo data is already there, except adding what an older "
+        "demo lacks (its stock, its shipping zones)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,15 +44,21 @@ class Command(BaseCommand):
             )
         except KeyboardInterrupt as exc:  # the transaction rolled back: nothing half-loaded
             raise CommandError("interrupted; nothing was loaded") from exc
+        # Also for a demo loaded before shipping zones existed.
+        zones = load_demo_shipping_zones()
         if not result.loaded:
             if result.stock_levels:
                 out(f"Demo catalog already loaded; added its stock ({result.stock_levels} levels).")
+            elif zones:
+                out("Demo catalog already loaded; added its shipping zones.")
             else:
                 out("Demo data already loaded (the demo brands exist); nothing to do.")
-            return
-        out(
-            self.style.SUCCESS(
-                f"Demo data loaded: {result.products} products, {result.skus} SKUs, "
-                f"{result.stock_levels} stock levels in {result.seconds:.1f} s."
+        else:
+            out(
+                self.style.SUCCESS(
+                    f"Demo data loaded: {result.products} products, {result.skus} SKUs, "
+                    f"{result.stock_levels} stock levels in {result.seconds:.1f} s."
+                )
             )
-        )
+        if zones:
+            out(f"Demo shipping zones: {zones} (remote regions; no delivery outside the mainland).")
