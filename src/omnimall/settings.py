@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.cancel_uncollected_pickups",
         "schedule": 60 * 60.0,
     },
+    # Shipped orders nobody reported delivered within DELIVERY_CONFIRM_DAYS: delivered.
+    "confirm-overdue-deliveries": {
+        "task": "orders.confirm_overdue_deliveries",
+        "schedule": 60 * 60.0,
+    },
     # Delivered or picked-up orders past RETURN_WINDOW_DAYS with no open return: completed.
     "complete-orders": {"task": "orders.complete_orders", "schedule": 60 * 60.0},
     # Points lots past their expiry date: expired, one ledger entry per lot (nightly).
@@ -296,6 +301,10 @@ PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS",
 # says the deadline.
 PICKUP_REMINDER_DAYS = int(os.environ.get("OMNIMALL_PICKUP_REMINDER_DAYS", "2"))
 RETURN_WINDOW_DAYS = int(os.environ.get("OMNIMALL_RETURN_WINDOW_DAYS", "14"))
+# A shipped order nobody reported delivered (carrier, WMS, staff or the shopper's "confirm
+# receipt") is confirmed delivered this many days after shipping, so its return window
+# starts and it completes (orders.services.receipt); 0: never.
+DELIVERY_CONFIRM_DAYS = int(os.environ.get("OMNIMALL_DELIVERY_CONFIRM_DAYS", "10"))
 # A shopper may cancel a paid order themselves, for a full refund, until a warehouse or store
 # takes it on (orders.domain.SHOPPER_CANCELLABLE_PAID); off: only while unpaid.
 SHOPPER_CANCEL_PAID = _env_bool("OMNIMALL_SHOPPER_CANCEL_PAID", True)

@@ -5,7 +5,7 @@ browser session: ``core.api.auth.signed_in_shopper``) or whoever holds its guest
 (``?token=``); anyone else gets the same 404 as for a missing order.
 ``POST /{number}/cancel``: the shopper cancels an order no one is preparing yet; a guest's
 body carries the order's guest token (returned by checkout), a secret a cross-site form
-cannot know.
+cannot know. ``POST /{number}/received``: the shopper confirms a shipped order arrived.
 ``POST /{number}/delivery``: a carrier, WMS or store integration (API key, scope ``wms``
 or ``store``) confirms delivery of a shipped order; confirming again is a no-op 200. A key
 bound to a location confirms only orders with a shipment from a location it may act for
@@ -39,6 +39,7 @@ from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
 from omnimall.orders.schemas import (
     CancelIn,
+    ConfirmReceiptIn,
     DeliveryIn,
     InvoiceRequestIn,
     OrderListOut,
@@ -53,7 +54,7 @@ from omnimall.orders.schemas import (
     order_out,
 )
 from omnimall.orders.selectors import lookup
-from omnimall.orders.services import cancellation, fulfilment, invoices, returns
+from omnimall.orders.services import cancellation, fulfilment, invoices, receipt, returns
 from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])
@@ -163,6 +164,22 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[s
         reason=payload.reason or gettext_noop("cancelled by the shopper"),
         by_shopper=True,
     )
+    return order_out(selectors.get_order_by_id(view.id))
+
+
+@router.post(
+    "/{number}/received",
+    response={200: OrderOut, **ERRORS},
+    summary="Confirm receipt: the shipped order arrived",
+)
+def confirm_receipt(request: HttpRequest, number: str, payload: ConfirmReceiptIn) -> dict[str, Any]:
+    """The shopper says everything arrived (确认收货): ``shipped`` → ``delivered``, the
+    return window starts. Again on a delivered order: 200, nothing changes; 409
+    ``order_state`` before everything has shipped. The guest token, or the signed-in
+    owner, shows the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    receipt.confirm_receipt(order_id=view.id, actor=_shopper_actor(user, view.email))
     return order_out(selectors.get_order_by_id(view.id))
 
 

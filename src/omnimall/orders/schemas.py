@@ -112,6 +112,12 @@ class OrderOut(Schema):
     returns: list[ReturnOut]
     payments: list[PaymentOut]
     can_cancel: bool
+    can_confirm_receipt: bool = Field(
+        description="Everything has shipped: the shopper may confirm it arrived"
+    )
+    receipt_due_at: datetime | None = Field(
+        description="When the shop confirms receipt itself if nobody does (shipped orders)"
+    )
     can_request_return: bool
     invoice: OrderInvoiceOut | None = None
     can_request_invoice: bool = Field(
@@ -178,6 +184,10 @@ class InvoiceRequestIn(InvoiceDetailsIn):
 
 
 class PayAgainIn(StrictIn):
+    token: GuestToken = None
+
+
+class ConfirmReceiptIn(StrictIn):
     token: GuestToken = None
 
 
@@ -249,6 +259,8 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "returns": [asdict(r) for r in view.returns],
         "payments": [asdict(p) for p in view.payments],
         "can_cancel": view.can_cancel,
+        "can_confirm_receipt": view.can_confirm_receipt,
+        "receipt_due_at": view.receipt_due_at,
         "can_request_return": view.can_request_return,
         "invoice": None
         if view.invoice is None

@@ -11,6 +11,7 @@ from omnimall.orders.services import (
     fulfilment,
     payment,
     pickup_reminders,
+    receipt,
 )
 
 
@@ -42,6 +43,12 @@ def remind_uncollected_pickups_task() -> int:
     """Pick-ups PICKUP_REMINDER_DAYS from their cancellation: the shopper reminded once
     (hourly)."""
     return pickup_reminders.remind_uncollected_pickups()
+
+
+@shared_task(name="orders.confirm_overdue_deliveries")
+def confirm_overdue_deliveries_task() -> int:
+    """Shipped orders DELIVERY_CONFIRM_DAYS after shipping: confirmed delivered (hourly)."""
+    return receipt.confirm_overdue_deliveries()
 
 
 @shared_task(name="orders.complete_orders")

@@ -193,6 +193,7 @@ def help_page(request: HttpRequest, topic: str) -> HttpResponse:
         "pickup_days": settings.PICKUP_UNCOLLECTED_DAYS,
         "return_days": settings.RETURN_WINDOW_DAYS,
         "cancel_paid": settings.SHOPPER_CANCEL_PAID,
+        "confirm_days": settings.DELIVERY_CONFIRM_DAYS,
         "points_per_cny": settings.POINTS_PER_CNY_VALUE,
         "points_max_percent": int(Decimal(settings.POINTS_MAX_SHARE) * 100),
         "points_expiry_months": settings.POINTS_EXPIRY_MONTHS,

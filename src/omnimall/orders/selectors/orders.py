@@ -172,6 +172,20 @@ class OrderView:
         return self.state in domain.PAID_STATES
 
     @property
+    def can_confirm_receipt(self) -> bool:
+        """Everything shipped, not yet reported delivered: the shopper may say it came."""
+        return self.state == domain.SHIPPED
+
+    @property
+    def receipt_due_at(self) -> datetime | None:
+        """When the shop confirms receipt by itself (``receipt.confirm_overdue_deliveries``)."""
+        days = settings.DELIVERY_CONFIRM_DAYS
+        if not self.can_confirm_receipt or days <= 0:
+            return None
+        shipped = [entry.at for entry in self.timeline if entry.state_to == domain.SHIPPED]
+        return shipped[-1] + timedelta(days=days) if shipped else None
+
+    @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
 

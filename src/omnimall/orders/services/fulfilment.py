@@ -472,8 +472,12 @@ def on_fulfilment_shipped(
         messages.publish_order_event(order, topic="order.shipped", n=str(shipment_id))
 
 
-def confirm_delivery(*, order_id: int, actor: Actor, note: str = "") -> Order:
-    """The parcel arrived (carrier/WMS or staff): ``shipped`` → ``delivered``.
+def confirm_delivery(
+    *, order_id: int, actor: Actor, note: str = "", message: str | Text = ""
+) -> Order:
+    """The parcel arrived (carrier/WMS or staff; the shopper, or the sweep, through
+    ``receipt``): ``shipped`` → ``delivered``. ``note``: what the carrier typed;
+    ``message``: the timeline text instead of "delivered".
 
     Confirming a delivered order again changes nothing (the integration may retry).
     """
@@ -489,11 +493,12 @@ def confirm_delivery(*, order_id: int, actor: Actor, note: str = "") -> Order:
                 target=domain.DELIVERED,
             )
         typed = (note or "").strip()[:200]
-        message = (
-            text(gettext_noop("delivered: %(note)s"), note=typed)
-            if typed
-            else gettext_noop("delivered")
-        )
+        if not message:
+            message = (
+                text(gettext_noop("delivered: %(note)s"), note=typed)
+                if typed
+                else gettext_noop("delivered")
+            )
         transition(order, domain.DELIVERED, actor=actor, message=message)
         audit.record(actor=actor, action="order.delivered", subject=order)
         messages.publish_order_event(order, topic="order.delivered")

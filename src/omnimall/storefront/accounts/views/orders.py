@@ -42,7 +42,7 @@ from omnimall.orders.errors import (
     OrderNotFoundError,
 )
 from omnimall.orders.selectors import OrderView, lookup
-from omnimall.orders.services import cancellation, invoices, returns
+from omnimall.orders.services import cancellation, invoices, receipt, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
 from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
@@ -127,6 +127,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "pay_again_url": pay_again_url(order) if pending else "",
         "status_url": _order_url("order_status", order.number, token, **status_params),
         "cancel_url": _order_url("order_cancel", order.number, token),
+        "received_url": _order_url("order_received", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),
         "invoice_url": _order_url("order_invoice", order.number, token),
@@ -234,6 +235,24 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
             if order.state == domain.PENDING_PAYMENT
             else _("Your order has been cancelled. Your refund is on its way."),
         )
+    return HttpResponseRedirect(_order_url("order_detail", order.number, token))
+
+
+@require_POST
+@never_cache
+def order_received(request: HttpRequest, number: str) -> HttpResponse:
+    """The shopper confirms receipt of a shipped order (确认收货)."""
+    order, token = load_order(request, number)
+    try:
+        receipt.confirm_receipt(order_id=order.id, actor=_shopper_actor(request, order))
+    except OrderNotFoundError:
+        raise Http404("unknown order") from None
+    except DomainError:
+        messages.error(
+            request, _("Receipt can be confirmed once everything in the order has shipped.")
+        )
+    else:
+        messages.success(request, _("Thank you: the order is marked as received."))
     return HttpResponseRedirect(_order_url("order_detail", order.number, token))
 
 
