@@ -9,7 +9,6 @@ progress to the next, the points balances and history, consent and the home stor
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from omnimall.core import qr
+from omnimall.core import barcodes, qr
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.inventory.selectors.allocation import list_locations
@@ -222,22 +221,7 @@ def _svg_response(svg: bytes) -> HttpResponse:
 @login_required
 def card_barcode(request: HttpRequest) -> HttpResponse:
     """The card number as a Code 128 barcode (SVG), for the till's scanner."""
-    import barcode
-    from barcode.writer import SVGWriter
-
-    buffer = io.BytesIO()
-    code = barcode.get("code128", _own_card(request), writer=SVGWriter())
-    code.write(
-        buffer,
-        options={
-            "module_width": 0.5,
-            "module_height": 16.0,
-            "quiet_zone": 4.0,
-            "font_size": 8,
-            "text_distance": 4.0,
-        },
-    )
-    return _svg_response(buffer.getvalue())
+    return _svg_response(barcodes.code128_svg(_own_card(request)))
 
 
 @require_GET
