@@ -85,6 +85,7 @@ HAPPENINGS = {
     "set": pgettext_lazy("audit", "set"),
     "shipped": pgettext_lazy("audit", "shipped"),
     "signed_up": pgettext_lazy("audit", "signed up"),
+    "slip_printed": pgettext_lazy("audit", "packing slip printed"),
     "staff_changed": pgettext_lazy("audit", "staff changed"),
     "statement_imported": pgettext_lazy("audit", "statement imported"),
     "test_sent": pgettext_lazy("audit", "test sent"),

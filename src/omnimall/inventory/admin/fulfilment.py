@@ -1,4 +1,5 @@
-"""Fulfilment requests with their lines and shipments: read-only for now."""
+"""Fulfilment requests with their lines and shipments: read-only, and printable (packing
+slips, pick list: ``slips``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from omnimall.inventory.models import FulfilmentLine, FulfilmentRequest, Shipmen
 
 from .filters import LocationFilter
 from .scope import scope_of
+from .slips import print_redirect, slip_urls
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import URLPattern
     from django.utils.safestring import SafeString
 
 
@@ -72,6 +75,7 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     inlines = (FulfilmentLineInline, ShipmentInline)
+    actions = ("print_packing_slips", "print_pick_list")
     readonly_fields = (
         "number",
         "location",
@@ -90,6 +94,21 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[FulfilmentRequest]:
         queryset = super().get_queryset(request).annotate(line_total=Count("lines"))
         return scope_of(request).narrow(queryset, "location_id")
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*slip_urls(self), *super().get_urls()]
+
+    @admin.action(description=_("Print packing slips"), permissions=["view"])
+    def print_packing_slips(
+        self, request: HttpRequest, queryset: QuerySet[FulfilmentRequest]
+    ) -> HttpResponse | None:
+        return print_redirect(self, request, queryset, page="packing_slips")
+
+    @admin.action(description=_("Print pick list"), permissions=["view"])
+    def print_pick_list(
+        self, request: HttpRequest, queryset: QuerySet[FulfilmentRequest]
+    ) -> HttpResponse | None:
+        return print_redirect(self, request, queryset, page="pick_list")
 
     @admin.display(description=_("state last changed"))
     def state_changed_at(self, request_row: FulfilmentRequest) -> str:
