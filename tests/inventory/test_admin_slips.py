@@ -182,6 +182,34 @@ def test_request_page_links_to_its_packing_slip(logistics, shop):
     assert f'href="{slip_url(request.pk)}">Print packing slip</a>' in html
 
 
+def test_order_page_links_to_the_slip_of_each_live_request(logistics, shop):
+    order = make_paid_order(shop, method="ship")
+    warehouse = the_request(order)
+    # Part of the order also asked of the store, which then refused it.
+    refused = fulfilment.create_fulfilment_request(
+        location_id=shop.store.pk, reference=f"order {order.number}",
+        lines=[(shop.skus[0].pk, 1, None)], owner_type="order", owner_id=order.number,
+        actor=ACTOR,
+    )  # fmt: skip
+    fulfilment.reject_fulfilment_request(request_id=refused.pk, reason="damaged", actor=ACTOR)
+
+    html = logistics.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert f'<a href="{slip_url(warehouse.pk)}">Packing slip {warehouse.number}</a>' in html
+    assert slip_url(refused.pk) not in html
+
+
+def test_order_page_offers_no_slip_to_staff_who_may_not_view_requests(client, shop):
+    order = make_paid_order(shop)
+    client.force_login(staff_in(roles.CUSTOMER_SERVICE, "cora"))
+
+    html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    printed = client.get(slip_url(the_request(order).pk))
+
+    assert "packing-slip" not in html
+    assert printed.status_code == 403
+
+
 # --- batches --------------------------------------------------------------------------
 
 
@@ -336,6 +364,20 @@ def test_store_staff_action_prints_only_their_own_requests_whatever_is_posted(cl
 
     assert response.status_code == 302
     assert response["Location"].endswith(f"?ids={own.pk}")
+
+
+def test_order_page_links_store_staff_only_to_their_own_requests(client, shop):
+    order = make_paid_order(shop, method="pickup")
+    client.force_login(staff_in(roles.STORE_STAFF, "sam", stores=[shop.store]))
+    other_store = make_shop().store
+    stranger = staff_in(roles.STORE_STAFF, "stan", stores=[other_store])
+
+    own_page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    client.force_login(stranger)
+    strangers_slip = client.get(slip_url(the_request(order).pk))
+
+    assert slip_url(the_request(order).pk) in own_page
+    assert strangers_slip.status_code == 404
 
 
 @pytest.mark.parametrize("url", ["slip", SLIPS, PICK_LIST])

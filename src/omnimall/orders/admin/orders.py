@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.core.errors import DomainError
+from omnimall.inventory.admin.slips import packing_slip_links
 from omnimall.members.domain import national_phone
 from omnimall.orders import domain, texts
 from omnimall.orders.models import (
@@ -345,6 +346,10 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **(extra_context or {}),
             "can_manage": self.has_manage_permission(request),
+            # One "Print packing slip" per request this staff member may print.
+            "packing_slips": (
+                packing_slip_links(request, order_number=order.number) if order else []
+            ),
             "order_actions": [
                 (name, getattr(self, name).short_description)
                 for name in self.actions
