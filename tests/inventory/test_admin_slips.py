@@ -224,6 +224,18 @@ def test_packing_slips_print_one_slip_a_page_for_the_selected_requests(logistics
     assert AuditEntry.objects.filter(action="fulfilment.slip_printed").count() == 3
 
 
+def test_packing_slips_ignore_what_is_not_a_request_id_in_the_address(logistics, shop):
+    request = the_request(make_paid_order(shop))
+
+    printed = logistics.get(SLIPS, {"ids": f"x,²,{'9' * 30},-1, {request.pk} ,"})
+    nothing = logistics.get(SLIPS, {"ids": f"²,{'9' * 30}"})
+    no_ids = logistics.get(PICK_LIST)
+
+    assert slips_in(printed.content.decode()) == [request.number]
+    assert nothing.status_code == 404
+    assert no_ids.status_code == 404
+
+
 def test_packing_slips_cost_the_same_queries_for_one_request_or_many(logistics, shop):
     orders = [make_paid_order(shop, method=m) for m in ("ship", "pickup") * 4]
     chosen = [the_request(o).pk for o in orders]

@@ -19,6 +19,7 @@ request; each slip printed is on the audit trail (``services.slips``).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -52,6 +53,7 @@ VIEW = "inventory.view_fulfilmentrequest"
 # A day's parcels at a busy store fit many times over; a bigger batch is a mistake (every
 # request of the list selected) that would print a ream and stall the page.
 MAX_PRINT = 200
+ID = re.compile(r"[0-9]{1,18}")
 
 
 def _require_view(request: HttpRequest, model_admin: ModelAdmin[Any]) -> None:
@@ -60,10 +62,12 @@ def _require_view(request: HttpRequest, model_admin: ModelAdmin[Any]) -> None:
 
 
 def _ids_of(request: HttpRequest) -> list[int]:
-    """``?ids=3,7,9`` → ``[3, 7, 9]``; anything not a number is ignored; at most
-    ``MAX_PRINT``."""
-    ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()]
-    return sorted(set(ids))[:MAX_PRINT]
+    """``?ids=3,7,9`` → ``[3, 7, 9]``, at most ``MAX_PRINT``. Anything but a plain number
+    of up to 18 digits is ignored: ``"²"`` passes ``isdigit`` yet breaks ``int``, and a
+    longer number breaks the database's integer before it can match nothing."""
+    parts = request.GET.get("ids", "").split(",")
+    ids = {int(part) for part in (p.strip() for p in parts) if ID.fullmatch(part)}
+    return sorted(ids)[:MAX_PRINT]
 
 
 def _slips_page(request: HttpRequest, *, request_ids: list[int], back_url: str) -> TemplateResponse:
@@ -107,7 +111,6 @@ def pick_list_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> Tem
         "sections": sections,
         "requests": [slip.number for slip in slips],
         "left_out": [slip for slip in slips if slip.state not in PICKABLE_STATES],
-        "units": sum(section.units for section in sections),
         "back_url": reverse("admin:inventory_fulfilmentrequest_changelist"),
     }
     return TemplateResponse(request, PICK_LIST_TEMPLATE, context)
