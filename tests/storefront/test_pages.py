@@ -63,7 +63,17 @@ def test_category_shows_struck_list_price_when_product_is_discounted(client, sho
 
     html = _html(response)
     assert '<span class="price-now price-sale">¥299</span>' in html
-    assert '<s class="price-was">¥399</s>' in html
+    # The strike-through is only seen: a screen reader is told which price it is.
+    assert (
+        '<span class="visually-hidden">Original price:</span> <s class="price-was">¥399</s>' in html
+    )
+
+
+def test_product_card_names_its_colour_dots_in_words_for_screen_readers(client, shop):
+    response = client.get("/c/women/tops/t-shirts/", **EN)
+
+    html = _html(response)
+    assert '<span class="visually-hidden">Colour: Black, White</span>' in html
 
 
 def test_category_facets_show_counts_and_filter_links_when_rendered(client, shop):

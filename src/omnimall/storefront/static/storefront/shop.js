@@ -141,14 +141,14 @@
       });
       var price = document.querySelector("#product-price [data-role=price]");
       var listPrice = document.querySelector("#product-price [data-role=list-price]");
+      var listPriceBox = document.querySelector("#product-price [data-role=list-price-box]");
       if (price) {
         price.textContent = current.price;
         price.classList.toggle("price-sale", !!current.list_price);
       }
-      if (listPrice) {
-        listPrice.textContent = current.list_price;
-        listPrice.hidden = !current.list_price;
-      }
+      if (listPrice) listPrice.textContent = current.list_price;
+      // The box holds the struck price and, for screen readers, what it is.
+      if (listPriceBox) listPriceBox.hidden = !current.list_price;
       var code = document.querySelector("[data-role=sku]");
       if (code) code.textContent = current.code;
       var sizeName = picker.querySelector("[data-role=size-name]");
