@@ -8,7 +8,6 @@ from omnimall.inventory.picking import (
     PickLine,
     mask_phone,
     plan_pick_list,
-    readable_order_number,
 )
 
 
@@ -65,8 +64,3 @@ def test_plan_pick_list_is_empty_when_nothing_to_pick():
 )
 def test_mask_phone_keeps_only_the_ends_when_printed(phone, shown):
     assert mask_phone(phone) == shown
-
-
-def test_readable_order_number_groups_an_order_number_as_read_out():
-    assert readable_order_number("261127482193") == "261127 482193"
-    assert readable_order_number("SO-1") == "SO-1"

@@ -88,10 +88,3 @@ def mask_phone(phone: str) -> str:
     if len(digits) > 4:
         return f"{'*' * (len(digits) - 4)}{digits[-4:]}"
     return "*" * len(digits)
-
-
-def readable_order_number(number: str) -> str:
-    """``261127482193`` → ``261127 482193``, as the orders app shows and reads an order
-    number out (``orders.selectors.display_number``; inventory does not import orders,
-    which depends on it)."""
-    return f"{number[:6]} {number[6:]}" if len(number) == 12 else number

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.translation import get_language
 
 from omnimall.catalog.domain import colour_name
+from omnimall.core.numbers import display_number
 from omnimall.inventory.models import (
     FulfilmentLine,
     FulfilmentMethod,
@@ -26,7 +27,6 @@ from omnimall.inventory.picking import (
     PICKABLE_STATES,
     PickLine,
     mask_phone,
-    readable_order_number,
 )
 
 # Requests that no longer call for packing: their slips say so, the order page offers none.
@@ -82,7 +82,7 @@ class PackingSlip:
 
     @property
     def order_number_shown(self) -> str:
-        return readable_order_number(self.order_number)
+        return display_number(self.order_number)
 
     @property
     def units(self) -> int:

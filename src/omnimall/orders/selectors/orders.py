@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Sum
 
 from omnimall.core import clock
+from omnimall.core.numbers import display_number
 from omnimall.inventory.models import FulfilmentState
 from omnimall.inventory.selectors.allocation import city_label
 from omnimall.orders import domain
@@ -228,10 +229,6 @@ def clean_number(number: str) -> str:
     """``"261127 482193"`` → ``"261127482193"``; anything not a plausible number → ``""``."""
     cleaned = "".join(str(number or "").split())
     return cleaned if cleaned.isdigit() and len(cleaned) <= 20 else ""
-
-
-def display_number(number: str) -> str:
-    return f"{number[:6]} {number[6:]}" if len(number) == 12 else number
 
 
 def _state_label(state: str) -> str:

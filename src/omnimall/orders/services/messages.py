@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from omnimall.core import audit, clock, outbox
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
+from omnimall.core.numbers import display_number
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind, OrderLine
 
 from .timeline import add_event, lock_order
@@ -65,11 +66,6 @@ def _order_path(root_urlconf: str, urlconf: object, prefix: str) -> str:
     arguments are only the cache key), not once per email."""
     del root_urlconf, urlconf, prefix
     return _reversed_order_path(_PLACEHOLDER)
-
-
-def display_number(number: str) -> str:
-    """``261127482193`` → ``261127 482193`` (easier to read out)."""
-    return f"{number[:6]} {number[6:]}" if len(number) == 12 else number
 
 
 def _lines(order: Order, lines: Sequence[OrderLine] | None) -> list[OrderLine]:
