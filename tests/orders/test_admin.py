@@ -235,6 +235,10 @@ def test_order_page_shows_lines_and_timeline_to_every_role_that_sees_the_order(r
     assert page.status_code == 200
     assert shop.skus[0].code in cells(html, "sku_code")  # the lines
     assert "paid" in cells(html, "state_to_label")  # the timeline
+    # The pick-up code is the shopper's proof at the counter: its last two digits only.
+    order.refresh_from_db()
+    assert order.pickup_code not in html
+    assert f"••••{order.pickup_code[-2:]}" in html
 
 
 def test_order_timeline_names_states_as_people_read_them(admin_client):
