@@ -56,7 +56,8 @@ def test_plan_history_keeps_steps_in_the_past_in_order_and_leaves_work_waiting()
 
     plans = _plans(now)
 
-    oldest = timezone.localtime(now).date() - timedelta(days=script.DAYS - 1)
+    # The newest order is at least LATEST old: just after midnight, the last day is yesterday.
+    oldest = timezone.localtime(now - script.LATEST).date() - timedelta(days=script.DAYS - 1)
     for plan in plans:
         moments = [step.at for step in plan.steps]
         assert moments == sorted(moments)
@@ -132,7 +133,7 @@ def test_load_demo_orders_writes_a_consistent_history_of_the_last_14_days_once(d
     assert "Demo orders loaded: 30:" in output  # none skipped, none cut short
 
     # Spread over the last 14 days, on several of them, none in the future.
-    today = timezone.localtime(started).date()
+    today = timezone.localtime(started - script.LATEST).date()  # yesterday just after midnight
     days = {timezone.localtime(o.placed_at).date() for o in orders}
     assert len(days) >= 5
     assert min(days) >= today - timedelta(days=13)
