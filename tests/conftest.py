@@ -7,6 +7,7 @@ import importlib
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -100,13 +101,29 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+@contextmanager
+def _browser_page(browser, **context_options: object) -> Iterator[object]:
+    """A page in a context of its own (no cookies or storage shared with other tests)."""
+    context = browser.new_context(**context_options)
     pg = context.new_page()
     pg.set_default_timeout(10_000)
-    yield pg
-    context.close()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    with _browser_page(browser, locale="en-US", viewport={"width": 1280, "height": 900}) as pg:
+        yield pg
+
+
+@pytest.fixture
+def page_without_javascript(browser) -> Iterator[object]:
+    """The shop must work as plain pages too: links and forms, no scripts."""
+    with _browser_page(browser, locale="en-US", java_script_enabled=False) as pg:
+        yield pg
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import factory
@@ -40,6 +41,32 @@ def make_category(
         actor=TEST_ACTOR,
         **fields,
     )
+
+
+@dataclass(frozen=True)
+class Departments:
+    """Women › Tops › T-shirts and Shoes › Sneakers, and two brands to shop them by."""
+
+    women: Category
+    tops: Category
+    tshirts: Category
+    shoes: Category
+    sneakers: Category
+    northwind: Brand
+    lumen: Brand
+
+
+def make_departments() -> Departments:
+    """The category tree the storefront's page and browser tests shop in: three levels
+    deep on one side (the navigation's fly-out), two on the other, Women featured."""
+    women = make_category("women", name_en="Women", name_zh="女装", is_featured=True)
+    tops = make_category("tops", parent=women, name_en="Tops", name_zh="上衣")
+    tshirts = make_category("t-shirts", parent=tops, name_en="T-shirts", name_zh="T恤")
+    shoes = make_category("shoes", name_en="Shoes", name_zh="鞋履")
+    sneakers = make_category("sneakers", parent=shoes, name_en="Sneakers", name_zh="运动鞋")
+    northwind = BrandFactory(slug="northwind", name_en="Northwind", name_zh="北风")
+    lumen = BrandFactory(slug="lumen", name_en="Lumen", name_zh="流明")
+    return Departments(women, tops, tshirts, shoes, sneakers, northwind, lumen)
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

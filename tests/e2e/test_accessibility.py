@@ -29,28 +29,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from omnimall.catalog.services import save_audited
-from omnimall.checkout.services.addresses import save_address
 from omnimall.core.actors import Actor
 from omnimall.inventory import services as inventory
-from omnimall.inventory.models import LocationKind
 from omnimall.members.models import Member, Tier
 from omnimall.members.partners import sandbox as partner_sandbox
 from omnimall.members.services.identity import enrol_member
 from omnimall.orders.services import pickup
-from omnimall.search.services import rebuild_index
-from tests.catalog.factories import BrandFactory, make_category, make_image, make_product
-from tests.inventory.factories import make_location
+from tests.catalog.factories import make_image
+from tests.e2e.shoppers import make_shopper
+from tests.inventory.factories import make_location, make_pickup_store
 from tests.members.test_points_factories import give_points
 from tests.orders.factories import Shop, make_ready_pickup, place
 
@@ -190,76 +186,22 @@ class Audit:
 
 
 @pytest.fixture
-def shop(settings, live_server):
+def shop(settings, live_server, catalog):
     settings.OUTBOX_DELIVER_ON_COMMIT = False
     settings.SANDBOX_PARTNER_ENABLED = True
-    women = make_category("women", name_en="Women", name_zh="女装", is_featured=True)
-    tops = make_category("tops", parent=women, name_en="Tops", name_zh="上衣")
-    tshirts = make_category("t-shirts", parent=tops, name_en="T-shirts", name_zh="T恤")
-    shoes = make_category("shoes", name_en="Shoes", name_zh="鞋履")
-    sneakers = make_category("sneakers", parent=shoes, name_en="Sneakers", name_zh="运动鞋")
-    northwind = BrandFactory(slug="northwind", name_en="Northwind", name_zh="北风")
-    lumen = BrandFactory(slug="lumen", name_en="Lumen", name_zh="流明")
-    tee = make_product(
-        category=tshirts,
-        brand=northwind,
-        slug="cotton-tee",
-        name_en="Cotton Tee",
-        name_zh="纯棉T恤",
-        popularity=5,
-        variants=(("S", "black", "49.00"), ("M", "black", "49.00"), ("M", "white", "49.00")),
-    )
+    tee = catalog.tee
     make_image(tee, name="tee.png")
     make_image(tee, name="tee-white.png", position=1, colour="white")
-    striped = make_product(
-        category=tshirts,
-        brand=lumen,
-        slug="striped-tee",
-        name_en="Striped Tee",
-        name_zh="条纹T恤",
-        popularity=4,
-        sale_price="99.00",
-        variants=(("S", "navy", "129.00"),),
-    )
-    sneaker = make_product(
-        category=sneakers,
-        brand=northwind,
-        slug="court-sneakers",
-        name_en="Court Sneakers",
-        name_zh="经典运动鞋",
-        popularity=9,
-        variants=(("40", "white", "599.00"), ("42", "white", "599.00"), ("42", "black", "649.00")),
-    )
     warehouse = make_location("wh-a11y", city="Shanghai", priority=1)
-    store = make_location(
-        "sh-a11y",
-        kind=LocationKind.STORE,
-        city="Shanghai",
-        can_ship=False,
-        offers_pickup=True,
-        latitude=Decimal("31.2195"),
-        longitude=Decimal("121.475"),
-        name_en="Nanjing Road Store",
-        name_zh="南京路店",
-        address="1 Nanjing Road",
-        opening_hours="10:00-22:00",
-    )
-    for product in (tee, striped, sneaker):
+    store = make_pickup_store("sh-a11y")
+    for product in (tee, catalog.striped, catalog.sneaker):
         for sku in product.skus.all():
             for location in (warehouse, store):
                 inventory.receive_stock(
                     location_id=location.pk, sku_id=sku.pk, quantity=10, actor=STAFF
                 )
-    rebuild_index()
     partner_sandbox.ensure_partner(shop_url=f"{live_server.url}/", actor=STAFF)
-    user = get_user_model().objects.create_user(
-        username=EMAIL, email=EMAIL, password=PASSWORD, first_name="Lin Mei"
-    )
-    save_address(
-        user=user,
-        data={"name": "Lin Mei", "phone": "13800138000", "province": "上海市",
-              "city": "上海市", "district": "黄浦区", "street": "南京东路 1 号"},
-    )  # fmt: skip
+    user = make_shopper(EMAIL, PASSWORD, with_address=True, first_name="Lin Mei")
     order_shop = Shop(warehouse=warehouse, store=store, skus=list(tee.skus.order_by("position")))
     picked_up = make_ready_pickup(order_shop, user=user, quantities=(1, 1))
     pickup.hand_over(store_id=store.pk, code=picked_up.pickup_code, actor=STAFF)

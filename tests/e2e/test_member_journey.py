@@ -21,13 +21,11 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from omnimall.core import api_keys
 from omnimall.core.actors import Actor
 from omnimall.inventory import services as inventory
-from omnimall.inventory.models import LocationKind
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.members.models import Member
 from omnimall.members.selectors.points import ledger_mismatches
@@ -36,11 +34,13 @@ from omnimall.orders.models import Order, ReturnRequest
 from omnimall.orders.services import pickup, returns
 from omnimall.payments.models import Refund
 from tests.catalog.factories import BrandFactory, make_category, make_product
-from tests.inventory.factories import make_location
+from tests.e2e.shoppers import make_shopper, sign_in
+from tests.inventory.factories import make_pickup_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 STAFF = Actor.system("e2e staff")
 PHONE = "+8613800138111"
+EMAIL = "meimei@example.com"
 PASSWORD = "member-pw-2026!"
 
 
@@ -68,25 +68,11 @@ def shop(settings):
         name_zh="羊毛大衣",
         variants=(("L", "grey", "1999.00"),),
     )
-    store = make_location(
-        "sh-member",
-        kind=LocationKind.STORE,
-        city="Shanghai",
-        can_ship=False,
-        offers_pickup=True,
-        latitude=Decimal("31.2195"),
-        longitude=Decimal("121.475"),
-        name_en="Nanjing Road Store",
-        name_zh="南京路店",
-        address="1 Nanjing Road",
-        opening_hours="10:00-22:00",
-    )
+    store = make_pickup_store("sh-member")
     for product in (tee, coat):
         for sku in product.skus.all():
             inventory.receive_stock(location_id=store.pk, sku_id=sku.pk, quantity=5, actor=STAFF)
-    user = get_user_model().objects.create_user(
-        username="meimei@example.com", email="meimei@example.com", password=PASSWORD
-    )
+    user = make_shopper(EMAIL, PASSWORD)
     enrol_member(phone=PHONE, actor=STAFF, name="Han Meimei", user_id=user.pk)
     return tee.skus.get(), coat.skus.get(), store, user
 
@@ -112,14 +98,6 @@ def _buy_in_store(store, coat_sku) -> dict:
     return response.json()
 
 
-def _sign_in(page, base: str) -> None:
-    page.goto(base + "/account/login/")
-    page.fill("[name=username]", "meimei@example.com")
-    page.fill("[name=password]", PASSWORD)
-    page.locator(".auth-box form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/account/$"))
-
-
 def _points_on_member_centre(page, base: str) -> tuple[int, int]:
     page.goto(base + "/account/member/")
     available = int(page.locator("#points-available").inner_text().strip())
@@ -139,7 +117,7 @@ def test_member_earns_in_store_spends_online_returns_and_sees_points_restored(
     assert member.points_available == 1999
 
     # 2. Online: sign in, see the points, pay 1500 of them (¥15 of a ¥49 tee, at most half).
-    _sign_in(page, base)
+    sign_in(page, base, email=EMAIL, password=PASSWORD)
     assert _points_on_member_centre(page, base) == (1999, 0)
     page.goto(f"{base}/p/cotton-tee/?sku={tee_sku.code}")
     page.wait_for_load_state("networkidle")  # the add-to-bag form is an HTMX fragment
@@ -147,7 +125,7 @@ def test_member_earns_in_store_spends_online_returns_and_sees_points_restored(
     page.locator(".add-ok").wait_for(timeout=20_000)
     page.goto(base + "/checkout/")
     page.fill("#id_name", "Han Meimei")
-    page.fill("#id_email", "meimei@example.com")
+    page.fill("#id_email", EMAIL)
     page.fill("#id_phone", "13800138111")
     page.check("#method-pickup")
     page.fill("#id_store_city", "Shanghai")

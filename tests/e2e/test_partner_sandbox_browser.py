@@ -9,19 +9,18 @@ bank then sends points the other way from its console.
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.contrib.auth import get_user_model
 
 from omnimall.core.actors import Actor
 from omnimall.members.models import Member, PartnerTransfer, TransferState
 from omnimall.members.partners import sandbox
 from omnimall.members.services.identity import enrol_member
+from tests.e2e.shoppers import make_shopper, sign_in
 from tests.members.test_points_factories import give_points
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 STAFF = Actor.system("e2e staff")
+EMAIL = "lilei@example.com"
 PASSWORD = "member-pw-2026!"
 PHONE = "+8613800138222"
 
@@ -32,9 +31,7 @@ def member(settings, live_server):
     settings.SANDBOX_PARTNER_ENABLED = True
     settings.OUTBOX_DELIVER_ON_COMMIT = True  # the request goes to the partner for real
     sandbox.ensure_partner(shop_url=f"{live_server.url}/", actor=STAFF)
-    user = get_user_model().objects.create_user(
-        username="lilei@example.com", email="lilei@example.com", password=PASSWORD
-    )
+    user = make_shopper(EMAIL, PASSWORD)
     member = enrol_member(phone=PHONE, actor=STAFF, name="Li Lei", user_id=user.pk)
     give_points(member, 5000, document="welcome", actor=STAFF)
     return member
@@ -47,11 +44,7 @@ def _available(member: Member) -> int:
 
 def test_member_converts_points_and_the_sandbox_bank_credits_them(live_server, page, member):
     base = live_server.url
-    page.goto(base + "/account/login/")
-    page.fill("[name=username]", "lilei@example.com")
-    page.fill("[name=password]", PASSWORD)
-    page.locator(".auth-box form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/account/$"))
+    sign_in(page, base, email=EMAIL, password=PASSWORD)
 
     page.goto(base + "/account/member/exchange/")
     page.fill("#id_brand_points", "1000")

@@ -19,15 +19,18 @@ from django.test import Client
 from omnimall.core import api_keys
 from omnimall.core.actors import Actor
 from omnimall.inventory import services as inventory
-from omnimall.inventory.models import LocationKind, StockLevel
+from omnimall.inventory.models import StockLevel
 from omnimall.orders.models import Order
 from omnimall.payments.models import EntryKind, PaymentEntry
 from omnimall.search.services import rebuild_index
 from tests.catalog.factories import BrandFactory, make_category, make_product
-from tests.inventory.factories import make_location
+from tests.e2e.shoppers import make_shopper, sign_in
+from tests.inventory.factories import make_location, make_pickup_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ACTOR = Actor.system("e2e")
+EMAIL = "mei@example.com"
+PASSWORD = "quiet-harbour-1987"
 
 
 @pytest.fixture
@@ -45,19 +48,7 @@ def shop(settings):
         variants=(("S", "black", "49.00"), ("M", "black", "49.00")),
     )
     warehouse = make_location("wh-e2e", city="Shanghai", priority=1)
-    store = make_location(
-        "sh-e2e",
-        kind=LocationKind.STORE,
-        city="Shanghai",
-        can_ship=False,
-        offers_pickup=True,
-        latitude=Decimal("31.2195"),
-        longitude=Decimal("121.475"),
-        name_en="Nanjing Road Store",
-        name_zh="南京路店",
-        address="1 Nanjing Road",
-        opening_hours="10:00-22:00",
-    )
+    store = make_pickup_store("sh-e2e")
     for sku in tee.skus.all():
         for location in (warehouse, store):
             inventory.receive_stock(location_id=location.pk, sku_id=sku.pk, quantity=5, actor=ACTOR)
@@ -182,24 +173,9 @@ def _wms_key(location_code: str) -> str:
 def test_checkout_shows_only_the_address_fields_it_needs(live_server, page, shop):
     """A returning shopper's saved address is chosen: the new address's fields stay
     hidden until "A new address" is picked; pick-up hides the delivery part altogether."""
-    from django.contrib.auth import get_user_model
-
-    from omnimall.checkout.services.addresses import save_address
-
-    user = get_user_model().objects.create_user(
-        username="mei@example.com", email="mei@example.com", password="quiet-harbour-1987"
-    )
-    save_address(
-        user=user,
-        data={"name": "Lin Mei", "phone": "13800138000", "province": "上海市",
-              "city": "上海市", "district": "黄浦区", "street": "南京东路 1 号"},
-    )  # fmt: skip
+    make_shopper(EMAIL, PASSWORD, with_address=True)
     base = live_server.url
-    page.goto(base + "/account/login/")
-    page.fill("#id_username", "mei@example.com")
-    page.fill("#id_password", "quiet-harbour-1987")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/account/$"))
+    sign_in(page, base, email=EMAIL, password=PASSWORD)
     _add_to_bag_from_search(page, base, "M")
     page.goto(base + "/checkout/")
 

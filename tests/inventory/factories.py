@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 from omnimall.catalog.models import Category, Sku
 from omnimall.core.actors import Actor
@@ -26,6 +27,23 @@ def make_location(
     }
     defaults.update(fields)
     return StockLocation.objects.create(code=code, **defaults)
+
+
+def make_pickup_store(code: str, **fields: object) -> StockLocation:
+    """A Shanghai store that offers pick-up and does not ship, with what a shopper is
+    shown of it (name, address, opening hours, where it is on the map)."""
+    defaults: dict[str, object] = {
+        "can_ship": False,
+        "offers_pickup": True,
+        "latitude": Decimal("31.2195"),
+        "longitude": Decimal("121.475"),
+        "name_en": "Nanjing Road Store",
+        "name_zh": "南京路店",
+        "address": "1 Nanjing Road",
+        "opening_hours": "10:00-22:00",
+    }
+    defaults.update(fields)
+    return make_location(code, kind=LocationKind.STORE, **defaults)
 
 
 def make_skus(count: int = 1, *, category: Category | None = None) -> list[Sku]:

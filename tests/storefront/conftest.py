@@ -1,4 +1,4 @@
-"""A small shop for the storefront tests: two category branches, three brands, variants."""
+"""A small shop for the storefront tests: two category branches, two brands, variants."""
 
 from __future__ import annotations
 
@@ -6,19 +6,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from omnimall.catalog.models import Brand, Category, Product
-from tests.catalog.factories import BrandFactory, make_category, make_product
+from omnimall.catalog.models import Product
+from tests.catalog.factories import Departments, make_departments, make_product
 
 
-@dataclass
-class Shop:
-    women: Category
-    tops: Category
-    tshirts: Category
-    shoes: Category
-    sneakers: Category
-    northwind: Brand
-    lumen: Brand
+@dataclass(frozen=True)
+class Shop(Departments):
     tee: Product
     shirt: Product
     sneaker: Product
@@ -26,16 +19,10 @@ class Shop:
 
 @pytest.fixture
 def shop(db) -> Shop:
-    women = make_category("women", name_en="Women", name_zh="女装", is_featured=True)
-    tops = make_category("tops", parent=women, name_en="Tops", name_zh="上衣")
-    tshirts = make_category("t-shirts", parent=tops, name_en="T-shirts", name_zh="T恤")
-    shoes = make_category("shoes", name_en="Shoes", name_zh="鞋履")
-    sneakers = make_category("sneakers", parent=shoes, name_en="Sneakers", name_zh="运动鞋")
-    northwind = BrandFactory(slug="northwind", name_en="Northwind", name_zh="北风")
-    lumen = BrandFactory(slug="lumen", name_en="Lumen", name_zh="流明")
+    departments = make_departments()
     tee = make_product(
-        category=tshirts,
-        brand=northwind,
+        category=departments.tshirts,
+        brand=departments.northwind,
         slug="cotton-tee",
         name_en="Cotton Tee",
         name_zh="纯棉T恤",
@@ -43,8 +30,8 @@ def shop(db) -> Shop:
         variants=(("S", "black", "99.00"), ("M", "black", "99.00"), ("M", "white", "109.00")),
     )
     shirt = make_product(
-        category=tops,
-        brand=lumen,
+        category=departments.tops,
+        brand=departments.lumen,
         slug="linen-shirt",
         name_en="Linen Shirt",
         name_zh="亚麻衬衫",
@@ -53,8 +40,8 @@ def shop(db) -> Shop:
         sale_price="299.00",
     )
     sneaker = make_product(
-        category=sneakers,
-        brand=northwind,
+        category=departments.sneakers,
+        brand=departments.northwind,
         slug="court-sneakers",
         name_en="Court Sneakers",
         name_zh="经典运动鞋",
@@ -64,4 +51,4 @@ def shop(db) -> Shop:
             {"name_en": "Upper", "name_zh": "鞋面", "value_en": "Leather", "value_zh": "皮革"}
         ],
     )
-    return Shop(women, tops, tshirts, shoes, sneakers, northwind, lumen, tee, shirt, sneaker)
+    return Shop(**vars(departments), tee=tee, shirt=shirt, sneaker=sneaker)

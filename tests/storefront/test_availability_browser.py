@@ -88,22 +88,19 @@ def test_availability_loads_follows_city_and_variant_when_javascript_is_on(
     assert first_store.locator(".store-state").inner_text() == "Only 1 left"
 
 
-def test_availability_works_as_a_page_when_javascript_is_off(live_server, browser, stocked_product):
-    context = browser.new_context(java_script_enabled=False, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        page.goto(live_server.url + "/p/court-sneakers/?sku=COURT-SNEAKERS-42-WHITE")
-        page.locator("a.availability-link").click()
-        page.wait_for_url(re.compile(r"/p/court-sneakers/availability/\?sku=COURT-SNEAKERS-42"))
-        assert page.locator("[data-role=delivery-state]").inner_text() == "Only 3 left"
+def test_availability_works_as_a_page_when_javascript_is_off(
+    live_server, page_without_javascript, stocked_product
+):
+    page = page_without_javascript
+    page.goto(live_server.url + "/p/court-sneakers/?sku=COURT-SNEAKERS-42-WHITE")
+    page.locator("a.availability-link").click()
+    page.wait_for_url(re.compile(r"/p/court-sneakers/availability/\?sku=COURT-SNEAKERS-42"))
+    assert page.locator("[data-role=delivery-state]").inner_text() == "Only 3 left"
 
-        page.locator("select[name=city]").select_option("Shanghai")
-        page.locator(".city-picker button[type=submit]").click()
-        page.wait_for_url(re.compile(r"city=Shanghai"))
-        assert page.locator("[data-role=pickup]").inner_text() == (
-            "No store near Shanghai has it today"
-        )
-        assert page.locator(".store-name").first.inner_text() == "Shanghai Xintiandi"
-    finally:
-        context.close()
+    page.locator("select[name=city]").select_option("Shanghai")
+    page.locator(".city-picker button[type=submit]").click()
+    page.wait_for_url(re.compile(r"city=Shanghai"))
+    assert page.locator("[data-role=pickup]").inner_text() == (
+        "No store near Shanghai has it today"
+    )
+    assert page.locator(".store-name").first.inner_text() == "Shanghai Xintiandi"
