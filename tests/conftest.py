@@ -7,11 +7,12 @@ import importlib
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+
+from tests.browser import open_page
 
 CHROMIUM = os.environ.get("OMNIMALL_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_ALL = os.environ.get("OMNIMALL_TEST_REQUIRE_ALL") == "1"
@@ -101,28 +102,16 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@contextmanager
-def _browser_page(browser, **context_options: object) -> Iterator[object]:
-    """A page in a context of its own (no cookies or storage shared with other tests)."""
-    context = browser.new_context(**context_options)
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
 @pytest.fixture
 def page(browser) -> Iterator[object]:
-    with _browser_page(browser, locale="en-US", viewport={"width": 1280, "height": 900}) as pg:
+    with open_page(browser, locale="en-US", viewport={"width": 1280, "height": 900}) as pg:
         yield pg
 
 
 @pytest.fixture
 def page_without_javascript(browser) -> Iterator[object]:
     """The shop must work as plain pages too: links and forms, no scripts."""
-    with _browser_page(browser, locale="en-US", java_script_enabled=False) as pg:
+    with open_page(browser, locale="en-US", java_script_enabled=False) as pg:
         yield pg
 
 

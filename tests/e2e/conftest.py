@@ -1,14 +1,21 @@
-"""The catalog the browser tests shop in."""
+"""The catalog the browser tests shop in, and when the accessibility audits run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 
 from omnimall.catalog.models import Product
+from omnimall.core.actors import Actor
+from omnimall.inventory import services as inventory
 from omnimall.search.services import rebuild_index
 from tests.catalog.factories import Departments, make_departments, make_product
+from tests.inventory.factories import make_location, make_pickup_store
+from tests.orders.factories import Shop
+
+STOCK_ACTOR = Actor.system("e2e stock")
 
 
 @dataclass(frozen=True)
@@ -57,3 +64,26 @@ def catalog() -> Catalog:
     )
     rebuild_index()
     return Catalog(departments, tee, striped, sneaker)
+
+
+@pytest.fixture
+def stocked(catalog) -> Shop:
+    """The catalog in stock, ten of each SKU, at a warehouse and at a pick-up store; as an
+    orders test shop (``tests.orders.factories``) that orders the tee's sizes."""
+    warehouse = make_location("wh-e2e", city="Shanghai", priority=1)
+    store = make_pickup_store("sh-e2e")
+    for product in (catalog.tee, catalog.striped, catalog.sneaker):
+        for sku in product.skus.all():
+            for location in (warehouse, store):
+                inventory.receive_stock(
+                    location_id=location.pk, sku_id=sku.pk, quantity=10, actor=STOCK_ACTOR
+                )
+    return Shop(warehouse=warehouse, store=store, skus=list(catalog.tee.skus.order_by("position")))
+
+
+@pytest.fixture
+def sqlite_pass_only() -> None:
+    """The pages' markup does not depend on the database: `make test` audits them in its
+    SQLite pass and spares the PostgreSQL pass the browser work."""
+    if connection.vendor != "sqlite":
+        pytest.skip("accessibility is checked in the SQLite pass")

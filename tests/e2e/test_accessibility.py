@@ -28,188 +28,55 @@ suggestions and the phone menu open), the bag (its count) and the account overvi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.tokens import default_token_generator
-from django.db import connection
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from omnimall.catalog.services import save_audited
 from omnimall.core.actors import Actor
-from omnimall.inventory import services as inventory
 from omnimall.members.models import Member, Tier
 from omnimall.members.partners import sandbox as partner_sandbox
 from omnimall.members.services.identity import enrol_member
 from omnimall.orders.services import pickup
 from tests.catalog.factories import make_image
+from tests.e2e.axe import PHONE, Audit, describe, page_in
 from tests.e2e.shoppers import make_shopper
-from tests.inventory.factories import make_location, make_pickup_store
 from tests.members.test_points_factories import give_points
-from tests.orders.factories import Shop, make_ready_pickup, place
+from tests.orders.factories import make_ready_pickup, place
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sqlite_pass_only"),
+]
 
 STAFF = Actor.system("a11y")
 EMAIL = "mei@example.com"
 PASSWORD = "quiet-harbour-1987"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
-AXE_SCRIPT = Axe().axe_script  # axe.min.js from the wheel
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-BLOCKING = ("critical", "serious")
 # A page showing form errors (per field, or for the whole form).
 ERRORS = "[aria-invalid=true], .form-errors"
-# HTMX marks an element while its request, swap and settle are under way.
-HTMX_IDLE = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-
-
-@pytest.fixture(autouse=True)
-def _sqlite_pass_only() -> None:
-    """The pages' markup does not depend on the database: `make test` checks them in its
-    SQLite pass and spares the PostgreSQL pass the ~30 s of browser work."""
-    if connection.vendor != "sqlite":
-        pytest.skip("accessibility is checked in the SQLite pass")
-
-
-@dataclass
-class Finding:
-    page: str
-    rule: str
-    impact: str
-    help: str
-    help_url: str
-    nodes: list[dict]
-    widths: list[str] = field(default_factory=list)
-
-
-def run_axe(page, *, whole_page: bool = True) -> list[dict]:
-    """axe's violations on the page as it is now (axe is injected once per document).
-
-    ``whole_page=False`` leaves out the header and footer, which are the same on every
-    page and cost half of each run (the category menu is in them twice).
-    """
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE_SCRIPT)
-    context = "document" if whole_page else "{exclude: [['.site-header'], ['.site-footer']]}"
-    script = f"options => axe.run({context}, options)"
-    return page.evaluate(script, AXE_OPTIONS)["violations"]
-
-
-def describe(findings: list[Finding], *, heading: str) -> str:
-    lines = [heading]
-    for f in findings:
-        lines.append(f"- {f.page} [{', '.join(f.widths)}] {f.rule} ({f.impact}): {f.help}")
-        lines.append(f"    {f.help_url}")
-        for node in f.nodes[:6]:
-            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['html'][:200]}")
-            advice = [
-                line.strip()
-                for line in node.get("failureSummary", "").splitlines()
-                if line.strip() and not line.strip().startswith("Fix ")
-            ]
-            if advice:
-                lines.append(f"       {' / '.join(advice[:3])[:300]}")
-        if len(f.nodes) > 6:
-            lines.append(f"    … and {len(f.nodes) - 6} more elements")
-    return "\n".join(lines)
-
-
-class Audit:
-    """Walks a browser page through the shop and collects axe's blocking violations."""
-
-    def __init__(self, page, base: str) -> None:
-        self.page = page
-        self.base = base
-        self.found: dict[tuple[str, str], Finding] = {}
-        self.pages = 0
-
-    def check(
-        self, label: str, widths: tuple[str, ...] = ("desktop", "phone"), *, whole: bool = False
-    ) -> None:
-        """Audit the page at each width; the header and footer only when ``whole``."""
-        self.pages += 1
-        self.page.evaluate(
-            "() => document.querySelectorAll('details:not(.mobile-menu)')"
-            ".forEach(d => { d.open = true; })"
-        )
-        for width in widths:
-            self.page.set_viewport_size(WIDTHS[width])
-            for violation in run_axe(self.page, whole_page=whole):
-                if violation["impact"] not in BLOCKING:
-                    continue
-                key = (label, violation["id"])
-                finding = self.found.setdefault(
-                    key,
-                    Finding(
-                        page=label,
-                        rule=violation["id"],
-                        impact=violation["impact"],
-                        help=violation["help"],
-                        help_url=violation["helpUrl"],
-                        nodes=violation["nodes"],
-                    ),
-                )
-                finding.widths.append(width)
-        self.page.set_viewport_size(DESKTOP)
-
-    def settle(self) -> None:
-        self.page.wait_for_load_state()
-        self.page.wait_for_function(HTMX_IDLE)
-
-    def visit(
-        self, path: str, label: str | None, *, status: int = 200, whole: bool = False
-    ) -> None:
-        """Open ``path`` and audit it, unless ``label`` is None (a later state of the same
-        page is audited instead: a form once it shows its errors)."""
-        response = self.page.goto(self.base + path)
-        assert response is not None
-        assert response.status == status, f"{label or path}: answered {response.status}"
-        self.settle()
-        if label is not None:
-            self.check(label, whole=whole)
-
-    def submit(self, button: str, label: str, *, shows: str) -> None:
-        """Click a submit button, wait for the page it leads to, make sure it shows what
-        this state is about (``shows``, a selector) and audit it."""
-        with self.page.expect_navigation():
-            self.page.locator(button).first.click()
-        self.settle()
-        assert self.page.locator(shows).count(), f"{label}: nothing matches {shows}"
-        self.check(label)
+# The same on every page: audited where they change (see the module's docstring).
+HEADER_AND_FOOTER = (".site-header", ".site-footer")
 
 
 @pytest.fixture
-def shop(settings, live_server, catalog):
+def shop(settings, live_server, catalog, stocked):
     settings.OUTBOX_DELIVER_ON_COMMIT = False
     settings.SANDBOX_PARTNER_ENABLED = True
     tee = catalog.tee
     make_image(tee, name="tee.png")
     make_image(tee, name="tee-white.png", position=1, colour="white")
-    warehouse = make_location("wh-a11y", city="Shanghai", priority=1)
-    store = make_pickup_store("sh-a11y")
-    for product in (tee, catalog.striped, catalog.sneaker):
-        for sku in product.skus.all():
-            for location in (warehouse, store):
-                inventory.receive_stock(
-                    location_id=location.pk, sku_id=sku.pk, quantity=10, actor=STAFF
-                )
     partner_sandbox.ensure_partner(shop_url=f"{live_server.url}/", actor=STAFF)
     user = make_shopper(EMAIL, PASSWORD, with_address=True, first_name="Lin Mei")
-    order_shop = Shop(warehouse=warehouse, store=store, skus=list(tee.skus.order_by("position")))
-    picked_up = make_ready_pickup(order_shop, user=user, quantities=(1, 1))
-    pickup.hand_over(store_id=store.pk, code=picked_up.pickup_code, actor=STAFF)
+    picked_up = make_ready_pickup(stocked, user=user, quantities=(1, 1))
+    pickup.hand_over(store_id=stocked.store.pk, code=picked_up.pickup_code, actor=STAFF)
     return {
         "tee": tee,
         "user": user,
-        "guest_order": place(order_shop, method="pickup", quantities=(1,)),
-        "ready": make_ready_pickup(order_shop, user=user, quantities=(1,)),
+        "guest_order": place(stocked, method="pickup", quantities=(1,)),
+        "ready": make_ready_pickup(stocked, user=user, quantities=(1,)),
         "picked_up": picked_up,
     }
 
@@ -325,31 +192,16 @@ def _walk_as_member(audit: Audit) -> None:
 def test_shopper_pages_have_no_serious_accessibility_violations(
     live_server, browser, shop, language, locale, tier
 ):
-    context = browser.new_context(locale=locale, viewport=DESKTOP)
-    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    audit = Audit(page, live_server.url)
-    try:
+    with page_in(browser, live_server.url, language=language, locale=locale) as page:
+        audit = Audit(page, live_server.url, skip=HEADER_AND_FOOTER)
         assert page.goto(live_server.url + "/").ok
         assert page.locator("html").get_attribute("lang") == language
         _walk_as_guest(audit, shop)
         _walk_through_account_pages(audit, shop)
         _enrol(shop["user"], tier)
         _walk_as_member(audit)
-    finally:
-        context.close()
 
-    found = list(audit.found.values())
-    if found:
-        pytest.fail(
-            describe(
-                found,
-                heading=f"Serious or critical accessibility violations: {len(found)} "
-                f"(axe-core, WCAG 2.1 A/AA, {audit.pages} {language} page states)",
-            ),
-            pytrace=False,
-        )
+    audit.fail_on_findings(what=f"{language} page states")
 
 
 def test_the_audit_reports_a_serious_violation_readably(page):

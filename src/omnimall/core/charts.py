@@ -93,8 +93,10 @@ def stacked_columns_svg(
 def svg_document(*, css_class: str, width: int, height: int, title: str, body: str) -> SafeString:
     """An inline chart: ``body`` is SVG markup whose texts the caller escaped."""
     svg = (
+        # Texts take the page's text colour (black by default, unreadable on the admin's
+        # dark theme); shapes set their own fill.
         f'<svg class="{escape(css_class)}" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f'viewBox="0 0 {width} {height}" fill="currentColor" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
     return mark_safe(svg)  # the title is escaped here, the body's texts by the caller

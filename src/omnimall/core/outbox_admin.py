@@ -227,10 +227,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"), ordering="state")
     def state_label(self, message: OutboxMessage) -> str:
-        css = {"pending": "#b26b00", "delivered": "#2e7d32", "dead": "#c62828"}
+        # Coloured by core/admin.css (a dead letter in the admin's error colour, which
+        # Django sets for its light and dark themes alike).
         return format_html(
-            '<strong style="color:{}">{}</strong>',
-            css.get(message.state, "inherit"),
+            '<strong class="outbox-state-{}">{}</strong>',
+            message.state,
             message.get_state_display(),
         )
 
