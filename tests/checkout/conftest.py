@@ -14,8 +14,11 @@ from omnimall.checkout.services.shipping import save_shipping_zone
 from omnimall.core.actors import Actor
 from omnimall.inventory import services as inventory
 from omnimall.inventory.models import LocationKind, StockLocation
+from omnimall.members.models import Member
+from omnimall.members.services.identity import enrol_member
 from tests.catalog.factories import BrandFactory, make_category, make_product
 from tests.inventory.factories import STOCK_ACTOR, make_location
+from tests.members.test_points_factories import give_points
 
 CONTACT = {"name": "李雷", "email": "lilei@example.com", "phone": "13800138000"}
 ADDRESS = {
@@ -138,3 +141,11 @@ def other_shopper(db):
     return get_user_model().objects.create_user(
         username="hanmeimei", email="han@example.com", password="pw-123456!"
     )
+
+
+@pytest.fixture
+def member(shopper) -> Member:
+    """The shopper as a member with 20000 points."""
+    made = enrol_member(phone="+8613900139001", actor=STAFF, user_id=shopper.pk)
+    give_points(made, 20_000, "test:gift", document="gift", actor=STAFF)
+    return Member.objects.get(pk=made.pk)

@@ -12,24 +12,14 @@ from django.test.utils import CaptureQueriesContext
 
 from omnimall.checkout.models import Cart
 from omnimall.core.actors import Actor
-from omnimall.members.models import Member
 from omnimall.members.services import points as ledger
-from omnimall.members.services.identity import enrol_member
 from omnimall.orders.models import Order
 from omnimall.payments.models import Payment
 from tests.checkout.conftest import ADDRESS, CONTACT
 from tests.checkout.test_pages import add, checkout_form
-from tests.members.test_points_factories import give_points
 
 pytestmark = pytest.mark.django_db
 STAFF = Actor.system("test")
-
-
-@pytest.fixture
-def member(shopper):
-    made = enrol_member(phone="+8613900139001", actor=STAFF, user_id=shopper.pk)
-    give_points(made, 20_000, "test:gift", document="gift", actor=STAFF)
-    return Member.objects.get(pk=made.pk)
 
 
 def post(client, path, body=None, **extra):

@@ -15,9 +15,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from omnimall.checkout import remembered_orders, selectors
 from omnimall.checkout.errors import (
@@ -317,6 +319,37 @@ def _ask_to_confirm_fee(form: CheckoutForm, view: selectors.CartView) -> None:
     )
 
 
+def _summary_context(
+    request: HttpRequest, view: selectors.CartView, form: CheckoutForm
+) -> dict[str, Any]:
+    """What the order summary (``checkout/_order_summary.html``) shows, on the page and
+    when it alone is redrawn."""
+    return {
+        "view": view,
+        # The fee the summary shows, posted back with "Pay" (``_fee_unseen``).
+        "shipping_quoted": f"{view.totals.shipping:.2f}",
+        "shipping_province": _province_name(view),
+        **_points_context(request, view, form),
+    }
+
+
+def _redraws_summary(request: HttpRequest) -> bool:
+    """The summary's own HTMX request, sent when the province, the saved address or the
+    method changes. The same post without JavaScript gets the whole page."""
+    return (
+        request.method == "POST"
+        and request.POST.get("action") == "quote"
+        and request.headers.get("HX-Request") == "true"
+    )
+
+
+def _to_bag(request: HttpRequest) -> HttpResponse:
+    if _redraws_summary(request):
+        # The answer would be swapped into the summary: send the browser to the bag.
+        return HttpResponseClientRedirect(reverse("checkout:cart"))
+    return redirect("checkout:cart")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
@@ -326,13 +359,20 @@ def checkout(request: HttpRequest) -> HttpResponse:
     method = "pickup" if request.POST.get("delivery_method") == "pickup" else "ship"
     cart = carts.session_cart(session=request.session, user=request.user)
     if cart is None:
-        return redirect("checkout:cart")
+        return _to_bag(request)
     addresses = selectors.list_addresses(user=request.user)
     initial = _initial(request, addresses) if request.method != "POST" else {}
     province = ship_to_province(request.POST if request.method == "POST" else initial, addresses)
     view = selectors.price_cart(cart, method=method, province=province)
     if not view.lines:
-        return redirect("checkout:cart")
+        return _to_bag(request)
+    if _redraws_summary(request):
+        # Only the posted points are read from the form: the summary shows no errors, so
+        # the form is not validated, and nothing else of the page is computed.
+        form = CheckoutForm(request.POST, addresses=addresses)
+        return render(
+            request, "checkout/_order_summary.html", _summary_context(request, view, form)
+        )
     unpaid: list[AwaitingPayment] = []
     if request.method == "POST":
         form = CheckoutForm(request.POST, addresses=addresses)
@@ -356,10 +396,21 @@ def checkout(request: HttpRequest) -> HttpResponse:
     else:
         form = CheckoutForm(initial=initial, addresses=addresses)
         invoice_form = InvoiceForm(prefix="invoice")
+    return _render_page(request, view, form, invoice_form, addresses, unpaid)
+
+
+def _render_page(
+    request: HttpRequest,
+    view: selectors.CartView,
+    form: CheckoutForm,
+    invoice_form: InvoiceForm,
+    addresses: list[Any],
+    unpaid: list[AwaitingPayment],
+) -> HttpResponse:
     city = (form["store_city"].value() or "").strip()[:60]
     stores = _stores(view, city)
     context = {
-        "view": view,
+        **_summary_context(request, view, form),
         "form": form,
         "addresses": addresses,
         "stores": stores,
@@ -369,10 +420,6 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "city": city,
         "invoice_form": invoice_form,
         "unpaid_orders": unpaid,
-        # The fee the page shows, posted back with "Pay" (``_fee_unseen``).
-        "shipping_quoted": f"{view.totals.shipping:.2f}",
-        "shipping_province": _province_name(view),
-        **_points_context(request, view, form),
     }
     return render(request, "checkout/checkout.html", context)
 
