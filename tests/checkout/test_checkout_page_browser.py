@@ -1,4 +1,5 @@
-"""The checkout page's summary redraw in a real browser (Playwright driving Chromium)."""
+"""The checkout page's summary redraw and error summary in a real browser (Playwright
+driving Chromium)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,23 @@ def test_a_new_province_redraws_the_summary_alone_with_its_fee(live_server, page
     page.locator("button[name=action][value=pay]").click()  # the redrawn summary's button
     page.wait_for_url("**/payments/**")
     assert Order.objects.get().shipping == 20
+
+
+def test_a_refused_pay_focuses_the_error_summary_whose_links_lead_to_the_fields(
+    live_server, page, shop
+):
+    open_checkout(live_server, page, shop)
+    page.fill("#id_name", "李雷")
+    page.fill("#id_phone", "12345")
+
+    page.locator("button[name=action][value=pay]").click()
+    error_summary = page.locator(".error-summary")
+    error_summary.wait_for()
+
+    assert page.locator("[role=alert]").count() == 1
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')")
+    assert error_summary.get_by_role("heading").inner_text() == "There is a problem"
+    error_summary.get_by_role("link", name="Mobile phone: Enter a mobile number").click()
+    page.wait_for_function("document.activeElement.id === 'id_phone'")
+    assert page.locator("#id_phone").get_attribute("aria-invalid") == "true"
+    assert not Order.objects.exists()

@@ -293,7 +293,8 @@ def test_checkout_says_a_bad_phone_number_once(shop, client):
     assert response.context["form"].errors["phone"] == [
         "Enter a mobile number (11 digits) or a landline with its area code."
     ]
-    assert response.content.decode().count("or a landline with its area code.") == 1
+    # Beside the field, and in the form's error summary.
+    assert response.content.decode().count("or a landline with its area code.") == 2
 
 
 def test_checkout_when_stock_ran_out_shows_a_message_and_keeps_the_bag(shop, client):

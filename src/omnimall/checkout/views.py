@@ -407,10 +407,17 @@ def _render_page(
     addresses: list[Any],
     unpaid: list[AwaitingPayment],
 ) -> HttpResponse:
+    summary = _summary_context(request, view, form)
+    if summary.get("points_too_many") and not form["points"].errors:
+        # A field error like any other, so that the page's error summary names it.
+        form.add_error(
+            "points",
+            _("At most %(n)s points on this order.") % {"n": summary["points_offer"].usable},
+        )
     city = (form["store_city"].value() or "").strip()[:60]
     stores = _stores(view, city)
     context = {
-        **_summary_context(request, view, form),
+        **summary,
         "form": form,
         "addresses": addresses,
         "stores": stores,

@@ -1,8 +1,11 @@
-"""Template helpers of the cart pages (formatting only)."""
+"""Template helpers of the cart and checkout pages (formatting only)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import template
+from django.forms import BaseForm
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -36,3 +39,30 @@ def province_datalist() -> SafeString:
         ((p.name_zh, format_html(' label="{}"', p.name_en) if english else "") for p in PROVINCES),
     )
     return format_html('<datalist id="province-list">{}</datalist>', options)
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    label: str = ""
+    anchor: str = ""  # the field's id; empty for a problem of the whole form
+
+
+@register.inclusion_tag("checkout/_error_summary.html")
+def error_summary(*forms: BaseForm) -> dict[str, list[Problem]]:
+    """The forms' problems for the summary at the top of a refused form: each form's own
+    first, then each field's in the page's order, linked to the field (its ``id``: the
+    input, or the group of radio buttons, which the template gives that id)."""
+    problems: list[Problem] = []
+    for form in forms:
+        problems += [Problem(message=str(error)) for error in form.non_field_errors()]
+        problems += [
+            Problem(
+                message=" ".join(str(error) for error in field.errors),
+                label=str(field.label),
+                anchor=field.auto_id,
+            )
+            for field in form
+            if field.errors
+        ]
+    return {"problems": problems}
