@@ -7,6 +7,7 @@ Defaults are safe for ``make demo`` (SQLite under ``var/``, debug on, a demo sec
 from __future__ import annotations
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,10 @@ if PROXY_COUNT < 0:
 SERVER_TIMING = _env_bool("OMNIMALL_SERVER_TIMING", True)
 # Name of the sales channel whose price list the storefront and Store API show.
 STOREFRONT_CHANNEL = os.environ.get("OMNIMALL_STOREFRONT_CHANNEL", "online")
+# The brand's name on pages, emails, text messages and slips (core.shop); the Chinese
+# name, if the brand has one, for Chinese readers.
+SHOP_NAME = os.environ.get("OMNIMALL_SHOP_NAME", "").strip() or "omnimall"
+SHOP_NAME_ZH = os.environ.get("OMNIMALL_SHOP_NAME_ZH", "").strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -119,6 +124,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # ``{% shop_name %}`` is used by nearly every page and email, rendered with
+            # a request or without one (emails, the 500 page): a builtin, not a context
+            # processor.
+            "builtins": ["omnimall.core.templatetags.shop_identity"],
         },
     },
 ]
@@ -379,7 +388,9 @@ EMAIL_BACKEND = os.environ.get(
     "OMNIMALL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
-DEFAULT_FROM_EMAIL = os.environ.get("OMNIMALL_FROM_EMAIL", "shop@omnimall.local")
+# An address without a display name is sent under the shop's name.
+_from_name, _from_address = parseaddr(os.environ.get("OMNIMALL_FROM_EMAIL", "shop@omnimall.local"))
+DEFAULT_FROM_EMAIL = formataddr((_from_name or SHOP_NAME, _from_address))
 
 # --- security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -17,13 +17,16 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import api_keys, audit, shopper_tokens
 from .actors import Actor
 from .audit_labels import action_label
 from .models import ApiKey, AuditEntry, ShopperToken
+from .shop import shop_name
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -167,8 +170,12 @@ class ReadOnlyAdminMixin:
         return False
 
 
-admin.site.site_header = _("omnimall back office")
-admin.site.site_title = _("omnimall back office")
+def _back_office_title() -> str:
+    return gettext("%(shop)s back office") % {"shop": shop_name()}
+
+
+# Lazy: read per request, in the staff member's language.
+admin.site.site_header = admin.site.site_title = lazy(_back_office_title, str)()
 admin.site.index_title = _("Catalog, prices, stock and the audit trail")
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
+from omnimall.core.shop import shop_name
 from omnimall.inventory.selectors.allocation import list_locations
 from omnimall.members import sms
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
@@ -249,9 +250,9 @@ def start_phone_verification(*, user: Any, phone: str) -> None:
     )
     minutes = int(CODE_TTL.total_seconds() // 60)
     text = gettext(
-        "omnimall: your verification code is %(code)s. It expires in %(minutes)d minutes. "
+        "%(shop)s: your verification code is %(code)s. It expires in %(minutes)d minutes. "
         "If you did not ask for it, ignore this message."
-    ) % {"code": code, "minutes": minutes}
+    ) % {"shop": shop_name(), "code": code, "minutes": minutes}
     sms.send_after_commit(phone=e164, text=text)
 
 

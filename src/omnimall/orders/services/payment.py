@@ -50,6 +50,7 @@ from omnimall.payments import services as payments
 
 from . import messages
 from . import points as order_points
+from .placement import payment_subject
 from .timeline import add_event, lock_order, new_event, transition
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def restart_payment(*, order_id: int, notify_url: str, return_url: str) -> str:
             order_id=order.pk,
             amount=order.total - order.points_value,
             currency=order.currency,
-            subject=f"omnimall order {order.number}",
+            subject=payment_subject(order.number),
             notify_url=notify_url,
             return_url=return_url,
         )

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop
 from omnimall.core import clock, sql
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
+from omnimall.core.shop import shop_name
 from omnimall.inventory.domain import BasketLine
 from omnimall.inventory.errors import InsufficientStockError, StockLocationNotFoundError
 from omnimall.inventory.selectors import allocation
@@ -90,6 +91,11 @@ class PlacedOrder:
     def amount_due(self) -> Decimal:
         """What the gateway is asked for: the total less what points pay."""
         return self.total - self.points_value
+
+
+def payment_subject(number: str) -> str:
+    """What the gateway's page and the shopper's bank statement call the payment."""
+    return f"{shop_name()} {number}"
 
 
 def new_order_number(now: datetime) -> str:
@@ -321,7 +327,7 @@ def place_order(
             order_id=order.pk,
             amount=total - paid_with_points,
             currency=order.currency,
-            subject=f"omnimall order {order.number}",
+            subject=payment_subject(order.number),
             notify_url=notify_url,
             return_url=_return_url(return_url, number=order.number, guest_token=order.guest_token),
         )
