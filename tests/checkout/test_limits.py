@@ -1,7 +1,7 @@
 """Brakes on hoarding stock through unpaid orders (``checkout.services.limits``).
 
-A shopper may hold ``CHECKOUT_MAX_UNPAID`` orders awaiting payment at once (their account
-and their contact phone count), and one client address may start
+A shopper may hold ``CHECKOUT_MAX_UNPAID`` orders awaiting payment at once (a signed-in one
+counted by account, a guest by contact phone), and one client address may start
 ``CHECKOUT_RATE_PER_ADDRESS`` checkouts per 10 minutes. A refused checkout writes nothing.
 """
 
@@ -112,6 +112,20 @@ def test_a_signed_in_shopper_is_counted_by_account_whatever_phone_they_give(shop
     assert sorted(refused.json()["error"]["details"]["orders"]) == sorted(mine)
 
 
+def test_a_strangers_guest_orders_with_a_members_phone_do_not_brake_the_member(shop, shopper):
+    stranger = Client()
+    for _ in range(3):  # someone types the member's number into three guest orders
+        assert check_out(stranger, shop.tee_s, phone=CONTACT["phone"])[1].status_code == 201
+    member = Client()
+    member.force_login(shopper)
+
+    placed = check_out(member, shop.tee_s, phone=CONTACT["phone"])[1]
+    guest_again = check_out(Client(), shop.tee_s, phone=CONTACT["phone"])[1]
+
+    assert placed.status_code == 201
+    assert guest_again.status_code == 409  # a guest with that phone is still counted
+
+
 def test_an_address_past_its_checkouts_waits_for_the_window(shop, client, settings):
     settings.CHECKOUT_RATE_PER_ADDRESS = 2
     settings.CHECKOUT_MAX_UNPAID = 0  # only the address brake here
@@ -167,7 +181,9 @@ def test_the_checkout_page_says_why_and_keeps_the_bag(shop, client):
     page = client.post("/checkout/", checkout_form())
 
     assert page.status_code == 200
-    assert "You already have orders waiting for payment" in page.content.decode()
+    html = page.content.decode()
+    assert "This mobile number already has orders waiting for payment" in html
+    assert 'href="/account/login/?next=/checkout/"' in html  # signing in counts the account
     assert Order.objects.count() == 3
 
 
@@ -183,6 +199,8 @@ def test_the_refused_page_lists_the_shoppers_unpaid_orders_to_pay_or_cancel(shop
     for number in mine:
         assert f'href="/orders/{number}/"' in page
     assert someone_else.json()["order"]["number"] not in page
+    assert "You already have orders waiting for payment" in page
+    assert "/account/login/" not in page.split('class="checkout-main"')[1].split("</fieldset>")[0]
 
 
 def test_a_guest_sees_the_unpaid_orders_this_browser_placed(shop, client):
@@ -198,5 +216,5 @@ def test_a_guest_sees_the_unpaid_orders_this_browser_placed(shop, client):
     strangers_page = stranger.post("/checkout/", checkout_form()).content.decode()
 
     assert all(f'href="/orders/{number}/"' in page for number in placed)
-    assert "You already have orders waiting for payment" in strangers_page  # same phone
+    assert "This mobile number already has orders waiting" in strangers_page  # same phone
     assert not any(number in strangers_page for number in placed)  # but not their orders

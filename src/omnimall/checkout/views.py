@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -194,6 +195,14 @@ def _member_phone(request: HttpRequest) -> str:
     return str(request.session.get("omnimall_shopper_phone", ""))
 
 
+# A guest is counted by the phone they type, which may be someone else's doing: signing in
+# counts them by their account instead (``orders.selectors.unpaid``).
+_GUEST_UNPAID = gettext_lazy(
+    "This mobile number already has orders waiting for payment. Pay for or cancel one of "
+    "them, or sign in to check out with your account."
+)
+
+
 def _remember_order(request: HttpRequest, number: str, guest_token: str) -> None:
     remembered_orders.remember(request.session, number, guest_token)
     request.session.pop(carts.CART_SESSION_KEY, None)
@@ -232,6 +241,10 @@ def _place(
         return None, refused.code
     except NoDeliveryToRegionError as refused:
         form.add_no_delivery_error(str(refused.details.get("province") or ""))
+        return None, refused.code
+    except TooManyUnpaidOrdersError as refused:
+        guest = not request.user.is_authenticated
+        form.add_error(None, _GUEST_UNPAID if guest else _error_text(refused))
         return None, refused.code
     except (InsufficientStockError, DomainError) as refused:
         form.add_error("points" if refused.code in POINTS_CODES else None, _error_text(refused))
@@ -374,6 +387,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             request, "checkout/_order_summary.html", _summary_context(request, view, form)
         )
     unpaid: list[AwaitingPayment] = []
+    refused_unpaid = False
     if request.method == "POST":
         form = CheckoutForm(request.POST, addresses=addresses)
         invoice_form = InvoiceForm(request.POST, prefix="invoice")
@@ -392,11 +406,14 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 if payment_url:
                     return redirect(payment_url)
                 if refusal == TooManyUnpaidOrdersError.code:
+                    refused_unpaid = True
                     unpaid = _unpaid_orders(request)
     else:
         form = CheckoutForm(initial=initial, addresses=addresses)
         invoice_form = InvoiceForm(prefix="invoice")
-    return _render_page(request, view, form, invoice_form, addresses, unpaid)
+    return _render_page(
+        request, view, form, invoice_form, addresses, unpaid, refused_unpaid=refused_unpaid
+    )
 
 
 def _render_page(
@@ -406,6 +423,8 @@ def _render_page(
     invoice_form: InvoiceForm,
     addresses: list[Any],
     unpaid: list[AwaitingPayment],
+    *,
+    refused_unpaid: bool = False,
 ) -> HttpResponse:
     summary = _summary_context(request, view, form)
     if summary.get("points_too_many") and not form["points"].errors:
@@ -427,6 +446,7 @@ def _render_page(
         "city": city,
         "invoice_form": invoice_form,
         "unpaid_orders": unpaid,
+        "refused_unpaid": refused_unpaid,
     }
     return render(request, "checkout/checkout.html", context)
 

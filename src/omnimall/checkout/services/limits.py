@@ -7,10 +7,11 @@ an order:
 * a client address may start ``CHECKOUT_RATE_PER_ADDRESS`` checkouts per
   ``CHECKOUT_RATE_WINDOW_SECONDS`` (429 ``too_many_checkouts`` with ``Retry-After``;
   counted in the cache, ``core.rate_limit``);
-* a shopper — their account, and the contact phone, so a guest counts too — may have
+* a shopper — a signed-in one by account, a guest by contact phone — may have
   ``CHECKOUT_MAX_UNPAID`` orders awaiting payment at once (409 ``too_many_unpaid_orders``;
   one query; a signed-in shopper's refusal lists their unpaid orders' numbers in
-  ``details.orders``). Paying, cancelling or the hold's expiry frees a place.
+  ``details.orders``). Paying, cancelling or the hold's expiry frees a place. A guest
+  refused for a phone someone else typed into their orders signs in and goes on.
 
 Either set to 0 turns its brake off. Both are checked before the checkout's transaction,
 so concurrent checkouts by one shopper may pass the count together: a brake, not a lock.

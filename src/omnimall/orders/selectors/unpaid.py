@@ -16,11 +16,12 @@ from omnimall.orders.selectors.orders import display_number
 
 
 def count_awaiting_payment(*, user_id: int | None, phone: str) -> int:
-    """Orders still holding stock for payment placed by this account or with this contact
-    phone (one query, on the partial index of unpaid orders' phones and the user index)."""
-    who = Q(phone=phone)
-    if user_id is not None:
-        who |= Q(user_id=user_id)
+    """Orders still holding stock for payment: a signed-in shopper's own (the user index),
+    a guest's by the contact phone (the partial index of unpaid orders' phones). One query.
+
+    A signed-in shopper is not counted by phone: anyone can type anyone's number, and a
+    stranger's three unpaid guest orders must not lock a member out of a flash sale."""
+    who = Q(user_id=user_id) if user_id is not None else Q(phone=phone)
     return Order.objects.filter(
         who, state=domain.PENDING_PAYMENT, reserved_until__gt=clock.now()
     ).count()
