@@ -111,6 +111,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "core.change_outboxmessage",
         # What delivery costs, by province, and where the shop does not deliver.
         *_crud("checkout", ("shippingzone",)),
+        # Carriers' names and tracking pages, as shoppers see them on shipments.
+        *_crud("inventory", ("carrier",)),
     ),
     # Orders end to end: the timeline and staff notes, cancellations and refunds
     # (``change_order``), returns, the payments ledger and rejected notifications (view).
@@ -123,6 +125,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "payments.view_*",
         "checkout.view_cart",
         "checkout.view_shippingzone",  # "why was my delivery ¥20?"
+        "inventory.view_carrier",  # "where is my parcel?"
         # The member 360 view: profile and consent, notes, merges of duplicates, points
         # adjustments with a reason (``add_pointsentry``), till receipts and returns.
         "members.view_*",

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -440,6 +442,52 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"
+
+
+def _validate_tracking_url(value: str) -> None:
+    if not value:
+        return
+    URLValidator(schemes=["https", "http"])(value.replace("{number}", "0"))
+    if "{number}" not in value:
+        raise ValidationError(
+            _("Put {number} where the tracking number goes."), code="no_number_placeholder"
+        )
+
+
+class Carrier(models.Model):
+    """A parcel carrier, so shoppers read its name in their language and can follow their
+    parcel on its site. Warehouses report shipments with a carrier as free text ("SF",
+    "顺丰", "SF Express"); a shipment is shown under the carrier whose code, name or alias
+    it matches, and as reported otherwise (``inventory.selectors.carriers``)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=60)
+    aliases = models.CharField(
+        _("also reported as"),
+        max_length=255,
+        blank=True,
+        help_text=_("Other names warehouses use for this carrier, separated by commas."),
+    )
+    tracking_url = models.CharField(
+        _("tracking page"),
+        max_length=255,
+        blank=True,
+        validators=[_validate_tracking_url],
+        help_text=_(
+            "The carrier's page for one parcel, with {number} where the tracking number "
+            "goes, e.g. https://www.example.com/track?no={number}. Empty: no link."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} · {self.name_en}"
 
 
 class FulfilmentLine(models.Model):

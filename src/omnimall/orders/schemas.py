@@ -42,8 +42,14 @@ class OrderPickupStoreOut(Schema):
 
 
 class OrderShipmentOut(Schema):
-    carrier: str
+    carrier: str = Field(..., description="As the warehouse or store reported it")
+    carrier_name: str = Field(..., description="The carrier's name in the request's language")
+    carrier_name_en: str
+    carrier_name_zh: str
     tracking_number: str
+    tracking_url: str = Field(
+        ..., description="The carrier's page for this parcel; empty when there is none"
+    )
     shipped_at: datetime
 
 
@@ -254,7 +260,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "pickup_code": view.pickup_code,
         "credited_store": view.credited_store_name,
         "lines": [asdict(line) for line in view.lines],
-        "shipments": [asdict(s) for s in view.shipments],
+        "shipments": [{**asdict(s), "carrier_name": s.carrier_name} for s in view.shipments],
         "timeline": [{"at": t.at, "state": t.state_to, "label": t.label} for t in view.timeline],
         "returns": [asdict(r) for r in view.returns],
         "payments": [asdict(p) for p in view.payments],

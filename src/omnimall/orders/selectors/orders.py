@@ -22,6 +22,7 @@ from omnimall.core import clock
 from omnimall.core.numbers import display_number
 from omnimall.inventory.models import FulfilmentState
 from omnimall.inventory.selectors.allocation import city_label
+from omnimall.inventory.selectors.carriers import CarrierLabel, carrier_index, label_for
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import (
@@ -77,9 +78,16 @@ class StoreView:
 
 @dataclass(frozen=True, slots=True)
 class ShipmentView:
-    carrier: str
+    carrier: str  # as the warehouse or store reported it
     tracking_number: str
     shipped_at: datetime
+    carrier_name_en: str
+    carrier_name_zh: str
+    tracking_url: str  # the carrier's page for this parcel; empty when it has none
+
+    @property
+    def carrier_name(self) -> str:
+        return CarrierLabel(self.carrier_name_en, self.carrier_name_zh, self.tracking_url).name
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,15 +303,28 @@ def _orders() -> Any:
 
 
 def _shipments(order: Order) -> tuple[ShipmentView, ...]:
-    seen: dict[int, ShipmentView] = {}
+    seen: dict[int, Any] = {}
     for line in order.lines.all():
         for row in getattr(line, "shipped_allocations", []):
             shipment = row.fulfilment_line.shipment
-            seen.setdefault(
-                shipment.pk,
-                ShipmentView(shipment.carrier, shipment.tracking_number, shipment.shipped_at),
+            seen.setdefault(shipment.pk, shipment)
+    if not seen:
+        return ()
+    carriers = carrier_index()  # one query, only for an order that has shipped
+    views = []
+    for shipment in seen.values():
+        label = label_for(shipment.carrier, shipment.tracking_number, carriers)
+        views.append(
+            ShipmentView(
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+                shipped_at=shipment.shipped_at,
+                carrier_name_en=label.name_en,
+                carrier_name_zh=label.name_zh,
+                tracking_url=label.tracking_url,
             )
-    return tuple(sorted(seen.values(), key=lambda s: s.shipped_at))
+        )
+    return tuple(sorted(views, key=lambda s: s.shipped_at))
 
 
 def _handed_over_at(events: Iterable[OrderEvent]) -> datetime | None:

@@ -44,6 +44,7 @@ from omnimall.inventory.models import (
     ReservationState,
 )
 from omnimall.inventory.selectors import allocation as allocation_selectors
+from omnimall.inventory.selectors import carriers
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
 from omnimall.orders.errors import OrderTransitionError
@@ -459,13 +460,15 @@ def on_fulfilment_shipped(
         if target == domain.ALLOCATED or not domain.can_transition(order.state, target):
             return
         transition(order, target, actor=SYSTEM, data={"shipment_id": shipment_id})
+        label = carriers.label_for(carrier, tracking, carriers.carrier_index())
         messages.email_shopper(
             order,
             template="shipped",
             dedupe_suffix=str(shipment_id),
             extra={
-                "carrier": carrier,
+                "carrier": label.bilingual,
                 "tracking_number": tracking,
+                "tracking_url": label.tracking_url,
                 "complete": target == domain.SHIPPED,
             },
         )

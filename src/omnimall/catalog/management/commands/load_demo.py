@@ -14,14 +14,15 @@ from omnimall.core.management.demo_options import (
     positive_int,
     progress,
 )
+from omnimall.inventory.demo import load_demo_carriers
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo catalog (3 brands, a 3-level category tree, products with SKUs, prices "
-        "and images), 14 stock locations and their stock (receipt movements), and shipping "
-        "zones. Does nothing when the demo data is already there, except adding what an older "
-        "demo lacks (its stock, its shipping zones)."
+        "and images), 14 stock locations and their stock (receipt movements), shipping zones "
+        "and carriers. Does nothing when the demo data is already there, except adding what an "
+        "older demo lacks (its stock, its shipping zones, its carriers)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,13 +45,13 @@ class Command(BaseCommand):
             )
         except KeyboardInterrupt as exc:  # the transaction rolled back: nothing half-loaded
             raise CommandError("interrupted; nothing was loaded") from exc
-        # Also for a demo loaded before shipping zones existed.
-        zones = load_demo_shipping_zones()
+        # Also for a demo loaded before shipping zones and carriers existed.
+        zones, carriers = load_demo_shipping_zones(), load_demo_carriers()
         if not result.loaded:
             if result.stock_levels:
                 out(f"Demo catalog already loaded; added its stock ({result.stock_levels} levels).")
-            elif zones:
-                out("Demo catalog already loaded; added its shipping zones.")
+            elif zones or carriers:
+                out("Demo catalog already loaded; added its shipping zones and carriers.")
             else:
                 out("Demo data already loaded (the demo brands exist); nothing to do.")
         else:
@@ -62,3 +63,5 @@ class Command(BaseCommand):
             )
         if zones:
             out(f"Demo shipping zones: {zones} (remote regions; no delivery outside the mainland).")
+        if carriers:
+            out(f"Demo carriers: {carriers} (names and tracking pages shoppers see on shipments).")
