@@ -65,3 +65,21 @@ def test_the_default_name_is_omnimall(client, shop):
     body = client.get(reverse("storefront:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert '<a class="logo" href="/">omnimall</a>' in body
+
+
+def test_the_welcome_after_signing_up_names_the_shop(client, lumen):
+    client.post(
+        "/account/signup/",
+        {
+            "name": "Lin Mei",
+            "email": "mei@example.com",
+            "phone": "13800138000",
+            "password1": "bright-lantern-5521",
+            "password2": "bright-lantern-5521",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    home = client.get(reverse("account:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Welcome to Lumen Atelier! Your account is ready." in home

@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from omnimall.checkout.services import carts
 from omnimall.core.errors import DomainError
+from omnimall.core.shop import shop_name
 from omnimall.storefront.accounts import services
 from omnimall.storefront.accounts.errors import EmailTakenError
 from omnimall.storefront.accounts.forms import EmailAuthenticationForm, SignupForm
@@ -110,7 +111,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[PHONE_SESSION_KEY] = data["phone"]
             merge_session_cart(request, guest_cart_token=guest_cart_token)
-            messages.success(request, _("Welcome to omnimall! Your account is ready."))
+            messages.success(
+                request, _("Welcome to %(shop)s! Your account is ready.") % {"shop": shop_name()}
+            )
             return HttpResponseRedirect(safe_next(request))
     context = {
         "form": form,
