@@ -232,6 +232,7 @@ class OrderEventKind(models.TextChoices):
     RETURN = "return", _("return")
     PROBLEM = "problem", _("problem")
     INVOICE = "invoice", _("invoice")
+    ACCOUNT = "account", _("account")
 
 
 class OrderEvent(models.Model):

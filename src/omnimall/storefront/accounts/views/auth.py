@@ -3,7 +3,9 @@
 Every page here is per visitor (a CSRF token, a form with the visitor's input), so each
 is ``never_cache`` (``Cache-Control: private, no-store``) and none goes through the
 catalog page cache. A successful sign-in or sign-up merges the guest's session cart into
-the shopper's open cart (``checkout.services.carts.merge_carts``).
+the shopper's open cart (``checkout.services.carts.merge_carts``) and keeps the guest
+orders this browser placed with the account's email in the account
+(``orders.services.adoption``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from omnimall.checkout import remembered_orders
 from omnimall.checkout.services import carts
 from omnimall.core.errors import DomainError
+from omnimall.core.numbers import display_number
 from omnimall.core.shop import shop_name
+from omnimall.orders.services import adoption
 from omnimall.storefront.accounts import services
 from omnimall.storefront.accounts.errors import EmailTakenError
 from omnimall.storefront.accounts.forms import EmailAuthenticationForm, SignupForm
@@ -47,11 +53,29 @@ def safe_next(request: HttpRequest, fallback: str | None = None) -> str:
     return fallback or reverse("account:home")
 
 
-def merge_session_cart(request: HttpRequest, *, guest_cart_token: str | None) -> None:
-    """Join the guest cart to the signed-in shopper's cart; keep the resulting token.
+def after_sign_in(request: HttpRequest, *, guest_cart_token: str | None) -> None:
+    """What a guest brought along: their bag, and their orders placed with this account's
+    email (with a message naming them). Called after ``login`` rotated the session key,
+    with the cart token read before it."""
+    merge_session_cart(request, guest_cart_token=guest_cart_token)
+    kept = adoption.adopt_guest_orders(
+        user=request.user, tokens=remembered_orders.remembered(request.session)
+    )
+    if kept:
+        numbers = "、".join(display_number(number) for number in kept)
+        messages.info(
+            request,
+            ngettext(
+                "Your order %(numbers)s placed as a guest is now in your account.",
+                "Your orders %(numbers)s placed as a guest are now in your account.",
+                len(kept),
+            )
+            % {"numbers": numbers},
+        )
 
-    Called after ``login`` rotated the session key, with the token read before it.
-    """
+
+def merge_session_cart(request: HttpRequest, *, guest_cart_token: str | None) -> None:
+    """Join the guest cart to the signed-in shopper's cart; keep the resulting token."""
     try:
         token = carts.merge_carts(user=request.user, session_cart_token=guest_cart_token)
     except DomainError:  # the guest cart is gone or not mergeable: the shopper's own stays
@@ -75,7 +99,7 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         guest_cart_token = self.request.session.get(carts.CART_SESSION_KEY)
         response = super().form_valid(form)  # logs in: the session key rotates
-        merge_session_cart(self.request, guest_cart_token=guest_cart_token)
+        after_sign_in(self.request, guest_cart_token=guest_cart_token)
         return response
 
     def get_default_redirect_url(self) -> str:
@@ -110,7 +134,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             guest_cart_token = request.session.get(carts.CART_SESSION_KEY)
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[PHONE_SESSION_KEY] = data["phone"]
-            merge_session_cart(request, guest_cart_token=guest_cart_token)
+            after_sign_in(request, guest_cart_token=guest_cart_token)
             messages.success(
                 request, _("Welcome to %(shop)s! Your account is ready.") % {"shop": shop_name()}
             )
