@@ -149,3 +149,18 @@ def test_the_demo_historys_carriers_are_all_known():
     index = carrier_index()
 
     assert all(label_for(name, "1", index).tracking_url for name, _prefix, _n in CARRIERS)
+
+
+def test_customer_service_sees_the_parcel_and_its_tracking_link_on_the_order(shipped):
+    user = get_user_model().objects.create_user("cs", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.CUSTOMER_SERVICE))
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(user)
+
+    page = client.get(reverse("admin:orders_order_change", args=[shipped.pk])).content.decode()
+
+    assert "顺丰速运 · " in page
+    assert (
+        '<a href="https://track.example.cn/sf?no=SF7788" rel="noopener noreferrer">SF7788</a>'
+        in page
+    )

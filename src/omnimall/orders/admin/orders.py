@@ -26,6 +26,8 @@ from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.core.errors import DomainError
 from omnimall.inventory.admin.slips import packing_slip_links
+from omnimall.inventory.models import Shipment
+from omnimall.inventory.selectors import carriers
 from omnimall.members.domain import national_phone
 from omnimall.orders import domain, texts
 from omnimall.orders.models import (
@@ -180,8 +182,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "phone", "delivery_method", "ship_to_address", "pickup_store", "pickup_code_hint",
         "credited_store", "credit_reason", "currency", "subtotal", "shipping", "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
-        "pickup_reminded_at", "closed_at", "allocations", "points_used", "points_value",
-        "points_earned",
+        "pickup_reminded_at", "closed_at", "allocations", "shipments", "points_used",
+        "points_value", "points_earned",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "state", "needs_attention", "placed_at", "closed_at")}),
@@ -196,6 +198,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "pickup_code_hint",
                     "ready_at",
                     "pickup_reminded_at",
+                    "shipments",
                 )
             },
         ),
@@ -316,6 +319,27 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 ),
             ),
         )
+
+    @admin.display(description=_("shipments"))
+    def shipments(self, order: Order) -> str:
+        """Each parcel with its carrier and a link to follow it, for "where is my parcel?"."""
+        rows = Shipment.objects.filter(
+            request__owner_type="order", request__owner_id=order.number
+        ).order_by("shipped_at", "pk")
+        if not rows:
+            return "—"
+        known = carriers.carrier_index()
+        items = []
+        for row in rows:
+            label = carriers.label_for(row.carrier, row.tracking_number, known)
+            tracking = (
+                format_html('<a href="{}" rel="noopener noreferrer">{}</a>', label.tracking_url,
+                            row.tracking_number)
+                if label.tracking_url
+                else row.tracking_number
+            )  # fmt: skip
+            items.append((local_time(row.shipped_at), label.name, tracking))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} · {} · {}</li>", items))
 
     @admin.display(description=_("order number"), ordering="number")
     def shown_number(self, order: Order) -> str:
