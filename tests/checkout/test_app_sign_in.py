@@ -94,6 +94,33 @@ def test_an_app_signs_in_and_shops_checks_out_and_cancels_as_the_shopper(shop, l
     assert cancelled.json()["state"] == "cancelled"
 
 
+def test_an_app_keeps_its_guest_orders_placed_with_the_accounts_email(shop, lilei):
+    placed = []
+    for email in (CONTACT["email"], "hanmeimei@example.com"):
+        cart = call("post", "/api/v1/carts").json()["id"]
+        call("post", f"/api/v1/carts/{cart}/lines", {"sku": shop.tee_s.code, "quantity": 1})
+        body = {
+            "contact": {**CONTACT, "email": email},
+            "delivery_method": "ship",
+            "address": ADDRESS,
+        }
+        order = call("post", f"/api/v1/carts/{cart}/checkout", body).json()["order"]
+        placed.append({"number": order["number"], "token": order["token"]})
+    mine, someone_elses = placed
+
+    wrong_token = sign_in(guest_orders=[{**mine, "token": "x" * 40}])
+    signed_in = sign_in(guest_orders=[mine, someone_elses])
+    history = call("get", "/api/v1/orders", token=signed_in.json()["token"]).json()
+
+    assert wrong_token.json()["kept_orders"] == []
+    assert signed_in.status_code == 201, signed_in.content
+    assert signed_in.json()["kept_orders"] == [mine["number"]]
+    assert [o["number"] for o in history["results"]] == [mine["number"]]
+    assert Order.objects.get(number=someone_elses["number"]).user_id is None
+    assert sign_in(guest_orders=[mine]).json()["kept_orders"] == []  # kept once
+    assert sign_in(guest_orders=[{"number": "1"}]).status_code == 422
+
+
 def test_a_guest_cart_joins_the_shoppers_own_cart(shop, lilei):
     token = sign_in().json()["token"]
     own = call("post", "/api/v1/carts", token=token).json()["id"]

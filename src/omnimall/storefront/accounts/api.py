@@ -32,6 +32,7 @@ from omnimall.core.api.schemas import StrictIn
 from omnimall.core.errors import DomainError, NotFoundError, TooManyRequestsError
 from omnimall.core.models import ShopperToken
 from omnimall.members.selectors import members as member_selectors
+from omnimall.orders.services import adoption
 from omnimall.storefront.accounts.forms import EmailAuthenticationForm
 
 router = Router(tags=["shopper account"])
@@ -54,6 +55,11 @@ class TokenNotFoundError(NotFoundError):
     message = "No such sign-in of this shopper."
 
 
+class GuestOrderIn(StrictIn):
+    number: str = Field(..., min_length=1, max_length=24)
+    token: str = Field(..., min_length=1, max_length=64, description="The order's guest token")
+
+
 class AppSignInIn(StrictIn):
     email: str = Field(..., min_length=1, max_length=254)
     password: str = Field(..., min_length=1, max_length=4096)
@@ -64,6 +70,12 @@ class AppSignInIn(StrictIn):
         None,
         max_length=64,
         description="A guest cart's id built before signing in: it joins the shopper's cart",
+    )
+    guest_orders: list[GuestOrderIn] = Field(
+        default_factory=list,
+        max_length=adoption.MOST,
+        description="Orders the app placed as a guest: those placed with this account's "
+        "email are kept in the account (``kept_orders``)",
     )
 
 
@@ -87,6 +99,9 @@ class AppSignInOut(Schema):
     device: str
     expires_at: datetime = Field(..., description="Moves on with use; see the API docs")
     cart: str | None = Field(None, description="The shopper's open cart, if any")
+    kept_orders: list[str] = Field(
+        default_factory=list, description="Numbers of the guest orders now in the account"
+    )
     account: AccountOut
 
 
@@ -172,6 +187,9 @@ def sign_in(request: HttpRequest, payload: AppSignInIn) -> Status[AppSignInOut]:
         cart = carts.merge_carts(user=user, session_cart_token=payload.cart)
     except DomainError:  # the guest cart is not mergeable: the shopper's own stays
         cart = carts.merge_carts(user=user, session_cart_token=None)
+    kept = adoption.adopt_guest_orders(
+        user=user, tokens={order.number: order.token for order in payload.guest_orders}
+    )
     record = issued.record
     return Status(
         201,
@@ -181,6 +199,7 @@ def sign_in(request: HttpRequest, payload: AppSignInIn) -> Status[AppSignInOut]:
             device=record.device,
             expires_at=record.expires_at,
             cart=cart,
+            kept_orders=kept,
             account=_account(user),
         ),
     )
