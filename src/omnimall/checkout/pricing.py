@@ -41,7 +41,16 @@ from omnimall.inventory.domain import StockState, stock_state
 from omnimall.inventory.selectors.stock import list_sku_availability
 
 from . import shipping
-from .domain import Flag, Method, ShippingRate, Totals, cart_totals, line_total, rate_for
+from .domain import (
+    Flag,
+    Method,
+    ShippingRate,
+    Totals,
+    cart_totals,
+    line_total,
+    rate_for,
+    shipping_fee,
+)
 from .errors import CartNotFoundError
 from .models import Cart, CartLine, CartState
 from .provinces import province_code
@@ -338,6 +347,13 @@ def _rate(province: str | None, method: str, version: int | None) -> ShippingRat
     if province is None or method != Method.SHIP:
         return default
     return rate_for(province, zones=shipping.list_zones(version=version), default=default)
+
+
+def delivery_quote(province: str, *, subtotal: Decimal) -> tuple[ShippingRate, Decimal]:
+    """What delivering goods worth ``subtotal`` to ``province`` (as typed) costs: its rate
+    (``delivers`` False where the shop does not deliver) and the fee checkout would charge."""
+    rate = _rate(province_code(province), Method.SHIP, None)
+    return rate, shipping_fee(subtotal=subtotal, method=Method.SHIP, rate=rate)
 
 
 def _view(

@@ -18,6 +18,7 @@ from .models import Address, CartLine, CartState
 from .pricing import (
     CartLineView,
     CartView,
+    delivery_quote,
     get_cart,
     get_cart_view,
     may_use,
@@ -30,7 +31,8 @@ from .pricing import (
 from .shipping import default_rate, list_zones, province_names, zone_name
 
 __all__ = [
-    "CartLineView", "CartView", "count_units", "default_rate", "get_address", "get_cart",
+    "CartLineView", "CartView", "count_units", "default_rate", "delivery_quote", "get_address",
+    "get_cart",
     "get_cart_view", "list_addresses", "list_cart_pickup_stores", "list_zones", "may_use",
     "new_cart_view", "owned_by", "price_cart", "price_lines_of", "province_names",
     "user_id_of", "zone_name",

@@ -35,6 +35,7 @@ SUBJECTS = {
 HAPPENINGS = {
     "account_linked": pgettext_lazy("audit", "linked to a shop account"),
     "accepted": pgettext_lazy("audit", "accepted"),
+    "address_changed": pgettext_lazy("audit", "delivery address changed"),
     "adjusted": pgettext_lazy("audit", "adjusted"),
     "adjustment": pgettext_lazy("audit", "adjusted"),
     "app_signed_in": pgettext_lazy("audit", "app signed in"),

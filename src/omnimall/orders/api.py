@@ -21,9 +21,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_noop
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Status
 
 from omnimall.checkout import links
+from omnimall.checkout.schemas import AddressIn
 from omnimall.core import throttle
 from omnimall.core.actors import Actor
 from omnimall.core.api.auth import (
@@ -34,6 +35,7 @@ from omnimall.core.api.auth import (
     signed_in_shopper,
 )
 from omnimall.core.api.errors import ERRORS, ErrorOut
+from omnimall.core.api.schemas import StrictIn
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
@@ -41,6 +43,7 @@ from omnimall.orders.schemas import (
     CancelIn,
     ConfirmReceiptIn,
     DeliveryIn,
+    GuestToken,
     InvoiceRequestIn,
     OrderListOut,
     OrderListQuery,
@@ -54,7 +57,14 @@ from omnimall.orders.schemas import (
     order_out,
 )
 from omnimall.orders.selectors import lookup
-from omnimall.orders.services import cancellation, fulfilment, invoices, receipt, returns
+from omnimall.orders.services import (
+    cancellation,
+    fulfilment,
+    invoices,
+    readdress,
+    receipt,
+    returns,
+)
 from omnimall.orders.services import payment as order_payment
 
 router = Router(tags=["orders"])
@@ -163,6 +173,34 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[s
         actor=_shopper_actor(user, view.email),
         reason=payload.reason or gettext_noop("cancelled by the shopper"),
         by_shopper=True,
+    )
+    return order_out(selectors.get_order_by_id(view.id))
+
+
+class ChangeAddressIn(StrictIn):
+    # Here, not in ``orders.schemas``: checkout's schemas import that module.
+    token: GuestToken = None
+    address: AddressIn = Field(..., description="The new delivery address, as at checkout")
+
+
+@router.post(
+    "/{number}/address",
+    response={200: OrderOut, **ERRORS},
+    summary="Change the delivery address before the order is taken on",
+)
+def change_address(request: HttpRequest, number: str, payload: ChangeAddressIn) -> dict[str, Any]:
+    """A new delivery address (修改收货地址) while the order awaits payment or is paid, until a
+    warehouse or store takes it on: 409 ``order_being_prepared`` after that,
+    ``address_not_changeable`` for a pick-up or an order on its way, ``delivery_fee_differs``
+    where delivery there costs another fee than the one charged; 422 ``invalid_address``
+    (per field in ``details.errors``) or ``no_delivery_to_region``. The guest token, or the
+    signed-in owner, shows the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    readdress.change_ship_to(
+        order_id=view.id,
+        address=payload.address.model_dump(),
+        actor=_shopper_actor(user, view.email),
     )
     return order_out(selectors.get_order_by_id(view.id))
 

@@ -55,6 +55,8 @@ SHOPPER_CANCELLABLE = frozenset({PENDING_PAYMENT})
 # unless settings.SHOPPER_CANCEL_PAID is off. Put aside for pick-up is too late: the store
 # has done the work, and an uncollected order is cancelled and refunded by itself.
 SHOPPER_CANCELLABLE_PAID = frozenset({PAID, ALLOCATED})
+# A delivery's address may change until a warehouse or store takes the order on.
+READDRESSABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED})
 STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})
 # A return may be requested once the goods are in the shopper's hands.
 RETURNABLE = frozenset({DELIVERED, PICKED_UP, COMPLETED, PARTLY_REFUNDED})

@@ -80,3 +80,28 @@ class InvoiceIssuedError(ConflictError):
 class InvoiceNotFoundError(NotFoundError):
     code = "invoice_not_requested"
     message = "No invoice was requested for this order."
+
+
+class AddressNotChangeableError(OrderTransitionError):
+    code = "address_not_changeable"
+    message = (
+        "This order's delivery address can no longer change: it is picked up in store, on "
+        "its way, or closed."
+    )
+
+
+class InvalidShipToError(ValidationFailedError):
+    """``details.errors``: ``{field: problem}``, as checkout gives them."""
+
+    code = "invalid_address"
+    message = "The address is not valid."
+
+
+class DeliveryFeeDiffersError(ConflictError):
+    """``details``: ``charged`` (the order's delivery fee) and ``fee`` (the new address's)."""
+
+    code = "delivery_fee_differs"
+    message = (
+        "Delivery to this address costs a different fee from the one paid. Cancel the order "
+        "and order again to that address."
+    )

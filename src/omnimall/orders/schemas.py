@@ -118,6 +118,9 @@ class OrderOut(Schema):
     returns: list[ReturnOut]
     payments: list[PaymentOut]
     can_cancel: bool
+    can_change_address: bool = Field(
+        ..., description="POST /orders/{number}/address may give it a new delivery address"
+    )
     can_confirm_receipt: bool = Field(
         description="Everything has shipped: the shopper may confirm it arrived"
     )
@@ -265,6 +268,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "returns": [asdict(r) for r in view.returns],
         "payments": [asdict(p) for p in view.payments],
         "can_cancel": view.can_cancel,
+        "can_change_address": view.can_change_address,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,
         "can_request_return": view.can_request_return,

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from omnimall.catalog import selectors as catalog_selectors
 from omnimall.core import audit, clock, events, sql
@@ -256,6 +257,15 @@ def lock_taken_on(request_ids: Sequence[int]) -> list[str]:
         if request.state != FulfilmentState.OPEN
         or request.lines.filter(shipment__isnull=False).exists()
     ]
+
+
+def readdress(request_ids: Sequence[int], ship_to: dict[str, str]) -> None:
+    """Send open requests to a new address (the shopper changed it before anyone took the
+    order on: call under ``lock_taken_on``'s locks). ``updated_at`` moves, so a WMS polling
+    by it reads the request again."""
+    FulfilmentRequest.objects.filter(pk__in=list(request_ids), state=FulfilmentState.OPEN).update(
+        ship_to=ship_to, updated_at=timezone.now()
+    )
 
 
 def _end_unshipped(

@@ -171,6 +171,7 @@ class OrderView:
     timeline: tuple[TimelineEntry, ...]
     can_cancel: bool
     can_request_return: bool
+    can_change_address: bool
     returns: tuple[ReturnSummary, ...]
     payments: tuple[PaymentSummary, ...]
     invoice: InvoiceView | None = None
@@ -345,10 +346,11 @@ def _can_return(order: Order, events: list[OrderEvent]) -> bool:
     return handed is None or clock.now() <= handed + timedelta(days=settings.RETURN_WINDOW_DAYS)
 
 
-def _can_cancel(order: Order) -> bool:
-    """The shopper's own cancel: a paid order only until a warehouse or store takes it on
-    (one query, for such orders only). The service checks again under lock."""
-    taken_on = (
+def _taken_on(order: Order) -> bool:
+    """A paid order a warehouse or store has taken on: the shopper may no longer cancel it
+    or change its address (one query, for paid orders not yet shipped only). The services
+    check again under lock."""
+    return (
         order.state in domain.SHOPPER_CANCELLABLE_PAID
         and OrderAllocation.objects.filter(
             line__order_id=order.pk,
@@ -356,13 +358,11 @@ def _can_cancel(order: Order) -> bool:
             fulfilment_line__request__state=FulfilmentState.ACCEPTED,
         ).exists()
     )
-    return domain.shopper_may_cancel(
-        order.state, taken_on=taken_on, paid_allowed=settings.SHOPPER_CANCEL_PAID
-    )
 
 
 def _view(order: Order) -> OrderView:
     events: list[OrderEvent] = getattr(order, "state_events", [])
+    taken_on = _taken_on(order)
     payments = payment_selectors.list_payments_of_order(order.pk)
     invoice = _invoice_view(order)
     return OrderView(
@@ -412,7 +412,14 @@ def _view(order: Order) -> OrderView:
             )
             for e in events
         ),
-        can_cancel=_can_cancel(order),
+        can_cancel=domain.shopper_may_cancel(
+            order.state, taken_on=taken_on, paid_allowed=settings.SHOPPER_CANCEL_PAID
+        ),
+        can_change_address=(
+            order.delivery_method == DeliveryMethod.SHIP
+            and order.state in domain.READDRESSABLE
+            and not taken_on
+        ),
         can_request_return=_can_return(order, events),
         returns=tuple(
             ReturnSummary(

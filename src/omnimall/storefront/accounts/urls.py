@@ -43,5 +43,6 @@ urlpatterns = [
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
     path("orders/<str:number>/invoice/", orders.order_invoice, name="order_invoice"),
+    path("orders/<str:number>/address/", orders.order_address, name="order_address"),
     path("orders/<str:number>/buy-again/", orders.order_buy_again, name="order_buy_again"),
 ]

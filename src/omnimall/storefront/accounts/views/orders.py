@@ -37,15 +37,16 @@ from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
 from omnimall.orders.errors import (
     InvalidInvoiceError,
+    InvalidShipToError,
     OrderAlreadyPaidError,
     OrderBeingPreparedError,
     OrderNotFoundError,
 )
 from omnimall.orders.selectors import OrderView, lookup
-from omnimall.orders.services import cancellation, invoices, receipt, returns
+from omnimall.orders.services import cancellation, invoices, readdress, receipt, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
-from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
+from omnimall.storefront.accounts.forms import AddressForm, OrderLookupForm, ReturnForm
 
 TOKEN_MAX_LENGTH = 64
 PAYMENT_OUTCOMES = ("declined", "abandoned")
@@ -128,6 +129,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "status_url": _order_url("order_status", order.number, token, **status_params),
         "cancel_url": _order_url("order_cancel", order.number, token),
         "received_url": _order_url("order_received", order.number, token),
+        "address_url": _order_url("order_address", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),
         "invoice_url": _order_url("order_invoice", order.number, token),
@@ -327,6 +329,59 @@ def order_return(request: HttpRequest, number: str) -> HttpResponse:
         "action_url": _order_url("order_return", order.number, token),
     }
     return render(request, "storefront/account/order_return.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def order_address(request: HttpRequest, number: str) -> HttpResponse:
+    """A new delivery address before a warehouse or store takes the order on
+    (``orders.services.readdress``)."""
+    order, token = load_order(request, number)
+    detail_url = _order_url("order_detail", order.number, token)
+    if not order.can_change_address:
+        messages.error(request, _("This order's delivery address can no longer change."))
+        return HttpResponseRedirect(detail_url)
+    form = AddressForm(request.POST if request.method == "POST" else None, initial=order.ship_to)
+    form.fields.pop("is_default")  # an order's address, not the address book's
+    if request.method == "POST" and form.is_valid():
+        try:
+            readdress.change_ship_to(
+                order_id=order.id, address=form.cleaned_data, actor=_shopper_actor(request, order)
+            )
+        except InvalidShipToError as refused:
+            for field, problem in (refused.details.get("errors") or {}).items():
+                form.add_error(field if field in form.fields else None, problem)
+        except DomainError as refused:
+            form.add_error(None, _address_refusal(refused))
+        else:
+            messages.success(request, _("The order will be delivered to the new address."))
+            return HttpResponseRedirect(detail_url)
+    context = {
+        "order": order,
+        "form": form,
+        "detail_url": detail_url,
+        "action_url": _order_url("order_address", order.number, token),
+    }
+    return render(request, "storefront/account/order_address.html", context)
+
+
+def _address_refusal(refused: DomainError) -> str:
+    texts = {
+        "order_being_prepared": _(
+            "The warehouse has started preparing this order: its address can no longer change."
+        ),
+        "address_not_changeable": _("This order's delivery address can no longer change."),
+        "no_delivery_to_region": _("Sorry, we do not deliver to this province or region."),
+        "delivery_fee_differs": _(
+            "Delivery to this address costs ¥%(fee)s, not the ¥%(charged)s paid for this "
+            "order. Cancel the order and order again to deliver there."
+        )
+        % {
+            "fee": refused.details.get("fee", ""),
+            "charged": refused.details.get("charged", ""),
+        },
+    }
+    return texts.get(refused.code, _("Sorry, that did not work. Please try again."))
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,92 @@
+"""A delivery's address changed before it ships (修改收货地址), by the shopper on the order
+page or in the Store API.
+
+Allowed while the order awaits payment or is paid, until a warehouse or store takes one of
+its fulfilment requests on (accepts it or ships a line): the requests are locked while
+deciding, so a racing ``accept`` ends one way or the other, as for a shopper's cancellation.
+The new address is checked as checkout checks one; delivery there must cost the fee the
+order was charged (a zone with another fee would change what was paid: cancel and order
+again) and the shop must deliver there. The order, its open requests (for the WMS, which
+sees them move by ``updated_at``), the timeline and an ``order.address_changed`` webhook
+change together; the store credit stays as placement decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils.translation import gettext_noop
+
+from omnimall.checkout.domain import address_errors, clean_address
+from omnimall.checkout.errors import NoDeliveryToRegionError
+from omnimall.checkout.selectors import delivery_quote
+from omnimall.core import audit
+from omnimall.core.actors import Actor
+from omnimall.inventory.services import fulfilment as inventory_fulfilment
+from omnimall.orders import domain
+from omnimall.orders.errors import (
+    AddressNotChangeableError,
+    DeliveryFeeDiffersError,
+    InvalidShipToError,
+    OrderBeingPreparedError,
+)
+from omnimall.orders.models import DeliveryMethod, Order, OrderEventKind
+from omnimall.orders.texts import text
+
+from . import messages
+from .fulfilment import live_requests
+from .timeline import add_event, lock_order
+
+
+def may_readdress(order: Order) -> bool:
+    """Whether the order's state and method allow a new address (requests not checked)."""
+    return order.delivery_method == DeliveryMethod.SHIP and order.state in domain.READDRESSABLE
+
+
+def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor) -> Order:
+    """Deliver the order to ``address``; the order, changed. Nothing is written on a
+    refusal: 422 ``invalid_address`` / ``no_delivery_to_region``, 409
+    ``address_not_changeable`` / ``order_being_prepared`` / ``delivery_fee_differs``."""
+    errors = address_errors(address)
+    if errors:
+        raise InvalidShipToError(errors=errors)
+    ship_to = clean_address(address)
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if not may_readdress(order):
+            raise AddressNotChangeableError(number=order.number, state=order.state)
+        requests = live_requests(order)
+        taken_on = inventory_fulfilment.lock_taken_on(requests)
+        if taken_on:
+            raise OrderBeingPreparedError(number=order.number, requests=taken_on)
+        rate, fee = delivery_quote(ship_to["province"], subtotal=order.subtotal)
+        if not rate.delivers:
+            raise NoDeliveryToRegionError(province=ship_to["province"], zone=rate.zone)
+        if fee != order.shipping:
+            raise DeliveryFeeDiffersError(charged=f"{order.shipping:.2f}", fee=f"{fee:.2f}")
+        before = dict(order.ship_to or {})
+        if before == ship_to:
+            return order
+        order.ship_to = ship_to
+        order.save(update_fields=["ship_to", "updated_at"])
+        inventory_fulfilment.readdress(requests, ship_to)
+        add_event(
+            order,
+            kind=OrderEventKind.FULFILMENT,
+            message=text(
+                gettext_noop("delivery address changed to %(city)s %(district)s"),
+                city=ship_to["city"],
+                district=ship_to["district"],
+            ),
+            actor=actor,
+            data={"before": before, "after": ship_to},
+        )
+        audit.record(
+            actor=actor,
+            action="order.address_changed",
+            subject=order,
+            changes={"ship_to": [before, ship_to]},
+        )
+        messages.publish_order_event(order, topic="order.address_changed")
+    return order
