@@ -193,3 +193,37 @@ def test_a_shoppers_cancel_racing_the_warehouses_accept_ends_one_way_or_the_othe
             assert (order.state, request.state) == ("allocated", "accepted")
             assert order.amount_refunded == 0
     assert not find_ledger_mismatches(stock_selectors.iter_level_balances())
+
+
+def test_a_new_address_racing_the_warehouses_accept_ends_one_way_or_the_other(
+    race_database,
+):
+    """The address change locks the order's requests before it decides: either the request
+    is accepted with the new address on it, or it is accepted first and the change refused."""
+    from omnimall.orders.services import readdress
+
+    shop = make_shop(units=20)
+    hangzhou = {**ADDRESS, "province": "浙江省", "city": "杭州市", "district": "西湖区"}
+    for _ in range(6):
+        order = make_paid_order(shop, quantities=(1, 1))
+        (request_id,) = request_ids(order)
+
+        def act(i: int, order_id: int = order.pk, request_id: int = request_id) -> str:
+            try:
+                if i == 0:
+                    readdress.change_ship_to(order_id=order_id, address=hangzhou, actor=ACTOR)
+                    return "readdressed"
+                inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=ACTOR)
+            except DomainError as refused:
+                return refused.code
+            return "accepted"
+
+        outcome = tuple(run_together(2, act))
+        order.refresh_from_db()
+        request = FulfilmentRequest.objects.get(pk=request_id)
+        assert request.state == "accepted"
+        if outcome == ("readdressed", "accepted"):
+            assert order.ship_to["city"] == request.ship_to["city"] == "杭州市"
+        else:
+            assert outcome == ("order_being_prepared", "accepted")
+            assert order.ship_to["city"] == request.ship_to["city"] != "杭州市"
