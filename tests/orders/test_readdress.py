@@ -92,8 +92,10 @@ def test_once_a_warehouse_accepts_the_order_its_address_stays(shop):
         with TestCase.captureOnCommitCallbacks(execute=True):
             inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=ACTOR)
 
-    with pytest.raises(OrderBeingPreparedError):
+    with pytest.raises(OrderBeingPreparedError) as refused:
         change_ship_to(order_id=order.pk, address=HANGZHOU, actor=ACTOR)
+
+    assert "address can no longer change" in refused.value.message
 
     assert Order.objects.get(pk=order.pk).ship_to["city"] == "Shanghai"
 

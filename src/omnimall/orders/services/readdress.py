@@ -59,7 +59,12 @@ def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor
         requests = live_requests(order)
         taken_on = inventory_fulfilment.lock_taken_on(requests)
         if taken_on:
-            raise OrderBeingPreparedError(number=order.number, requests=taken_on)
+            raise OrderBeingPreparedError(
+                "A warehouse or store has started preparing this order: its delivery address "
+                "can no longer change.",
+                number=order.number,
+                requests=taken_on,
+            )
         rate, fee = delivery_quote(ship_to["province"], subtotal=order.subtotal)
         if not rate.delivers:
             raise NoDeliveryToRegionError(province=ship_to["province"], zone=rate.zone)
