@@ -6,9 +6,10 @@ signed in as staff, in both languages, at a desktop width (the pick-up desk at a
 too: it is used at the counter): the sign-in page with its error, the home page (work
 waiting, sales chart), the order list, an order's page (timeline, staff note, invoice),
 the pick-up desk (empty, and with an order found by its code), a return's page and its
-approve and reject pages (the latter with its error), an order note and a new brand with
-their errors, fulfilment requests, stock levels, members and a member's 360 page, the
-outbox's dead letters, the store-credit report and the invoices to issue.
+approve and reject pages (the latter with its error), an order note, an order's new
+delivery address and a new brand with their errors, fulfilment requests, stock levels,
+members and a member's 360 page, the outbox's dead letters, the store-credit report and
+the invoices to issue.
 
 Django's own header and navigation sidebar are the same on every page: they are audited
 on the home page and the order list, and left out elsewhere.
@@ -93,6 +94,11 @@ def _walk_through_orders(audit: Audit, data) -> None:
     audit.visit(f"/admin/orders/order/{order.pk}/change/", "an order with its timeline and note")
     audit.visit(f"/admin/orders/order/{order.pk}/note/", None)
     audit.submit("#content-main form [type=submit]", "order note with its error", shows=ERRORS)
+    audit.visit(f"/admin/orders/order/{order.pk}/address/", None)
+    page.fill("#id_phone", "12")
+    audit.submit(
+        "#content-main form [type=submit]", "delivery address with its error", shows=ERRORS
+    )
 
     audit.visit("/admin/orders/order/pickup-desk/", "pick-up desk", whole=True)
     page.fill("#id_code", data["ready"].pickup_code)

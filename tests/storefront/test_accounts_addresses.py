@@ -133,3 +133,18 @@ def test_huge_address_ids_are_not_found(client, shopper, address_id):
 
     assert view.status_code == 404
     assert delete.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("138 0013 8000", "13800138000"), ("021-6321 0000-88", "021-63210000-88")],
+)
+def test_a_phone_typed_with_spaces_or_an_extension_is_taken_as_checkout_takes_it(
+    client, shopper, typed, kept
+):
+    """The form and the services share one phone rule (``checkout.domain``): a number
+    checkout accepts is not refused by the address book."""
+    response = client.post("/account/addresses/new/", {**HOME, "phone": typed}, **EN)
+
+    assert response.status_code == 302
+    assert Address.objects.get().phone == kept

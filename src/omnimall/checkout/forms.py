@@ -8,10 +8,31 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.checkout.domain import MAX_LINE_QUANTITY, address_errors
+from omnimall.checkout.domain import (
+    MAX_LINE_QUANTITY,
+    POSTAL_CODE_RE,
+    address_errors,
+    clean_phone,
+    is_valid_phone,
+)
+from omnimall.checkout.provinces import province_code
+from omnimall.core.errors import DomainError
+
+postal_code_validator = RegexValidator(POSTAL_CODE_RE, _("A postal code has 6 digits."))
+
+
+def phone_validator(value: str) -> None:
+    """The services' rule (``domain.is_valid_phone``), spaces allowed as people type them."""
+    if not is_valid_phone(value):
+        raise ValidationError(
+            _("Enter a mobile number (11 digits) or a landline with its area code."),
+            code="invalid",
+        )
+
 
 QUANTITY_CHOICES = [(n, str(n)) for n in range(1, MAX_LINE_QUANTITY + 1)]
 
@@ -256,3 +277,63 @@ def _message(key: str, problem: str) -> str:
     if key.endswith("province"):
         return str(_("Enter a province, region or municipality of China, e.g. 浙江省 or Zhejiang."))
     return problem
+
+
+class AddressForm(forms.Form):
+    """An address in the Chinese format (province, city, district, street): the address
+    book's, an order's new delivery address on its page and in the back office."""
+
+    name = forms.CharField(label=_("Recipient"), max_length=60)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        validators=[phone_validator],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    province = forms.CharField(
+        label=_("Province"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"list": "province-list", "autocomplete": "address-level1"}),
+    )
+    city = forms.CharField(label=_("City"), max_length=40)
+    district = forms.CharField(label=_("District"), max_length=40)
+    street = forms.CharField(label=_("Street address"), max_length=200)
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=10,
+        required=False,
+        validators=[postal_code_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+
+    def add_refusal(self, refused: DomainError, message: str) -> None:
+        """Show a service's refusal of the address: on each field it names
+        (``details.errors``, as ``invalid_address`` gives them), else ``message`` above
+        the form."""
+        problems = refused.details.get("errors")
+        if not isinstance(problems, dict) or not problems:
+            self.add_error(None, message)
+            return
+        for field, problem in problems.items():
+            self.add_error(field if field in self.fields else None, str(problem))
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_province(self) -> str:
+        # Checkout prices delivery by the province's zone: it must name one we know.
+        province = str(self.cleaned_data["province"])
+        if province.strip() and province_code(province) is None:
+            raise forms.ValidationError(
+                _("Enter a province, region or municipality of China, e.g. 浙江省 or Zhejiang.")
+            )
+        return province
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for key in ("name", "province", "city", "district", "street"):
+            if key in data:
+                data[key] = " ".join(str(data[key]).split())
+                if not data[key]:
+                    self.add_error(key, _("This field is required."))
+        return data

@@ -1,8 +1,9 @@
 """Orders in the back office: list, read-only page with its timeline, and the actions.
 
 Staff never edit an order's state or money: every button calls a service (cancel with
-refund, confirm delivery, put aside for pick-up, resend the last email, add a note),
-which moves the order through the state machine and writes the timeline and audit.
+refund, confirm delivery, put aside for pick-up, resend the last email, add a note, change
+the delivery address), which moves the order through the state machine and writes the
+timeline and audit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.checkout.forms import AddressForm
 from omnimall.core.actors import Actor
 from omnimall.core.admin import ReadOnlyAdminMixin, local_time
 from omnimall.core.errors import DomainError
@@ -39,7 +41,7 @@ from omnimall.orders.models import (
     OrderState,
 )
 from omnimall.orders.selectors import display_number
-from omnimall.orders.services import cancellation, fulfilment, pickup
+from omnimall.orders.services import cancellation, fulfilment, pickup, readdress
 from omnimall.orders.services import messages as order_messages
 
 from .credit import credit_report_urls
@@ -356,6 +358,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="orders_pickup_desk",
             ),
             path("<int:order_id>/note/", view(self.note_view), name="orders_order_note"),
+            path("<int:order_id>/address/", view(self.address_view), name="orders_order_address"),
             path(
                 "<int:order_id>/act/<str:action>/",
                 view(self.act_view),
@@ -381,6 +384,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **(extra_context or {}),
             "can_manage": self.has_manage_permission(request),
+            "can_change_address": order is not None and readdress.may_readdress(order),
             # One "Print packing slip" per request this staff member may print.
             "packing_slips": (
                 packing_slip_links(request, order_number=order.number) if order else []
@@ -404,6 +408,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _form_page(
         self, request: HttpRequest, *, order: Order | None, title: str, form: forms.Form,
         submit: str, hidden: list[tuple[str, str]] | None = None, objects: list[Any] | None = None,
+        province_list: bool = False,
     ) -> TemplateResponse:  # fmt: skip
         context = {
             **self.admin_site.each_context(request),
@@ -414,6 +419,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "submit_label": submit,
             "hidden": hidden or [],
             "objects": objects or [],
+            "province_list": province_list,
         }
         return TemplateResponse(request, FORM_TEMPLATE, context)
 
@@ -438,6 +444,35 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return self._form_page(
             request, order=order, title=gettext("Add a staff note"), form=form,
             submit=gettext("Add note"),
+        )  # fmt: skip
+
+    def address_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """A new delivery address, for a shopper who calls customer service before the
+        order is taken on: the shopper's own service (``readdress``), with the staff member
+        as the actor; its refusals are shown on the form and nothing changes."""
+        order = self._order_or_404(request, order_id)
+        if not readdress.may_readdress(order):
+            self.message_user(request, error_text(readdress.not_changeable(order)), messages.ERROR)
+            return self._back(order)
+        form = AddressForm(request.POST or None, initial=order.ship_to)
+        if request.method == "POST" and form.is_valid():
+            try:
+                readdress.change_ship_to(
+                    order_id=order.pk,
+                    address=form.cleaned_data,
+                    actor=Actor.from_user(request.user),
+                )
+            except DomainError as refused:
+                form.add_refusal(refused, error_text(refused))
+            else:
+                self.message_user(
+                    request, gettext("The order will be delivered to the new address."),
+                    messages.SUCCESS,
+                )  # fmt: skip
+                return self._back(order)
+        return self._form_page(
+            request, order=order, title=gettext("Change the delivery address"), form=form,
+            submit=gettext("Change the address"), province_list=True,
         )  # fmt: skip
 
     def act_view(self, request: HttpRequest, order_id: int, action: str) -> HttpResponse:

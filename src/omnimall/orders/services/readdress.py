@@ -44,6 +44,11 @@ def may_readdress(order: Order) -> bool:
     return order.delivery_method == DeliveryMethod.SHIP and order.state in domain.READDRESSABLE
 
 
+def not_changeable(order: Order) -> AddressNotChangeableError:
+    """The refusal for an order whose state or method allows no new address."""
+    return AddressNotChangeableError(number=order.number, state=order.state)
+
+
 def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor) -> Order:
     """Deliver the order to ``address``; the order, changed. Nothing is written on a
     refusal: 422 ``invalid_address`` / ``no_delivery_to_region``, 409
@@ -55,7 +60,7 @@ def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor
     with transaction.atomic():
         order = lock_order(order_id)
         if not may_readdress(order):
-            raise AddressNotChangeableError(number=order.number, state=order.state)
+            raise not_changeable(order)
         requests = live_requests(order)
         taken_on = inventory_fulfilment.lock_taken_on(requests)
         if taken_on:

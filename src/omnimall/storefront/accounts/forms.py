@@ -11,24 +11,17 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from omnimall.checkout.provinces import province_code
+from omnimall.checkout.forms import AddressForm
 from omnimall.core import throttle
 
 from .services import email_taken, normalise_email
 
 MOBILE_RE = r"^1\d{10}$"
-# A mainland mobile number, or a landline with its area code (010-12345678).
-PHONE_RE = r"^(1\d{10}|0\d{2,3}-?\d{7,8})$"
-POSTAL_CODE_RE = r"^\d{6}$"
 EMAIL_MAX_LENGTH = 150  # it becomes the username (150 characters at most)
 
 mobile_validator = RegexValidator(
     MOBILE_RE, _("Enter a mainland China mobile number: 11 digits starting with 1.")
 )
-phone_validator = RegexValidator(
-    PHONE_RE, _("Enter a mobile number (11 digits) or a landline with its area code.")
-)
-postal_code_validator = RegexValidator(POSTAL_CODE_RE, _("A postal code has 6 digits."))
 
 
 class SignupForm(forms.Form):
@@ -151,53 +144,10 @@ class OrderLookupForm(forms.Form):
     )
 
 
-class AddressForm(forms.Form):
-    """An address in the Chinese format (province, city, district, street)."""
+class AddressBookForm(AddressForm):
+    """An address of the shopper's address book, which may become their default."""
 
-    name = forms.CharField(label=_("Recipient"), max_length=60)
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=20,
-        validators=[phone_validator],
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
-    province = forms.CharField(
-        label=_("Province"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"list": "province-list", "autocomplete": "address-level1"}),
-    )
-    city = forms.CharField(label=_("City"), max_length=40)
-    district = forms.CharField(label=_("District"), max_length=40)
-    street = forms.CharField(label=_("Street address"), max_length=200)
-    postal_code = forms.CharField(
-        label=_("Postal code"),
-        max_length=10,
-        required=False,
-        validators=[postal_code_validator],
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
-    )
     is_default = forms.BooleanField(label=_("Use as my default address"), required=False)
-
-    def clean_phone(self) -> str:
-        return "".join(self.cleaned_data["phone"].split())
-
-    def clean_province(self) -> str:
-        # Checkout prices delivery by the province's zone: it must name one we know.
-        province = str(self.cleaned_data["province"])
-        if province.strip() and province_code(province) is None:
-            raise forms.ValidationError(
-                _("Enter a province, region or municipality of China, e.g. 浙江省 or Zhejiang.")
-            )
-        return province
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for key in ("name", "province", "city", "district", "street"):
-            if key in data:
-                data[key] = " ".join(str(data[key]).split())
-                if not data[key]:
-                    self.add_error(key, _("This field is required."))
-        return data
 
 
 class ReturnForm(forms.Form):

@@ -23,7 +23,7 @@ from omnimall.core import shopper_tokens
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError, NotFoundError
 from omnimall.orders import selectors as order_selectors
-from omnimall.storefront.accounts.forms import AddressForm
+from omnimall.storefront.accounts.forms import AddressBookForm
 
 RECENT_ORDERS = 3
 ADDRESS_FIELDS = (
@@ -97,16 +97,6 @@ def _own_address(request: HttpRequest, address_id: int) -> Any:
     return address
 
 
-def _refusal_to_form(form: AddressForm, refused: DomainError) -> None:
-    """Show the service's refusal on the form: per field when it names fields."""
-    problems = refused.details.get("errors")
-    if not isinstance(problems, dict) or not problems:
-        form.add_error(None, refused.message)
-        return
-    for field, problem in problems.items():
-        form.add_error(field if field in form.fields else None, str(problem))
-
-
 @require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
@@ -114,11 +104,11 @@ def address_edit(request: HttpRequest, address_id: int | None = None) -> HttpRes
     """Add (no ``address_id``) or edit one of the shopper's addresses."""
     address = _own_address(request, address_id) if address_id is not None else None
     if request.method == "POST":
-        form = AddressForm(request.POST)
+        form = AddressBookForm(request.POST)
     elif address is not None:
-        form = AddressForm(initial={key: getattr(address, key) for key in ADDRESS_FIELDS})
+        form = AddressBookForm(initial={key: getattr(address, key) for key in ADDRESS_FIELDS})
     else:
-        form = AddressForm()
+        form = AddressBookForm()
     if request.method == "POST" and form.is_valid():
         try:
             address_services.save_address(
@@ -127,7 +117,7 @@ def address_edit(request: HttpRequest, address_id: int | None = None) -> HttpRes
         except NotFoundError:
             raise Http404("unknown address") from None
         except DomainError as refused:
-            _refusal_to_form(form, refused)
+            form.add_refusal(refused, refused.message)
         else:
             messages.success(request, _("Address saved."))
             return redirect("account:addresses")

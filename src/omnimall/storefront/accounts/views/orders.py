@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from omnimall.checkout import links, remembered_orders
-from omnimall.checkout.forms import InvoiceForm
+from omnimall.checkout.forms import AddressForm, InvoiceForm
 from omnimall.checkout.services import carts, reorder
 from omnimall.core import qr, throttle
 from omnimall.core.actors import Actor
@@ -37,7 +37,6 @@ from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
 from omnimall.orders.errors import (
     InvalidInvoiceError,
-    InvalidShipToError,
     OrderAlreadyPaidError,
     OrderBeingPreparedError,
     OrderNotFoundError,
@@ -46,7 +45,7 @@ from omnimall.orders.selectors import OrderView, lookup
 from omnimall.orders.services import cancellation, invoices, readdress, receipt, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
-from omnimall.storefront.accounts.forms import AddressForm, OrderLookupForm, ReturnForm
+from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
 
 TOKEN_MAX_LENGTH = 64
 PAYMENT_OUTCOMES = ("declined", "abandoned")
@@ -342,17 +341,13 @@ def order_address(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, _("This order's delivery address can no longer change."))
         return HttpResponseRedirect(detail_url)
     form = AddressForm(request.POST if request.method == "POST" else None, initial=order.ship_to)
-    form.fields.pop("is_default")  # an order's address, not the address book's
     if request.method == "POST" and form.is_valid():
         try:
             readdress.change_ship_to(
                 order_id=order.id, address=form.cleaned_data, actor=_shopper_actor(request, order)
             )
-        except InvalidShipToError as refused:
-            for field, problem in (refused.details.get("errors") or {}).items():
-                form.add_error(field if field in form.fields else None, problem)
         except DomainError as refused:
-            form.add_error(None, _address_refusal(refused))
+            form.add_refusal(refused, _address_refusal(refused))
         else:
             messages.success(request, _("The order will be delivered to the new address."))
             return HttpResponseRedirect(detail_url)
