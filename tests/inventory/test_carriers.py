@@ -39,14 +39,12 @@ def test_a_carrier_is_recognised_by_code_name_or_alias_whatever_the_case(sf, rep
 
     assert (label.name_en, label.name_zh) == ("SF Express", "顺丰速运")
     assert label.tracking_url == "https://track.example.cn/sf?no=SF%201001%2F2"  # quoted
-    assert label.bilingual == "SF Express / 顺丰速运"
 
 
 def test_an_unknown_carrier_is_shown_as_reported_without_a_link(sf):
     label = label_for("Deppon", "DP1", carrier_index())
 
     assert (label.name_en, label.name_zh, label.tracking_url) == ("Deppon", "Deppon", "")
-    assert label.bilingual == "Deppon"
 
 
 def test_a_carrier_without_a_tracking_page_gets_no_link(sf):
@@ -111,6 +109,7 @@ def test_the_shipped_email_names_the_carrier_in_both_languages_and_links_the_par
     assert "Carrier / 快递公司: SF Express / 顺丰速运" in email["body"]
     assert "Track your parcel / 查询物流: https://track.example.cn/sf?no=SF7788" in email["body"]
     assert 'href="https://track.example.cn/sf?no=SF7788"' in email["html"]
+    assert 'SF Express / <span lang="zh-Hans">顺丰速运</span>' in email["html"]
 
 
 def test_logistics_adds_a_carrier_in_the_back_office_with_an_audit_entry():

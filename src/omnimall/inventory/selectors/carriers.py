@@ -33,13 +33,6 @@ class CarrierLabel:
         language = translation.get_language() or ""
         return self.name_zh if language.startswith("zh") else self.name_en
 
-    @property
-    def bilingual(self) -> str:
-        """Both names, for the bilingual emails ("SF Express / 顺丰速运")."""
-        if self.name_en == self.name_zh:
-            return self.name_en
-        return f"{self.name_en} / {self.name_zh}"
-
 
 def _key(text: str) -> str:
     return _IGNORED.sub("", text).casefold()

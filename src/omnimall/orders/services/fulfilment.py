@@ -466,7 +466,8 @@ def on_fulfilment_shipped(
             template="shipped",
             dedupe_suffix=str(shipment_id),
             extra={
-                "carrier": label.bilingual,
+                "carrier": label.name_en,
+                "carrier_zh": label.name_zh if label.name_zh != label.name_en else "",
                 "tracking_number": tracking,
                 "tracking_url": label.tracking_url,
                 "complete": target == domain.SHIPPED,
