@@ -172,6 +172,7 @@ def _walk_through_account_pages(audit: Audit, shop) -> None:
         shows=ERRORS,
     )
     audit.visit("/account/orders/", "order history")
+    audit.visit("/account/orders/?show=to_receive", "order history, the to-receive tab")
     audit.visit(f"/orders/{shop['ready'].number}/", "member's order, ready for pick-up")
     picked_up = shop["picked_up"].number
     audit.visit(f"/orders/{picked_up}/", "member's order, picked up")

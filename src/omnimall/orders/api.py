@@ -87,18 +87,22 @@ def _require_shipped_from_key_location(request: HttpRequest, *, order_id: int) -
 
 @router.get("", response={200: OrderListOut, **ERRORS}, summary="The signed-in shopper's orders")
 def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str, Any]:
-    """Order history, newest first, 10 a page (a page past the last gives the last): for
-    a signed-in shopper (an app's bearer token or the browser session); 401 ``not_signed_in``
-    without one. A guest's orders are read one by one with their tokens."""
+    """Order history, newest first, 10 a page (a page past the last gives the last), all
+    orders or one tab's (``show``: ``to_pay``, ``preparing``, ``to_receive``,
+    ``after_sales``), with every tab's count: for a signed-in shopper (an app's bearer token
+    or the browser session); 401 ``not_signed_in`` without one. A guest's orders are read
+    one by one with their tokens."""
     user = signed_in_shopper(request)
     if user is None:
         raise NotSignedInError
-    page = selectors.list_orders_for_user(user=user, page=query.page)
+    page = selectors.list_orders_for_user(user=user, page=query.page, show=query.show)
     return {
         "results": [asdict(order) for order in page.results],
         "page": page.page,
         "pages": page.pages,
         "total": page.total,
+        "show": query.show,
+        "counts": selectors.count_orders_by_tab(user=user),
     }
 
 

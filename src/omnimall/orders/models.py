@@ -268,6 +268,10 @@ class ReturnState(models.TextChoices):
     REFUNDED = "refunded", _("refunded")
 
 
+# A return still being dealt with: the order is in after-sales until it is refunded or refused.
+OPEN_RETURN_STATES = (ReturnState.REQUESTED, ReturnState.APPROVED, ReturnState.RECEIVED)
+
+
 class ReturnRequest(models.Model):
     number = models.CharField(_("return number"), max_length=24, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")

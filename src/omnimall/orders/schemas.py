@@ -146,15 +146,33 @@ class OrderSummaryOut(Schema):
     delivery_method: str
 
 
+HistoryTab = Literal["all", "to_pay", "preparing", "to_receive", "after_sales"]
+
+
+class OrderTabCountsOut(Schema):
+    """How many of the shopper's orders each tab holds (the badges of 待付款, 待发货…)."""
+
+    all: int
+    to_pay: int = Field(..., description="Awaiting payment")
+    preparing: int = Field(..., description="Paid, being prepared")
+    to_receive: int = Field(..., description="On the way, or ready at the pick-up store")
+    after_sales: int = Field(
+        ..., description="Refunded or returned, or with a return request still open"
+    )
+
+
 class OrderListOut(Schema):
     results: list[OrderSummaryOut]
     page: int
     pages: int
-    total: int = Field(..., description="The shopper's orders, all pages")
+    total: int = Field(..., description="The shopper's orders in this tab, all pages")
+    show: HistoryTab
+    counts: OrderTabCountsOut
 
 
 class OrderListQuery(Schema):
     page: int = Field(1, ge=1, le=1_000_000, description="10 orders a page, newest first")
+    show: HistoryTab = Field("all", description="Only the orders of one tab")
 
 
 class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body

@@ -1,10 +1,12 @@
 """Order reads for the shopper's pages, the Store API, staff and the pick-up desk.
 
-``orders``: ``get_order_for_viewer``, ``list_orders_for_user``, ``get_order_by_id``,
-``order_id_for_number``, ``list_shipment_locations`` and their dataclasses; ``pickup``:
+``orders``: ``get_order_for_viewer``, ``get_order_by_id``, ``order_id_for_number``,
+``list_shipment_locations`` and their dataclasses; ``history``: the shopper's order
+history by tab, ``list_orders_for_user`` and ``count_orders_by_tab``; ``pickup``:
 ``find_pickup``; ``export``: ``list_export_rows``, the order list's CSV rows.
 """
 
+from .history import TABS, count_orders_by_tab, list_orders_for_user, tab_for
 from .orders import (
     OrderLineView,
     OrderPage,
@@ -19,7 +21,6 @@ from .orders import (
     display_number,
     get_order_by_id,
     get_order_for_viewer,
-    list_orders_for_user,
     list_shipment_locations,
     order_id_for_number,
     require_order_id,
@@ -27,6 +28,7 @@ from .orders import (
 from .pickup import PickupView, find_pickup
 
 __all__ = [
+    "TABS",
     "OrderLineView",
     "OrderPage",
     "OrderSummary",
@@ -38,6 +40,7 @@ __all__ = [
     "StoreView",
     "TimelineEntry",
     "clean_number",
+    "count_orders_by_tab",
     "display_number",
     "find_pickup",
     "get_order_by_id",
@@ -46,4 +49,5 @@ __all__ = [
     "list_shipment_locations",
     "order_id_for_number",
     "require_order_id",
+    "tab_for",
 ]

@@ -15,8 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Prefetch
 
 from omnimall.core import clock
 from omnimall.core.numbers import display_number
@@ -240,7 +239,7 @@ def clean_number(number: str) -> str:
     return cleaned if cleaned.isdigit() and len(cleaned) <= 20 else ""
 
 
-def _state_label(state: str) -> str:
+def state_label(state: str) -> str:
     return str(OrderState(state).label) if state in OrderState.values else state
 
 
@@ -370,7 +369,7 @@ def _view(order: Order) -> OrderView:
         number=order.number,
         display_number=display_number(order.number),
         state=order.state,
-        state_label=_state_label(order.state),
+        state_label=state_label(order.state),
         placed_at=order.placed_at,
         paid_at=order.paid_at,
         ready_at=order.ready_at,
@@ -407,7 +406,7 @@ def _view(order: Order) -> OrderView:
                 at=e.created_at,
                 state_from=e.state_from,
                 state_to=e.state_to,
-                label=_state_label(e.state_to),
+                label=state_label(e.state_to),
                 message=e.message if e.message in ("placed",) else "",
             )
             for e in events
@@ -494,39 +493,6 @@ def get_order_by_id(order_id: int) -> OrderView:
     if order is None:
         raise OrderNotFoundError(order_id=order_id)
     return _view(order)
-
-
-def list_orders_for_user(*, user: Any, page: int = 1) -> OrderPage:
-    """The signed-in shopper's orders, newest first, ``PAGE_SIZE`` a page (two queries)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return OrderPage(results=(), page=1, pages=1, total=0)
-    rows = (
-        Order.objects.filter(user_id=user.pk)
-        .annotate(items=Sum("lines__quantity"), line_count=Count("lines"))
-        .order_by("-placed_at", "-pk")
-        .only("number", "state", "placed_at", "total", "currency", "delivery_method")
-    )
-    paginator = Paginator(rows, PAGE_SIZE)
-    current = paginator.get_page(page)
-    return OrderPage(
-        results=tuple(
-            OrderSummary(
-                number=o.number,
-                display_number=display_number(o.number),
-                state=o.state,
-                state_label=_state_label(o.state),
-                placed_at=o.placed_at,
-                total=o.total,
-                currency=o.currency,
-                item_count=int(o.items or 0),  # type: ignore[attr-defined]
-                delivery_method=o.delivery_method,
-            )
-            for o in current.object_list
-        ),
-        page=current.number,
-        pages=paginator.num_pages,
-        total=paginator.count,
-    )
 
 
 def order_id_for_number(number: str) -> int | None:

@@ -19,17 +19,16 @@ from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.orders import domain
 from omnimall.orders.models import (
+    OPEN_RETURN_STATES,
     Order,
     OrderEvent,
     OrderEventKind,
     ReturnRequest,
-    ReturnState,
 )
 
 from . import points as order_points
 from . import timeline
 
-OPEN_RETURN_STATES = (ReturnState.REQUESTED, ReturnState.APPROVED, ReturnState.RECEIVED)
 SYSTEM = Actor.system("return window")
 
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -48,9 +49,11 @@ def _page_number(request: HttpRequest) -> int:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     page = order_selectors.list_orders_for_user(user=request.user, page=1)
+    counts = order_selectors.count_orders_by_tab(user=request.user)
     context = {
         "recent_orders": page.results[:RECENT_ORDERS],
         "order_count": page.total,
+        "order_tabs": _order_tabs(counts),
         "addresses": checkout_selectors.list_addresses(user=request.user)[:1],
         "app_sign_ins": shopper_tokens.live_for(request.user),
     }
@@ -78,8 +81,28 @@ def _device(record: Any) -> str:
 @never_cache
 @login_required
 def orders(request: HttpRequest) -> HttpResponse:
-    page = order_selectors.list_orders_for_user(user=request.user, page=_page_number(request))
-    return render(request, "storefront/account/orders.html", {"page": page})
+    """The order history, one tab at a time (``?show=to_pay``; all orders without it)."""
+    tab = order_selectors.tab_for(request.GET.get("show"))
+    page = order_selectors.list_orders_for_user(
+        user=request.user, page=_page_number(request), show=tab.key
+    )
+    counts = order_selectors.count_orders_by_tab(user=request.user)
+    context = {"page": page, "tab": tab, "order_tabs": _order_tabs(counts)}
+    return render(request, "storefront/account/orders.html", context)
+
+
+def _order_tabs(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Each tab with its link and how many orders it holds, for ``_order_tabs.html``."""
+    base = reverse("account:orders")
+    return [
+        {
+            "key": tab.key,
+            "label": tab.label,
+            "count": counts[tab.key],
+            "url": base if tab.key == "all" else f"{base}?show={tab.key}",
+        }
+        for tab in order_selectors.TABS
+    ]
 
 
 @require_GET
