@@ -205,6 +205,7 @@ def checkout(
             return_url=order_return_url(base),
             points=payload.points,
             invoice=payload.invoice.model_dump() if payload.invoice else None,
+            note=payload.note,
             client=throttle.client_of(request),
         )
         payment_url = placed.payment_url

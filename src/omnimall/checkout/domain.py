@@ -171,6 +171,31 @@ def address_errors(data: Mapping[str, object]) -> dict[str, str]:
     return errors
 
 
+NOTE_MAX_LENGTH = 200  # what fits on a packing slip and a courier's label
+
+
+def note_error(note: object) -> str:
+    """The problem with a shopper's note to the shop (买家留言), or ``""``: text, at most
+    ``NOTE_MAX_LENGTH`` characters once its spaces and line breaks are tidied, no control
+    characters. None or empty: no note."""
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        return "text"
+    tidy = clean_note(note)
+    if has_control_characters(tidy):
+        return "control characters are not allowed"
+    if len(tidy) > NOTE_MAX_LENGTH:
+        return f"at most {NOTE_MAX_LENGTH} characters"
+    return ""
+
+
+def clean_note(note: object) -> str:
+    """One line: runs of spaces, tabs and line breaks become one space (a warehouse prints
+    it on one line of the slip)."""
+    return " ".join(str(note or "").split())
+
+
 def clean_address(data: Mapping[str, object]) -> dict[str, str]:
     """The address fields, stripped (call after ``address_errors`` found none)."""
     cleaned = {field: str(data.get(field) or "").strip() for field in ADDRESS_FIELDS}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omnimall.checkout.domain import (
     MAX_LINE_QUANTITY,
+    NOTE_MAX_LENGTH,
     POSTAL_CODE_RE,
     address_errors,
     clean_phone,
@@ -91,6 +92,13 @@ class CheckoutForm(forms.Form):
         label=_("Points to use"), min_value=0, max_value=2**31 - 1, required=False
     )
     want_invoice = forms.BooleanField(label=_("I need an invoice (fapiao)"), required=False)
+    note = forms.CharField(
+        label=_("Note for us (optional)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,  # the browser stops there; the service checks it again
+        help_text=_("For example: call before delivering. At most 200 characters."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, addresses: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +173,7 @@ class CheckoutForm(forms.Form):
         "store": "store",
         "delivery_method": "delivery_method",
         "points": "points",
+        "note": "note",
     }
 
     def _saved_address_chosen(self) -> bool:
@@ -276,6 +285,11 @@ def _message(key: str, problem: str) -> str:
         return str(_("A postal code has six digits."))
     if key.endswith("province"):
         return str(_("Enter a province, region or municipality of China, e.g. 浙江省 or Zhejiang."))
+    if key == "note":
+        return str(
+            _("Keep the note to %(limit)d characters, without special characters.")
+            % {"limit": NOTE_MAX_LENGTH}
+        )
     return problem
 
 

@@ -85,6 +85,14 @@ class CheckoutIn(StrictIn):
     invoice: InvoiceDetailsIn | None = Field(
         None, description="Ask for an invoice (fapiao) with the order"
     )
+    note: StrictStr | None = Field(
+        None,
+        max_length=1000,
+        description=(
+            "The shopper's note to the shop (买家留言), for whoever packs and delivers the "
+            "order: one line once spaces and line breaks are tidied, at most 200 characters"
+        ),
+    )
 
 
 class PickupStoresQuery(Schema):

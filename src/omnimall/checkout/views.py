@@ -230,6 +230,7 @@ def _place(
             return_url=order_return_url(base),
             points=data.get("points") or 0,
             invoice=invoice_form.details() if invoice_form is not None else None,
+            note=data.get("note") or "",
             client=throttle.client_of(request),
         )
     except InvalidCheckoutError as refused:

@@ -408,6 +408,8 @@ class FulfilmentRequest(models.Model):
     owner_type = models.CharField(_("owner type"), max_length=40, blank=True)
     owner_id = models.CharField(_("owner id"), max_length=64, blank=True)
     ship_to = models.JSONField(_("ship to"), default=dict, blank=True)
+    # The shopper's note to the shop, for the packer and the courier (the order's).
+    note = models.CharField(_("note from the shopper"), max_length=200, blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

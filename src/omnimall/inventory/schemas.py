@@ -118,6 +118,9 @@ class FulfilmentRequestOut(Schema):
     state: str
     reference: str
     ship_to: dict[str, Any]
+    note: str = Field(
+        ..., description="The shopper's note to the shop (买家留言), for the packer and courier"
+    )
     rejection_reason: str
     created_at: datetime
     updated_at: datetime
@@ -162,6 +165,7 @@ def fulfilment_request_out(view: FulfilmentRequestView) -> dict[str, Any]:
         state=view.state,
         reference=view.reference,
         ship_to=view.ship_to,
+        note=view.note,
         rejection_reason=view.rejection_reason,
         created_at=view.created_at,
         updated_at=view.updated_at,

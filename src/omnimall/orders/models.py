@@ -73,6 +73,9 @@ class Order(models.Model):
     # {"name", "phone", "province", "city", "district", "street", "postal_code"}; empty
     # for pick-up.
     ship_to = models.JSONField(_("ship to"), default=dict, blank=True)
+    # What the shopper asked at checkout (买家留言: "call before delivering"), for whoever
+    # packs and delivers it; one line, as typed.
+    shopper_note = models.CharField(_("note from the shopper"), max_length=200, blank=True)
     pickup_store = models.ForeignKey(
         "inventory.StockLocation",
         verbose_name=_("pick-up store"),

@@ -109,6 +109,7 @@ class OrderOut(Schema):
     points_earned: int
     delivery_method: str
     ship_to: dict[str, str]
+    note: str = Field(..., description="The shopper's note to the shop, given at checkout")
     pickup_store: OrderPickupStoreOut | None
     pickup_code: str
     credited_store: str
@@ -269,6 +270,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "points_earned": view.points_earned,
         "delivery_method": view.delivery_method,
         "ship_to": view.ship_to,
+        "note": view.note,
         "pickup_store": None
         if store is None
         else {

@@ -31,8 +31,10 @@ from omnimall.checkout.domain import (
     Method,
     address_errors,
     clean_address,
+    clean_note,
     clean_phone,
     is_valid_phone,
+    note_error,
     text_errors,
 )
 from omnimall.checkout.errors import (
@@ -88,8 +90,11 @@ def _validated(
     method: str,
     address: Mapping[str, object] | None,
     store: object,
+    note: object,
 ) -> tuple[Contact, dict[str, str] | None, int | None]:
     errors = {f"contact.{k}": v for k, v in contact_errors(contact).items()}
+    if problem := note_error(note):
+        errors["note"] = problem
     ship_to: dict[str, str] | None = None
     store_id: int | None = None
     if method == Method.SHIP:
@@ -187,6 +192,7 @@ def checkout_cart(
     return_url: str,
     points: int = 0,
     invoice: Mapping[str, object] | None = None,
+    note: object = "",
     client: str = "",
 ) -> PlacedOrder:
     """Place the order for this cart (see the module docstring). ``return_url`` may hold
@@ -200,13 +206,16 @@ def checkout_cart(
     ``POINTS_MAX_SHARE`` of the total: 422 ``points_over_limit``; at most what they have:
     409 ``insufficient_points``; a guest or a non-member: 422 ``points_need_member``).
 
+    ``note``: the shopper's note to the shop (买家留言), one line of at most
+    ``NOTE_MAX_LENGTH`` characters (422 ``invalid_checkout`` with ``errors.note``).
+
     ``client``: the shopper's address, for the per-address brake (``limits``; empty: not
     counted). The unpaid-orders brake applies to every checkout."""
     if not pricing.is_token(cart_token):
         raise CartNotFoundError()
     points = order_points.clean_points(points)
     cleaned, ship_to, store_id = _validated(
-        contact=contact, method=method, address=address, store=store
+        contact=contact, method=method, address=address, store=store, note=note
     )
     invoice_details = (
         invoices.clean_invoice(
@@ -248,6 +257,7 @@ def checkout_cart(
             referral_store_code=view.referral_store_code,
             points=points,
             member_id=member_id,
+            note=clean_note(note),
         )
         if invoice_details is not None:
             invoices.request_invoice(

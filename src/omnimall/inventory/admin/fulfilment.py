@@ -85,6 +85,7 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "owner_type",
         "owner_id",
         "recipient",
+        "note",
         "rejection_reason",
         "created_at",
         "state_changed_at",

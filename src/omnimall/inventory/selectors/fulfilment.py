@@ -114,6 +114,7 @@ class FulfilmentRequestView:
     state: str
     reference: str
     ship_to: dict[str, Any]
+    note: str  # the shopper's note to the shop
     rejection_reason: str
     created_at: datetime
     updated_at: datetime
@@ -143,6 +144,7 @@ def _view(request: FulfilmentRequest) -> FulfilmentRequestView:
         state=request.state,
         reference=request.reference,
         ship_to=dict(request.ship_to or {}),
+        note=request.note,
         rejection_reason=request.rejection_reason,
         created_at=request.created_at,
         updated_at=request.updated_at,

@@ -35,8 +35,8 @@ ADDRESS_PARTS = ("province", "city", "district", "street")  # the Chinese order,
 # Only what a slip prints: not the products' descriptions, nor the lines' holds.
 REQUEST_COLUMNS = (
     "pk", "number", "method", "state", "reference", "owner_type", "owner_id", "ship_to",
-    "created_at", "location__code", "location__name_en", "location__name_zh", "location__city",
-    "location__address",
+    "note", "created_at", "location__code", "location__name_en", "location__name_zh",
+    "location__city", "location__address",
 )  # fmt: skip
 LINE_COLUMNS = (
     "request_id", "quantity", "shipment_id", "sku__code", "sku__size", "sku__colour",
@@ -70,6 +70,7 @@ class PackingSlip:
     phone: str  # masked on a pick-up slip
     address: str  # delivery only: province city district street
     postal_code: str
+    note: str  # the shopper's note to the shop
     lines: tuple[SlipLine, ...]
 
     @property
@@ -152,6 +153,7 @@ def _slip(row: dict[str, Any], lines: tuple[SlipLine, ...]) -> PackingSlip:
         phone=mask_phone(phone) if pickup else phone,
         address="" if pickup else " ".join(str(to.get(k) or "") for k in ADDRESS_PARTS).strip(),
         postal_code="" if pickup else str(to.get("postal_code") or ""),
+        note=row["note"],
         lines=lines,
     )
 

@@ -125,6 +125,7 @@ def create_fulfilment_request(
     lines: Sequence[tuple[int, int, int | None]],
     method: str = FulfilmentMethod.SHIP,
     ship_to: dict[str, Any] | None = None,
+    note: str = "",
     owner_type: str = "",
     owner_id: str = "",
     actor: Actor,
@@ -151,6 +152,7 @@ def create_fulfilment_request(
             owner_type=owner_type[:40],
             owner_id=owner_id[:64],
             ship_to=ship_to or {},
+            note=note[:200],
         )
         sql.insert(  # bulk_create's statement, not compiled each time (hot path)
             [

@@ -181,8 +181,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("cancel_with_refund", "mark_delivered", "mark_ready_for_pickup", "resend_email")
     readonly_fields = (
         "number", "state", "needs_attention", "user", "channel_code", "contact_name", "email",
-        "phone", "delivery_method", "ship_to_address", "pickup_store", "pickup_code_hint",
-        "credited_store", "credit_reason", "currency", "subtotal", "shipping", "total",
+        "phone", "delivery_method", "ship_to_address", "shopper_note", "pickup_store",
+        "pickup_code_hint", "credited_store", "credit_reason", "currency", "subtotal", "shipping",
+        "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
         "pickup_reminded_at", "closed_at", "allocations", "shipments", "points_used",
         "points_value", "points_earned",
@@ -196,6 +197,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "fields": (
                     "delivery_method",
                     "ship_to_address",
+                    "shopper_note",
                     "pickup_store",
                     "pickup_code_hint",
                     "ready_at",

@@ -162,6 +162,7 @@ class OrderView:
     email: str
     phone: str
     ship_to: dict[str, str]
+    note: str  # the shopper's note to the shop, given at checkout
     pickup_store: StoreView | None
     pickup_code: str  # "" unless paid and not yet handed over
     credited_store_name: str
@@ -392,6 +393,7 @@ def _view(order: Order) -> OrderView:
         email=order.email,
         phone=order.phone,
         ship_to={str(k): str(v) for k, v in (order.ship_to or {}).items()},
+        note=order.shopper_note,
         pickup_store=_store(order.pickup_store),
         pickup_code=order.pickup_code if order.state in PICKUP_CODE_VISIBLE else "",
         credited_store_name=_store_name(order.credited_store),

@@ -193,6 +193,7 @@ def _request_fulfilment(order: Order, allocations: Sequence[OrderAllocation]) ->
             ],
             method=method,
             ship_to=ship_to,
+            note=order.shopper_note,
             owner_type="order",
             owner_id=order.number,
             actor=SYSTEM,

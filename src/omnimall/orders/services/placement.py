@@ -26,6 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from omnimall.checkout.domain import NOTE_MAX_LENGTH, clean_note
 from omnimall.core import clock, sql
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.money import quantize
@@ -220,8 +221,12 @@ def place_order(
     referral_store_code: str = "",
     points: int = 0,
     member_id: int | None = None,
+    note: str = "",
 ) -> PlacedOrder:
     """Hold the stock and write an order awaiting payment, with its payment started.
+
+    ``note``: the shopper's note to the shop (checked by checkout: ``domain.note_error``),
+    kept on the order and handed to the locations that fulfil it.
 
     ``points`` (> 0 needs ``member_id``, checked by ``points.member_paying``): held for
     the order in the same transaction; the gateway is asked for the rest."""
@@ -285,6 +290,7 @@ def place_order(
             contact_name=contact.name.strip()[:60],
             delivery_method=method,
             ship_to=address,
+            shopper_note=clean_note(note)[:NOTE_MAX_LENGTH],
             pickup_store_id=pickup_store_id if method == DeliveryMethod.PICKUP else None,
             credited_store_id=credited_id,
             credit_reason=credit_reason if credited_id else "",
