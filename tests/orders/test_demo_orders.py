@@ -149,6 +149,11 @@ def test_load_demo_orders_writes_a_consistent_history_of_the_last_14_days_once(d
     assert Order.objects.filter(user__username=DEMO_SHOPPER_EMAIL).exists()
     assert Order.objects.filter(email__endswith="@example.com").count() > ORDERS // 2
     assert len({o.ship_to.get("city") for o in orders if o.ship_to}) >= 3
+    # Some shoppers wrote a note, which their orders' requests carry to the warehouse.
+    noted = {o.number: o.shopper_note for o in orders if o.shopper_note}
+    assert noted, "no demo order has a note from the shopper"
+    for request in FulfilmentRequest.objects.filter(owner_id__in=noted):
+        assert request.note == noted[request.owner_id]
 
     # Each order's times run forward, from placement on.
     for order in orders:

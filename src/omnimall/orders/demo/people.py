@@ -171,6 +171,24 @@ def company_invoice(rng: random.Random, *, email: str) -> dict[str, str]:
     }
 
 
+# What shoppers write to the shop at checkout (买家留言), as they write it.
+SHOPPER_NOTES = (
+    "送货前请电话联系",
+    "工作日白天家里没人，请放门卫室",
+    "是送人的礼物，包裹里请不要放价格单",
+    "请下午6点以后送货，谢谢",
+    "Please call before delivering.",
+    "A gift: no price list in the parcel, please.",
+)
+
+
+def shopper_note(seed: int) -> str:
+    """About one order in six carries a note; chosen from the plan's seed alone, so the
+    rest of the demo draws the same numbers with or without it."""
+    rng = random.Random(seed ^ 0x6E07E)
+    return rng.choice(SHOPPER_NOTES) if rng.random() < 1 / 6 else ""
+
+
 def carrier(rng: random.Random) -> str:
     return rng.choice(CARRIERS)[0]
 

@@ -212,6 +212,7 @@ class HistoryWriter:
                 notify_url=self.notify_url,
                 return_url=self.return_url,
                 invoice=self._invoice_details(order, contact),
+                note=people.shopper_note(plan.seed),
             )
         except InsufficientStockError as short:
             raise SkippedError from short
