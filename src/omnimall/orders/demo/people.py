@@ -185,7 +185,7 @@ SHOPPER_NOTES = (
 def shopper_note(seed: int) -> str:
     """About one order in six carries a note; chosen from the plan's seed alone, so the
     rest of the demo draws the same numbers with or without it."""
-    rng = random.Random(seed ^ 0x6E07E)
+    rng = random.Random(seed ^ 0x6E07E)  # noqa: S311 - demo data, not security
     return rng.choice(SHOPPER_NOTES) if rng.random() < 1 / 6 else ""
 
 
