@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,6 +26,21 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_days(name: str, default: str) -> tuple[int, int] | None:
+    """ "2-4" → (2, 4), "3" → (3, 3), "" → None; anything else stops the start-up."""
+    raw = os.environ.get(name, default).strip()
+    if not raw:
+        return None
+    fewest, dash, most = raw.partition("-")
+    try:
+        days = (int(fewest), int(most if dash else fewest))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: days as '2-4', '3' or empty, not {raw!r}") from None
+    if not 1 <= days[0] <= days[1]:
+        raise ImproperlyConfigured(f"{name}: at least 1 day, the fewest first, not {raw!r}")
+    return days
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -320,6 +336,9 @@ SHOPPER_CANCEL_PAID = _env_bool("OMNIMALL_SHOPPER_CANCEL_PAID", True)
 # Delivery is free from this subtotal; below it a flat fee (CNY).
 FREE_SHIPPING_FROM = os.environ.get("OMNIMALL_FREE_SHIPPING_FROM", "99.00")
 SHIPPING_FEE = os.environ.get("OMNIMALL_SHIPPING_FEE", "10.00")
+# The usual delivery time at that rate, shown at checkout: "2-4" days once shipped, "3" or
+# "" (not shown). Shipping zones set their own in the back office.
+SHIPPING_DAYS = _env_days("OMNIMALL_SHIPPING_DAYS", "2-4")
 # The built-in sandbox gateway plays the bank. Its RSA key pair is created on first use.
 SANDBOX_APP_ID = os.environ.get("OMNIMALL_SANDBOX_APP_ID", "2026112700000001")
 SANDBOX_SELLER_ID = os.environ.get("OMNIMALL_SANDBOX_SELLER_ID", "2088000000000001")

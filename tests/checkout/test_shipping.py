@@ -30,7 +30,7 @@ HONG_KONG = {**ADDRESS, "province": "香港", "city": "香港", "district": "中
 
 @pytest.fixture
 def zones(shop):
-    remote = zone("偏远地区", ["XJ", "XZ", "QH"], name_en="Remote regions")
+    remote = zone("偏远地区", ["XJ", "XZ", "QH"], name_en="Remote regions", days_min=4, days_max=7)
     abroad = zone("港澳台", ["HK", "MO", "TW"], fee="0.00", free_from=None, delivers=False)
     return remote, abroad
 
@@ -87,10 +87,13 @@ def test_cart_with_a_remote_province_is_priced_at_its_zones_rate(shop, zones, cl
         "province_name": "Xinjiang",
         "zone": "Remote regions",
         "delivers": True,
+        "days_min": 4,
+        "days_max": 7,
     }
 
 
-def test_cart_for_a_province_in_no_zone_is_the_default_rate_exactly(shop, zones, client):
+def test_cart_for_a_province_in_no_zone_is_the_default_rate_exactly(shop, zones, client, settings):
+    settings.SHIPPING_DAYS = (2, 4)
     token = cart_with(client, (shop.tee_s, 1))
 
     body = client.get(f"/api/v1/carts/{token}?province=浙江省").json()
@@ -98,6 +101,7 @@ def test_cart_for_a_province_in_no_zone_is_the_default_rate_exactly(shop, zones,
     assert body["totals"]["shipping"] == "10.00"
     assert body["totals"]["shipping_estimated"] is False
     assert body["shipping_to"]["zone"] == ""
+    assert (body["shipping_to"]["days_min"], body["shipping_to"]["days_max"]) == (2, 4)  # settings
     assert body["shipping_to"]["delivers"] is True
 
 

@@ -117,7 +117,8 @@ def test_help_pages_state_this_shops_rules(client, settings, topic, expected):
 def test_delivery_help_lists_the_shipping_zones_as_configured(client, settings):
     settings.SHIPPING_FEE = "10.00"
     settings.FREE_SHIPPING_FROM = "99.00"
-    make_zone("偏远地区", ["XJ", "XZ", "NM"], name_en="Remote regions")
+    settings.SHIPPING_DAYS = (2, 4)
+    make_zone("偏远地区", ["XJ", "XZ", "NM"], name_en="Remote regions", days_min=4, days_max=7)
     make_zone("港澳台", ["HK", "MO", "TW"], fee="0.00", free_from=None, delivers=False)
     make_zone("海南", ["HI"], fee="15.00", free_from=None)
 
@@ -129,10 +130,12 @@ def test_delivery_help_lists_the_shipping_zones_as_configured(client, settings):
     )
     rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", english)
     assert rows == [
-        "Remote regions</th><td>Inner Mongolia, Tibet, Xinjiang</td> <td>¥20</td><td>¥299</td> ",
-        "海南</th><td>Hainan</td> <td>¥15</td><td>never free</td> ",
-        '港澳台</th><td>Hong Kong, Macao, Taiwan</td> <td colspan="2">We do not deliver here.</td>',
+        "Remote regions</th><td>Inner Mongolia, Tibet, Xinjiang</td> <td>¥20</td><td>¥299</td>"
+        "<td>Usually delivered in 4–7 days</td> ",
+        "海南</th><td>Hainan</td> <td>¥15</td><td>never free</td><td>—</td> ",
+        '港澳台</th><td>Hong Kong, Macao, Taiwan</td> <td colspan="3">We do not deliver here.</td>',
     ]
+    assert "Usually delivered in 2–4 days at our usual rate" in english
     assert '<th scope="row">偏远地区</th><td>内蒙古、西藏、新疆</td>' in chinese
 
 

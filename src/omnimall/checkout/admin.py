@@ -18,6 +18,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.checkout import shipping
+from omnimall.checkout.domain import MAX_DELIVERY_DAYS, delivery_days_error
 from omnimall.checkout.models import Cart, CartLine, ShippingZone
 from omnimall.checkout.provinces import BY_CODE, PROVINCES
 from omnimall.checkout.services import shipping as shipping_services
@@ -81,7 +82,10 @@ class ShippingZoneForm(ChangeReasonFormMixin, forms.ModelForm):
 
     class Meta:
         model = ShippingZone
-        fields = ("name_zh", "name_en", "provinces", "fee", "free_from", "delivers")
+        fields = (
+            "name_zh", "name_en", "provinces", "fee", "free_from", "delivers", "days_min",
+            "days_max",
+        )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,18 +109,38 @@ class ShippingZoneForm(ChangeReasonFormMixin, forms.ModelForm):
             )
         return chosen
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if delivery_days_error(data.get("days_min"), data.get("days_max")):
+            self.add_error(
+                "days_max",
+                _("Give both numbers of days, from 1 to %(most)d, the smaller first, or neither.")
+                % {"most": MAX_DELIVERY_DAYS},
+            )
+        return data
+
 
 @admin.register(ShippingZone)
 class ShippingZoneAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Delivery rates by province. Logistics edits them; every change is audited."""
 
     form = ShippingZoneForm
-    list_display = ("name_zh", "name_en", "province_names", "fee", "free_from", "delivers")
+    list_display = (
+        "name_zh", "name_en", "province_names", "fee", "free_from", "delivers", "delivery_time",
+    )  # fmt: skip
     list_filter = ("delivers",)
     search_fields = ("name_zh", "name_en")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ShippingZone]:
         return super().get_queryset(request).prefetch_related("provinces")
+
+    @admin.display(description=_("delivery time"))
+    def delivery_time(self, obj: ShippingZone) -> str:
+        if obj.days_min is None or obj.days_max is None:
+            return "—"
+        if obj.days_min == obj.days_max:
+            return f"{obj.days_max}"
+        return f"{obj.days_min}–{obj.days_max}"
 
     @admin.display(description=_("provinces"))
     def province_names(self, obj: ShippingZone) -> str:

@@ -26,6 +26,7 @@ class DemoZone:
     fee: Decimal
     free_from: Decimal | None
     delivers: bool = True
+    days: tuple[int, int] | None = None  # usually delivered in (fewest, most) days
 
 
 # As many Chinese shops do: free nationwide from the default threshold, but the far west,
@@ -38,6 +39,7 @@ DEMO_ZONES = (
         ("XJ", "XZ", "QH", "NM", "NX", "GS", "HI"),
         fee=Decimal("20.00"),
         free_from=Decimal("299.00"),
+        days=(4, 7),
     ),
     DemoZone(
         "港澳台",
@@ -67,6 +69,8 @@ def load_demo_shipping_zones() -> int:
                 fee=zone.fee,
                 free_from=zone.free_from,
                 delivers=zone.delivers,
+                days_min=zone.days[0] if zone.days else None,
+                days_max=zone.days[1] if zone.days else None,
             ),
             provinces=zone.provinces,
             actor=actor,

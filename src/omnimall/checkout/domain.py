@@ -60,6 +60,25 @@ class ShippingRate:
     zone: str = ""  # the zone's (Chinese) name; empty for the default rate
     zone_en: str = ""  # its English name, when it has one
     provinces: frozenset[str] = frozenset()  # codes (``checkout.provinces``) of the zone
+    # The usual delivery time, in days from shipping: (fewest, most); None: not said.
+    days: tuple[int, int] | None = None
+
+
+MAX_DELIVERY_DAYS = 60
+
+
+def delivery_days_error(fewest: object, most: object) -> str:
+    """The problem with a usual delivery time of ``fewest``–``most`` days, or ``""``: both
+    given or neither, whole days from 1 to ``MAX_DELIVERY_DAYS``, the fewest first."""
+    if fewest is None and most is None:
+        return ""
+    if fewest is None or most is None:
+        return "give both the fewest and the most days, or neither"
+    if not isinstance(fewest, int) or not isinstance(most, int):
+        return "whole days"
+    if not 1 <= fewest <= most <= MAX_DELIVERY_DAYS:
+        return f"from 1 to {MAX_DELIVERY_DAYS} days, the fewest first"
+    return ""
 
 
 def rate_for(

@@ -118,6 +118,18 @@ class ShippingZone(models.Model):
         default=True,
         help_text=_("Untick when the shop does not deliver to these provinces at all."),
     )
+    # The usual delivery time shown to shoppers (预计送达): both or neither.
+    days_min = models.PositiveSmallIntegerField(
+        _("delivered in at least (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The usual delivery time, in days once shipped, e.g. 2 to 4. Empty: not shown."
+        ),
+    )
+    days_max = models.PositiveSmallIntegerField(
+        _("delivered in at most (days)"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -129,6 +141,11 @@ class ShippingZone(models.Model):
             models.CheckConstraint(
                 condition=models.Q(free_from__isnull=True) | models.Q(free_from__gte=0),
                 name="shippingzone_free_from_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days_min__isnull=True, days_max__isnull=True)
+                | models.Q(days_min__gte=1, days_max__gte=models.F("days_min")),
+                name="shippingzone_days_both_and_ordered",
             ),
         ]
 

@@ -162,6 +162,10 @@ class ShippingToOut(Schema):
         ...,
         description="False: the shop does not deliver there (checkout: 422 no_delivery_to_region)",
     )
+    days_min: int | None = Field(
+        ..., description="Usually delivered in at least this many days once shipped; null: not said"
+    )
+    days_max: int | None = Field(..., description="…and at most this many")
 
 
 class PointsOfferOut(Schema):
@@ -257,6 +261,8 @@ def _shipping_to(view: CartView) -> ShippingToOut | None:
         province_name=province_names((view.province,))[0],
         zone=zone_name(view.rate),
         delivers=view.delivers,
+        days_min=view.rate.days[0] if view.rate.days and view.delivers else None,
+        days_max=view.rate.days[1] if view.rate.days and view.delivers else None,
     )
 
 

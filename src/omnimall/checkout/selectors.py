@@ -28,10 +28,11 @@ from .pricing import (
     price_lines_of,
     user_id_of,
 )
-from .shipping import default_rate, list_zones, province_names, zone_name
+from .shipping import default_rate, delivery_time, list_zones, province_names, zone_name
 
 __all__ = [
-    "CartLineView", "CartView", "count_units", "default_rate", "delivery_quote", "get_address",
+    "CartLineView", "CartView", "count_units", "default_rate", "delivery_quote", "delivery_time",
+    "get_address",
     "get_cart",
     "get_cart_view", "list_addresses", "list_cart_pickup_stores", "list_zones", "may_use",
     "new_cart_view", "owned_by", "price_cart", "price_lines_of", "province_names",

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, ngettext
 
 from omnimall.core.cache_versions import current_version
 
@@ -36,22 +36,26 @@ def default_rate() -> ShippingRate:
     """The rate of provinces in no zone: ``SHIPPING_FEE``, free from ``FREE_SHIPPING_FROM``
     (read at every call, so a changed setting applies without a cache to clear)."""
     return ShippingRate(
-        fee=Decimal(settings.SHIPPING_FEE), free_from=Decimal(settings.FREE_SHIPPING_FROM)
+        fee=Decimal(settings.SHIPPING_FEE),
+        free_from=Decimal(settings.FREE_SHIPPING_FROM),
+        days=settings.SHIPPING_DAYS,
     )
 
 
 def _load_zones() -> tuple[ShippingRate, ...]:
     """Every zone with its provinces: one query (zones left-joined to their provinces)."""
     rows = ShippingZone.objects.order_by("name_zh", "pk").values_list(
-        "pk", "name_zh", "name_en", "fee", "free_from", "delivers", "provinces__province"
-    )
+        "pk", "name_zh", "name_en", "fee", "free_from", "delivers", "days_min", "days_max",
+        "provinces__province",
+    )  # fmt: skip
     zones: dict[int, ShippingRate] = {}
     provinces: dict[int, set[str]] = {}
-    for pk, name_zh, name_en, fee, free_from, delivers, province in rows:
+    for pk, name_zh, name_en, fee, free_from, delivers, fewest, most, province in rows:
         if pk not in zones:
             zones[pk] = ShippingRate(
-                fee=fee, free_from=free_from, delivers=delivers, zone=name_zh, zone_en=name_en
-            )
+                fee=fee, free_from=free_from, delivers=delivers, zone=name_zh, zone_en=name_en,
+                days=(fewest, most) if fewest is not None and most is not None else None,
+            )  # fmt: skip
             provinces[pk] = set()
         if province:
             provinces[pk].add(province)
@@ -66,12 +70,29 @@ def list_zones(*, version: int | None = None) -> tuple[ShippingRate, ...]:
     cache miss costs one more."""
     if version is None:
         version = current_version(SHIPPING_CACHE_NAMESPACE)
-    key = f"checkout:shipping-zones:{version}"
+    # "v2": the cached rates carry their delivery days (an older process's have none).
+    key = f"checkout:shipping-zones:v2:{version}"
     zones: tuple[ShippingRate, ...] | None = cache.get(key)
     if zones is None:
         zones = _load_zones()
         cache.set(key, zones, CACHE_TIMEOUT)
     return zones
+
+
+def delivery_time(rate: ShippingRate) -> str:
+    """ "Usually delivered in 2–4 days", in the current language; empty when the rate says
+    no time or the shop does not deliver there."""
+    if rate.days is None or not rate.delivers:
+        return ""
+    fewest, most = rate.days
+    if fewest == most:
+        return ngettext(
+            "Usually delivered in %(count)d day", "Usually delivered in %(count)d days", most
+        ) % {"count": most}
+    return gettext("Usually delivered in %(fewest)d–%(most)d days") % {
+        "fewest": fewest,
+        "most": most,
+    }
 
 
 def zone_name(rate: ShippingRate) -> str:

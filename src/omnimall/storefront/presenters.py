@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omnimall.catalog.domain import COLOURS
 from omnimall.catalog.selectors import CategoryNode, ProductDetail, SkuView
-from omnimall.checkout.selectors import province_names, zone_name
+from omnimall.checkout.selectors import delivery_time, province_names, zone_name
 
 if TYPE_CHECKING:
     from omnimall.checkout.domain import ShippingRate
@@ -282,6 +282,7 @@ class ShippingZoneRow:
     fee: Decimal
     free_from: Decimal | None  # None: never free
     delivers: bool
+    delivery_time: str  # "Usually delivered in 2–4 days"; empty when the zone says none
 
 
 def shipping_zone_rows(zones: Iterable[ShippingRate]) -> list[ShippingZoneRow]:
@@ -294,6 +295,7 @@ def shipping_zone_rows(zones: Iterable[ShippingRate]) -> list[ShippingZoneRow]:
             fee=zone.fee,
             free_from=zone.free_from,
             delivers=zone.delivers,
+            delivery_time=delivery_time(zone),
         )
         for zone in zones
     ]

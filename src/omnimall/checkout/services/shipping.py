@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from omnimall.checkout.domain import delivery_days_error
 from omnimall.checkout.errors import InvalidShippingZoneError, ProvinceInOtherZoneError
 from omnimall.checkout.models import ShippingZone, ShippingZoneProvince
 from omnimall.checkout.provinces import BY_CODE, CODES
@@ -33,6 +34,8 @@ def _zone_errors(zone: ShippingZone, provinces: set[str]) -> dict[str, str]:
         not isinstance(zone.free_from, Decimal) or zone.free_from < 0
     ):
         errors["free_from"] = "empty (never free) or a non-negative amount"
+    if problem := delivery_days_error(zone.days_min, zone.days_max):
+        errors["days"] = problem
     unknown = sorted(code for code in provinces if code not in BY_CODE)
     if unknown:
         errors["provinces"] = f"unknown province codes: {', '.join(unknown)}"

@@ -10,10 +10,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-from omnimall.checkout.domain import MAX_LINE_QUANTITY
+from omnimall.checkout.domain import MAX_LINE_QUANTITY, ShippingRate
 from omnimall.checkout.provinces import PROVINCES
+from omnimall.checkout.shipping import delivery_time as _delivery_time
 
 register = template.Library()
+
+
+@register.filter
+def delivery_time(rate: ShippingRate) -> str:
+    """ "Usually delivered in 2–4 days" for a shipping rate; empty when it says none."""
+    return _delivery_time(rate) if isinstance(rate, ShippingRate) else ""
 
 
 @register.simple_tag
