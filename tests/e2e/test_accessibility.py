@@ -135,6 +135,7 @@ def _walk_as_guest(audit: Audit, shop) -> None:
     order = shop["guest_order"]
     audit.visit(order.payment_url.removeprefix("http://testserver"), "sandbox bank's payment page")
     audit.visit(f"/orders/{order.number}/?token={order.guest_token}", "guest's order, unpaid")
+    audit.visit(f"/orders/{order.number}/cancel/?token={order.guest_token}", "cancel: why?")
     audit.visit("/orders/find/", None)
     audit.submit("main form button[type=submit]", "find your order with errors", shows=ERRORS)
 

@@ -8,8 +8,8 @@ waiting, sales chart), the order list, an order's page (timeline, staff note, in
 the pick-up desk (empty, and with an order found by its code), a return's page and its
 approve and reject pages (the latter with its error), an order note, an order's new
 delivery address and a new brand with their errors, fulfilment requests, stock levels,
-members and a member's 360 page, the outbox's dead letters, the store-credit report and
-the invoices to issue.
+members and a member's 360 page, the outbox's dead letters, the store-credit and
+cancellations reports and the invoices to issue.
 
 Django's own header and navigation sidebar are the same on every page: they are audited
 on the home page and the order list, and left out elsewhere.
@@ -114,6 +114,7 @@ def _walk_through_orders(audit: Audit, data) -> None:
     audit.visit(f"{returns_url}/steps/reject/", None)
     audit.submit("#content-main form [type=submit]", "rejecting a return, its error", shows=ERRORS)
     audit.visit("/admin/orders/order/store-credit/", "store-credit report")
+    audit.visit("/admin/orders/order/cancellations/", "cancellations report")
     audit.visit("/admin/orders/invoicerequest/", "invoices to issue")
 
 

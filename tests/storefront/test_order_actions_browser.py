@@ -1,5 +1,5 @@
-"""Cancelling an order and confirming receipt ask first, in a real browser (Playwright
-driving Chromium)."""
+"""Cancelling an order (on its own page, asking why) and confirming receipt (asking
+first), in a real browser (Playwright driving Chromium)."""
 
 from __future__ import annotations
 
@@ -11,29 +11,28 @@ from tests.orders.factories import make_shop, pay, place, ship_all
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_cancel_asks_first_and_a_no_changes_nothing(live_server, page, settings):
+def test_cancel_asks_why_on_its_own_page_and_keeping_the_order_changes_nothing(
+    live_server, page, settings
+):
     settings.OUTBOX_DELIVER_ON_COMMIT = False
     placed = place(make_shop(), quantities=(1,))
     token = Order.objects.get(pk=placed.order_id).guest_token
     page.goto(f"{live_server.url}/orders/{placed.number}/?token={token}")
-    asked: list[str] = []
 
-    def answer(dialog, accept: bool) -> None:
-        asked.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
-    page.once("dialog", lambda dialog: answer(dialog, accept=False))
-    page.get_by_role("button", name="Cancel order").click()
-    page.wait_for_timeout(300)  # a dismissed dialog submits nothing: give it the chance
+    with page.expect_navigation():
+        page.get_by_role("link", name="Cancel order").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Keep the order").click()
     assert Order.objects.get(pk=placed.order_id).state == "pending_payment"
 
-    page.once("dialog", lambda dialog: answer(dialog, accept=True))
     with page.expect_navigation():
-        page.get_by_role("button", name="Cancel order").click()
+        page.get_by_role("link", name="Cancel order").click()
+    page.get_by_role("radio", name="I found it cheaper elsewhere").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cancel the order").click()
 
-    assert asked == [asked[0], asked[0]]
-    assert asked[0].startswith("Cancel this order?")
-    assert Order.objects.get(pk=placed.order_id).state == "cancelled"
+    order = Order.objects.get(pk=placed.order_id)
+    assert (order.state, order.cancel_reason) == ("cancelled", "cheaper")
     assert "Your order has been cancelled." in page.content()
 
 
@@ -53,7 +52,10 @@ def test_a_paid_order_is_cancelled_and_a_shipped_one_received_from_their_pages(
     page.on("dialog", accept)
     page.goto(f"{live_server.url}/orders/{paid.number}/?token={paid.guest_token}")
     with page.expect_navigation():
-        page.get_by_role("button", name="Cancel order").click()
+        page.get_by_role("link", name="Cancel order").click()
+    assert "you get a full refund" in page.content()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cancel the order").click()  # no reason given
     assert "Your refund is on its way." in page.content()
 
     page.goto(f"{live_server.url}/orders/{shipped.number}/?token={shipped.guest_token}")
@@ -61,8 +63,9 @@ def test_a_paid_order_is_cancelled_and_a_shipped_one_received_from_their_pages(
         page.get_by_role("button", name="Confirm receipt").click()
     assert "the order is marked as received" in page.content()
 
-    assert asked[0].startswith("Cancel this order? Nothing has been prepared yet")
-    assert asked[1].startswith("Has everything in this order arrived?")
+    assert asked == [asked[0]]  # only receipt asks in a dialog: cancelling has its page
+    assert asked[0].startswith("Has everything in this order arrived?")
     paid.refresh_from_db()
     assert (paid.state, paid.amount_refunded) == ("cancelled", paid.amount_paid)
+    assert paid.cancel_reason == "not_said"
     assert Order.objects.get(pk=shipped.pk).state == "delivered"

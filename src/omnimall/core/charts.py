@@ -90,6 +90,43 @@ def stacked_columns_svg(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str  # left of the bar
+    value: Decimal | int  # its length, on the chart's one scale
+    text: str  # right of the bar (the figures)
+
+
+BAR_CHART_WIDTH, BAR_ROW, BAR_LABEL_WIDTH = 640, 22, 190
+
+
+def horizontal_bars_svg(bars: Sequence[Bar], *, title: str, css_class: str) -> SafeString:
+    """A bar per row on one scale, its label on the left and its figures on the right."""
+    if not bars:
+        return format_html("<p>{}</p>", "—")
+    inner = BAR_CHART_WIDTH - BAR_LABEL_WIDTH - 90
+    top = max(max(Decimal(bar.value) for bar in bars), Decimal("0.01"))
+    rows: list[str] = []
+    for i, bar in enumerate(bars):
+        y = 4 + i * BAR_ROW
+        width = inner * float(max(Decimal(bar.value), Decimal(0)) / top)
+        rows.append(
+            f'<text x="{BAR_LABEL_WIDTH - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f"{escape(bar.label)}</text>"
+            f'<rect x="{BAR_LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="14" '
+            f'fill="{COLOURS[0]}"/>'
+            f'<text x="{BAR_LABEL_WIDTH + width + 4:.1f}" y="{y + 14}" font-size="11">'
+            f"{escape(bar.text)}</text>"
+        )
+    return svg_document(
+        css_class=css_class,
+        width=BAR_CHART_WIDTH,
+        height=BAR_ROW * len(bars) + 8,
+        title=title,
+        body="".join(rows),
+    )
+
+
 def svg_document(*, css_class: str, width: int, height: int, title: str, body: str) -> SafeString:
     """An inline chart: ``body`` is SVG markup whose texts the caller escaped."""
     svg = (

@@ -1,15 +1,18 @@
 """What the back office's reports share: the From/To period form and safe CSV cells.
 
-The store credit report (``orders.admin.credit``) and the takings by payment method
-(``pos.admin.takings``) ask for a period the same way and export the same kind of CSV.
+The store credit report (``orders.admin.credit``), the cancellations report
+(``orders.admin.cancellations``) and the takings by payment method (``pos.admin.takings``)
+ask for a period the same way and export the same kind of CSV.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +48,32 @@ class PeriodForm(forms.Form):
 
     def too_long_message(self) -> str:
         return gettext("Choose a range of at most three years.")
+
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+
+def period_asked(request: HttpRequest, *, default_days: int) -> tuple[PeriodForm, date, date]:
+    """The period in the query string (``start``, ``end``), else the last ``default_days``
+    days to today (also when the dates given are wrong: the form shows why)."""
+    today = timezone.localdate()
+    default = {"start": today - timedelta(days=default_days - 1), "end": today}
+    given = "start" in request.GET or "end" in request.GET
+    form = PeriodForm(request.GET if given else None, initial=default)
+    if given and form.is_valid():
+        return form, form.cleaned_data["start"], form.cleaned_data["end"]
+    return form, default["start"], default["end"]
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """From the start of ``start`` to the start of the day after ``end``, in the shop's
+    time zone: both days included."""
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP's list: a leading tab or

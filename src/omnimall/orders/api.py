@@ -177,6 +177,7 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[s
         actor=_shopper_actor(user, view.email),
         reason=payload.reason or gettext_noop("cancelled by the shopper"),
         by_shopper=True,
+        why=payload.why or "",
     )
     return order_out(selectors.get_order_by_id(view.id))
 

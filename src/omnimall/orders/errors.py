@@ -90,6 +90,13 @@ class AddressNotChangeableError(OrderTransitionError):
     )
 
 
+class InvalidCancelReasonError(ValidationFailedError):
+    """``details.allowed``: the reasons that may be given."""
+
+    code = "invalid_cancel_reason"
+    message = "That is not one of the reasons for cancelling."
+
+
 class InvalidShipToError(ValidationFailedError):
     """``details.errors``: ``{field: problem}``, as checkout gives them."""
 

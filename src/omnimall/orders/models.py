@@ -44,6 +44,34 @@ class CreditReason(models.TextChoices):
     DELIVERY_CITY = "delivery_city", _("store serving the delivery city")
 
 
+class CancelReason(models.TextChoices):
+    """Why an order was cancelled: the shopper's own answer, or how the shop did it."""
+
+    CHANGED_MIND = "changed_mind", _("I changed my mind")
+    WRONG_ITEMS = "wrong_items", _("I chose the wrong item, size or colour")
+    WRONG_DETAILS = "wrong_details", _("The address or contact details are wrong")
+    CHEAPER = "cheaper", _("I found it cheaper elsewhere")
+    TOO_SLOW = "too_slow", _("It takes too long to arrive")
+    PAYMENT_TROUBLE = "payment_trouble", _("I had trouble paying")
+    OTHER = "other", _("Another reason")
+    NOT_SAID = "not_said", _("the shopper did not say")
+    NOT_PAID = "not_paid", _("not paid in time")
+    NOT_COLLECTED = "not_collected", _("not collected from the store")
+    BY_STAFF = "by_staff", _("cancelled by staff")
+
+
+# What a shopper may answer (the rest the shop records itself).
+SHOPPER_CANCEL_REASONS = (
+    CancelReason.CHANGED_MIND,
+    CancelReason.WRONG_ITEMS,
+    CancelReason.WRONG_DETAILS,
+    CancelReason.CHEAPER,
+    CancelReason.TOO_SLOW,
+    CancelReason.PAYMENT_TROUBLE,
+    CancelReason.OTHER,
+)
+
+
 class Order(models.Model):
     number = models.CharField(_("order number"), max_length=20)  # unique: Meta
     user = models.ForeignKey(
@@ -124,6 +152,10 @@ class Order(models.Model):
     # When the "still waiting" reminder went out (``pickup_reminders``): at most once.
     pickup_reminded_at = models.DateTimeField(_("pick-up reminder sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Why it was cancelled (empty until it is): for "why do shoppers cancel?".
+    cancel_reason = models.CharField(
+        _("cancel reason"), max_length=20, choices=CancelReason.choices, blank=True
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

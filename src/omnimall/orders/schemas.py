@@ -176,9 +176,18 @@ class OrderListQuery(Schema):
     show: HistoryTab = Field("all", description="Only the orders of one tab")
 
 
+ShopperCancelReason = Literal[
+    "changed_mind", "wrong_items", "wrong_details", "cheaper", "too_slow", "payment_trouble",
+    "other",
+]  # fmt: skip
+
+
 class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
     token: GuestToken = None
-    reason: str = Field("", max_length=500)
+    reason: str = Field("", max_length=500, description="In the shopper's words (optional)")
+    why: ShopperCancelReason | None = Field(
+        None, description="Why, as the order page asks it (optional; kept for the shop)"
+    )
 
 
 class OrderLookupIn(StrictIn):

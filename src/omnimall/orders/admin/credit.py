@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +24,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
-from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 
-from omnimall.core.charts import svg_document
-from omnimall.core.reports import PeriodForm
+from omnimall.core.charts import Bar, horizontal_bars_svg
 from omnimall.core.reports import csv_cell as _cell
+from omnimall.core.reports import day_bounds, period_asked
 from omnimall.orders.attribution import StoreCredit, store_credit_report
 from omnimall.orders.models import CreditReason
 
@@ -44,25 +42,6 @@ if TYPE_CHECKING:
 
 TEMPLATE = "orders/admin/credit_report.html"
 DEFAULT_DAYS = 30
-CHART_WIDTH, CHART_ROW, LABEL_WIDTH = 640, 22, 190
-
-
-def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
-    today = timezone.localdate()
-    default = {"start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
-    given = "start" in request.GET or "end" in request.GET
-    form = PeriodForm(request.GET if given else None, initial=default)
-    if given and form.is_valid():
-        return form, form.cleaned_data["start"], form.cleaned_data["end"]
-    return form, default["start"], default["end"]
-
-
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, time.min, tzinfo=zone),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-    )
 
 
 def _name(store: StoreCredit) -> str:
@@ -72,26 +51,8 @@ def _name(store: StoreCredit) -> str:
 
 def revenue_bars_svg(stores: Sequence[StoreCredit], *, title: str) -> SafeString:
     """Horizontal bars of paid revenue per store (drawn on the server, no script)."""
-    if not stores:
-        return format_html("<p>{}</p>", "—")
-    inner = CHART_WIDTH - LABEL_WIDTH - 90
-    top = max(max(s.revenue for s in stores), Decimal("0.01"))
-    height = CHART_ROW * len(stores) + 8
-    rows: list[str] = []
-    for i, store in enumerate(stores):
-        y = 4 + i * CHART_ROW
-        width = inner * float(max(store.revenue, Decimal(0)) / top)
-        rows.append(
-            f'<text x="{LABEL_WIDTH - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
-            f"{escape(_name(store))}</text>"
-            f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="14" '
-            f'fill="#417690"/>'
-            f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + 14}" font-size="11">'
-            f"{store.revenue} ({store.orders})</text>"
-        )
-    return svg_document(
-        css_class="credit-chart", width=CHART_WIDTH, height=height, title=title, body="".join(rows)
-    )
+    bars = [Bar(_name(s), s.revenue, f"{s.revenue} ({s.orders})") for s in stores]
+    return horizontal_bars_svg(bars, title=title, css_class="credit-chart")
 
 
 def _link(name: str, code: str) -> str:
@@ -148,9 +109,9 @@ def _csv(stores: Sequence[StoreCredit], start: date, end: date) -> HttpResponse:
 def store_credit_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> HttpResponse:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    form, start, end = _period(request)
+    form, start, end = period_asked(request, default_days=DEFAULT_DAYS)
     scope = order_scope(request)
-    start_at, end_at = _bounds(start, end)
+    start_at, end_at = day_bounds(start, end)
     stores = store_credit_report(
         start=start_at,
         end=end_at,

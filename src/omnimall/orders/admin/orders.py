@@ -33,6 +33,7 @@ from omnimall.inventory.selectors import carriers
 from omnimall.members.domain import national_phone
 from omnimall.orders import domain, texts
 from omnimall.orders.models import (
+    SHOPPER_CANCEL_REASONS,
     DeliveryMethod,
     Order,
     OrderAllocation,
@@ -44,6 +45,7 @@ from omnimall.orders.selectors import display_number
 from omnimall.orders.services import cancellation, fulfilment, pickup, readdress
 from omnimall.orders.services import messages as order_messages
 
+from .cancellations import cancellation_report_urls
 from .credit import credit_report_urls
 from .export import order_export_urls
 from .invoice_inline import InvoiceRequestInline
@@ -146,6 +148,13 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # A shopper who calls to cancel gives their reason to customer service.
+    why = forms.ChoiceField(
+        label=_("The shopper's reason"),
+        choices=[("", _("None: the shop cancels it"))]
+        + [(reason.value, reason.label) for reason in SHOPPER_CANCEL_REASONS],
+        required=False,
+    )
 
 
 class NoteForm(forms.Form):
@@ -168,7 +177,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "placed_at",
     )
     list_select_related = ("credited_store",)
-    list_filter = ("state", "delivery_method", "needs_attention", "credited_store")
+    list_filter = (
+        "state", "cancel_reason", "delivery_method", "needs_attention", "credited_store",
+    )  # fmt: skip
     search_fields = ("=number", "phone", "email")
     search_help_text = _(
         "Order number (also as read out, '261127 482193'), or the shopper's phone or email."
@@ -185,11 +196,23 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "pickup_code_hint", "credited_store", "credit_reason", "currency", "subtotal", "shipping",
         "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
-        "pickup_reminded_at", "closed_at", "allocations", "shipments", "points_used",
-        "points_value", "points_earned",
+        "pickup_reminded_at", "closed_at", "cancel_reason", "allocations", "shipments",
+        "points_used", "points_value", "points_earned",
     )  # fmt: skip
     fieldsets = (
-        (None, {"fields": ("number", "state", "needs_attention", "placed_at", "closed_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "state",
+                    "needs_attention",
+                    "placed_at",
+                    "closed_at",
+                    "cancel_reason",
+                )
+            },
+        ),
         (_("Shopper"), {"fields": ("user", "contact_name", "email", "phone", "channel_code")}),
         (
             _("Delivery"),
@@ -367,7 +390,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 name="orders_order_act",
             ),
         ]
-        return [*urls, *credit_report_urls(self), *order_export_urls(self), *super().get_urls()]
+        return [
+            *urls,
+            *credit_report_urls(self),
+            *cancellation_report_urls(self),
+            *order_export_urls(self),
+            *super().get_urls(),
+        ]
 
     def _pickup_desk(self, request: HttpRequest) -> HttpResponse:
         return pickup_desk_view(request, model_admin=self)
@@ -522,12 +551,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             actor = Actor.from_user(request.user)
-            reason = form.cleaned_data["reason"]
+            reason, why = form.cleaned_data["reason"], form.cleaned_data["why"]
             self._each(
                 request,
                 queryset,
                 lambda o: cancellation.cancel_order(
-                    order_id=o.pk, actor=actor, reason=reason, by_shopper=False
+                    order_id=o.pk, actor=actor, reason=reason, by_shopper=False, why=why
                 ),
                 lambda n: ngettext(
                     "Order %(orders)s cancelled; what was paid is being refunded.",

@@ -189,6 +189,14 @@ def shopper_note(seed: int) -> str:
     return rng.choice(SHOPPER_NOTES) if rng.random() < 1 / 6 else ""
 
 
+def cancel_reason(seed: int) -> str:
+    """Why a demo shopper cancels (or says nothing, one in four), from the plan's seed
+    alone, as ``shopper_note``."""
+    rng = random.Random(seed ^ 0xCA7CE1)  # noqa: S311 - demo data, not security
+    reasons = ("", "changed_mind", "wrong_items", "wrong_details", "cheaper", "payment_trouble")
+    return rng.choices(reasons, weights=(25, 30, 20, 10, 10, 5))[0]
+
+
 def carrier(rng: random.Random) -> str:
     return rng.choice(CARRIERS)[0]
 

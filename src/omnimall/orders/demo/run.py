@@ -40,6 +40,7 @@ from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.members import demo as members_demo
 from omnimall.orders import domain
 from omnimall.orders.models import (
+    CancelReason,
     InvoiceRequest,
     InvoiceState,
     Order,
@@ -242,6 +243,7 @@ class HistoryWriter:
             actor=order.actor,
             reason=gettext_noop("cancelled by the shopper"),
             by_shopper=True,
+            why=people.cancel_reason(order.plan.seed),
         )
 
     def _expire(self, order: _Order) -> None:
@@ -251,6 +253,7 @@ class HistoryWriter:
             actor=cancellation.SYSTEM,
             reason="payment timed out",
             by_shopper=False,
+            why=CancelReason.NOT_PAID,
         )
 
     # --- paying ---------------------------------------------------------------------

@@ -32,12 +32,18 @@ from omnimall.inventory import services as inventory
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
 from omnimall.orders.errors import (
+    InvalidCancelReasonError,
     OrderAlreadyPaidError,
     OrderBeingPreparedError,
     OrderNotFoundError,
     OrderTransitionError,
 )
-from omnimall.orders.models import Order, OrderAllocation
+from omnimall.orders.models import (
+    SHOPPER_CANCEL_REASONS,
+    CancelReason,
+    Order,
+    OrderAllocation,
+)
 from omnimall.orders.texts import Text, text
 
 from . import messages
@@ -71,11 +77,27 @@ def _release(order: Order, *, actor: Actor, reason: str) -> None:
     OrderAllocation.objects.filter(line__order=order, is_live=True).update(is_live=False)
 
 
-def cancel_order(*, order_id: int, actor: Actor, reason: str | Text, by_shopper: bool) -> None:
+def _cancel_reason(why: str, *, by_shopper: bool) -> str:
+    """The order's ``cancel_reason``: ``why`` when given (a shopper may give only theirs:
+    422 ``invalid_cancel_reason``), else "the shopper did not say" or "by staff"."""
+    allowed = SHOPPER_CANCEL_REASONS if by_shopper else CancelReason.values
+    if not why:
+        return CancelReason.NOT_SAID if by_shopper else CancelReason.BY_STAFF
+    if why not in allowed:
+        raise InvalidCancelReasonError(allowed=[str(value) for value in allowed])
+    return why
+
+
+def cancel_order(
+    *, order_id: int, actor: Actor, reason: str | Text, by_shopper: bool, why: str = ""
+) -> None:
     """Cancel ``order_id``: holds released, payment closed or refunded, shopper told.
 
     ``reason``: what a person typed, a fixed text (``gettext_noop``), or a ``Text`` the
-    system writes (kept whole on the timeline; the rest of the trail gets its English)."""
+    system writes (kept whole on the timeline; the rest of the trail gets its English).
+    ``why``: a ``CancelReason`` (a shopper's answer, or how the shop cancelled it), kept on
+    the order for "why do shoppers cancel?"."""
+    cancel_reason = _cancel_reason(why, by_shopper=by_shopper)
     allowed = (
         domain.shopper_cancellable(paid_allowed=settings.SHOPPER_CANCEL_PAID)
         if by_shopper
@@ -107,8 +129,17 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str | Text, by_shopper:
         if order.state == domain.PENDING_PAYMENT:
             # Unpaid: the points hold goes back. Paid: the refund below restores them.
             order_points.release_for_order(order, actor=actor, reason=plain)
-        transition(order, domain.CANCELLED, actor=actor, message=reason)
-        audit.record(actor=actor, action="order.cancelled", subject=order, reason=plain)
+        order.cancel_reason = cancel_reason
+        transition(
+            order, domain.CANCELLED, actor=actor, message=reason, extra_fields=("cancel_reason",)
+        )
+        audit.record(
+            actor=actor,
+            action="order.cancelled",
+            subject=order,
+            changes={"cancel_reason": ["", cancel_reason]},
+            reason=plain,
+        )
         messages.email_shopper(order, template="cancelled", extra={"reason": plain})
         messages.publish_order_event(order, topic="order.cancelled")
         outstanding = order.amount_paid - order.amount_refunded
@@ -140,6 +171,7 @@ def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 200) -> in
                 actor=SYSTEM,
                 reason=text(gettext_noop("payment timed out")),
                 by_shopper=False,
+                why=CancelReason.NOT_PAID,
             )
             cancelled += 1
         except OrderAlreadyPaidError:
@@ -170,6 +202,7 @@ def cancel_uncollected_pickups(*, now: datetime | None = None, limit: int = 200)
                     days=settings.PICKUP_UNCOLLECTED_DAYS,
                 ),
                 by_shopper=False,
+                why=CancelReason.NOT_COLLECTED,
             )
             cancelled += 1
         except DomainError:

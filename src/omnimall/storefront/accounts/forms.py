@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omnimall.checkout.forms import AddressForm
 from omnimall.core import throttle
+from omnimall.orders.models import SHOPPER_CANCEL_REASONS
 
 from .services import email_taken, normalise_email
 
@@ -148,6 +149,18 @@ class AddressBookForm(AddressForm):
     """An address of the shopper's address book, which may become their default."""
 
     is_default = forms.BooleanField(label=_("Use as my default address"), required=False)
+
+
+class CancelForm(forms.Form):
+    """Why the shopper cancels: one of their reasons, or none (they need not say)."""
+
+    why = forms.ChoiceField(
+        label=_("Why are you cancelling? (optional)"),
+        choices=[("", _("I would rather not say"))]
+        + [(reason.value, reason.label) for reason in SHOPPER_CANCEL_REASONS],
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
 
 class ReturnForm(forms.Form):

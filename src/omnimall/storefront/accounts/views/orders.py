@@ -45,7 +45,7 @@ from omnimall.orders.selectors import OrderView, lookup
 from omnimall.orders.services import cancellation, invoices, readdress, receipt, returns
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
-from omnimall.storefront.accounts.forms import OrderLookupForm, ReturnForm
+from omnimall.storefront.accounts.forms import CancelForm, OrderLookupForm, ReturnForm
 
 TOKEN_MAX_LENGTH = 64
 PAYMENT_OUTCOMES = ("declined", "abandoned")
@@ -192,10 +192,24 @@ def order_status(request: HttpRequest, number: str) -> HttpResponse:
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @never_cache
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """The confirmation page with the reasons to choose from (GET), and the cancellation."""
     order, token = load_order(request, number)
+    detail_url = _order_url("order_detail", order.number, token)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET" or not form.is_valid():
+        if not order.can_cancel:
+            messages.error(request, _("This order can no longer be cancelled here."))
+            return HttpResponseRedirect(detail_url)
+        context = {
+            "order": order,
+            "form": form,
+            "detail_url": detail_url,
+            "action_url": _order_url("order_cancel", order.number, token),
+        }
+        return render(request, "storefront/account/order_cancel.html", context)
     try:
         cancellation.cancel_order(
             order_id=order.id,
@@ -208,6 +222,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
                 else gettext_noop("Cancelled by the shopper before it was prepared.")
             ),
             by_shopper=True,
+            why=form.cleaned_data["why"],
         )
     except OrderNotFoundError:
         raise Http404("unknown order") from None

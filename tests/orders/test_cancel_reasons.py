@@ -1,0 +1,137 @@
+"""Why each order was cancelled (``Order.cancel_reason``): the shopper's answer, or how the
+shop cancelled it; kept for "why do shoppers cancel?"."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from omnimall.core import clock
+from omnimall.core.models import AuditEntry
+from omnimall.orders.errors import InvalidCancelReasonError
+from omnimall.orders.models import Order
+from omnimall.orders.services import cancellation
+from tests.orders.factories import ACTOR, make_paid_order, make_ready_pickup, make_shop, place
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/orders/order/"
+
+
+@pytest.fixture(autouse=True)
+def _quiet(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    settings.LANGUAGE_CODE = "en"
+
+
+def reason_of(order_id: int) -> str:
+    return Order.objects.get(pk=order_id).cancel_reason
+
+
+def test_a_shoppers_answer_is_kept_and_audited():
+    placed = place(make_shop())
+
+    cancellation.cancel_order(
+        order_id=placed.order_id, actor=ACTOR, reason="x", by_shopper=True, why="cheaper"
+    )
+
+    assert reason_of(placed.order_id) == "cheaper"
+    entry = AuditEntry.objects.get(action="order.cancelled")
+    assert entry.changes == {"cancel_reason": ["", "cheaper"]}
+
+
+def test_without_an_answer_the_order_says_who_cancelled_it():
+    shop = make_shop(units=20)
+    by_shopper, by_staff = place(shop), place(shop)
+
+    cancellation.cancel_order(order_id=by_shopper.order_id, actor=ACTOR, reason="", by_shopper=True)
+    cancellation.cancel_order(order_id=by_staff.order_id, actor=ACTOR, reason="", by_shopper=False)
+
+    assert reason_of(by_shopper.order_id) == "not_said"
+    assert reason_of(by_staff.order_id) == "by_staff"
+
+
+def test_the_sweeps_say_not_paid_and_not_collected(settings):
+    shop = make_shop(units=20)
+    unpaid = place(shop)
+    uncollected = make_ready_pickup(shop)
+    later = clock.now() + timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS + 1)
+
+    assert cancellation.expire_unpaid_orders(now=later) == 1
+    assert cancellation.cancel_uncollected_pickups(now=later) == 1
+
+    assert reason_of(unpaid.order_id) == "not_paid"
+    assert reason_of(uncollected.pk) == "not_collected"
+
+
+@pytest.mark.parametrize("why", ["not_paid", "by_staff", "bored"])
+def test_a_shopper_may_give_only_a_shoppers_reason_and_nothing_changes_otherwise(why):
+    placed = place(make_shop())
+
+    with pytest.raises(InvalidCancelReasonError) as refused:
+        cancellation.cancel_order(
+            order_id=placed.order_id, actor=ACTOR, reason="", by_shopper=True, why=why
+        )
+
+    assert "cheaper" in refused.value.details["allowed"]
+    order = Order.objects.get(pk=placed.order_id)
+    assert (order.state, order.cancel_reason) == ("pending_payment", "")
+
+
+def test_the_api_takes_the_reason_and_refuses_an_unknown_one():
+    placed = place(make_shop())
+    url = f"/api/v1/orders/{placed.number}/cancel"
+
+    def post(body):
+        return Client().post(url, json.dumps(body), content_type="application/json")
+
+    unknown = post({"token": placed.guest_token, "why": "not_paid"})
+    done = post({"token": placed.guest_token, "why": "too_slow"})
+
+    assert unknown.status_code == 422
+    assert done.status_code == 200, done.content
+    assert reason_of(placed.order_id) == "too_slow"
+
+
+def test_customer_service_records_the_reason_a_caller_gives(admin_client):
+    order = make_paid_order()
+    data = {"action": "cancel_with_refund", "_selected_action": [order.pk]}
+
+    asked = admin_client.post(CHANGELIST, data)
+    admin_client.post(CHANGELIST, {**data, "apply": "1", "reason": "rang us", "why": "cheaper"})
+    listed = admin_client.get(CHANGELIST, {"cancel_reason__exact": "cheaper"})
+
+    assert "The shopper&#x27;s reason" in asked.content.decode()
+    assert reason_of(order.pk) == "cheaper"
+    assert order.number[6:] in listed.content.decode()
+
+
+REPORT = "/admin/orders/order/cancellations/"
+
+
+def test_the_report_shows_the_cancellation_rate_and_why(admin_client, settings):
+    shop = make_shop(units=30)
+    cheaper, unpaid, quiet = place(shop), place(shop), place(shop)
+    make_paid_order(shop)
+    cancellation.cancel_order(
+        order_id=cheaper.order_id, actor=ACTOR, reason="", by_shopper=True, why="cheaper"
+    )
+    cancellation.cancel_order(order_id=quiet.order_id, actor=ACTOR, reason="", by_shopper=True)
+    cancellation.expire_unpaid_orders(now=clock.now() + timedelta(hours=1))
+
+    page = admin_client.get(REPORT).content.decode()
+    listing = admin_client.get(CHANGELIST).content.decode()
+    before = admin_client.get(REPORT, {"start": "2020-01-01", "end": "2020-01-31"})
+
+    assert reason_of(unpaid.order_id) == "not_paid"
+    assert "4 orders placed" in page
+    assert "3 cancelled (75.0 %)" in page
+    assert '<svg class="cancel-chart"' in page
+    assert "I found it cheaper elsewhere" in page
+    assert "the shopper did not say".capitalize() in page
+    assert "cancel_reason__exact=not_paid" in page
+    assert 'href="/admin/orders/order/cancellations/"' in listing
+    assert "No cancelled orders in this period." in before.content.decode()
