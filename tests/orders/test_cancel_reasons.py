@@ -129,7 +129,7 @@ def test_the_report_shows_the_cancellation_rate_and_why(admin_client, settings):
     assert reason_of(unpaid.order_id) == "not_paid"
     assert "4 orders placed" in page
     assert "3 cancelled (75.0 %)" in page
-    assert '<svg class="cancel-chart"' in page
+    assert '<svg class="report-chart"' in page
     assert "I found it cheaper elsewhere" in page
     assert "the shopper did not say".capitalize() in page
     assert "cancel_reason__exact=not_paid" in page

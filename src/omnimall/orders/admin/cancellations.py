@@ -68,7 +68,7 @@ def cancellations_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) ->
             {"label": _label(row), "row": row, "url": _list_url(row)} for row in report.reasons
         ],
         "chart": horizontal_bars_svg(
-            bars, title=gettext("Cancelled orders by reason"), css_class="cancel-chart"
+            bars, title=gettext("Cancelled orders by reason"), css_class="report-chart"
         ),
     }
     return TemplateResponse(request, TEMPLATE, context)

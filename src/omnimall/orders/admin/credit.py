@@ -52,7 +52,7 @@ def _name(store: StoreCredit) -> str:
 def revenue_bars_svg(stores: Sequence[StoreCredit], *, title: str) -> SafeString:
     """Horizontal bars of paid revenue per store (drawn on the server, no script)."""
     bars = [Bar(_name(s), s.revenue, f"{s.revenue} ({s.orders})") for s in stores]
-    return horizontal_bars_svg(bars, title=title, css_class="credit-chart")
+    return horizontal_bars_svg(bars, title=title, css_class="report-chart")
 
 
 def _link(name: str, code: str) -> str:
