@@ -98,6 +98,18 @@ class Bar:
 
 
 BAR_CHART_WIDTH, BAR_ROW, BAR_LABEL_WIDTH = 640, 22, 190
+LABEL_ROOM = 30  # what fits left of the bars at 12 px: 30 Latin letters, 15 Chinese
+
+
+def _fitted(label: str) -> str:
+    """``label`` cut with "…" where it would run out of the chart on the left (a Chinese
+    character takes about two Latin letters' room)."""
+    used = 0
+    for index, char in enumerate(label):
+        used += 2 if ord(char) > 0x2E80 else 1
+        if used > LABEL_ROOM:
+            return label[: max(index - 1, 1)] + "…"
+    return label
 
 
 def horizontal_bars_svg(bars: Sequence[Bar], *, title: str, css_class: str) -> SafeString:
@@ -111,12 +123,13 @@ def horizontal_bars_svg(bars: Sequence[Bar], *, title: str, css_class: str) -> S
         y = 4 + i * BAR_ROW
         width = inner * float(max(Decimal(bar.value), Decimal(0)) / top)
         rows.append(
+            f"<g><title>{escape(bar.label)}: {escape(bar.text)}</title>"
             f'<text x="{BAR_LABEL_WIDTH - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
-            f"{escape(bar.label)}</text>"
+            f"{escape(_fitted(bar.label))}</text>"
             f'<rect x="{BAR_LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="14" '
             f'fill="{COLOURS[0]}"/>'
             f'<text x="{BAR_LABEL_WIDTH + width + 4:.1f}" y="{y + 14}" font-size="11">'
-            f"{escape(bar.text)}</text>"
+            f"{escape(bar.text)}</text></g>"
         )
     return svg_document(
         css_class=css_class,

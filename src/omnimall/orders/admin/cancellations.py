@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from omnimall.core.charts import Bar, horizontal_bars_svg
@@ -37,7 +38,7 @@ DEFAULT_DAYS = 30
 
 
 def _label(row: ReasonCount) -> str:
-    return row.label or gettext("not recorded (cancelled before reasons were kept)")
+    return capfirst(row.label or gettext("not recorded (cancelled before reasons were kept)"))
 
 
 def _list_url(row: ReasonCount) -> str:
