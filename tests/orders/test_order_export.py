@@ -44,7 +44,11 @@ def orders():
     pickup = make_paid_order(shop, method="pickup", quantities=(1, 1))
     placed = place(shop, quantities=(2,))
     cancellation.cancel_order(
-        order_id=placed.order_id, actor=ACTOR, reason="changed my mind", by_shopper=True
+        order_id=placed.order_id,
+        actor=ACTOR,
+        reason="changed my mind",
+        by_shopper=True,
+        why="changed_mind",
     )
     cancelled = Order.objects.get(pk=placed.order_id)
     return {"paid": paid, "pickup": pickup, "cancelled": cancelled, "shop": shop}
@@ -116,6 +120,7 @@ def test_export_writes_every_order_with_its_figures_for_a_spreadsheet(admin_clie
     assert shipped["placed_at"] == shop_time(paid.placed_at)
     assert shipped["paid_at"] == shop_time(paid.paid_at)
     assert shipped["closed_at"] == ""
+    assert shipped["cancel_reason"] == ""
     assert shipped["needs_attention"] == "0"
     at_store = rows[pickup.number]
     assert at_store["delivery_method"] == "pickup"
@@ -129,6 +134,7 @@ def test_export_writes_every_order_with_its_figures_for_a_spreadsheet(admin_clie
     assert gone["amount_paid"] == "0.00"
     assert gone["paid_at"] == ""
     assert gone["closed_at"] == shop_time(cancelled.closed_at)
+    assert gone["cancel_reason"] == "changed_mind"
 
 
 def test_export_holds_the_lists_filtered_searched_and_drilled_down_orders(admin_client, orders):

@@ -47,6 +47,7 @@ EXPORT_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("amount_refunded", "amount_refunded"),
     ("paid_at", "paid_at"),
     ("closed_at", "closed_at"),
+    ("cancel_reason", "cancel_reason"),
     ("needs_attention", "needs_attention"),
 )
 EXPORT_HEADER: tuple[str, ...] = tuple(name for name, _read in EXPORT_COLUMNS)
