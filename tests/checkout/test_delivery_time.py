@@ -3,18 +3,25 @@ default rate in settings, shown at checkout, on the delivery help page and in th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from omnimall import settings as omnimall_settings
 from omnimall.checkout import selectors
 from omnimall.checkout.errors import InvalidShippingZoneError
 from omnimall.checkout.models import ShippingZone
 from omnimall.core.models import AuditEntry
+from omnimall.orders.services import fulfilment
 from tests.checkout.conftest import make_zone
 from tests.checkout.test_pages import HX, add, checkout_form
 from tests.checkout.test_shipping_admin import ADD_URL, logistics, zone_form  # noqa: F401
+from tests.orders.factories import ACTOR, make_shipped_order
+from tests.orders.factories import make_shop as make_order_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +101,29 @@ def test_a_mistyped_delivery_time_stops_the_start_up(monkeypatch, raw):
 
     with pytest.raises(ImproperlyConfigured):
         omnimall_settings._env_days("OMNIMALL_SHIPPING_DAYS", "2-4")
+
+
+def test_a_parcel_on_its_way_says_when_it_usually_arrives(settings):
+    settings.OUTBOX_DELIVER_ON_COMMIT = False
+    settings.SHIPPING_DAYS = (2, 4)
+    order = make_shipped_order(make_order_shop())
+    url = f"/api/v1/orders/{order.number}?token={order.guest_token}"
+
+    [parcel] = Client().get(url).json()["shipments"]
+    page = (
+        Client()
+        .get(f"/orders/{order.number}/?token={order.guest_token}", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    settings.SHIPPING_DAYS = None
+    [unsaid] = Client().get(url).json()["shipments"]
+    settings.SHIPPING_DAYS = (2, 4)
+    fulfilment.confirm_delivery(order_id=order.pk, actor=ACTOR)
+    [arrived] = Client().get(url).json()["shipments"]
+
+    shipped_on = timezone.localdate()
+    assert parcel["expected_from"] == str(shipped_on + timedelta(days=2))
+    assert parcel["expected_to"] == str(shipped_on + timedelta(days=4))
+    assert "Usually arrives between" in page
+    assert (unsaid["expected_from"], unsaid["expected_to"]) == (None, None)
+    assert (arrived["expected_from"], arrived["expected_to"]) == (None, None)

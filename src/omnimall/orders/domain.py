@@ -93,6 +93,8 @@ def may_issue_invoice(state: str) -> bool:
 
 
 OPEN_FULFILMENT = frozenset({PAID, ALLOCATED, PARTIALLY_SHIPPED, READY_FOR_PICKUP})
+# Parcels on their way to the shopper: when they usually arrive is worth saying.
+ON_ITS_WAY = frozenset({PARTIALLY_SHIPPED, SHIPPED})
 
 
 class OrderStateError(Exception):

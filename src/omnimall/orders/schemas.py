@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -51,6 +51,14 @@ class OrderShipmentOut(Schema):
         ..., description="The carrier's page for this parcel; empty when there is none"
     )
     shipped_at: datetime
+    expected_from: date | None = Field(
+        None,
+        description=(
+            "While the order is on its way: the first day this parcel usually arrives "
+            "(shipped date + the delivery zone's usual days); null when not said"
+        ),
+    )
+    expected_to: date | None = Field(None, description="…and the last")
 
 
 class TimelineOut(Schema):

@@ -10,13 +10,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import timezone
 
+from omnimall.checkout.pricing import delivery_quote
 from omnimall.core import clock
 from omnimall.core.numbers import display_number
 from omnimall.inventory.models import FulfilmentState
@@ -83,6 +85,9 @@ class ShipmentView:
     carrier_name_en: str
     carrier_name_zh: str
     tracking_url: str  # the carrier's page for this parcel; empty when it has none
+    # While on its way: the days it usually arrives between (the zone's delivery time).
+    expected_from: date | None = None
+    expected_to: date | None = None
 
     @property
     def carrier_name(self) -> str:
@@ -303,6 +308,16 @@ def _orders() -> Any:
     )
 
 
+def _delivery_days(order: Order) -> tuple[int, int] | None:
+    """How many days delivery to the order's province usually takes, while its parcels are
+    on their way (its zone's, else the default rate's; None when not said)."""
+    province = (order.ship_to or {}).get("province")
+    if order.state not in domain.ON_ITS_WAY or not province:
+        return None
+    rate, _fee = delivery_quote(str(province), subtotal=order.subtotal)
+    return rate.days
+
+
 def _shipments(order: Order) -> tuple[ShipmentView, ...]:
     seen: dict[int, Any] = {}
     for line in order.lines.all():
@@ -312,9 +327,11 @@ def _shipments(order: Order) -> tuple[ShipmentView, ...]:
     if not seen:
         return ()
     carriers = carrier_index()  # one query, only for an order that has shipped
+    days = _delivery_days(order)
     views = []
     for shipment in seen.values():
         label = label_for(shipment.carrier, shipment.tracking_number, carriers)
+        shipped_on = timezone.localdate(shipment.shipped_at)
         views.append(
             ShipmentView(
                 carrier=shipment.carrier,
@@ -323,6 +340,8 @@ def _shipments(order: Order) -> tuple[ShipmentView, ...]:
                 carrier_name_en=label.name_en,
                 carrier_name_zh=label.name_zh,
                 tracking_url=label.tracking_url,
+                expected_from=shipped_on + timedelta(days=days[0]) if days else None,
+                expected_to=shipped_on + timedelta(days=days[1]) if days else None,
             )
         )
     return tuple(sorted(views, key=lambda s: s.shipped_at))
