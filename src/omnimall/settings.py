@@ -252,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "core.deliver_outbox", "schedule": 10.0},
     # Unpaid orders past their hold: ask the gateway first, then cancel and release.
     "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 60.0},
+    # Unpaid orders PAYMENT_REMINDER_MINUTES before their hold ends: one email to pay.
+    "remind-unpaid-orders": {"task": "orders.remind_unpaid_orders", "schedule": 60.0},
     # A shopper reminded PICKUP_REMINDER_DAYS before the cancellation below still has days to
     # come; hourly, so the reminder leaves within the hour the order becomes due.
     "remind-uncollected-pickups": {
@@ -307,6 +309,9 @@ SITE_URL = os.environ.get("OMNIMALL_SITE_URL", "").rstrip("/")
 OUTBOX_DELIVER_ON_COMMIT = _env_bool("OMNIMALL_OUTBOX_DELIVER_ON_COMMIT", True)
 OUTBOX_HTTP_TIMEOUT = float(os.environ.get("OMNIMALL_OUTBOX_HTTP_TIMEOUT", "5"))
 CHECKOUT_HOLD_MINUTES = int(os.environ.get("OMNIMALL_CHECKOUT_HOLD_MINUTES", "15"))
+# This many minutes before an unpaid order's hold ends, its shopper is emailed once to pay
+# (orders.services.payment_reminders); 0: never.
+PAYMENT_REMINDER_MINUTES = int(os.environ.get("OMNIMALL_PAYMENT_REMINDER_MINUTES", "5"))
 # Stock an unpaid order holds is stock nobody else can buy (bots hoard a flash sale that
 # way). A shopper (their account, and the contact phone) may have this many orders
 # awaiting payment at once; 0: no limit.

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 EXTRA = {
     "placed": {},
+    "payment_reminder": {"deadline": "14:35", "time_zone": "Asia/Shanghai"},
     "paid": {},
     "shipped": {"complete": True, "carrier": "SF Express", "tracking_number": "SF7788"},
     "ready_for_pickup": {"days": 7},
@@ -37,6 +38,7 @@ EXTRA = {
 # What each email must say besides the order's number and link.
 SAYS = {
     "placed": ["Total / 合计"],
+    "payment_reminder": ["until 14:35", "(Asia/Shanghai time)", "Total / 合计"],
     "paid": ["Your pick-up code / 自提码"],
     "shipped": ["SF Express", "SF7788"],
     "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],

@@ -152,6 +152,8 @@ class Order(models.Model):
     # When the "still waiting" reminder went out (``pickup_reminders``): at most once.
     pickup_reminded_at = models.DateTimeField(_("pick-up reminder sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # When the shopper was reminded to pay before the hold ends (services.payment_reminders).
+    payment_reminded_at = models.DateTimeField(_("reminded to pay"), null=True, blank=True)
     # Why it was cancelled (empty until it is): for "why do shoppers cancel?".
     cancel_reason = models.CharField(
         _("cancel reason"), max_length=20, choices=CancelReason.choices, blank=True

@@ -10,6 +10,7 @@ from omnimall.orders.services import (
     completion,
     fulfilment,
     payment,
+    payment_reminders,
     pickup_reminders,
     receipt,
 )
@@ -30,6 +31,13 @@ def expire_unpaid_orders_task() -> int:
     Also the safety net for paid orders whose allocation never ran."""
     fulfilment.allocate_stuck_orders()
     return cancellation.expire_unpaid_orders()
+
+
+@shared_task(name="orders.remind_unpaid_orders")
+def remind_unpaid_orders_task() -> int:
+    """Unpaid orders PAYMENT_REMINDER_MINUTES before their hold ends: the shopper reminded
+    once (every minute)."""
+    return payment_reminders.remind_unpaid_orders()
 
 
 @shared_task(name="orders.cancel_uncollected_pickups")

@@ -196,8 +196,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "pickup_code_hint", "credited_store", "credit_reason", "currency", "subtotal", "shipping",
         "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
-        "pickup_reminded_at", "closed_at", "cancel_reason", "allocations", "shipments",
-        "points_used", "points_value", "points_earned",
+        "pickup_reminded_at", "closed_at", "cancel_reason", "payment_reminded_at", "allocations",
+        "shipments", "points_used", "points_value", "points_earned",
     )  # fmt: skip
     fieldsets = (
         (
@@ -244,6 +244,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "points_earned",
                     "paid_at",
                     "held_until",
+                    "payment_reminded_at",
                 )
             },
         ),

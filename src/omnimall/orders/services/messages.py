@@ -29,6 +29,7 @@ from .timeline import add_event, lock_order
 
 TEMPLATES = (
     "placed",
+    "payment_reminder",
     "paid",
     "shipped",
     "ready_for_pickup",
