@@ -15,7 +15,6 @@ the cancellation sweep takes it.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,9 +26,8 @@ from omnimall.orders import domain
 from omnimall.orders.models import Order
 
 from . import messages
+from .sweeps import remind_each
 from .timeline import lock_order
-
-logger = logging.getLogger(__name__)
 
 TEMPLATE = "payment_reminder"
 
@@ -58,14 +56,9 @@ def remind_unpaid_orders(*, now: datetime | None = None, limit: int = 200) -> in
         .order_by("reserved_until", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    reminded = 0
-    for order_id in due:
-        try:
-            if remind_payment(order_id=order_id, now=now):
-                reminded += 1
-        except Exception:  # one order's bad data or lock timeout must not stop the others
-            logger.exception("reminding of unpaid order %s failed", order_id)
-    return reminded
+    return remind_each(
+        due, lambda order_id: remind_payment(order_id=order_id, now=now), which="unpaid"
+    )
 
 
 def remind_payment(*, order_id: int, now: datetime | None = None) -> bool:

@@ -16,7 +16,6 @@ the cancellation sweep takes it, and "collect it by" a past date would mislead.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,9 +27,8 @@ from omnimall.orders import domain
 from omnimall.orders.models import Order
 
 from . import messages
+from .sweeps import remind_each
 from .timeline import lock_order
-
-logger = logging.getLogger(__name__)
 
 TEMPLATE = "pickup_reminder"
 
@@ -60,14 +58,9 @@ def remind_uncollected_pickups(*, now: datetime | None = None, limit: int = 200)
         .order_by("ready_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
-    reminded = 0
-    for order_id in due:
-        try:
-            if remind_pickup(order_id=order_id, now=now):
-                reminded += 1
-        except Exception:  # one order's bad data or lock timeout must not stop the others
-            logger.exception("reminding of uncollected order %s failed", order_id)
-    return reminded
+    return remind_each(
+        due, lambda order_id: remind_pickup(order_id=order_id, now=now), which="uncollected"
+    )
 
 
 def remind_pickup(*, order_id: int, now: datetime | None = None) -> bool:
