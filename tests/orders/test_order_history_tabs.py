@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from omnimall.orders.models import Order
 from omnimall.orders.schemas import HistoryTab
@@ -152,3 +153,19 @@ def test_the_api_lists_a_tab_with_the_counts_and_refuses_an_unknown_one(history)
 
 def test_the_apis_tabs_are_the_selectors_tabs():
     assert get_args(HistoryTab) == TAB_KEYS
+
+
+def test_an_order_to_pay_says_until_when_on_the_list_and_in_the_api(history):
+    user, orders = history
+    client = Client()
+    client.force_login(user)
+    [number] = orders["to_pay"]
+    held = timezone.localtime(Order.objects.get(number=number).reserved_until)
+
+    page = client.get("/account/orders/", {"show": "to_pay"}, **EN).content.decode()
+    listed = client.get("/api/v1/orders").json()["results"]
+
+    assert f"Pay by {held:%H:%M}" in page
+    by_number = {o["number"]: o["pay_by"] for o in listed}
+    assert by_number[number] is not None
+    assert [n for n, pay_by in by_number.items() if pay_by] == [number]

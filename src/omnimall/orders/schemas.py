@@ -153,6 +153,9 @@ class OrderSummaryOut(Schema):
     currency: str
     item_count: int
     delivery_method: str
+    pay_by: datetime | None = Field(
+        None, description="While unpaid: pay before this, or the order is cancelled"
+    )
 
 
 HistoryTab = Literal["all", "to_pay", "preparing", "to_receive", "after_sales"]

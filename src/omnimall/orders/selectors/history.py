@@ -103,7 +103,15 @@ def list_orders_for_user(*, user: Any, page: int = 1, show: str = ALL) -> OrderP
         .filter(tab_for(show).condition())
         .annotate(items=Sum("lines__quantity"))
         .order_by("-placed_at", "-pk")
-        .only("number", "state", "placed_at", "total", "currency", "delivery_method")
+        .only(
+            "number",
+            "state",
+            "placed_at",
+            "total",
+            "currency",
+            "delivery_method",
+            "reserved_until",
+        )
     )
     paginator = Paginator(rows, PAGE_SIZE)
     current = paginator.get_page(page)
@@ -119,6 +127,7 @@ def list_orders_for_user(*, user: Any, page: int = 1, show: str = ALL) -> OrderP
                 currency=o.currency,
                 item_count=int(o.items or 0),  # type: ignore[attr-defined]
                 delivery_method=o.delivery_method,
+                pay_by=o.reserved_until if o.state == domain.PENDING_PAYMENT else None,
             )
             for o in current.object_list
         ),

@@ -221,6 +221,7 @@ class OrderSummary:
     currency: str
     item_count: int
     delivery_method: str
+    pay_by: datetime | None = None  # while unpaid: when its hold ends and it is cancelled
 
 
 @dataclass(frozen=True, slots=True)
