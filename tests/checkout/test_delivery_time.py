@@ -15,7 +15,7 @@ from omnimall import settings as omnimall_settings
 from omnimall.checkout import selectors
 from omnimall.checkout.errors import InvalidShippingZoneError
 from omnimall.checkout.models import ShippingZone
-from omnimall.core.models import AuditEntry
+from omnimall.core.models import AuditEntry, OutboxMessage
 from omnimall.orders.services import fulfilment
 from tests.checkout.conftest import make_zone
 from tests.checkout.test_pages import HX, add, checkout_form
@@ -125,5 +125,7 @@ def test_a_parcel_on_its_way_says_when_it_usually_arrives(settings):
     assert parcel["expected_from"] == str(shipped_on + timedelta(days=2))
     assert parcel["expected_to"] == str(shipped_on + timedelta(days=4))
     assert "Usually arrives between" in page
+    email = OutboxMessage.objects.get(kind="email", topic="order.shipped").payload["body"]
+    assert f"Usually arrives between {parcel['expected_from']} and {parcel['expected_to']}" in email
     assert (unsaid["expected_from"], unsaid["expected_to"]) == (None, None)
     assert (arrived["expected_from"], arrived["expected_to"]) == (None, None)

@@ -16,15 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.utils import timezone
 
-from omnimall.checkout.pricing import delivery_quote
 from omnimall.core import clock
 from omnimall.core.numbers import display_number
 from omnimall.inventory.models import FulfilmentState
 from omnimall.inventory.selectors.allocation import city_label
 from omnimall.inventory.selectors.carriers import CarrierLabel, carrier_index, label_for
 from omnimall.orders import domain
+from omnimall.orders.delivery_time import delivery_days, expected_window
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import (
     CreditReason,
@@ -309,16 +308,6 @@ def _orders() -> Any:
     )
 
 
-def _delivery_days(order: Order) -> tuple[int, int] | None:
-    """How many days delivery to the order's province usually takes, while its parcels are
-    on their way (its zone's, else the default rate's; None when not said)."""
-    province = (order.ship_to or {}).get("province")
-    if order.state not in domain.ON_ITS_WAY or not province:
-        return None
-    rate, _fee = delivery_quote(str(province), subtotal=order.subtotal)
-    return rate.days
-
-
 def _shipments(order: Order) -> tuple[ShipmentView, ...]:
     seen: dict[int, Any] = {}
     for line in order.lines.all():
@@ -328,11 +317,12 @@ def _shipments(order: Order) -> tuple[ShipmentView, ...]:
     if not seen:
         return ()
     carriers = carrier_index()  # one query, only for an order that has shipped
-    days = _delivery_days(order)
+    # Said only while the parcels are on their way.
+    days = delivery_days(order) if order.state in domain.ON_ITS_WAY else None
     views = []
     for shipment in seen.values():
         label = label_for(shipment.carrier, shipment.tracking_number, carriers)
-        shipped_on = timezone.localdate(shipment.shipped_at)
+        expected = expected_window(shipment.shipped_at, days)
         views.append(
             ShipmentView(
                 carrier=shipment.carrier,
@@ -341,8 +331,8 @@ def _shipments(order: Order) -> tuple[ShipmentView, ...]:
                 carrier_name_en=label.name_en,
                 carrier_name_zh=label.name_zh,
                 tracking_url=label.tracking_url,
-                expected_from=shipped_on + timedelta(days=days[0]) if days else None,
-                expected_to=shipped_on + timedelta(days=days[1]) if days else None,
+                expected_from=expected[0] if expected else None,
+                expected_to=expected[1] if expected else None,
             )
         )
     return tuple(sorted(views, key=lambda s: s.shipped_at))

@@ -47,6 +47,7 @@ from omnimall.inventory.selectors import allocation as allocation_selectors
 from omnimall.inventory.selectors import carriers
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
+from omnimall.orders.delivery_time import delivery_days, expected_window
 from omnimall.orders.errors import OrderTransitionError
 from omnimall.orders.models import (
     DeliveryMethod,
@@ -435,10 +436,11 @@ def on_fulfilment_shipped(
             .values_list(
                 "fulfilment_line__shipment__carrier",
                 "fulfilment_line__shipment__tracking_number",
+                "fulfilment_line__shipment__shipped_at",
             )
             .first()
         )
-        carrier, tracking = shipment if shipment is not None else ("", "")
+        carrier, tracking, shipped_at = shipment if shipment is not None else ("", "", None)
         add_event(
             order,
             kind=OrderEventKind.FULFILMENT,
@@ -462,6 +464,7 @@ def on_fulfilment_shipped(
             return
         transition(order, target, actor=SYSTEM, data={"shipment_id": shipment_id})
         label = carriers.label_for(carrier, tracking, carriers.carrier_index())
+        expected = expected_window(shipped_at or clock.now(), delivery_days(order))
         messages.email_shopper(
             order,
             template="shipped",
@@ -472,6 +475,9 @@ def on_fulfilment_shipped(
                 "tracking_number": tracking,
                 "tracking_url": label.tracking_url,
                 "complete": target == domain.SHIPPED,
+                # Strings, so "send the last email again" says the same.
+                "expected_from": str(expected[0]) if expected else "",
+                "expected_to": str(expected[1]) if expected else "",
             },
         )
         messages.publish_order_event(order, topic="order.shipped", n=str(shipment_id))
