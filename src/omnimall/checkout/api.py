@@ -206,6 +206,7 @@ def checkout(
             points=payload.points,
             invoice=payload.invoice.model_dump() if payload.invoice else None,
             note=payload.note,
+            keep_address=payload.save_address,
             client=throttle.client_of(request),
         )
         payment_url = placed.payment_url

@@ -92,6 +92,9 @@ class CheckoutForm(forms.Form):
         label=_("Points to use"), min_value=0, max_value=2**31 - 1, required=False
     )
     want_invoice = forms.BooleanField(label=_("I need an invoice (fapiao)"), required=False)
+    save_address = forms.BooleanField(
+        label=_("Save this address in my address book"), required=False, initial=True
+    )
     note = forms.CharField(
         label=_("Note for us (optional)"),
         required=False,

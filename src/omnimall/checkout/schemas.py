@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictInt, StrictStr, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
 from omnimall.checkout.domain import MAX_LINE_QUANTITY
 from omnimall.checkout.provinces import province_code
@@ -84,6 +84,13 @@ class CheckoutIn(StrictIn):
     )
     invoice: InvoiceDetailsIn | None = Field(
         None, description="Ask for an invoice (fapiao) with the order"
+    )
+    save_address: StrictBool = Field(
+        False,
+        description=(
+            "A signed-in shopper's delivery address goes into their address book too (not "
+            "twice, not past its 20 addresses; ignored for a guest)"
+        ),
     )
     note: StrictStr | None = Field(
         None,

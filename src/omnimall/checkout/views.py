@@ -231,6 +231,7 @@ def _place(
             points=data.get("points") or 0,
             invoice=invoice_form.details() if invoice_form is not None else None,
             note=data.get("note") or "",
+            keep_address=bool(data.get("save_address")) and not data.get("saved_address"),
             client=throttle.client_of(request),
         )
     except InvalidCheckoutError as refused:

@@ -71,6 +71,22 @@ def save_address(
     return address
 
 
+def keep_address(*, user: Any, ship_to: Mapping[str, object]) -> Address | None:
+    """A new address typed at checkout, kept in the signed-in shopper's address book as
+    shopping apps do: not when the book holds it already or is full (the order goes ahead
+    either way, so this never refuses). The address, or None when it was not kept."""
+    user_id = pricing.user_id_of(user)
+    if user_id is None or address_errors(ship_to):
+        return None
+    fields = clean_address(ship_to)
+    if Address.objects.filter(user_id=user_id, **fields).exists():
+        return None
+    try:
+        return save_address(user=user, data=fields)
+    except TooManyAddressesError:
+        return None
+
+
 @transaction.atomic
 def delete_address(*, user: Any, address_id: int) -> None:
     """Delete one of the user's addresses (404 for anyone else's); the next one becomes

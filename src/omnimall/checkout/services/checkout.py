@@ -46,6 +46,7 @@ from omnimall.checkout.errors import (
     UnavailableLinesError,
 )
 from omnimall.checkout.models import Cart, CartState
+from omnimall.checkout.services import addresses
 from omnimall.checkout.services.limits import check_may_check_out
 from omnimall.core import clock
 from omnimall.core.actors import Actor
@@ -193,6 +194,7 @@ def checkout_cart(
     points: int = 0,
     invoice: Mapping[str, object] | None = None,
     note: object = "",
+    keep_address: bool = False,
     client: str = "",
 ) -> PlacedOrder:
     """Place the order for this cart (see the module docstring). ``return_url`` may hold
@@ -208,6 +210,9 @@ def checkout_cart(
 
     ``note``: the shopper's note to the shop (买家留言), one line of at most
     ``NOTE_MAX_LENGTH`` characters (422 ``invalid_checkout`` with ``errors.note``).
+
+    ``keep_address``: a signed-in shopper's delivery address goes into their address book
+    with the order (``addresses.keep_address``: not twice, not past the book's limit).
 
     ``client``: the shopper's address, for the per-address brake (``limits``; empty: not
     counted). The unpaid-orders brake applies to every checkout."""
@@ -259,6 +264,8 @@ def checkout_cart(
             member_id=member_id,
             note=clean_note(note),
         )
+        if keep_address and ship_to is not None:
+            addresses.keep_address(user=user, ship_to=ship_to)
         if invoice_details is not None:
             invoices.request_invoice(
                 order_id=placed.order_id,
