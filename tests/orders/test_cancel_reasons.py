@@ -135,3 +135,15 @@ def test_the_report_shows_the_cancellation_rate_and_why(admin_client, settings):
     assert "cancel_reason__exact=not_paid" in page
     assert 'href="/admin/orders/order/cancellations/"' in listing
     assert "No cancelled orders in this period." in before.content.decode()
+
+
+def test_apps_read_the_reasons_to_offer_in_their_shoppers_language():
+    english = Client().get("/api/v1/orders/cancel-reasons", HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese = Client().get("/api/v1/orders/cancel-reasons", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    assert [r["code"] for r in english] == [
+        "changed_mind", "wrong_items", "wrong_details", "cheaper", "too_slow",
+        "payment_trouble", "other",
+    ]  # fmt: skip
+    assert english[3]["label"] == "I found it cheaper elsewhere"
+    assert chinese[3]["label"] == "其他地方更便宜"

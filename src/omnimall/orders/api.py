@@ -39,8 +39,10 @@ from omnimall.core.api.schemas import StrictIn
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.selectors.fulfilment import LocationAccess
 from omnimall.orders import selectors
+from omnimall.orders.models import SHOPPER_CANCEL_REASONS
 from omnimall.orders.schemas import (
     CancelIn,
+    CancelReasonOut,
     ConfirmReceiptIn,
     DeliveryIn,
     GuestToken,
@@ -120,6 +122,17 @@ def lookup_order(request: HttpRequest, payload: OrderLookupIn) -> OrderLookupOut
         number=payload.number, contact=payload.contact, client=throttle.client_of(request)
     )
     return OrderLookupOut(number=selectors.clean_number(payload.number), token=token)
+
+
+@router.get(
+    "/cancel-reasons",
+    response={200: list[CancelReasonOut]},
+    summary="The reasons a shopper may give for cancelling",
+)
+def cancel_reasons(request: HttpRequest) -> list[dict[str, str]]:
+    """What ``why`` in ``POST /orders/{number}/cancel`` may be, each with its label in the
+    request's language (``Accept-Language``), in the order the shop's own page lists them."""
+    return [{"code": reason.value, "label": str(reason.label)} for reason in SHOPPER_CANCEL_REASONS]
 
 
 @router.get("/{number}", response={200: OrderOut, **ERRORS}, summary="Get an order")

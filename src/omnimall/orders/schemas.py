@@ -193,6 +193,11 @@ ShopperCancelReason = Literal[
 ]  # fmt: skip
 
 
+class CancelReasonOut(Schema):
+    code: ShopperCancelReason
+    label: str = Field(..., description="In the request's language")
+
+
 class CancelIn(StrictIn):  # an unknown field is 422, as every Store API body
     token: GuestToken = None
     reason: str = Field("", max_length=500, description="In the shopper's words (optional)")
