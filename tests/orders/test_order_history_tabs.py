@@ -16,7 +16,7 @@ from django.utils import timezone
 from omnimall.orders.models import Order
 from omnimall.orders.schemas import HistoryTab
 from omnimall.orders.selectors import count_orders_by_tab, list_orders_for_user
-from omnimall.orders.selectors.history import TAB_KEYS
+from omnimall.orders.selectors.history import TAB_KEYS, search_condition
 from omnimall.orders.services import cancellation, fulfilment, returns
 from tests.orders.factories import (
     ACTOR,
@@ -169,3 +169,28 @@ def test_an_order_to_pay_says_until_when_on_the_list_and_in_the_api(history):
     by_number = {o["number"]: o["pay_by"] for o in listed}
     assert by_number[number] is not None
     assert [n for n, pay_by in by_number.items() if pay_by] == [number]
+
+
+def test_the_history_is_searched_by_product_name_or_order_number(history):
+    user, orders = history
+    [number] = orders["to_pay"]
+    others = Order.objects.filter(user=user).exclude(number=number)
+    others.first().lines.update(product_name="Linen Shirt")
+    client = Client()
+    client.force_login(user)
+
+    by_name = list_orders_for_user(user=user, query="linen  shirt")
+    by_number = list_orders_for_user(user=user, query=f"{number[:6]} {number[6:]}")
+    by_tail = list_orders_for_user(user=user, query=number[-6:])
+    in_tab = list_orders_for_user(user=user, show="to_receive", query=number)
+    page = client.get("/account/orders/", {"q": "no such thing"}, **EN).content.decode()
+    api = client.get("/api/v1/orders", {"q": "Linen Shirt"}).json()
+
+    assert [o.number for o in by_name.results] == [others.first().number]
+    assert [o.number for o in by_number.results] == [number]
+    assert number in [o.number for o in by_tail.results]
+    assert "number__contains" not in str(search_condition("482"))  # too few digits
+    assert in_tab.total == 0
+    assert "No orders match “no such thing”." in page
+    assert [o["number"] for o in api["results"]] == [others.first().number]
+    assert api["counts"]["all"] == 7  # the tabs count every order, searched or not

@@ -97,7 +97,9 @@ def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str,
     user = signed_in_shopper(request)
     if user is None:
         raise NotSignedInError
-    page = selectors.list_orders_for_user(user=user, page=query.page, show=query.show)
+    page = selectors.list_orders_for_user(
+        user=user, page=query.page, show=query.show, query=query.q
+    )
     return {
         "results": [asdict(order) for order in page.results],
         "page": page.page,

@@ -185,6 +185,11 @@ class OrderListOut(Schema):
 class OrderListQuery(Schema):
     page: int = Field(1, ge=1, le=1_000_000, description="10 orders a page, newest first")
     show: HistoryTab = Field("all", description="Only the orders of one tab")
+    q: str = Field(
+        "",
+        max_length=60,
+        description="Only orders with a product named so (any case), or whose number holds it",
+    )
 
 
 ShopperCancelReason = Literal[

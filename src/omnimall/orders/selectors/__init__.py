@@ -6,7 +6,13 @@ history by tab, ``list_orders_for_user`` and ``count_orders_by_tab``; ``pickup``
 ``find_pickup``; ``export``: ``list_export_rows``, the order list's CSV rows.
 """
 
-from .history import TABS, count_orders_by_tab, list_orders_for_user, tab_for
+from .history import (
+    SEARCH_MAX_LENGTH,
+    TABS,
+    count_orders_by_tab,
+    list_orders_for_user,
+    tab_for,
+)
 from .orders import (
     OrderLineView,
     OrderPage,
@@ -28,6 +34,7 @@ from .orders import (
 from .pickup import PickupView, find_pickup
 
 __all__ = [
+    "SEARCH_MAX_LENGTH",
     "TABS",
     "OrderLineView",
     "OrderPage",

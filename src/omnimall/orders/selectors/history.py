@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from omnimall.orders import domain
-from omnimall.orders.models import OPEN_RETURN_STATES, Order, ReturnRequest
+from omnimall.orders.models import OPEN_RETURN_STATES, Order, OrderLine, ReturnRequest
 
 from .orders import PAGE_SIZE, OrderPage, OrderSummary, display_number, state_label
 
@@ -93,14 +93,37 @@ def count_orders_by_tab(*, user: Any) -> dict[str, int]:
     return {key: int(counts[key] or 0) for key in TAB_KEYS}
 
 
-def list_orders_for_user(*, user: Any, page: int = 1, show: str = ALL) -> OrderPage:
-    """The signed-in shopper's orders in the tab ``show``, newest first, ``PAGE_SIZE`` a
-    page (two queries); a page past the last gives the last."""
+SEARCH_MAX_LENGTH = 60
+NUMBER_MIN_DIGITS = 4  # fewer digits would match most order numbers
+
+
+def search_condition(query: str) -> Q:
+    """Orders one of whose products is named with ``query`` (any case), or whose number
+    holds it when it is digits ("482193", "261127 482193"); ``Q()`` for an empty query."""
+    text = " ".join(query.split())[:SEARCH_MAX_LENGTH]
+    if not text:
+        return Q()
+    named = Q(
+        Exists(OrderLine.objects.filter(order_id=OuterRef("pk"), product_name__icontains=text))
+    )
+    digits = text.replace(" ", "")
+    if digits.isdigit() and len(digits) >= NUMBER_MIN_DIGITS:
+        return named | Q(number__contains=digits)
+    return named
+
+
+def list_orders_for_user(
+    *, user: Any, page: int = 1, show: str = ALL, query: str = ""
+) -> OrderPage:
+    """The signed-in shopper's orders in the tab ``show`` matching ``query``
+    (``search_condition``), newest first, ``PAGE_SIZE`` a page (two queries); a page past
+    the last gives the last."""
     if not _signed_in(user):
         return OrderPage(results=(), page=1, pages=1, total=0)
     rows = (
         Order.objects.filter(user_id=user.pk)
         .filter(tab_for(show).condition())
+        .filter(search_condition(query))
         .annotate(items=Sum("lines__quantity"))
         .order_by("-placed_at", "-pk")
         .only(

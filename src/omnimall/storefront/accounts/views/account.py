@@ -8,6 +8,7 @@ the same as one that does not exist.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -81,13 +82,25 @@ def _device(record: Any) -> str:
 @never_cache
 @login_required
 def orders(request: HttpRequest) -> HttpResponse:
-    """The order history, one tab at a time (``?show=to_pay``; all orders without it)."""
+    """The order history, one tab at a time (``?show=to_pay``; all orders without it),
+    searched by product name or order number (``?q=``)."""
     tab = order_selectors.tab_for(request.GET.get("show"))
+    query = " ".join(request.GET.get("q", "").split())[: order_selectors.SEARCH_MAX_LENGTH]
     page = order_selectors.list_orders_for_user(
-        user=request.user, page=_page_number(request), show=tab.key
+        user=request.user, page=_page_number(request), show=tab.key, query=query
     )
     counts = order_selectors.count_orders_by_tab(user=request.user)
-    context = {"page": page, "tab": tab, "order_tabs": _order_tabs(counts)}
+    # What the pages' links keep: the tab and the search.
+    keep = {"show": tab.key} if tab.key != "all" else {}
+    if query:
+        keep["q"] = query
+    context = {
+        "page": page,
+        "tab": tab,
+        "query": query,
+        "kept_query": urlencode(keep),
+        "order_tabs": _order_tabs(counts),
+    }
     return render(request, "storefront/account/orders.html", context)
 
 
