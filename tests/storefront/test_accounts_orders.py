@@ -90,7 +90,10 @@ def test_account_home_greets_and_shows_three_recent_orders(client, shop, shopper
 
     html = _html(response)
     assert "Hello, Mei" in html
-    assert len(re.findall(r'href="/orders/\d', html)) == 3  # not the footer's /orders/find/
+    # Three orders (each linked from its number, and, unpaid, from "Pay by"); not the
+    # footer's /orders/find/.
+    assert len(set(re.findall(r'href="/orders/(\d+)/', html))) == 3
+    assert html.count("Pay by") == 3
     assert f"{placed[0].number[:6]} {placed[0].number[6:]}" not in html
     assert "See all 4 orders" in html
 
