@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from omnimall.core import clock
-from omnimall.core.models import AuditEntry
+from omnimall.core.models import AuditEntry, OutboxMessage, WebhookSubscription
 from omnimall.orders.errors import InvalidCancelReasonError
 from omnimall.orders.models import Order
 from omnimall.orders.services import cancellation
@@ -147,3 +147,40 @@ def test_apps_read_the_reasons_to_offer_in_their_shoppers_language():
     ]  # fmt: skip
     assert english[3]["label"] == "I found it cheaper elsewhere"
     assert chinese[3]["label"] == "其他地方更便宜"
+
+
+def test_the_cancelled_webhook_says_why_and_carries_the_note(settings):
+    WebhookSubscription.objects.create(
+        name="CRM", url="https://crm.example.cn/hooks", secret="s", topics=["order.cancelled"]
+    )
+    placed = place(make_shop())
+    Order.objects.filter(pk=placed.order_id).update(shopper_note="送货前请电话联系")
+
+    cancellation.cancel_order(
+        order_id=placed.order_id, actor=ACTOR, reason="", by_shopper=True, why="too_slow"
+    )
+
+    [hook] = OutboxMessage.objects.filter(topic="order.cancelled").exclude(kind="email")
+    assert hook.payload["data"]["cancel_reason"] == "too_slow"
+    assert hook.payload["data"]["note"] == "送货前请电话联系"
+
+
+def test_the_shopper_sees_their_own_reason_and_apps_read_any(client):
+    shop = make_shop(units=20)
+    theirs, unpaid = place(shop), place(shop)
+    cancellation.cancel_order(
+        order_id=theirs.order_id, actor=ACTOR, reason="", by_shopper=True, why="wrong_details"
+    )
+    cancellation.expire_unpaid_orders(now=clock.now() + timedelta(hours=1))
+
+    def page(placed):
+        url = f"/orders/{placed.number}/?token={placed.guest_token}"
+        return client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    def api(placed):
+        url = f"/api/v1/orders/{placed.number}?token={placed.guest_token}"
+        return client.get(url).json()["cancel_reason"]
+
+    assert "Your reason: The address or contact details are wrong" in page(theirs)
+    assert "Your reason" not in page(unpaid)
+    assert (api(theirs), api(unpaid)) == ("wrong_details", "not_paid")

@@ -118,6 +118,13 @@ class OrderOut(Schema):
     delivery_method: str
     ship_to: dict[str, str]
     note: str = Field(..., description="The shopper's note to the shop, given at checkout")
+    cancel_reason: str = Field(
+        ...,
+        description=(
+            "Once cancelled, why: the shopper's reason (GET /orders/cancel-reasons) or "
+            "not_said, not_paid, not_collected, by_staff; empty otherwise"
+        ),
+    )
     pickup_store: OrderPickupStoreOut | None
     pickup_code: str
     credited_store: str
@@ -301,6 +308,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "delivery_method": view.delivery_method,
         "ship_to": view.ship_to,
         "note": view.note,
+        "cancel_reason": view.cancel_reason,
         "pickup_store": None
         if store is None
         else {

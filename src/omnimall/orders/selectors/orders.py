@@ -26,6 +26,8 @@ from omnimall.orders import domain
 from omnimall.orders.delivery_time import delivery_days, expected_window
 from omnimall.orders.errors import OrderNotFoundError
 from omnimall.orders.models import (
+    SHOPPER_CANCEL_REASONS,
+    CancelReason,
     CreditReason,
     DeliveryMethod,
     InvoiceKind,
@@ -167,6 +169,7 @@ class OrderView:
     phone: str
     ship_to: dict[str, str]
     note: str  # the shopper's note to the shop, given at checkout
+    cancel_reason: str  # a ``CancelReason`` once cancelled; "" otherwise
     pickup_store: StoreView | None
     pickup_code: str  # "" unless paid and not yet handed over
     credited_store_name: str
@@ -184,6 +187,13 @@ class OrderView:
     @property
     def is_paid(self) -> bool:
         return self.state in domain.PAID_STATES
+
+    @property
+    def cancel_reason_label(self) -> str:
+        """The reason the shopper gave for cancelling, as they chose it; "" for any other."""
+        if self.cancel_reason not in SHOPPER_CANCEL_REASONS:
+            return ""
+        return str(CancelReason(self.cancel_reason).label)
 
     @property
     def can_confirm_receipt(self) -> bool:
@@ -404,6 +414,7 @@ def _view(order: Order) -> OrderView:
         phone=order.phone,
         ship_to={str(k): str(v) for k, v in (order.ship_to or {}).items()},
         note=order.shopper_note,
+        cancel_reason=order.cancel_reason,
         pickup_store=_store(order.pickup_store),
         pickup_code=order.pickup_code if order.state in PICKUP_CODE_VISIBLE else "",
         credited_store_name=_store_name(order.credited_store),

@@ -167,6 +167,8 @@ def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dic
         "points_used": order.points_used,
         "points_value": str(order.points_value),
         "points_earned": order.points_earned,
+        "note": order.shopper_note,  # the shopper's note to the shop, given at checkout
+        "cancel_reason": order.cancel_reason,  # why it was cancelled; empty otherwise
         "lines": [
             {
                 "sku": line.sku_code,
