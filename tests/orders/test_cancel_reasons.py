@@ -184,3 +184,23 @@ def test_the_shopper_sees_their_own_reason_and_apps_read_any(client):
     assert "Your reason: The address or contact details are wrong" in page(theirs)
     assert "Your reason" not in page(unpaid)
     assert (api(theirs), api(unpaid)) == ("wrong_details", "not_paid")
+
+
+def test_the_report_exports_its_table_as_csv(admin_client):
+    shop = make_shop(units=20)
+    placed = place(shop)
+    place(shop)
+    cancellation.cancel_order(
+        order_id=placed.order_id, actor=ACTOR, reason="", by_shopper=True, why="cheaper"
+    )
+
+    response = admin_client.get(REPORT, {"export": "csv"})
+
+    text = response.content.decode("utf-8-sig")
+    assert response["Content-Type"].startswith("text/csv")
+    assert text.splitlines() == [
+        "reason,label,orders,share_of_cancellations",
+        "cheaper,I found it cheaper elsewhere,1,100.0",
+        "TOTAL,,1,100.0",
+        "PLACED,,2,50.0",
+    ]
