@@ -312,6 +312,9 @@ CHECKOUT_HOLD_MINUTES = int(os.environ.get("OMNIMALL_CHECKOUT_HOLD_MINUTES", "15
 # This many minutes before an unpaid order's hold ends, its shopper is emailed once to pay
 # (orders.services.payment_reminders); 0: never.
 PAYMENT_REMINDER_MINUTES = int(os.environ.get("OMNIMALL_PAYMENT_REMINDER_MINUTES", "5"))
+# The moments an order texts the shopper's mobile (orders.services.texts_to_shoppers):
+# "ready_for_pickup" (with the pick-up code) and "shipped"; empty: no text messages.
+ORDER_TEXT_MESSAGES = _env_list("OMNIMALL_ORDER_TEXT_MESSAGES", "ready_for_pickup,shipped")
 # Stock an unpaid order holds is stock nobody else can buy (bots hoard a flash sale that
 # way). A shopper (their account, and the contact phone) may have this many orders
 # awaiting payment at once; 0: no limit.

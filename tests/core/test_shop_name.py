@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from omnimall.core import sms
 from omnimall.core.models import OutboxMessage
 from omnimall.core.shop import shop_name
-from omnimall.members import sms
 from omnimall.members.services.identity import start_phone_verification
 from omnimall.orders.services import messages
 from omnimall.payments.models import SandboxTrade

@@ -196,7 +196,7 @@ def test_mask_phone_keeps_only_the_ends():
 
 @pytest.fixture
 def sms_outbox(settings):
-    from omnimall.members import sms
+    from omnimall.core import sms
 
     settings.SMS_BACKEND = "locmem"
     sms.outbox.clear()
@@ -357,7 +357,7 @@ def test_confirm_refuses_a_member_linked_to_another_account(
 
 
 def test_sms_file_backend_writes_one_file_per_message(settings, tmp_path):
-    from omnimall.members import sms
+    from omnimall.core import sms
 
     settings.SMS_BACKEND = "file"
     settings.SMS_FILE_PATH = tmp_path / "sms"

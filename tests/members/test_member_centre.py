@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from omnimall.core import clock
+from omnimall.core import clock, sms
 from omnimall.core.actors import Actor
-from omnimall.members import sms
 from omnimall.members.models import Member
 from omnimall.members.selectors.members import member_for_user
 from omnimall.members.services.identity import enrol_member

@@ -96,11 +96,12 @@ def place(
     user: Any = None,
     shipping: str = "0.00",
     email: str = "shopper@example.com",
+    phone: str = "13800138000",
     **extra: Any,
 ) -> placement.PlacedOrder:
     return placement.place_order(
         lines=[priced(sku, q) for sku, q in zip(shop.skus, quantities, strict=False)],
-        contact=placement.Contact(name="Li Lei", email=email, phone="13800138000"),
+        contact=placement.Contact(name="Li Lei", email=email, phone=phone),
         method=method,
         ship_to=dict(ADDRESS) if method == "ship" else None,
         pickup_store_id=shop.store.pk if method == "pickup" else None,

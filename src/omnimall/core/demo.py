@@ -100,10 +100,11 @@ class TimeMap:
 
 @contextmanager
 def outbox_held() -> Iterator[None]:
-    """Nothing queued in the block is sent on commit; afterwards its emails are sent in
-    one delivery run (or the worker is woken, with a broker). The payment gateway's
-    notifications are never tried here: no server answers while demo data loads, and the
-    loaders settle them in-process (``payments.demo`` records them delivered)."""
+    """Nothing queued in the block is sent on commit; afterwards its emails and text
+    messages are sent in one delivery run (or the worker is woken, with a broker). The
+    payment gateway's notifications are never tried here: no server answers while demo
+    data loads, and the loaders settle them in-process (``payments.demo`` records them
+    delivered)."""
     deliver_on_commit = settings.OUTBOX_DELIVER_ON_COMMIT
     started = clock.now()
     settings.OUTBOX_DELIVER_ON_COMMIT = False
@@ -115,7 +116,9 @@ def outbox_held() -> Iterator[None]:
         return  # the shop sends with its worker: it will take these too
     emails = list(
         OutboxMessage.objects.filter(
-            kind=OutboxKind.EMAIL, state=OutboxState.PENDING, created_at__gte=started
+            kind__in=(OutboxKind.EMAIL, OutboxKind.SMS),
+            state=OutboxState.PENDING,
+            created_at__gte=started,
         )
         .order_by("pk")
         .values_list("pk", flat=True)

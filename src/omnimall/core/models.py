@@ -181,6 +181,7 @@ class OutboxKind(models.TextChoices):
     EMAIL = "email", _("email")
     # A payment gateway's asynchronous notification (the sandbox gateway plays the bank).
     GATEWAY_NOTIFICATION = "gateway_notification", _("gateway notification")
+    SMS = "sms", _("text message")
 
 
 class OutboxState(models.TextChoices):

@@ -7,6 +7,7 @@ Enqueue (inside the caller's transaction, idempotent on ``dedupe_key``)::
     outbox.publish_webhook_event(topic="order.paid", data={...}, dedupe_key="order:42:paid")
     outbox.send_email(to=..., subject=..., body=..., topic="order.paid", dedupe_key=...)
     outbox.enqueue_gateway_notification(url=..., params={...}, topic=..., dedupe_key=...)
+    outbox.send_text(phone="+8613800138000", text=..., topic="order.ready_for_pickup", ...)
 
 Deliver (the ``core.deliver_outbox`` task, ``omnimall manage deliver_outbox``)::
 
@@ -29,6 +30,7 @@ from .enqueue import (
     enqueue_gateway_notification,
     publish_webhook_event,
     send_email,
+    send_text,
 )
 from .signing import SIGNATURE_HEADER, signature_header, verify
 from .staff import (
@@ -58,6 +60,7 @@ __all__ = [
     "save_subscription",
     "send_email",
     "send_test_event",
+    "send_text",
     "signature_header",
     "verify",
 ]

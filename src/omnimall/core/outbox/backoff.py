@@ -23,6 +23,7 @@ MAX_ATTEMPTS = {
     "webhook": 12,  # about 14.5 hours of retries
     "email": 8,  # about an hour
     "gateway_notification": len(GATEWAY_SCHEDULE) + 1,  # about 25 hours
+    "sms": 8,  # about an hour, as an email: an order update later than that is stale
 }
 
 

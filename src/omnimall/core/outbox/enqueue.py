@@ -170,6 +170,22 @@ def send_email(
     )
 
 
+def send_text(*, phone: str, text: str, topic: str, dedupe_key: str) -> None:
+    """Queue one text message (SMS) to ``phone`` (E.164), sent by ``core.sms``'s backend."""
+    write_messages(
+        [
+            OutboxMessage(
+                kind=OutboxKind.SMS,
+                topic=topic,
+                destination=phone[:500],
+                payload={"phone": phone, "text": text},
+                dedupe_key=outbox_key("sms", dedupe_key),
+                max_attempts=MAX_ATTEMPTS[OutboxKind.SMS],
+            )
+        ]
+    )
+
+
 def enqueue_gateway_notification(
     *, url: str, params: dict[str, str], topic: str, dedupe_key: str
 ) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from omnimall.core import sms
 from omnimall.core.models import OutboxKind
 
 from . import signing
@@ -195,10 +196,18 @@ def send_email(message: OutboxMessage) -> Result:
     return DELIVERED
 
 
+def send_text(message: OutboxMessage) -> Result:
+    """A text message through the SMS backend (``core.sms``); its exception is a failed
+    attempt, tried again later."""
+    sms.send(phone=str(message.payload["phone"]), text=str(message.payload["text"]))
+    return DELIVERED
+
+
 SENDERS = {
     OutboxKind.WEBHOOK: send_webhook,
     OutboxKind.EMAIL: send_email,
     OutboxKind.GATEWAY_NOTIFICATION: send_gateway_notification,
+    OutboxKind.SMS: send_text,
 }
 
 

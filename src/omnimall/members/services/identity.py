@@ -21,12 +21,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from omnimall.core import audit, clock
+from omnimall.core import audit, clock, sms
 from omnimall.core.actors import Actor
 from omnimall.core.errors import ValidationFailedError
 from omnimall.core.shop import shop_name
 from omnimall.inventory.selectors.allocation import list_locations
-from omnimall.members import sms
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
 from omnimall.members.errors import (
     AccountAlreadyLinkedError,
@@ -228,7 +227,7 @@ def start_phone_verification(*, user: Any, phone: str) -> None:
     """Send a 6-digit code to ``phone`` (valid 10 minutes, 5 tries), at most once a minute.
 
     The code is stored only as a keyed hash; the text goes out after commit through
-    ``members.sms``. Earlier unused codes of this account stop working.
+    ``core.sms``. Earlier unused codes of this account stop working.
     """
     e164 = phone_e164(phone)
     now = clock.now()

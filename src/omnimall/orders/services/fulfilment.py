@@ -58,7 +58,7 @@ from omnimall.orders.models import (
 )
 from omnimall.orders.texts import Text, text
 
-from . import messages
+from . import messages, texts_to_shoppers
 from .holds import hold_units, spread_units
 from .payment import HOLD_AFTER_PAYMENT_DAYS
 from .timeline import add_event, lock_order, transition
@@ -479,6 +479,12 @@ def on_fulfilment_shipped(
                 "expected_from": str(expected[0]) if expected else "",
                 "expected_to": str(expected[1]) if expected else "",
             },
+        )
+        texts_to_shoppers.text_shopper(
+            order,
+            moment="shipped",
+            extra={"carrier": label.name_zh or label.name_en, "tracking": tracking},
+            dedupe_suffix=str(shipment_id),
         )
         messages.publish_order_event(order, topic="order.shipped", n=str(shipment_id))
 

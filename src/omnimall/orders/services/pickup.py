@@ -22,7 +22,7 @@ from omnimall.orders import domain
 from omnimall.orders.errors import NothingPutAsideError, OrderTransitionError, PickupCodeError
 from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
 
-from . import messages
+from . import messages, texts_to_shoppers
 from .fulfilment import SYSTEM, live_requests, locked_order_of
 from .timeline import add_event, lock_order, transition
 
@@ -107,6 +107,7 @@ def make_ready(order: Order) -> None:
     messages.email_shopper(
         order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
     )
+    texts_to_shoppers.text_shopper(order, moment="ready_for_pickup")
     messages.publish_order_event(order, topic="order.ready_for_pickup")
 
 

@@ -1,4 +1,4 @@
-"""Text messages to members' phones (one-time codes).
+"""Text messages to shoppers' and members' phones (one-time codes, order updates).
 
 The backend is chosen by the ``SMS_BACKEND`` setting:
 
@@ -8,7 +8,9 @@ The backend is chosen by the ``SMS_BACKEND`` setting:
 - ``locmem``: kept in ``outbox`` (tests).
 
 A real SMS gateway plugs in as a dotted path to a callable ``send(phone, text)``.
-Messages are sent after the transaction that caused them commits (``send_after_commit``).
+One-time codes are sent after the transaction that caused them commits
+(``send_after_commit``); order updates go through the outbox (``outbox.send_text``), which
+retries them.
 """
 
 from __future__ import annotations

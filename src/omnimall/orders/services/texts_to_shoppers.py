@@ -1,0 +1,91 @@
+"""Text messages (SMS) to the shopper's mobile at the moments they act on: the pick-up is
+ready (with its code, which shoppers in China expect on their phone), the parcel has
+shipped (carrier and tracking number).
+
+Written in Chinese, the language of a mainland mobile, signed with the shop's Chinese
+name in 【】 as carriers require, and sent through the outbox (retried; dead letters in the
+back office) by ``core.sms``'s backend. Which moments send one is the setting
+``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,shipped``; empty: none). A number that is not a
+mobile (a landline given at checkout) gets none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
+from omnimall.core import outbox
+from omnimall.core.numbers import display_number
+from omnimall.core.shop import shop_name
+from omnimall.inventory.models import StockLocation
+from omnimall.members.domain import InvalidPhoneError, normalise_phone
+from omnimall.orders.models import Order
+
+MOMENTS = ("ready_for_pickup", "shipped")
+LANGUAGE = "zh-hans"
+
+
+def _mobile(order: Order) -> str:
+    """The order's phone as E.164 when it is a mobile; "" otherwise."""
+    digits = "".join(ch for ch in order.phone if ch.isdigit())
+    if len(digits) != 11 or not digits.startswith("1"):
+        return ""
+    try:
+        return normalise_phone(digits, region=settings.MEMBER_DEFAULT_REGION)
+    except InvalidPhoneError:
+        return ""
+
+
+def _store_name(order: Order) -> str:
+    """The pick-up store's Chinese name (its English one when it has none)."""
+    names = StockLocation.objects.filter(pk=order.pickup_store_id or 0).values_list(
+        "name_zh", "name_en"
+    )
+    return next((zh or en for zh, en in names), "")
+
+
+def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
+    number = display_number(order.number)
+    if moment == "ready_for_pickup":
+        return gettext(
+            "Your order %(number)s is ready at %(store)s. Show pick-up code %(code)s at the "
+            "counter within %(days)d days."
+        ) % {
+            "number": number,
+            "store": _store_name(order),
+            "code": order.pickup_code,
+            "days": settings.PICKUP_UNCOLLECTED_DAYS,
+        }
+    return gettext(
+        "Your order %(number)s has shipped with %(carrier)s, tracking number %(tracking)s."
+    ) % {
+        "number": number,
+        "carrier": extra.get("carrier", ""),
+        "tracking": extra.get("tracking", ""),
+    }
+
+
+def text_shopper(
+    order: Order, *, moment: str, extra: dict[str, Any] | None = None, dedupe_suffix: str = ""
+) -> bool:
+    """Queue the ``moment``'s text message to the order's mobile (in the caller's
+    transaction); False when the setting leaves it out or there is no mobile."""
+    if moment not in MOMENTS:
+        raise ValueError(f"unknown order text message {moment!r}")
+    if moment not in settings.ORDER_TEXT_MESSAGES:
+        return False
+    phone = _mobile(order)
+    if not phone:
+        return False
+    with translation.override(LANGUAGE):
+        body = f"【{shop_name(LANGUAGE)}】{_text(moment, order, extra or {})}"
+    outbox.send_text(
+        phone=phone,
+        text=body,
+        topic=f"order.{moment}",
+        dedupe_key=f"order:{order.number}:{moment}:{dedupe_suffix}",
+    )
+    return True
