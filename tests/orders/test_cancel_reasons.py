@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import get_args
 
 import pytest
 from django.test import Client
@@ -12,7 +13,8 @@ from django.test import Client
 from omnimall.core import clock
 from omnimall.core.models import AuditEntry, OutboxMessage, WebhookSubscription
 from omnimall.orders.errors import InvalidCancelReasonError
-from omnimall.orders.models import Order
+from omnimall.orders.models import SHOPPER_CANCEL_REASONS, Order
+from omnimall.orders.schemas import ShopperCancelReason
 from omnimall.orders.services import cancellation
 from tests.orders.factories import ACTOR, make_paid_order, make_ready_pickup, make_shop, place
 
@@ -204,3 +206,7 @@ def test_the_report_exports_its_table_as_csv(admin_client):
         "TOTAL,,1,100.0",
         "PLACED,,2,50.0",
     ]
+
+
+def test_the_apis_reasons_are_the_shoppers_reasons():
+    assert get_args(ShopperCancelReason) == tuple(r.value for r in SHOPPER_CANCEL_REASONS)
