@@ -7,7 +7,7 @@ import pytest
 
 from omnimall.core import outbox, sms
 from omnimall.core.models import OutboxMessage
-from omnimall.orders.models import Order
+from omnimall.orders.models import Order, OrderEvent
 from tests.orders.factories import make_ready_pickup, make_shipped_order, make_shop
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,9 @@ def test_a_ready_pick_up_texts_its_code_and_store():
     assert order.pickup_code in sent.text
     assert order.pickup_store.name_zh in sent.text
     assert f"{order.number[:6]} {order.number[6:]}" in sent.text
+    [event] = OrderEvent.objects.filter(order=order, kind="text")
+    assert event.message == "text message sent to 138****8000"
+    assert event.data["text"] == sent.text
 
 
 def test_a_shipment_texts_the_carrier_and_tracking_number_once():

@@ -265,6 +265,7 @@ class OrderEventKind(models.TextChoices):
     REFUND = "refund", _("refund")
     FULFILMENT = "fulfilment", _("fulfilment")
     EMAIL = "email", _("email")
+    TEXT = "text", _("text message")
     NOTE = "note", _("staff note")
     RETURN = "return", _("return")
     PROBLEM = "problem", _("problem")

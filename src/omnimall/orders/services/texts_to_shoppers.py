@@ -15,14 +15,18 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from omnimall.core import outbox
 from omnimall.core.numbers import display_number
 from omnimall.core.shop import shop_name
 from omnimall.inventory.models import StockLocation
+from omnimall.inventory.picking import mask_phone
 from omnimall.members.domain import InvalidPhoneError, normalise_phone
-from omnimall.orders.models import Order
+from omnimall.orders.models import Order, OrderEventKind
+from omnimall.orders.texts import text
+
+from .timeline import add_event
 
 MOMENTS = ("ready_for_pickup", "shipped")
 LANGUAGE = "zh-hans"
@@ -87,5 +91,13 @@ def text_shopper(
         text=body,
         topic=f"order.{moment}",
         dedupe_key=f"order:{order.number}:{moment}:{dedupe_suffix}",
+    )
+    # On the timeline, for "did you get the code by text?": what was sent, and to which
+    # number (masked, as on a slip: the back office's timeline is read by many).
+    add_event(
+        order,
+        kind=OrderEventKind.TEXT,
+        message=text(gettext_noop("text message sent to %(phone)s"), phone=mask_phone(phone)),
+        data={"moment": moment, "text": body},
     )
     return True
