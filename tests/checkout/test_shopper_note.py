@@ -134,3 +134,22 @@ def test_the_checkout_page_takes_a_note_and_says_when_it_is_too_long(shop, clien
     assert 'id="id_note_error"' in too_long.content.decode()
     assert placed.status_code == 302, placed.content.decode()[:2000]
     assert Order.objects.get().shopper_note == TIDY
+
+
+def test_packers_find_the_requests_with_a_note_in_the_back_office(shop):
+    _, noted = api_checkout(Client(), shop, note=NOTE)
+    _, plain = api_checkout(Client(), shop)
+    for placed in (noted, plain):
+        pay(Order.objects.get(number=placed.json()["order"]["number"]).pk)
+    listing = reverse("admin:inventory_fulfilmentrequest_changelist")
+    logistics = staff(roles.LOGISTICS)
+
+    with_note = logistics.get(listing, {"noted": "yes"}).content.decode()
+    without = logistics.get(listing, {"noted": "no"}).content.decode()
+
+    noted_request = FulfilmentRequest.objects.get(owner_id=noted.json()["order"]["number"])
+    plain_request = FulfilmentRequest.objects.get(owner_id=plain.json()["order"]["number"])
+    assert noted_request.number in with_note
+    assert plain_request.number not in with_note
+    assert "请 下午6点后 送货" in with_note  # the note's first words in the list
+    assert plain_request.number in without

@@ -3,12 +3,13 @@ slips, pick list: ``slips``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from omnimall.core.admin import ReadOnlyAdminMixin, local_time
@@ -57,6 +58,25 @@ class ShipmentInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
+class NoteFilter(admin.SimpleListFilter):
+    """The requests whose shopper wrote a note to the shop (买家留言), which packers read."""
+
+    title = _("note from the shopper")
+    parameter_name = "noted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("With a note")), ("no", _("Without"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[FulfilmentRequest]
+    ) -> QuerySet[FulfilmentRequest]:
+        if self.value() == "yes":
+            return queryset.exclude(note="")
+        if self.value() == "no":
+            return queryset.filter(note="")
+        return queryset
+
+
 @admin.register(FulfilmentRequest)
 class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -66,10 +86,11 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "state",
         "reference",
         "line_count",
+        "short_note",
         "created_at",
     )
     list_select_related = ("location",)
-    list_filter = ("state", "method", LocationFilter)
+    list_filter = ("state", "method", LocationFilter, NoteFilter)
     search_fields = ("^number", "^reference")
     search_help_text = _("Request number or reference ('order 261127482193'), or their beginning.")
     show_full_result_count = False
@@ -128,6 +149,11 @@ class FulfilmentRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not place:
             return format_html("{} {}", to.get("name", ""), to.get("phone", ""))
         return format_html("{} {}<br>{}{}", to.get("name", ""), to.get("phone", ""), place, postal)
+
+    @admin.display(description=_("note from the shopper"))
+    def short_note(self, request_row: FulfilmentRequest) -> str:
+        """Its first words: the whole note is on the request's page and its slip."""
+        return Truncator(request_row.note).chars(24) or "—"
 
     @admin.display(description=_("lines"), ordering="line_total")
     def line_count(self, request_row: FulfilmentRequest) -> int:
