@@ -3,12 +3,16 @@ the parcel ships: in Chinese, signed with the shop's name, sent through the outb
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 
 from omnimall.core import outbox, sms
 from omnimall.core.models import OutboxMessage
 from omnimall.orders.models import Order, OrderEvent
-from tests.orders.factories import make_ready_pickup, make_shipped_order, make_shop
+from omnimall.orders.services import payment_reminders
+from tests.orders.factories import make_ready_pickup, make_shipped_order, make_shop, place
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +70,16 @@ def test_no_text_when_the_setting_leaves_the_moment_out_or_the_phone_is_a_landli
 
     assert texts() == []
     assert Order.objects.get(pk=landline.pk).phone == "021-63210000"
+
+
+def test_the_payment_reminder_texts_too_when_the_shop_turns_it_on(settings):
+    settings.PAYMENT_REMINDER_MINUTES = 5
+    settings.ORDER_TEXT_MESSAGES = ["payment_reminder"]
+    order = Order.objects.get(pk=place(make_shop()).order_id)
+
+    with time_machine.travel(order.reserved_until - timedelta(minutes=4), tick=False):
+        assert payment_reminders.remind_unpaid_orders() == 1
+
+    [message] = texts()
+    assert message.topic == "order.payment_reminder"
+    assert "尚未付款" in message.payload["text"]

@@ -25,7 +25,7 @@ from omnimall.core import clock
 from omnimall.orders import domain
 from omnimall.orders.models import Order
 
-from . import messages
+from . import messages, texts_to_shoppers
 from .sweeps import remind_each
 from .timeline import lock_order
 
@@ -80,6 +80,9 @@ def remind_payment(*, order_id: int, now: datetime | None = None) -> bool:
             template=TEMPLATE,
             # Strings, so the timeline keeps them and "send the last email again" says the same.
             extra={"deadline": f"{local:%H:%M}", "time_zone": settings.TIME_ZONE},
+        )
+        texts_to_shoppers.text_shopper(
+            order, moment="payment_reminder", extra={"deadline": f"{local:%H:%M}"}
         )
         order.payment_reminded_at = now
         order.save(update_fields=["payment_reminded_at", "updated_at"])

@@ -1,6 +1,7 @@
 """Text messages (SMS) to the shopper's mobile at the moments they act on: the pick-up is
 ready (with its code, which shoppers in China expect on their phone), the parcel has
-shipped (carrier and tracking number).
+shipped (carrier and tracking number), and — when the shop turns it on — an unpaid
+order's hold is about to end.
 
 Written in Chinese, the language of a mainland mobile, signed with the shop's Chinese
 name in 【】 as carriers require, and sent through the outbox (retried; dead letters in the
@@ -28,7 +29,7 @@ from omnimall.orders.texts import text
 
 from .timeline import add_event
 
-MOMENTS = ("ready_for_pickup", "shipped")
+MOMENTS = ("ready_for_pickup", "shipped", "payment_reminder")
 LANGUAGE = "zh-hans"
 
 
@@ -63,6 +64,11 @@ def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
             "code": order.pickup_code,
             "days": settings.PICKUP_UNCOLLECTED_DAYS,
         }
+    if moment == "payment_reminder":
+        return gettext(
+            "Your order %(number)s is not paid yet. We hold the items until %(deadline)s; "
+            "unpaid, the order is then cancelled."
+        ) % {"number": number, "deadline": extra.get("deadline", "")}
     return gettext(
         "Your order %(number)s has shipped with %(carrier)s, tracking number %(tracking)s."
     ) % {
