@@ -11,7 +11,7 @@ import time_machine
 from omnimall.core import outbox, sms
 from omnimall.core.models import OutboxMessage
 from omnimall.orders.models import Order, OrderEvent
-from omnimall.orders.services import payment_reminders
+from omnimall.orders.services import payment_reminders, pickup_reminders
 from tests.orders.factories import make_ready_pickup, make_shipped_order, make_shop, place
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,18 @@ def test_the_payment_reminder_texts_too_when_the_shop_turns_it_on(settings):
     [message] = texts()
     assert message.topic == "order.payment_reminder"
     assert "尚未付款" in message.payload["text"]
+
+
+def test_the_uncollected_pick_up_reminder_texts_the_code_and_the_deadline(settings):
+    settings.PICKUP_UNCOLLECTED_DAYS = 7
+    settings.PICKUP_REMINDER_DAYS = 2
+    settings.ORDER_TEXT_MESSAGES = ["pickup_reminder"]
+    order = make_ready_pickup()
+
+    with time_machine.travel(order.ready_at + timedelta(days=5, minutes=1), tick=False):
+        assert pickup_reminders.remind_uncollected_pickups() == 1
+
+    [message] = texts()
+    assert message.topic == "order.pickup_reminder"
+    assert f"取货码 {order.pickup_code}" in message.payload["text"]
+    assert "仍在" in message.payload["text"]

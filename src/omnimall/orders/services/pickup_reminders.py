@@ -26,7 +26,7 @@ from omnimall.core import clock
 from omnimall.orders import domain
 from omnimall.orders.models import Order
 
-from . import messages
+from . import messages, texts_to_shoppers
 from .sweeps import remind_each
 from .timeline import lock_order
 
@@ -87,6 +87,9 @@ def remind_pickup(*, order_id: int, now: datetime | None = None) -> bool:
                 "deadline": f"{local:%Y-%m-%d %H:%M}",
                 "time_zone": settings.TIME_ZONE,
             },
+        )
+        texts_to_shoppers.text_shopper(
+            order, moment="pickup_reminder", extra={"deadline": f"{local:%Y-%m-%d %H:%M}"}
         )
         order.pickup_reminded_at = now
         order.save(update_fields=["pickup_reminded_at", "updated_at"])

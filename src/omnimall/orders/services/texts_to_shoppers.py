@@ -1,13 +1,13 @@
 """Text messages (SMS) to the shopper's mobile at the moments they act on: the pick-up is
-ready (with its code, which shoppers in China expect on their phone), the parcel has
-shipped (carrier and tracking number), and — when the shop turns it on — an unpaid
-order's hold is about to end.
+ready (with its code, which shoppers in China expect on their phone) and again before an
+uncollected pick-up is cancelled, the parcel has shipped (carrier and tracking number), and
+— when the shop turns it on — an unpaid order's hold is about to end.
 
 Written in Chinese, the language of a mainland mobile, signed with the shop's Chinese
 name in 【】 as carriers require, and sent through the outbox (retried; dead letters in the
 back office) by ``core.sms``'s backend. Which moments send one is the setting
-``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,shipped``; empty: none). A number that is not a
-mobile (a landline given at checkout) gets none.
+``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,pickup_reminder,shipped``; empty: none). A
+number that is not a mobile (a landline given at checkout) gets none.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from omnimall.orders.texts import text
 
 from .timeline import add_event
 
-MOMENTS = ("ready_for_pickup", "shipped", "payment_reminder")
+MOMENTS = ("ready_for_pickup", "pickup_reminder", "shipped", "payment_reminder")
 LANGUAGE = "zh-hans"
 
 
@@ -63,6 +63,16 @@ def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
             "store": _store_name(order),
             "code": order.pickup_code,
             "days": settings.PICKUP_UNCOLLECTED_DAYS,
+        }
+    if moment == "pickup_reminder":
+        return gettext(
+            "Your order %(number)s is still waiting at %(store)s. Collect it with pick-up code "
+            "%(code)s by %(deadline)s, or it is cancelled and refunded."
+        ) % {
+            "number": number,
+            "store": _store_name(order),
+            "code": order.pickup_code,
+            "deadline": extra.get("deadline", ""),
         }
     if moment == "payment_reminder":
         return gettext(
