@@ -31,7 +31,6 @@ from omnimall.checkout.domain import (
     Method,
     address_errors,
     clean_address,
-    clean_note,
     clean_phone,
     is_valid_phone,
     note_error,
@@ -262,7 +261,7 @@ def checkout_cart(
             referral_store_code=view.referral_store_code,
             points=points,
             member_id=member_id,
-            note=clean_note(note),
+            note=str(note or ""),  # checked above; placement tidies it where it stores it
         )
         if keep_address and ship_to is not None:
             addresses.keep_address(user=user, ship_to=ship_to)

@@ -74,15 +74,16 @@ def remind_payment(*, order_id: int, now: datetime | None = None) -> bool:
             or order.reserved_until <= now
         ):
             return False
-        local = timezone.localtime(order.reserved_until)  # the shop's TIME_ZONE
+        # A string in the shop's TIME_ZONE, so the timeline keeps it and "send the last
+        # email again" says the same.
+        deadline = f"{timezone.localtime(order.reserved_until):%H:%M}"
         messages.email_shopper(
             order,
             template=TEMPLATE,
-            # Strings, so the timeline keeps them and "send the last email again" says the same.
-            extra={"deadline": f"{local:%H:%M}", "time_zone": settings.TIME_ZONE},
+            extra={"deadline": deadline, "time_zone": settings.TIME_ZONE},
         )
         texts_to_shoppers.text_shopper(
-            order, moment="payment_reminder", extra={"deadline": f"{local:%H:%M}"}
+            order, moment="payment_reminder", extra={"deadline": deadline}
         )
         order.payment_reminded_at = now
         order.save(update_fields=["payment_reminded_at", "updated_at"])

@@ -78,18 +78,16 @@ def remind_pickup(*, order_id: int, now: datetime | None = None) -> bool:
         deadline = order.ready_at + timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS)
         if deadline <= now:
             return False
-        local = timezone.localtime(deadline)  # the shop's TIME_ZONE, as the store reads it
+        # A string in the shop's TIME_ZONE, as the store reads it, so the timeline keeps it
+        # and "send the last email again" says the same.
+        collect_by = f"{timezone.localtime(deadline):%Y-%m-%d %H:%M}"
         messages.email_shopper(
             order,
             template=TEMPLATE,
-            # Strings, so the timeline keeps them and "send the last email again" says the same.
-            extra={
-                "deadline": f"{local:%Y-%m-%d %H:%M}",
-                "time_zone": settings.TIME_ZONE,
-            },
+            extra={"deadline": collect_by, "time_zone": settings.TIME_ZONE},
         )
         texts_to_shoppers.text_shopper(
-            order, moment="pickup_reminder", extra={"deadline": f"{local:%Y-%m-%d %H:%M}"}
+            order, moment="pickup_reminder", extra={"deadline": collect_by}
         )
         order.pickup_reminded_at = now
         order.save(update_fields=["pickup_reminded_at", "updated_at"])
