@@ -29,6 +29,7 @@ EXTRA = {
     },
     "ready_for_pickup": {"days": 7},
     "pickup_reminder": {"deadline": "2026-12-04 10:30", "time_zone": "Asia/Shanghai"},
+    "pickup_store_changed": {},
     "refunded": {"amount": "12.30"},
     "cancelled": {"reason": "Not collected"},
     "invoice_issued": {
@@ -49,6 +50,7 @@ SAYS = {
     "shipped": ["SF Express", "SF7788", "Usually arrives between 2026-12-02 and 2026-12-05"],
     "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],
     "pickup_reminder": ["2026-12-04 10:30", "(Asia/Shanghai time)", "1 Nanjing Road"],
+    "pickup_store_changed": ["will now be picked up at", "1 Nanjing Road", "10:00-22:00"],
     "refunded": ["12.30 CNY"],
     "cancelled": ["Not collected"],
     "invoice_issued": [

@@ -57,6 +57,8 @@ SHOPPER_CANCELLABLE = frozenset({PENDING_PAYMENT})
 SHOPPER_CANCELLABLE_PAID = frozenset({PAID, ALLOCATED})
 # A delivery's address may change until a warehouse or store takes the order on.
 READDRESSABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED})
+# A pick-up may move to another store until its store puts the goods aside.
+STORE_CHANGEABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED})
 STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})
 # A return may be requested once the goods are in the shopper's hands.
 RETURNABLE = frozenset({DELIVERED, PICKED_UP, COMPLETED, PARTLY_REFUNDED})

@@ -90,6 +90,21 @@ class AddressNotChangeableError(OrderTransitionError):
     )
 
 
+class PickupStoreNotChangeableError(OrderTransitionError):
+    code = "pickup_store_not_changeable"
+    message = (
+        "This order's pick-up store can no longer change: it is delivered, put aside at its "
+        "store, or closed."
+    )
+
+
+class InvalidPickupStoreError(ValidationFailedError):
+    """``details.store``: what was asked for."""
+
+    code = "invalid_store"
+    message = "No store offers pick-up under this code."
+
+
 class InvalidCancelReasonError(ValidationFailedError):
     """``details.allowed``: the reasons that may be given."""
 

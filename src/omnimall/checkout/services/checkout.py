@@ -74,14 +74,8 @@ def contact_errors(contact: Mapping[str, object]) -> dict[str, str]:
 def resolve_pickup_store(store: object) -> int | None:
     """The id of the active pick-up store named by code or id, else None (1 query, shared
     inside ``locations_read_once``)."""
-    if store is None or isinstance(store, bool) or store == "":
-        return None
-    for location in allocation_selectors.list_locations():
-        if not location.offers_pickup:
-            continue
-        if location.code == store or (isinstance(store, int) and location.location_id == store):
-            return location.location_id
-    return None
+    found = allocation_selectors.find_pickup_store(store)
+    return None if found is None else found.location_id
 
 
 def _validated(

@@ -222,6 +222,19 @@ def list_locations() -> list[Location]:
     return list(read)
 
 
+def find_pickup_store(store: object) -> Location | None:
+    """The active pick-up store named by ``store`` (its code, or its id as an int), else
+    None (``list_locations``: one query, or none inside ``locations_read_once``)."""
+    if store is None or isinstance(store, bool) or store == "":
+        return None
+    for location in list_locations():
+        if not location.offers_pickup:
+            continue
+        if location.code == store or (isinstance(store, int) and location.location_id == store):
+            return location
+    return None
+
+
 @contextmanager
 def locations_read_once() -> Iterator[None]:
     """Within the block, every ``list_locations()`` answers from the block's first read.

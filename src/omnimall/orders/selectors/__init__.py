@@ -31,7 +31,7 @@ from .orders import (
     order_id_for_number,
     require_order_id,
 )
-from .pickup import PickupView, find_pickup
+from .pickup import PickupView, find_pickup, list_other_pickup_stores
 
 __all__ = [
     "SEARCH_MAX_LENGTH",
@@ -53,6 +53,7 @@ __all__ = [
     "get_order_by_id",
     "get_order_for_viewer",
     "list_orders_for_user",
+    "list_other_pickup_stores",
     "list_shipment_locations",
     "order_id_for_number",
     "require_order_id",

@@ -179,10 +179,12 @@ class OrderView:
     can_cancel: bool
     can_request_return: bool
     can_change_address: bool
+    can_change_store: bool  # a pick-up its store has not put aside yet
     returns: tuple[ReturnSummary, ...]
     payments: tuple[PaymentSummary, ...]
     invoice: InvoiceView | None = None
     can_request_invoice: bool = False  # a new request, or a correction before it is issued
+    channel_code: str = "online"  # the sales channel it was bought in (stock is per channel)
 
     @property
     def is_paid(self) -> bool:
@@ -442,6 +444,11 @@ def _view(order: Order) -> OrderView:
             and order.state in domain.READDRESSABLE
             and not taken_on
         ),
+        can_change_store=(
+            order.delivery_method == DeliveryMethod.PICKUP
+            and order.state in domain.STORE_CHANGEABLE
+            and not taken_on
+        ),
         can_request_return=_can_return(order, events),
         returns=tuple(
             ReturnSummary(
@@ -466,6 +473,7 @@ def _view(order: Order) -> OrderView:
             for p in payments
         ),
         invoice=invoice,
+        channel_code=order.channel_code,
         can_request_invoice=domain.may_have_invoice(order.state)
         and (invoice is None or invoice.state == InvoiceState.REQUESTED),
     )

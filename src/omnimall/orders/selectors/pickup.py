@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from omnimall.inventory.domain import BasketLine
+from omnimall.inventory.selectors import allocation as allocation_selectors
 from omnimall.orders import domain
 from omnimall.orders.models import DeliveryMethod, Order
 
-from .orders import OrderLineView, display_number, order_line_view
+from .orders import OrderLineView, OrderView, display_number, order_line_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +57,23 @@ def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | N
         pickup_code=order.pickup_code,
         lines=tuple(order_line_view(line) for line in order.lines.all()),
     )
+
+
+def list_other_pickup_stores(
+    order: OrderView, *, city: str | None = None
+) -> list[allocation_selectors.PickupStore]:
+    """The stores the pick-up ``order`` could move to: those that hold all of it now, but
+    its own; nearest to ``city`` first, else to its present store (the shopper chose it,
+    so they are near it). What the order holds at its own store is not counted anywhere
+    else, so none of its own holds is counted against another store."""
+    units: dict[int, int] = {}
+    for line in order.lines:
+        units[line.sku_id] = units.get(line.sku_id, 0) + line.quantity
+    lines = [BasketLine(sku_id=sku_id, quantity=quantity) for sku_id, quantity in units.items()]
+    present = order.pickup_store
+    stores = allocation_selectors.list_pickup_stores(
+        lines=lines,
+        city=city or (present.city if present else None),
+        channel_code=order.channel_code,
+    )
+    return [s for s in stores if present is None or s.store.location_id != present.id]

@@ -28,7 +28,6 @@ from django.utils.translation import gettext_noop
 from omnimall.core import audit, clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
-from omnimall.inventory import services as inventory
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders import domain
 from omnimall.orders.errors import (
@@ -42,39 +41,18 @@ from omnimall.orders.models import (
     SHOPPER_CANCEL_REASONS,
     CancelReason,
     Order,
-    OrderAllocation,
 )
 from omnimall.orders.texts import Text, text
 
 from . import messages
 from . import points as order_points
-from .fulfilment import live_requests
+from .fulfilment import live_requests, release_holds
 from .payment import close_open_payments
 from .timeline import lock_order, transition
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = Actor.system("orders")
-
-
-def _release(order: Order, *, actor: Actor, reason: str) -> None:
-    for request_id in live_requests(order):
-        inventory_fulfilment.cancel_fulfilment_request(
-            request_id=request_id, actor=actor, reason=reason
-        )
-    held = sorted(
-        set(
-            OrderAllocation.objects.filter(
-                line__order=order,
-                is_live=True,
-                fulfilment_line__isnull=True,
-                reservation__isnull=False,
-            ).values_list("reservation_id", flat=True)
-        )
-    )
-    for reservation_id in held:
-        inventory.release_reservation(reservation_id=reservation_id)
-    OrderAllocation.objects.filter(line__order=order, is_live=True).update(is_live=False)
 
 
 def _cancel_reason(why: str, *, by_shopper: bool) -> str:
@@ -125,7 +103,7 @@ def cancel_order(
             taken_on = inventory_fulfilment.lock_taken_on(live_requests(order))
             if taken_on:
                 raise OrderBeingPreparedError(number=order.number, requests=taken_on)
-        _release(order, actor=actor, reason=plain)
+        release_holds(order, actor=actor, reason=plain)
         if order.state == domain.PENDING_PAYMENT:
             # Unpaid: the points hold goes back. Paid: the refund below restores them.
             order_points.release_for_order(order, actor=actor, reason=plain)

@@ -147,10 +147,15 @@ def _flag(order: Order, message: str | Text, **data: object) -> None:
     add_event(order, kind=OrderEventKind.PROBLEM, message=message, data=dict(data))
 
 
-def _hold_elsewhere(
-    order: Order, units: dict[int, int], *, exclude: Iterable[int] = ()
+def hold_elsewhere(
+    order: Order,
+    units: dict[int, int],
+    *,
+    exclude: Iterable[int] = (),
+    hold_for: timedelta | None = None,
 ) -> list[OrderAllocation]:
-    """Plan and hold ``{line_id: units}`` anew; the new (unsaved→saved) allocations.
+    """Plan and hold ``{line_id: units}`` anew (a pick-up: at ``order.pickup_store_id``),
+    for ``hold_for`` (default: as long as a paid order's holds last); the new allocations.
 
     Raises ``InsufficientStockError`` / ``StockLocationNotFoundError`` when nowhere can.
     """
@@ -169,12 +174,12 @@ def _hold_elsewhere(
     if plan.shortages:
         raise InsufficientStockError(plan.shortages)
     allocated = plan.allocated()
-    held = hold_units(order, allocated, hold_for=_hold_for())
+    held = hold_units(order, allocated, hold_for=hold_for or _hold_for())
     needs = [(lines[line_id], need) for line_id, need in units.items()]
     return OrderAllocation.objects.bulk_create(spread_units(needs, allocated, held))
 
 
-def _request_fulfilment(order: Order, allocations: Sequence[OrderAllocation]) -> list[str]:
+def request_fulfilment(order: Order, allocations: Sequence[OrderAllocation]) -> list[str]:
     """One fulfilment request per location for ``allocations``; links them; the numbers."""
     by_location: dict[int, dict[int, list[OrderAllocation]]] = defaultdict(dict)
     for row in allocations:
@@ -236,7 +241,7 @@ def allocate_order(*, order_id: int) -> bool:
                 units[row.line_id] += row.quantity
             try:
                 with transaction.atomic():
-                    renewed = _hold_elsewhere(order, dict(units))
+                    renewed = hold_elsewhere(order, dict(units))
             except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
                 _flag(
                     order,
@@ -245,7 +250,7 @@ def allocate_order(*, order_id: int) -> bool:
                 return False
             lapsed_ids = {r.pk for r in lapsed}
             live = [r for r in live if r.pk not in lapsed_ids] + renewed
-        numbers = _request_fulfilment(order, live)
+        numbers = request_fulfilment(order, live)
         transition(
             order,
             domain.ALLOCATED,
@@ -395,10 +400,10 @@ def on_fulfilment_rejected(
             units[row.line_id] += row.quantity
         try:
             with transaction.atomic():
-                renewed = _hold_elsewhere(
+                renewed = hold_elsewhere(
                     order, dict(units), exclude=rejected_before | {location_id}
                 )
-                numbers = _request_fulfilment(order, renewed)
+                numbers = request_fulfilment(order, renewed)
         except (InsufficientStockError, StockLocationNotFoundError, ValidationFailedError):
             _flag(
                 order,
@@ -520,6 +525,28 @@ def confirm_delivery(
         audit.record(actor=actor, action="order.delivered", subject=order)
         messages.publish_order_event(order, topic="order.delivered")
     return order
+
+
+def release_holds(order: Order, *, actor: Actor, reason: str) -> None:
+    """Withdraw the order's live requests and release its other holds: nothing of it is
+    held any more (its allocations are no longer live)."""
+    for request_id in live_requests(order):
+        inventory_fulfilment.cancel_fulfilment_request(
+            request_id=request_id, actor=actor, reason=reason
+        )
+    held = sorted(
+        set(
+            OrderAllocation.objects.filter(
+                line__order=order,
+                is_live=True,
+                fulfilment_line__isnull=True,
+                reservation__isnull=False,
+            ).values_list("reservation_id", flat=True)
+        )
+    )
+    for reservation_id in held:
+        inventory.release_reservation(reservation_id=reservation_id)
+    OrderAllocation.objects.filter(line__order=order, is_live=True).update(is_live=False)
 
 
 def live_requests(order: Order) -> list[int]:

@@ -34,6 +34,7 @@ TEMPLATES = (
     "shipped",
     "ready_for_pickup",
     "pickup_reminder",
+    "pickup_store_changed",
     "refunded",
     "cancelled",
     "invoice_issued",
@@ -183,9 +184,15 @@ def order_payload(order: Order, lines: Sequence[OrderLine] | None = None) -> dic
 
 
 def publish_order_event(
-    order: Order, *, topic: str, lines: Sequence[OrderLine] | None = None, n: str = ""
+    order: Order,
+    *,
+    topic: str,
+    lines: Sequence[OrderLine] | None = None,
+    n: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """A webhook ``topic`` (e.g. ``order.paid``) to every subscribed integration.
+    """A webhook ``topic`` (e.g. ``order.paid``) to every subscribed integration;
+    ``extra``: what this topic adds to the order's payload.
 
     ``n`` tells events of one topic apart (default: the order's last change time, so a
     second shipment is its own event while a retry of one change is not).
@@ -195,7 +202,7 @@ def publish_order_event(
         n = f"{order.state}:{stamp:.6f}"
     outbox.publish_webhook_event(
         topic=topic,
-        data=order_payload(order, lines),
+        data={**order_payload(order, lines), **(extra or {})},
         dedupe_key=f"order:{order.number}:{topic}:{n}",
     )
 
