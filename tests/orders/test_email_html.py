@@ -30,6 +30,7 @@ EXTRA = {
     "ready_for_pickup": {"days": 7},
     "pickup_reminder": {"deadline": "2026-12-04 10:30", "time_zone": "Asia/Shanghai"},
     "pickup_store_changed": {},
+    "pickup_store_refused": {"store_link": "https://shop.example.cn/orders/1/store/?token=t"},
     "refunded": {"amount": "12.30"},
     "cancelled": {"reason": "Not collected"},
     "invoice_issued": {
@@ -51,6 +52,10 @@ SAYS = {
     "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],
     "pickup_reminder": ["2026-12-04 10:30", "(Asia/Shanghai time)", "1 Nanjing Road"],
     "pickup_store_changed": ["will now be picked up at", "1 Nanjing Road", "10:00-22:00"],
+    "pickup_store_refused": [
+        "cannot prepare your order",
+        "https://shop.example.cn/orders/1/store/?token=t",
+    ],
     "refunded": ["12.30 CNY"],
     "cancelled": ["Not collected"],
     "invoice_issued": [

@@ -161,17 +161,7 @@ def list_pickup_stores(
     cart = selectors.get_cart(token=token, user=shopper(request))
     view = selectors.price_cart(cart, method="pickup")
     stores = selectors.list_cart_pickup_stores(view=view, city=query.city or None)
-    return [
-        PickupStoreOut(
-            code=s.store.code,
-            name=s.store.name,
-            city=s.store.city,
-            address=s.store.address,
-            opening_hours=s.store.opening_hours,
-            distance_km=s.distance_km,
-        )
-        for s in stores
-    ]
+    return schemas.pickup_stores_out(stores)
 
 
 @router.post(

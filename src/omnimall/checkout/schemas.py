@@ -8,6 +8,7 @@ silently ignored. Quantities are strict JSON integers 1..20 (``"2"``, ``1.5``, `
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -18,6 +19,7 @@ from omnimall.checkout.domain import MAX_LINE_QUANTITY
 from omnimall.checkout.provinces import province_code
 from omnimall.checkout.selectors import CartLineView, CartView, province_names, zone_name
 from omnimall.core.api.schemas import StrictIn
+from omnimall.inventory.selectors.allocation import PickupStore
 from omnimall.orders.schemas import GuestToken, InvoiceDetailsIn
 from omnimall.orders.services.placement import PlacedOrder
 
@@ -209,6 +211,21 @@ class PickupStoreOut(Schema):
     address: str
     opening_hours: str
     distance_km: float | None
+
+
+def pickup_stores_out(stores: Iterable[PickupStore]) -> list[PickupStoreOut]:
+    """The stores as the API lists them (a cart's, or an order's stores to move to)."""
+    return [
+        PickupStoreOut(
+            code=s.store.code,
+            name=s.store.name,
+            city=s.store.city,
+            address=s.store.address,
+            opening_hours=s.store.opening_hours,
+            distance_km=s.distance_km,
+        )
+        for s in stores
+    ]
 
 
 class OrderRefOut(Schema):

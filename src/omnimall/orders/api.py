@@ -24,7 +24,12 @@ from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Status
 
 from omnimall.checkout import links
-from omnimall.checkout.schemas import AddressIn
+from omnimall.checkout.schemas import (
+    AddressIn,
+    PickupStoreOut,
+    PickupStoresQuery,
+    pickup_stores_out,
+)
 from omnimall.core import throttle
 from omnimall.core.actors import Actor
 from omnimall.core.api.auth import (
@@ -63,6 +68,7 @@ from omnimall.orders.services import (
     cancellation,
     fulfilment,
     invoices,
+    pickup_store,
     readdress,
     receipt,
     returns,
@@ -221,6 +227,57 @@ def change_address(request: HttpRequest, number: str, payload: ChangeAddressIn) 
         order_id=view.id,
         address=payload.address.model_dump(),
         actor=_shopper_actor(user, view.email),
+    )
+    return order_out(selectors.get_order_by_id(view.id))
+
+
+class OrderStoresQuery(PickupStoresQuery):
+    token: GuestToken = None
+
+
+@router.get(
+    "/{number}/pickup-stores",
+    response={200: list[PickupStoreOut], **ERRORS},
+    summary="Stores a pick-up order could move to, nearest to the city first",
+)
+def list_other_pickup_stores(
+    request: HttpRequest, number: str, query: Query[OrderStoresQuery]
+) -> list[PickupStoreOut]:
+    """The pick-up stores, other than the order's own, that hold all of the order now;
+    nearest to ``city`` first, else to the order's store. Empty when none does, or when
+    the order's store can no longer change (``can_change_store`` on the order)."""
+    view = selectors.get_order_for_viewer(
+        number=number, user=signed_in_shopper(request), guest_token=query.token
+    )
+    if not view.can_change_store:
+        return []
+    return pickup_stores_out(selectors.list_other_pickup_stores(view, city=query.city or None))
+
+
+class ChangeStoreIn(StrictIn):
+    token: GuestToken = None
+    store: str = Field(..., max_length=40, description="The new pick-up store's code")
+
+
+@router.post(
+    "/{number}/pickup-store",
+    response={200: OrderOut, **ERRORS},
+    summary="Pick the order up at another store, before its store puts it aside",
+)
+def change_pickup_store(
+    request: HttpRequest, number: str, payload: ChangeStoreIn
+) -> dict[str, Any]:
+    """更换自提门店 while the order awaits payment, is paid or allocated, until its store puts it
+    aside: 409 ``order_being_prepared`` after that, ``pickup_store_not_changeable`` for a
+    delivery or an order past it, ``out_of_stock`` when the store does not hold all of the
+    order, ``hold_expired`` for an unpaid order whose time to pay is over; 422
+    ``invalid_store`` for a code that is not a pick-up store. The pick-up code stays; the
+    shopper gets an email. The guest token, or the signed-in owner, shows the order; anyone
+    else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    pickup_store.change_pickup_store(
+        order_id=view.id, store=payload.store, actor=_shopper_actor(user, view.email)
     )
     return order_out(selectors.get_order_by_id(view.id))
 

@@ -137,6 +137,10 @@ class OrderOut(Schema):
     can_change_address: bool = Field(
         ..., description="POST /orders/{number}/address may give it a new delivery address"
     )
+    can_change_store: bool = Field(
+        False,
+        description="POST /orders/{number}/pickup-store may move the pick-up to another store",
+    )
     can_confirm_receipt: bool = Field(
         description="Everything has shipped: the shopper may confirm it arrived"
     )
@@ -327,6 +331,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "payments": [asdict(p) for p in view.payments],
         "can_cancel": view.can_cancel,
         "can_change_address": view.can_change_address,
+        "can_change_store": view.can_change_store,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,
         "can_request_return": view.can_request_return,

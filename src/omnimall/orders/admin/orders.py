@@ -2,14 +2,14 @@
 
 Staff never edit an order's state or money: every button calls a service (cancel with
 refund, confirm delivery, put aside for pick-up, resend the last email, add a note, change
-the delivery address), which moves the order through the state machine and writes the
-timeline and audit.
+the delivery address or the pick-up store), which moves the order through the state machine
+and writes the timeline and audit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -31,7 +31,7 @@ from omnimall.inventory.admin.slips import packing_slip_links
 from omnimall.inventory.models import Shipment
 from omnimall.inventory.selectors import carriers
 from omnimall.members.domain import national_phone
-from omnimall.orders import domain, texts
+from omnimall.orders import domain, selectors, texts
 from omnimall.orders.models import (
     SHOPPER_CANCEL_REASONS,
     DeliveryMethod,
@@ -42,7 +42,7 @@ from omnimall.orders.models import (
     OrderState,
 )
 from omnimall.orders.selectors import display_number
-from omnimall.orders.services import cancellation, fulfilment, pickup, readdress
+from omnimall.orders.services import cancellation, fulfilment, pickup, pickup_store, readdress
 from omnimall.orders.services import messages as order_messages
 
 from .cancellations import cancellation_report_urls
@@ -161,6 +161,27 @@ class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+
+class StoreForm(forms.Form):
+    """The stores a pick-up order could move to (``selectors.list_other_pickup_stores``)."""
+
+    store = forms.ChoiceField(label=_("Pick-up store"), widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, stores: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["store"])
+        field.choices = [(s.store.code, _store_choice(s)) for s in stores]
+        if not stores:
+            field.help_text = _("No other store holds everything in this order right now.")
+
+
+def _store_choice(found: Any) -> str:
+    store = found.store
+    parts = [store.name, store.city_name, store.address]
+    if found.distance_km is not None:
+        parts.append(gettext("%(km)s km") % {"km": f"{found.distance_km:.1f}"})
+    return " · ".join(p for p in parts if p)
 
 
 @admin.register(Order)
@@ -385,6 +406,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
             path("<int:order_id>/note/", view(self.note_view), name="orders_order_note"),
             path("<int:order_id>/address/", view(self.address_view), name="orders_order_address"),
+            path("<int:order_id>/store/", view(self.store_view), name="orders_order_store"),
             path(
                 "<int:order_id>/act/<str:action>/",
                 view(self.act_view),
@@ -417,6 +439,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "can_manage": self.has_manage_permission(request),
             "can_change_address": order is not None and readdress.may_readdress(order),
+            "can_change_store": order is not None and pickup_store.may_change_store(order),
             # One "Print packing slip" per request this staff member may print.
             "packing_slips": (
                 packing_slip_links(request, order_number=order.number) if order else []
@@ -458,22 +481,42 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _back(self, order: Order) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
+    def _submitted(
+        self,
+        request: HttpRequest,
+        order: Order,
+        form: forms.Form,
+        run: Callable[[dict[str, Any], Actor], object],
+        done: str,
+    ) -> HttpResponse | None:
+        """A valid POST runs ``run(cleaned_data, staff member)``: back to the order saying
+        ``done``; a refusal goes on the form (``add_refusal`` where the form places it by
+        field) and nothing changes. None: show the form."""
+        if request.method != "POST" or not form.is_valid():
+            return None
+        try:
+            run(form.cleaned_data, Actor.from_user(request.user))
+        except DomainError as refused:
+            add_refusal = getattr(form, "add_refusal", None)
+            if add_refusal is not None:
+                add_refusal(refused, error_text(refused))
+            else:
+                form.add_error(None, error_text(refused))
+            return None
+        self.message_user(request, done, messages.SUCCESS)
+        return self._back(order)
+
     def note_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
         order = self._order_or_404(request, order_id)
         form = NoteForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                order_messages.add_staff_note(
-                    order_id=order.pk,
-                    text=form.cleaned_data["text"],
-                    actor=Actor.from_user(request.user),
-                )
-            except DomainError as refused:
-                form.add_error(None, error_text(refused))
-            else:
-                self.message_user(request, gettext("Note added."), messages.SUCCESS)
-                return self._back(order)
-        return self._form_page(
+        added = self._submitted(
+            request, order, form,
+            lambda data, actor: order_messages.add_staff_note(
+                order_id=order.pk, text=data["text"], actor=actor
+            ),
+            gettext("Note added."),
+        )  # fmt: skip
+        return added or self._form_page(
             request, order=order, title=gettext("Add a staff note"), form=form,
             submit=gettext("Add note"),
         )  # fmt: skip
@@ -487,24 +530,40 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, error_text(readdress.not_changeable(order)), messages.ERROR)
             return self._back(order)
         form = AddressForm(request.POST or None, initial=order.ship_to)
-        if request.method == "POST" and form.is_valid():
-            try:
-                readdress.change_ship_to(
-                    order_id=order.pk,
-                    address=form.cleaned_data,
-                    actor=Actor.from_user(request.user),
-                )
-            except DomainError as refused:
-                form.add_refusal(refused, error_text(refused))
-            else:
-                self.message_user(
-                    request, gettext("The order will be delivered to the new address."),
-                    messages.SUCCESS,
-                )  # fmt: skip
-                return self._back(order)
-        return self._form_page(
+        changed = self._submitted(
+            request, order, form,
+            lambda data, actor: readdress.change_ship_to(
+                order_id=order.pk, address=data, actor=actor
+            ),
+            gettext("The order will be delivered to the new address."),
+        )  # fmt: skip
+        return changed or self._form_page(
             request, order=order, title=gettext("Change the delivery address"), form=form,
             submit=gettext("Change the address"), province_list=True,
+        )  # fmt: skip
+
+    def store_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """Another pick-up store, for a shopper who calls, or for an order its store
+        refused: the shopper's own service (``pickup_store``), with the staff member as
+        the actor; its refusals are shown on the form and nothing changes."""
+        order = self._order_or_404(request, order_id)
+        if not pickup_store.may_change_store(order):
+            self.message_user(
+                request, error_text(pickup_store.not_changeable(order)), messages.ERROR
+            )
+            return self._back(order)
+        stores = selectors.list_other_pickup_stores(selectors.get_order_by_id(order.pk))
+        form = StoreForm(request.POST or None, stores=stores)
+        moved = self._submitted(
+            request, order, form,
+            lambda data, actor: pickup_store.change_pickup_store(
+                order_id=order.pk, store=data["store"], actor=actor
+            ),
+            gettext("The order will be picked up at the new store."),
+        )  # fmt: skip
+        return moved or self._form_page(
+            request, order=order, title=gettext("Change the pick-up store"), form=form,
+            submit=gettext("Move to this store"),
         )  # fmt: skip
 
     def act_view(self, request: HttpRequest, order_id: int, action: str) -> HttpResponse:

@@ -411,6 +411,14 @@ def on_fulfilment_rejected(
                 request_id=request_id,
                 location_id=location_id,
             )
+            if order.delivery_method == DeliveryMethod.PICKUP:
+                # The shopper chose the store: they choose another, or cancel for a refund.
+                messages.email_shopper(
+                    order,
+                    template="pickup_store_refused",
+                    dedupe_suffix=str(request_id),
+                    extra={"store_link": messages.store_change_link(order)},
+                )
             return
         transition(
             order,

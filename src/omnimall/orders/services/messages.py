@@ -35,6 +35,7 @@ TEMPLATES = (
     "ready_for_pickup",
     "pickup_reminder",
     "pickup_store_changed",
+    "pickup_store_refused",
     "refunded",
     "cancelled",
     "invoice_issued",
@@ -52,6 +53,15 @@ def order_link(order: Order) -> str:
         path = template.replace(_PLACEHOLDER, number)
     else:
         path = _reversed_order_path(number)
+    return f"{settings.SITE_URL}{path}?token={order.guest_token}"
+
+
+def store_change_link(order: Order) -> str:
+    """The order's "change the pick-up store" page, reachable by a guest through the token."""
+    try:
+        path = reverse("account:order_store", args=[order.number])
+    except NoReverseMatch:
+        path = f"/orders/{order.number}/store/"
     return f"{settings.SITE_URL}{path}?token={order.guest_token}"
 
 

@@ -44,5 +44,6 @@ urlpatterns = [
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
     path("orders/<str:number>/invoice/", orders.order_invoice, name="order_invoice"),
     path("orders/<str:number>/address/", orders.order_address, name="order_address"),
+    path("orders/<str:number>/store/", orders.order_store, name="order_store"),
     path("orders/<str:number>/buy-again/", orders.order_buy_again, name="order_buy_again"),
 ]

@@ -42,7 +42,14 @@ from omnimall.orders.errors import (
     OrderNotFoundError,
 )
 from omnimall.orders.selectors import OrderView, lookup
-from omnimall.orders.services import cancellation, invoices, readdress, receipt, returns
+from omnimall.orders.services import (
+    cancellation,
+    invoices,
+    pickup_store,
+    readdress,
+    receipt,
+    returns,
+)
 from omnimall.orders.services import payment as order_payment
 from omnimall.payments import selectors as payment_selectors
 from omnimall.storefront.accounts.forms import CancelForm, OrderLookupForm, ReturnForm
@@ -129,6 +136,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "cancel_url": _order_url("order_cancel", order.number, token),
         "received_url": _order_url("order_received", order.number, token),
         "address_url": _order_url("order_address", order.number, token),
+        "store_url": _order_url("order_store", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),
         "invoice_url": _order_url("order_invoice", order.number, token),
@@ -390,6 +398,67 @@ def _address_refusal(refused: DomainError) -> str:
             "fee": refused.details.get("fee", ""),
             "charged": refused.details.get("charged", ""),
         },
+    }
+    return texts.get(refused.code, _("Sorry, that did not work. Please try again."))
+
+
+STORE_CITY_MAX_LENGTH = 40
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def order_store(request: HttpRequest, number: str) -> HttpResponse:
+    """Another pick-up store, before the order's store puts it aside
+    (``orders.services.pickup_store``): the stores that hold all of it, nearest to the city
+    asked for (else to its present store) first."""
+    order, token = load_order(request, number)
+    detail_url = _order_url("order_detail", order.number, token)
+    if not order.can_change_store:
+        messages.error(request, _("This order's pick-up store can no longer change."))
+        return HttpResponseRedirect(detail_url)
+    city = (request.POST.get("city") or request.GET.get("city") or "").strip()
+    city = city[:STORE_CITY_MAX_LENGTH]
+    chosen = (request.POST.get("store") or "").strip()[:40]
+    error = ""
+    if request.method == "POST" and request.POST.get("action") != "stores":
+        if not chosen:
+            error = _("Choose a store.")
+        else:
+            try:
+                pickup_store.change_pickup_store(
+                    order_id=order.id, store=chosen, actor=_shopper_actor(request, order)
+                )
+            except DomainError as refused:
+                error = _store_refusal(refused)
+            else:
+                messages.success(request, _("Your order will be picked up at the new store."))
+                return HttpResponseRedirect(detail_url)
+    context = {
+        "order": order,
+        "stores": selectors.list_other_pickup_stores(order, city=city or None),
+        "city": city,
+        "selected_store": chosen,
+        "error": error,
+        "token": token,
+        "detail_url": detail_url,
+        "action_url": _order_url("order_store", order.number, token),
+    }
+    return render(
+        request, "storefront/account/order_store.html", context, status=422 if error else 200
+    )
+
+
+def _store_refusal(refused: DomainError) -> str:
+    texts = {
+        "order_being_prepared": _(
+            "The store has already put this order aside: its pick-up store can no longer change."
+        ),
+        "pickup_store_not_changeable": _("This order's pick-up store can no longer change."),
+        "out_of_stock": _(
+            "That store no longer holds everything in this order. Choose another store."
+        ),
+        "invalid_store": _("That store does not offer pick-up. Choose another store."),
+        "hold_expired": _("The time to pay for this order is over."),
     }
     return texts.get(refused.code, _("Sorry, that did not work. Please try again."))
 
