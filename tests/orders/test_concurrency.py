@@ -227,3 +227,53 @@ def test_a_new_address_racing_the_warehouses_accept_ends_one_way_or_the_other(
         else:
             assert outcome == ("order_being_prepared", "accepted")
             assert order.ship_to["city"] == request.ship_to["city"] != "杭州市"
+
+
+def test_a_new_pick_up_store_racing_the_stores_accept_ends_one_way_or_the_other(
+    race_database,
+):
+    """The store change locks the order's requests before it decides: either the old
+    store's request is cancelled and the new store holds everything, or the old store
+    accepted first and the change is refused; never units held at both, none lost."""
+    from omnimall.inventory.models import LocationKind
+    from omnimall.orders.services import pickup_store
+
+    shop = make_shop(units=20)
+    west = make_location("race-west", kind=LocationKind.STORE, can_ship=False, offers_pickup=True)
+    for sku in shop.skus:
+        receive_stock(location_id=west.pk, sku_id=sku.pk, quantity=20, actor=STOCK_ACTOR)
+    for _ in range(6):
+        order = make_paid_order(shop, quantities=(1, 1), method="pickup")
+        (request_id,) = request_ids(order)
+
+        def act(i: int, order_id: int = order.pk, request_id: int = request_id) -> str:
+            try:
+                if i == 0:
+                    pickup_store.change_pickup_store(
+                        order_id=order_id, store=west.code, actor=ACTOR
+                    )
+                    return "moved"
+                inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=ACTOR)
+            except DomainError as refused:
+                return refused.code
+            return "accepted"
+
+        outcome = tuple(run_together(2, act))
+        order.refresh_from_db()
+        request = FulfilmentRequest.objects.get(pk=request_id)
+        if outcome == ("moved", "fulfilment_state"):
+            assert order.pickup_store_id == west.pk
+            assert request.state == "cancelled"
+            assert [
+                FulfilmentRequest.objects.get(pk=r).location_id for r in request_ids(order)
+            ] == [west.pk]
+        else:
+            # Accepted first: refused under the request's lock, or by the order's state once
+            # the accept's handler made it ready.
+            assert outcome in {
+                ("order_being_prepared", "accepted"),
+                ("pickup_store_not_changeable", "accepted"),
+            }
+            assert order.pickup_store_id == shop.store.pk
+            assert request.state == "accepted"
+    assert not find_ledger_mismatches(stock_selectors.iter_level_balances())
