@@ -221,7 +221,11 @@ def test_an_order_its_store_refused_is_mended_by_another_store(shop):
     assert order.needs_attention  # a pick-up is never moved by itself
     assert request_ids(order) == []
     asked = OutboxMessage.objects.get(kind="email", topic="order.pickup_store_refused")
-    assert f"/orders/{order.number}/store/?token={order.guest_token}" in asked.payload["body"]
+    link = f"/orders/{order.number}/store/?token={order.guest_token}"
+    assert link in asked.payload["body"]
+    texted = OutboxMessage.objects.get(kind="sms", topic="order.pickup_store_refused")
+    assert link in texted.payload["text"]
+    assert "无法" in texted.payload["text"]
 
     changed = change_pickup_store(order_id=order.pk, store=west.code, actor=ACTOR)
 

@@ -145,3 +145,26 @@ def test_the_api_says_why_a_delivery_cannot_move(shop):
 
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "pickup_store_not_changeable"
+
+
+def test_an_order_its_store_refused_says_so_and_offers_another_store(client, shop, order):
+    west = another_store(shop)
+    for request_id in request_ids(order):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            inventory_fulfilment.reject_fulfilment_request(
+                request_id=request_id, reason="damaged", actor=ACTOR
+            )
+    detail = f"/orders/{order.number}/?token={order.guest_token}"
+
+    page = client.get(detail, **EN).content.decode()
+    api = Client().get(f"/api/v1/orders/{order.number}", {"token": order.guest_token}).json()
+    client.post(
+        f"/orders/{order.number}/store/?token={order.guest_token}",
+        {"store": west.code, "action": "change"},
+    )
+    mended = client.get(detail, **EN).content.decode()
+
+    assert "this store cannot prepare your order" in page
+    assert api["store_refused"] is True
+    assert api["can_change_store"] is True
+    assert "this store cannot prepare your order" not in mended

@@ -141,6 +141,10 @@ class OrderOut(Schema):
         False,
         description="POST /orders/{number}/pickup-store may move the pick-up to another store",
     )
+    store_refused: bool = Field(
+        False,
+        description="The pick-up store cannot prepare the order: choose another, or cancel",
+    )
     can_confirm_receipt: bool = Field(
         description="Everything has shipped: the shopper may confirm it arrived"
     )
@@ -332,6 +336,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "can_cancel": view.can_cancel,
         "can_change_address": view.can_change_address,
         "can_change_store": view.can_change_store,
+        "store_refused": view.store_refused,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,
         "can_request_return": view.can_request_return,

@@ -180,6 +180,7 @@ class OrderView:
     can_request_return: bool
     can_change_address: bool
     can_change_store: bool  # a pick-up its store has not put aside yet
+    store_refused: bool  # its pick-up store refused it, and nothing is held for it
     returns: tuple[ReturnSummary, ...]
     payments: tuple[PaymentSummary, ...]
     invoice: InvoiceView | None = None
@@ -382,6 +383,17 @@ def _taken_on(order: Order) -> bool:
     )
 
 
+def _store_refused(order: Order) -> bool:
+    """A pick-up its store refused, with nothing held for it any more: the shopper is asked
+    to choose another store (one query, for such a flagged order only)."""
+    return (
+        order.delivery_method == DeliveryMethod.PICKUP
+        and order.state == domain.ALLOCATED
+        and order.needs_attention
+        and not OrderAllocation.objects.filter(line__order_id=order.pk, is_live=True).exists()
+    )
+
+
 def _view(order: Order) -> OrderView:
     events: list[OrderEvent] = getattr(order, "state_events", [])
     taken_on = _taken_on(order)
@@ -449,6 +461,7 @@ def _view(order: Order) -> OrderView:
             and order.state in domain.STORE_CHANGEABLE
             and not taken_on
         ),
+        store_refused=_store_refused(order),
         can_request_return=_can_return(order, events),
         returns=tuple(
             ReturnSummary(

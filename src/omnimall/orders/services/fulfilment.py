@@ -413,11 +413,18 @@ def on_fulfilment_rejected(
             )
             if order.delivery_method == DeliveryMethod.PICKUP:
                 # The shopper chose the store: they choose another, or cancel for a refund.
+                link = messages.store_change_link(order)
                 messages.email_shopper(
                     order,
                     template="pickup_store_refused",
                     dedupe_suffix=str(request_id),
-                    extra={"store_link": messages.store_change_link(order)},
+                    extra={"store_link": link},
+                )
+                texts_to_shoppers.text_shopper(
+                    order,
+                    moment="pickup_store_refused",
+                    extra={"link": link},
+                    dedupe_suffix=str(request_id),
                 )
             return
         transition(

@@ -1,12 +1,14 @@
 """Text messages (SMS) to the shopper's mobile at the moments they act on: the pick-up is
 ready (with its code, which shoppers in China expect on their phone) and again before an
-uncollected pick-up is cancelled, the parcel has shipped (carrier and tracking number), and
-— when the shop turns it on — an unpaid order's hold is about to end.
+uncollected pick-up is cancelled, the chosen store cannot prepare the order (with the link
+to choose another), the parcel has shipped (carrier and tracking number), and — when the
+shop turns it on — an unpaid order's hold is about to end.
 
 Written in Chinese, the language of a mainland mobile, signed with the shop's Chinese
 name in 【】 as carriers require, and sent through the outbox (retried; dead letters in the
 back office) by ``core.sms``'s backend. Which moments send one is the setting
-``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,pickup_reminder,shipped``; empty: none). A
+``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,pickup_reminder,pickup_store_refused,shipped``;
+empty: none). A
 number that is not a mobile (a landline given at checkout) gets none.
 """
 
@@ -29,7 +31,13 @@ from omnimall.orders.texts import text
 
 from .timeline import add_event
 
-MOMENTS = ("ready_for_pickup", "pickup_reminder", "shipped", "payment_reminder")
+MOMENTS = (
+    "ready_for_pickup",
+    "pickup_reminder",
+    "pickup_store_refused",
+    "shipped",
+    "payment_reminder",
+)
 LANGUAGE = "zh-hans"
 
 
@@ -74,6 +82,11 @@ def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
             "code": order.pickup_code,
             "deadline": extra.get("deadline", ""),
         }
+    if moment == "pickup_store_refused":
+        return gettext(
+            "Sorry, %(store)s cannot prepare your order %(number)s. Choose another store, or "
+            "cancel for a full refund: %(link)s"
+        ) % {"number": number, "store": _store_name(order), "link": extra.get("link", "")}
     if moment == "payment_reminder":
         return gettext(
             "Your order %(number)s is not paid yet. We hold the items until %(deadline)s; "
