@@ -75,6 +75,22 @@ def test_plan_history_keeps_steps_in_the_past_in_order_and_leaves_work_waiting()
     assert len({timezone.localtime(plan.placed_at).date() for plan in plans}) >= 5
 
 
+def test_some_paid_pick_ups_move_to_another_store_before_they_are_put_aside():
+    plans = script.plan_history(count=240, seed=7, now=clock.now(), stores=STORES, shopper=False)
+
+    moved = [plan for plan in plans if plan.has(script.MOVE_STORE)]
+
+    assert moved
+    for plan in moved:
+        assert plan.method == "pickup"
+        paid, move = plan.at(script.PAY), plan.at(script.MOVE_STORE)
+        assert paid is not None
+        assert move is not None
+        assert paid < move
+        aside = plan.at(script.PUT_ASIDE)
+        assert aside is None or move < aside
+
+
 @pytest.mark.django_db
 def test_time_map_moves_each_step_to_its_moment_and_leaves_other_times_alone():
     timeline = TimeMap()
@@ -154,6 +170,15 @@ def test_load_demo_orders_writes_a_consistent_history_of_the_last_14_days_once(d
     assert noted, "no demo order has a note from the shopper"
     for request in FulfilmentRequest.objects.filter(owner_id__in=noted):
         assert request.note == noted[request.owner_id]
+
+    # A pick-up moved to another store is prepared there.
+    for event in OrderEvent.objects.filter(
+        data__after__isnull=False, order__delivery_method="pickup"
+    ):
+        order = event.order
+        assert order.pickup_store.code == event.data["after"] or order.state == "cancelled"
+        for request in FulfilmentRequest.objects.filter(owner_id=order.number, state="open"):
+            assert request.location_id == order.pickup_store_id
 
     # Each order's times run forward, from placement on.
     for order in orders:

@@ -35,6 +35,7 @@ ACCEPT = "accept"  # the warehouse takes the fulfilment request on
 SHIP = "ship"  # the first parcel leaves
 SHIP_REST = "ship_rest"  # any other location's parcel leaves
 DELIVER = "deliver"
+MOVE_STORE = "move_store"  # the shopper picks another pick-up store before it is put aside
 PUT_ASIDE = "put_aside"  # the store puts a pick-up order aside: ready for pick-up
 HAND_OVER = "hand_over"
 RETURN_REQUEST = "return_request"
@@ -246,6 +247,7 @@ def plan_history(
             )
         )
     plans = _add_returns(rng, plans, latest=latest)
+    plans = [_with_store_moved(plan) for plan in plans]
     plans = [_until(plan, latest) for plan in plans]
     return _keep_work_waiting(plans, latest=latest)
 
@@ -267,6 +269,22 @@ def _add_returns(
             plan = replace(plan, steps=tuple(sorted((*plan.steps, *added), key=_when)))
         result.append(plan)
     return result
+
+
+# About one paid pick-up in eight moves to another store ten minutes after payment, before
+# its store puts it aside (decided by the plan's seed: the other random draws stay as they
+# were).
+MOVES_ONE_IN = 8
+
+
+def _with_store_moved(plan: OrderPlan) -> OrderPlan:
+    paid, aside = plan.at(PAY), plan.at(PUT_ASIDE)
+    if plan.method != "pickup" or paid is None or plan.seed % MOVES_ONE_IN:
+        return plan
+    moved = paid + 10 * M
+    if aside is not None and aside <= moved:
+        return plan
+    return replace(plan, steps=tuple(sorted((*plan.steps, Step(MOVE_STORE, moved)), key=_when)))
 
 
 def _when(step: Step) -> datetime:

@@ -36,9 +36,11 @@ from omnimall.core.demo import TimeMap
 from omnimall.core.errors import DomainError
 from omnimall.inventory import demo as inventory_demo
 from omnimall.inventory.errors import InsufficientStockError
+from omnimall.inventory.selectors.allocation import NEARBY_KM
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.members import demo as members_demo
 from omnimall.orders import domain
+from omnimall.orders import selectors as order_selectors
 from omnimall.orders.models import (
     CancelReason,
     InvoiceRequest,
@@ -56,6 +58,7 @@ from omnimall.orders.services import (
     messages,
     payment,
     pickup,
+    pickup_store,
     returns,
 )
 from omnimall.payments import demo as payments_demo
@@ -141,6 +144,7 @@ class HistoryWriter:
             script.SHIP: self._ship,
             script.SHIP_REST: self._ship_rest,
             script.DELIVER: self._deliver,
+            script.MOVE_STORE: self._move_store,
             script.PUT_ASIDE: self._put_aside,
             script.HAND_OVER: self._hand_over,
             script.RETURN_REQUEST: self._request_return,
@@ -297,6 +301,17 @@ class HistoryWriter:
             fulfilment.confirm_delivery(order_id=order.order_id, actor=CARRIER)
 
     # --- pick-up --------------------------------------------------------------------
+
+    def _move_store(self, order: _Order) -> None:
+        """The shopper picks the nearest other store that holds it all, when it is nearby
+        (else the order stays where it is)."""
+        view = order_selectors.get_order_by_id(order.order_id)
+        others = order_selectors.list_other_pickup_stores(view)
+        near = others[0].distance_km if others else None
+        if near is not None and near <= NEARBY_KM:
+            pickup_store.change_pickup_store(
+                order_id=order.order_id, store=others[0].store.code, actor=order.actor
+            )
 
     def _put_aside(self, order: _Order) -> None:
         pickup.mark_ready_for_pickup(order_id=order.order_id, actor=STORE)
