@@ -136,6 +136,10 @@ def _walk_as_guest(audit: Audit, shop) -> None:
     audit.visit(order.payment_url.removeprefix("http://testserver"), "sandbox bank's payment page")
     audit.visit(f"/orders/{order.number}/?token={order.guest_token}", "guest's order, unpaid")
     audit.visit(f"/orders/{order.number}/cancel/?token={order.guest_token}", "cancel: why?")
+    audit.visit(
+        f"/orders/{order.number}/store/?token={order.guest_token}",
+        "change the pick-up store: no other store holds it",
+    )
     audit.visit("/orders/find/", None)
     audit.submit("main form button[type=submit]", "find your order with errors", shows=ERRORS)
 
