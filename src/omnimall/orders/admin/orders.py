@@ -42,7 +42,14 @@ from omnimall.orders.models import (
     OrderState,
 )
 from omnimall.orders.selectors import display_number
-from omnimall.orders.services import cancellation, fulfilment, pickup, pickup_store, readdress
+from omnimall.orders.services import (
+    attention,
+    cancellation,
+    fulfilment,
+    pickup,
+    pickup_store,
+    readdress,
+)
 from omnimall.orders.services import messages as order_messages
 
 from .cancellations import cancellation_report_urls
@@ -85,8 +92,10 @@ def _state_label(state: object) -> str:
 def order_actions_for(order: Order) -> set[str]:
     """The action buttons that can work on this order (the services have the last word):
     cancel until something has left, confirm a shipped delivery, put an allocated pick-up
-    aside, resend the last email."""
+    aside, resend the last email, allocate a flagged order again."""
     possible = {"resend_email"}
+    if attention.may_allocate_again(order):
+        possible.add("allocate_again")
     if order.state in domain.STAFF_CANCELLABLE:
         possible.add("cancel_with_refund")
     if order.state == domain.SHIPPED:
@@ -163,6 +172,15 @@ class NoteForm(forms.Form):
     )
 
 
+class DealtWithForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was done"),
+        max_length=attention.NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("On the timeline for whoever reads the order next."),
+    )
+
+
 class StoreForm(forms.Form):
     """The stores a pick-up order could move to (``selectors.list_other_pickup_stores``)."""
 
@@ -210,7 +228,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = (OrderLineInline, InvoiceRequestInline, OrderEventInline)
     change_form_template = "orders/admin/order_change_form.html"
     change_list_template = "orders/admin/order_change_list.html"
-    actions = ("cancel_with_refund", "mark_delivered", "mark_ready_for_pickup", "resend_email")
+    actions = (
+        "cancel_with_refund",
+        "mark_delivered",
+        "mark_ready_for_pickup",
+        "allocate_again",
+        "resend_email",
+    )
     readonly_fields = (
         "number", "state", "needs_attention", "user", "channel_code", "contact_name", "email",
         "phone", "delivery_method", "ship_to_address", "shopper_note", "pickup_store",
@@ -408,6 +432,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:order_id>/address/", view(self.address_view), name="orders_order_address"),
             path("<int:order_id>/store/", view(self.store_view), name="orders_order_store"),
             path(
+                "<int:order_id>/dealt-with/",
+                view(self.dealt_with_view),
+                name="orders_order_dealt_with",
+            ),
+            path(
                 "<int:order_id>/act/<str:action>/",
                 view(self.act_view),
                 name="orders_order_act",
@@ -566,6 +595,24 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             submit=gettext("Move to this store"),
         )  # fmt: skip
 
+    def dealt_with_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """Lift the order's "needs attention" flag, saying what was done."""
+        order = self._order_or_404(request, order_id)
+        if not order.needs_attention:
+            return self._back(order)
+        form = DealtWithForm(request.POST or None)
+        done = self._submitted(
+            request, order, form,
+            lambda data, actor: attention.mark_dealt_with(
+                order_id=order.pk, note=data["note"], actor=actor
+            ),
+            gettext("The order no longer needs attention."),
+        )  # fmt: skip
+        return done or self._form_page(
+            request, order=order, title=gettext("Mark as dealt with"), form=form,
+            submit=gettext("Mark as dealt with"),
+        )  # fmt: skip
+
     def act_view(self, request: HttpRequest, order_id: int, action: str) -> HttpResponse:
         """One action on one order, from the buttons of its page."""
         order = self._order_or_404(request, order_id)
@@ -663,6 +710,20 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             lambda n: ngettext(
                 "Order %(orders)s put aside: ready for pick-up.",
                 "%(count)d orders put aside, ready for pick-up: %(orders)s.",
+                n,
+            ),
+        )
+
+    @admin.action(description=_("Try allocating again (stock arrived)"), permissions=["manage"])
+    def allocate_again(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = Actor.from_user(request.user)
+        self._each(
+            request,
+            queryset,
+            lambda o: attention.allocate_again(order_id=o.pk, actor=actor),
+            lambda n: ngettext(
+                "Order %(orders)s allocated again: its fulfilment requests are sent.",
+                "%(count)d orders allocated again, their fulfilment requests sent: %(orders)s.",
                 n,
             ),
         )

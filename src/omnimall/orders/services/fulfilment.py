@@ -250,6 +250,9 @@ def allocate_order(*, order_id: int) -> bool:
                 return False
             lapsed_ids = {r.pk for r in lapsed}
             live = [r for r in live if r.pk not in lapsed_ids] + renewed
+        if not live:  # nothing held (an earlier run let it go): staff decide
+            _flag(order, gettext_noop("Nothing is held for this order to allocate."))
+            return False
         numbers = request_fulfilment(order, live)
         transition(
             order,
