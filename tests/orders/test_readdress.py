@@ -22,6 +22,7 @@ from omnimall.orders.errors import (
 )
 from omnimall.orders.models import Order, OrderEvent
 from omnimall.orders.services.readdress import change_ship_to
+from omnimall.payments.models import EntryKind, PaymentEntry
 from tests.orders.factories import ACTOR, make_shop, pay, place, request_ids, ship_all
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,34 @@ def test_a_province_with_another_fee_or_no_delivery_is_refused(shop):
     assert differs.value.details == {"charged": "0.00", "fee": "20.00"}
     assert Order.objects.get(pk=order.pk).ship_to["city"] == "Shanghai"
     assert not OutboxMessage.objects.filter(topic="order.address_changed").exists()
+
+
+def test_a_cheaper_delivery_refunds_the_difference_to_a_paid_order(shop):
+    order = pay(place(shop, shipping="20.00").order_id)  # charged a remote region's fee
+    paid, total = order.amount_paid, order.total
+
+    changed = change_ship_to(order_id=order.pk, address=HANGZHOU, actor=ACTOR)
+
+    assert changed.ship_to["city"] == "杭州市"
+    assert changed.shipping == Decimal("0.00")
+    assert changed.total == total - Decimal("20.00")
+    assert changed.amount_paid == paid
+    assert changed.amount_refunded == Decimal("20.00")
+    assert changed.state == order.state  # still being prepared, not "partly refunded"
+    refunds = PaymentEntry.objects.filter(payment__order=order, kind=EntryKind.REFUND)
+    assert [entry.amount for entry in refunds] == [Decimal("-20.00")]
+    event = OrderEvent.objects.get(order=order, kind="refund")
+    assert event.message.startswith("Refunded 20.00 CNY: delivery to the new address costs 0.00")
+    assert OutboxMessage.objects.filter(kind="email", topic="order.refunded").count() == 1
+    hook = OutboxMessage.objects.get(kind="webhook", topic="order.address_changed")
+    assert hook.payload["data"]["total"] == str(changed.total)
+
+
+def test_an_unpaid_order_keeps_its_fee_whichever_way_it_differs(shop):
+    order = Order.objects.get(pk=place(shop, shipping="20.00").order_id)
+
+    with pytest.raises(DeliveryFeeDiffersError):
+        change_ship_to(order_id=order.pk, address=HANGZHOU, actor=ACTOR)
+
+    order.refresh_from_db()
+    assert (order.shipping, order.amount_refunded) == (Decimal("20.00"), Decimal("0.00"))

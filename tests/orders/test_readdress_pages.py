@@ -93,3 +93,13 @@ def test_the_api_changes_it_with_the_guest_token_and_refuses_clearly(order):
     assert extra.status_code == 422
     assert done.status_code == 200, done.content
     assert done.json()["ship_to"]["city"] == "杭州市"
+
+
+def test_the_page_says_what_a_cheaper_delivery_refunds(client):
+    order = pay(place(make_shop(units=20), shipping="20.00").order_id)
+    form_url = f"/orders/{order.number}/address/?token={order.guest_token}"
+
+    done = client.post(form_url, {**HANGZHOU, "phone": "13900139000"}, follow=True, **EN)
+
+    assert "¥20.00 is being refunded to you" in done.content.decode()
+    assert Order.objects.get(pk=order.pk).amount_refunded == 20

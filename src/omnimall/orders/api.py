@@ -218,7 +218,8 @@ def change_address(request: HttpRequest, number: str, payload: ChangeAddressIn) 
     """A new delivery address (修改收货地址) while the order awaits payment or is paid, until a
     warehouse or store takes it on: 409 ``order_being_prepared`` after that,
     ``address_not_changeable`` for a pick-up or an order on its way, ``delivery_fee_differs``
-    where delivery there costs another fee than the one charged; 422 ``invalid_address``
+    where delivery there costs more than the fee charged, or another fee for an unpaid
+    order (costing less, a paid order is refunded the difference); 422 ``invalid_address``
     (per field in ``details.errors``) or ``no_delivery_to_region``. The guest token, or the
     signed-in owner, shows the order; anyone else gets 404."""
     user = signed_in_shopper(request)

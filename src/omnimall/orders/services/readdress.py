@@ -4,9 +4,12 @@ page or in the Store API.
 Allowed while the order awaits payment or is paid, until a warehouse or store takes one of
 its fulfilment requests on (accepts it or ships a line): the requests are locked while
 deciding, so a racing ``accept`` ends one way or the other, as for a shopper's cancellation.
-The new address is checked as checkout checks one; delivery there must cost the fee the
-order was charged (a zone with another fee would change what was paid: cancel and order
-again) and the shop must deliver there. The order, its open requests (for the WMS, which
+The new address is checked as checkout checks one, and the shop must deliver there. Where
+delivery costs less than the fee charged, a paid order gets the difference back (its
+delivery fee and total are lowered and the difference refunded through the gateway, in
+the same transaction; the order keeps its state). Where it costs more, or for an order
+still awaiting payment (its payment in flight is for the old total), another fee is
+refused: cancel and order again. The order, its open requests (for the WMS, which
 sees them move by ``updated_at``), the timeline and an ``order.address_changed`` webhook
 change together; the store credit stays as placement decided.
 """
@@ -14,6 +17,7 @@ change together; the store credit stays as placement decided.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext_noop
@@ -34,7 +38,7 @@ from omnimall.orders.errors import (
 from omnimall.orders.models import DeliveryMethod, Order, OrderEventKind
 from omnimall.orders.texts import text
 
-from . import messages
+from . import messages, refunds
 from .fulfilment import live_requests
 from .timeline import add_event, lock_order
 
@@ -49,10 +53,42 @@ def not_changeable(order: Order) -> AddressNotChangeableError:
     return AddressNotChangeableError(number=order.number, state=order.state)
 
 
+def _refundable_difference(order: Order, fee: Decimal) -> bool:
+    """A lower fee whose difference can go back to a paid order's payment."""
+    difference = order.shipping - fee
+    return (
+        order.state != domain.PENDING_PAYMENT
+        and difference > 0
+        and difference <= order.amount_paid - order.amount_refunded
+    )
+
+
+def _refund_difference(order: Order, *, fee: Decimal, actor: Actor) -> None:
+    """Charge the new, lower fee: the order's fee and total come down and the difference
+    is refunded (the order keeps its state)."""
+    difference = order.shipping - fee
+    charged = order.shipping
+    order.shipping, order.total = fee, order.total - difference
+    order.save(update_fields=["shipping", "total", "updated_at"])
+    refunds.refund_locked(
+        order,
+        amount=difference,
+        reason=text(
+            gettext_noop("delivery to the new address costs %(fee)s, not %(charged)s"),
+            fee=f"{fee:.2f}",
+            charged=f"{charged:.2f}",
+        ),
+        actor=actor,
+        target=order.state,
+        data={"delivery_fee": [f"{charged:.2f}", f"{fee:.2f}"]},
+    )
+
+
 def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor) -> Order:
-    """Deliver the order to ``address``; the order, changed. Nothing is written on a
-    refusal: 422 ``invalid_address`` / ``no_delivery_to_region``, 409
-    ``address_not_changeable`` / ``order_being_prepared`` / ``delivery_fee_differs``."""
+    """Deliver the order to ``address``; the order, changed (a lower fee refunded to a
+    paid order). Nothing is written on a refusal: 422 ``invalid_address`` /
+    ``no_delivery_to_region``, 409 ``address_not_changeable`` / ``order_being_prepared``
+    / ``delivery_fee_differs`` / ``refund_failed``."""
     errors = address_errors(address)
     if errors:
         raise InvalidShipToError(errors=errors)
@@ -73,7 +109,7 @@ def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor
         rate, fee = delivery_quote(ship_to["province"], subtotal=order.subtotal)
         if not rate.delivers:
             raise NoDeliveryToRegionError(province=ship_to["province"], zone=rate.zone)
-        if fee != order.shipping:
+        if fee != order.shipping and not _refundable_difference(order, fee):
             raise DeliveryFeeDiffersError(charged=f"{order.shipping:.2f}", fee=f"{fee:.2f}")
         before = dict(order.ship_to or {})
         if before == ship_to:
@@ -98,5 +134,7 @@ def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor
             subject=order,
             changes={"ship_to": [before, ship_to]},
         )
+        if fee != order.shipping:
+            _refund_difference(order, fee=fee, actor=actor)
         messages.publish_order_event(order, topic="order.address_changed")
     return order

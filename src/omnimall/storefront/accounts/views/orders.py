@@ -366,13 +366,19 @@ def order_address(request: HttpRequest, number: str) -> HttpResponse:
     form = AddressForm(request.POST if request.method == "POST" else None, initial=order.ship_to)
     if request.method == "POST" and form.is_valid():
         try:
-            readdress.change_ship_to(
+            changed = readdress.change_ship_to(
                 order_id=order.id, address=form.cleaned_data, actor=_shopper_actor(request, order)
             )
         except DomainError as refused:
             form.add_refusal(refused, _address_refusal(refused))
         else:
             messages.success(request, _("The order will be delivered to the new address."))
+            if changed.shipping < order.shipping:
+                messages.success(
+                    request,
+                    _("Delivery there costs less: ¥%(amount)s is being refunded to you.")
+                    % {"amount": f"{order.shipping - changed.shipping:.2f}"},
+                )
             return HttpResponseRedirect(detail_url)
     context = {
         "order": order,
