@@ -27,13 +27,16 @@ from omnimall.members.services import points as ledger
 from omnimall.members.services.identity import enrol_member
 from omnimall.orders import domain
 from omnimall.orders.attribution import credit_store_for
+from omnimall.orders.errors import DeliveryFeeDiffersError
 from omnimall.orders.models import CreditReason, Order, OrderEvent, OrderEventKind
 from omnimall.orders.services import cancellation, completion, refunds, returns
 from omnimall.orders.services import points as order_points
 from omnimall.orders.services.fulfilment import confirm_delivery
+from omnimall.orders.services.readdress import change_ship_to
 from omnimall.payments.models import Payment, Refund
 from tests.members.test_points_factories import give_points
 from tests.orders.factories import make_shop, pay, place, ship_all
+from tests.orders.test_readdress import HANGZHOU
 
 STAFF = Actor.system("staff test")
 _phones = count(1)
@@ -472,3 +475,16 @@ def test_the_back_office_order_page_shows_the_points(shop, admin_client, setting
     assert "Paid with points" in page
     assert "Points earned" in page
     assert "5000" in page
+
+
+def test_a_new_address_with_a_cheaper_fee_is_refused_for_an_order_paid_with_points(shop):
+    """A refund gives points back in proportion to the money: the fee's difference would
+    not come back exactly, so the address keeps its fee (cancel and order again)."""
+    user, member = make_member()
+    order = pay(place_with_points(shop, user, member, 1000, shipping="20.00").order_id)
+
+    with pytest.raises(DeliveryFeeDiffersError):
+        change_ship_to(order_id=order.pk, address=HANGZHOU, actor=STAFF)
+
+    order.refresh_from_db()
+    assert (order.shipping, order.amount_refunded) == (Decimal("20.00"), Decimal("0.00"))

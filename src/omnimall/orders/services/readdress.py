@@ -8,8 +8,8 @@ The new address is checked as checkout checks one, and the shop must deliver the
 delivery costs less than the fee charged, a paid order gets the difference back (its
 delivery fee and total are lowered and the difference refunded through the gateway, in
 the same transaction; the order keeps its state). Where it costs more, or for an order
-still awaiting payment (its payment in flight is for the old total), another fee is
-refused: cancel and order again. The order, its open requests (for the WMS, which
+still awaiting payment (its payment in flight is for the old total) or paid partly with
+points, another fee is refused: cancel and order again. The order, its open requests (for the WMS, which
 sees them move by ``updated_at``), the timeline and an ``order.address_changed`` webhook
 change together; the store credit stays as placement decided.
 """
@@ -54,10 +54,13 @@ def not_changeable(order: Order) -> AddressNotChangeableError:
 
 
 def _refundable_difference(order: Order, fee: Decimal) -> bool:
-    """A lower fee whose difference can go back to a paid order's payment."""
+    """A lower fee whose difference can go back to a paid order's payment. Not for an
+    order paid partly with points: a refund gives points back in proportion to the money,
+    so the difference would not come back exactly."""
     difference = order.shipping - fee
     return (
         order.state != domain.PENDING_PAYMENT
+        and not order.points_used
         and difference > 0
         and difference <= order.amount_paid - order.amount_refunded
     )
