@@ -1,5 +1,5 @@
 """A delivery's address changed before it ships (修改收货地址), by the shopper on the order
-page or in the Store API.
+page or in the Store API, or by customer service in the back office.
 
 Allowed while the order awaits payment or is paid, until a warehouse or store takes one of
 its fulfilment requests on (accepts it or ships a line): the requests are locked while
@@ -9,9 +9,10 @@ delivery costs less than the fee charged, a paid order gets the difference back 
 delivery fee and total are lowered and the difference refunded through the gateway, in
 the same transaction; the order keeps its state). Where it costs more, or for an order
 still awaiting payment (its payment in flight is for the old total) or paid partly with
-points, another fee is refused: cancel and order again. The order, its open requests (for the WMS, which
-sees them move by ``updated_at``), the timeline and an ``order.address_changed`` webhook
-change together; the store credit stays as placement decided.
+points, another fee is refused: cancel and order again. The order, its open requests (for
+the WMS, which sees them move by ``updated_at``), the timeline and an
+``order.address_changed`` webhook change together; the store credit stays as placement
+decided.
 """
 
 from __future__ import annotations
