@@ -64,8 +64,8 @@ def list_other_pickup_stores(
 ) -> list[allocation_selectors.PickupStore]:
     """The stores the pick-up ``order`` could move to: those that hold all of it now, but
     its own; nearest to ``city`` first, else to its present store (the shopper chose it,
-    so they are near it). What the order holds at its own store is not counted anywhere
-    else, so none of its own holds is counted against another store."""
+    so they are near it). The order's own holds are at its present store, which is not
+    offered: they take nothing from the stores that are."""
     units: dict[int, int] = {}
     for line in order.lines:
         units[line.sku_id] = units.get(line.sku_id, 0) + line.quantity

@@ -19,8 +19,6 @@ until staff deal with it:
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_noop
@@ -64,11 +62,11 @@ def _missing_units(order: Order) -> dict[int, int]:
         .values_list("line_id")
         .annotate(units=Sum("quantity"))
     )
-    missing: dict[int, int] = defaultdict(int)
-    for line_id, quantity in order.lines.values_list("pk", "quantity"):
-        if quantity > held.get(line_id, 0):
-            missing[line_id] = quantity - held.get(line_id, 0)
-    return dict(missing)
+    return {
+        line_id: quantity - held.get(line_id, 0)
+        for line_id, quantity in order.lines.values_list("pk", "quantity")
+        if quantity > held.get(line_id, 0)
+    }
 
 
 def allocate_again(*, order_id: int, actor: Actor) -> Order:
