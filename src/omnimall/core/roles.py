@@ -53,6 +53,8 @@ STOCK_EDITING = (
 # The order list as a CSV: shoppers' personal data in bulk (PIPL), so only the roles that
 # work with orders across the whole network get it, never store staff.
 EXPORT_ORDERS = "orders.export_order"
+# Money back outside a cancellation or a return, on customer service's judgement.
+REFUND_ORDERS = "orders.refund_order"
 STORE_STOCK_VIEWS = tuple(
     f"inventory.view_{model}"
     for model in (
@@ -122,6 +124,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "orders.change_order",
         "orders.change_returnrequest",
         EXPORT_ORDERS,
+        REFUND_ORDERS,  # goodwill: a damaged item kept, a late parcel
         "payments.view_*",
         "checkout.view_cart",
         "checkout.view_shippingzone",  # "why was my delivery ¥20?"

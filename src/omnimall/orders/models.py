@@ -166,7 +166,12 @@ class Order(models.Model):
         ordering = ["-placed_at", "-id"]
         # Shoppers' names, phones and addresses in bulk (personal data under PIPL): a right
         # of its own, not implied by seeing orders one list page at a time.
-        permissions = [("export_order", "Can export orders as CSV")]
+        # A refund outside a cancellation or a return (goodwill, a damaged item kept, a late
+        # parcel) is money leaving the shop on someone's judgement: a right of its own.
+        permissions = [
+            ("export_order", "Can export orders as CSV"),
+            ("refund_order", "Can refund part of an order"),
+        ]
         # The text columns' indexes and unique constraints are declared here, not with
         # ``unique=True`` / ``db_index=True`` on the field: on PostgreSQL those add a second
         # ``varchar_pattern_ops`` index per column for ``LIKE 'x%'``, which nothing asks of

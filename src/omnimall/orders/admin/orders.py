@@ -8,7 +8,9 @@ and writes the timeline and audit.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -49,6 +52,7 @@ from omnimall.orders.services import (
     pickup,
     pickup_store,
     readdress,
+    refunds,
 )
 from omnimall.orders.services import messages as order_messages
 
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
 
 FORM_TEMPLATE = "orders/admin/order_form.html"
 MANAGE = "orders.change_order"
+REFUND = "orders.refund_order"
 
 
 def error_text(exc: DomainError) -> str:
@@ -170,6 +175,39 @@ class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+
+class RefundForm(forms.Form):
+    """Part of what was paid, back to the shopper (``refunds.refund_order``). The refund
+    number is chosen when the form is shown: submitting it twice refunds once."""
+
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=refunds.MAX_REASON,
+        help_text=_("The shopper sees it in the refund email (e.g. 'the sleeve was torn')."),
+    )
+    refund_no = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {"refund_no": f"{order.number}-S{secrets.token_hex(4).upper()}"}
+        )
+        super().__init__(*args, **kwargs)
+        refundable = order.amount_paid - order.amount_refunded
+        field = cast(forms.DecimalField, self.fields["amount"])
+        field.validators.append(MaxValueValidator(refundable))
+        field.widget.attrs["max"] = str(refundable)
+        field.help_text = gettext(
+            "Up to %(amount)s %(currency)s: paid %(paid)s, refunded so far %(refunded)s."
+        ) % {
+            "amount": refundable,
+            "currency": order.currency,
+            "paid": order.amount_paid,
+            "refunded": order.amount_refunded,
+        }
 
 
 class DealtWithForm(forms.Form):
@@ -431,6 +469,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:order_id>/note/", view(self.note_view), name="orders_order_note"),
             path("<int:order_id>/address/", view(self.address_view), name="orders_order_address"),
             path("<int:order_id>/store/", view(self.store_view), name="orders_order_store"),
+            path("<int:order_id>/refund/", view(self.refund_view), name="orders_order_refund"),
             path(
                 "<int:order_id>/dealt-with/",
                 view(self.dealt_with_view),
@@ -469,6 +508,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "can_manage": self.has_manage_permission(request),
             "can_change_address": order is not None and readdress.may_readdress(order),
             "can_change_store": order is not None and pickup_store.may_change_store(order),
+            "can_refund": order is not None
+            and request.user.has_perm(REFUND)
+            and order.amount_paid > order.amount_refunded,
             # One "Print packing slip" per request this staff member may print.
             "packing_slips": (
                 packing_slip_links(request, order_number=order.number) if order else []
@@ -593,6 +635,30 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return moved or self._form_page(
             request, order=order, title=gettext("Change the pick-up store"), form=form,
             submit=gettext("Move to this store"),
+        )  # fmt: skip
+
+    def refund_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """Refund part of what was paid, outside a cancellation or a return (a damaged item
+        the shopper keeps, a late parcel): ``orders.refund_order`` only."""
+        order = self._order_or_404(request, order_id)
+        if not request.user.has_perm(REFUND):
+            raise PermissionDenied
+        refundable = order.amount_paid - order.amount_refunded
+        if refundable <= 0:
+            self.message_user(request, gettext("Nothing is left to refund."), messages.ERROR)
+            return self._back(order)
+        form = RefundForm(request.POST or None, order=order)
+        done = self._submitted(
+            request, order, form,
+            lambda data, actor: refunds.refund_order(
+                order_id=order.pk, amount=data["amount"], reason=data["reason"], actor=actor,
+                refund_no=data["refund_no"],
+            ),
+            gettext("The refund is on its way to the shopper."),
+        )  # fmt: skip
+        return done or self._form_page(
+            request, order=order, title=gettext("Refund part of the order"), form=form,
+            submit=gettext("Refund"),
         )  # fmt: skip
 
     def dealt_with_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
