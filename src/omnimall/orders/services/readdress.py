@@ -5,9 +5,9 @@ Allowed while the order awaits payment or is paid, until a warehouse or store ta
 its fulfilment requests on (accepts it or ships a line): the requests are locked while
 deciding, so a racing ``accept`` ends one way or the other, as for a shopper's cancellation.
 The new address is checked as checkout checks one, and the shop must deliver there. Where
-delivery costs less than the fee charged, a paid order gets the difference back (its
-delivery fee and total are lowered and the difference refunded through the gateway, in
-the same transaction; the order keeps its state). Where it costs more, or for an order
+delivery costs less than the fee charged, a paid order gets the difference back (refunded
+through the gateway in the same transaction, as any refund: the fee and total charged
+stay on the order; the order keeps its state). Where it costs more, or for an order
 still awaiting payment (its payment in flight is for the old total) or paid partly with
 points, another fee is refused: cancel and order again. The order, its open requests (for
 the WMS, which sees them move by ``updated_at``), the timeline and an
@@ -68,12 +68,11 @@ def _refundable_difference(order: Order, fee: Decimal) -> bool:
 
 
 def _refund_difference(order: Order, *, fee: Decimal, actor: Actor) -> None:
-    """Charge the new, lower fee: the order's fee and total come down and the difference
-    is refunded (the order keeps its state)."""
+    """Refund the difference between the fee charged and the new, lower one (the order
+    keeps its state). The order's fee and total stay what was charged: like every
+    refund, the difference is in ``amount_refunded`` and the payments ledger."""
     difference = order.shipping - fee
     charged = order.shipping
-    order.shipping, order.total = fee, order.total - difference
-    order.save(update_fields=["shipping", "total", "updated_at"])
     refunds.refund_locked(
         order,
         amount=difference,

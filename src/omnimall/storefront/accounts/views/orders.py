@@ -366,6 +366,7 @@ def order_address(request: HttpRequest, number: str) -> HttpResponse:
     form = AddressForm(request.POST if request.method == "POST" else None, initial=order.ship_to)
     if request.method == "POST" and form.is_valid():
         try:
+            refunded_before = order.amount_refunded
             changed = readdress.change_ship_to(
                 order_id=order.id, address=form.cleaned_data, actor=_shopper_actor(request, order)
             )
@@ -373,11 +374,11 @@ def order_address(request: HttpRequest, number: str) -> HttpResponse:
             form.add_refusal(refused, _address_refusal(refused))
         else:
             messages.success(request, _("The order will be delivered to the new address."))
-            if changed.shipping < order.shipping:
+            if changed.amount_refunded > refunded_before:
                 messages.success(
                     request,
                     _("Delivery there costs less: ¥%(amount)s is being refunded to you.")
-                    % {"amount": f"{order.shipping - changed.shipping:.2f}"},
+                    % {"amount": f"{changed.amount_refunded - refunded_before:.2f}"},
                 )
             return HttpResponseRedirect(detail_url)
     context = {
