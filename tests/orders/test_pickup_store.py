@@ -21,7 +21,7 @@ from omnimall.orders.errors import (
     PaymentHoldExpiredError,
     PickupStoreNotChangeableError,
 )
-from omnimall.orders.models import CreditReason, Order, OrderEvent
+from omnimall.orders.models import CreditReason, DeliveryMethod, Order, OrderEvent
 from omnimall.orders.services import payment
 from omnimall.orders.services.pickup_store import change_pickup_store
 from tests.inventory.factories import level_of, make_location
@@ -251,3 +251,12 @@ def test_a_paid_order_waiting_for_allocation_is_allocated_at_the_new_store(shop)
         r.location_id for r in FulfilmentRequest.objects.filter(pk__in=request_ids(changed))
     } == {west.pk}
     assert reserved(shop.store, shop) == [0, 0]
+
+
+def test_the_domain_rules_name_the_delivery_methods_the_model_stores():
+    assert {domain.SHIP, domain.PICKUP} == set(DeliveryMethod.values)
+    assert domain.may_change_store("pickup", domain.ALLOCATED)
+    assert not domain.may_change_store("ship", domain.ALLOCATED)
+    assert not domain.may_change_store("pickup", domain.READY_FOR_PICKUP)
+    assert domain.may_readdress("ship", domain.PAID)
+    assert not domain.may_readdress("pickup", domain.PAID)

@@ -59,6 +59,21 @@ SHOPPER_CANCELLABLE_PAID = frozenset({PAID, ALLOCATED})
 READDRESSABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED})
 # A pick-up may move to another store until its store puts the goods aside.
 STORE_CHANGEABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED})
+# The delivery methods (``models.DeliveryMethod``'s values).
+SHIP, PICKUP = "ship", "pickup"
+
+
+def may_readdress(method: str, state: str) -> bool:
+    """A delivery whose state allows a new address (whether a location has taken it on
+    is the caller's to check: ``taken_on``)."""
+    return method == SHIP and state in READDRESSABLE
+
+
+def may_change_store(method: str, state: str) -> bool:
+    """A pick-up whose state allows another store (taken on: the caller checks)."""
+    return method == PICKUP and state in STORE_CHANGEABLE
+
+
 STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})
 # A return may be requested once the goods are in the shopper's hands.
 RETURNABLE = frozenset({DELIVERED, PICKED_UP, COMPLETED, PARTLY_REFUNDED})

@@ -452,14 +452,10 @@ def _view(order: Order) -> OrderView:
             order.state, taken_on=taken_on, paid_allowed=settings.SHOPPER_CANCEL_PAID
         ),
         can_change_address=(
-            order.delivery_method == DeliveryMethod.SHIP
-            and order.state in domain.READDRESSABLE
-            and not taken_on
+            domain.may_readdress(order.delivery_method, order.state) and not taken_on
         ),
         can_change_store=(
-            order.delivery_method == DeliveryMethod.PICKUP
-            and order.state in domain.STORE_CHANGEABLE
-            and not taken_on
+            domain.may_change_store(order.delivery_method, order.state) and not taken_on
         ),
         store_refused=_store_refused(order),
         can_request_return=_can_return(order, events),

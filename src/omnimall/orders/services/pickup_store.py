@@ -37,7 +37,6 @@ from omnimall.orders.errors import (
 )
 from omnimall.orders.models import (
     CreditReason,
-    DeliveryMethod,
     Order,
     OrderAllocation,
     OrderEventKind,
@@ -57,7 +56,7 @@ from .timeline import add_event, lock_order
 
 def may_change_store(order: Order) -> bool:
     """Whether the order's state and method allow another store (requests not checked)."""
-    return order.delivery_method == DeliveryMethod.PICKUP and order.state in domain.STORE_CHANGEABLE
+    return domain.may_change_store(order.delivery_method, order.state)
 
 
 def not_changeable(order: Order) -> PickupStoreNotChangeableError:

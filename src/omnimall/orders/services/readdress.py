@@ -36,7 +36,7 @@ from omnimall.orders.errors import (
     InvalidShipToError,
     OrderBeingPreparedError,
 )
-from omnimall.orders.models import DeliveryMethod, Order, OrderEventKind
+from omnimall.orders.models import Order, OrderEventKind
 from omnimall.orders.texts import text
 
 from . import messages, refunds
@@ -46,7 +46,7 @@ from .timeline import add_event, lock_order
 
 def may_readdress(order: Order) -> bool:
     """Whether the order's state and method allow a new address (requests not checked)."""
-    return order.delivery_method == DeliveryMethod.SHIP and order.state in domain.READDRESSABLE
+    return domain.may_readdress(order.delivery_method, order.state)
 
 
 def not_changeable(order: Order) -> AddressNotChangeableError:
