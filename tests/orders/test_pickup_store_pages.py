@@ -130,6 +130,12 @@ def test_the_api_lists_the_stores_and_moves_the_order(shop, order):
     assert done.status_code == 200, done.content
     assert done.json()["pickup_store"]["code"] == west.code
     assert done.json()["pickup_code"] == order.pickup_code
+    [change] = [t for t in done.json()["timeline"] if t["kind"] == "change"]
+    assert (
+        change["label"] == "自提门店已更换为仓库o-st-west"
+    )  # the new store, in the shop's language
+    assert change["state"] == ""
+    assert {t["kind"] for t in done.json()["timeline"]} == {"state", "change"}
     assert [s["code"] for s in after.json()] == [shop.store.code]  # the old one, now other
 
 

@@ -103,3 +103,6 @@ def test_the_page_says_what_a_cheaper_delivery_refunds(client):
 
     assert "¥20.00 is being refunded to you" in done.content.decode()
     assert Order.objects.get(pk=order.pk).amount_refunded == 20
+    history = done.content.decode().split('class="order-timeline"')[1]
+    assert "delivery address changed to 杭州市 西湖区" in history  # the shopper's history
+    assert "refunded ¥20.00" in history

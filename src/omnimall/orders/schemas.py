@@ -63,8 +63,11 @@ class OrderShipmentOut(Schema):
 
 class TimelineOut(Schema):
     at: datetime
-    state: str
+    state: str = Field(description="The state the order moved to; empty for another entry")
     label: str
+    kind: str = Field(
+        "state", description="state, refund (money back) or change (a new address or store)"
+    )
 
 
 class ReturnOut(Schema):
@@ -330,7 +333,10 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "credited_store": view.credited_store_name,
         "lines": [asdict(line) for line in view.lines],
         "shipments": [{**asdict(s), "carrier_name": s.carrier_name} for s in view.shipments],
-        "timeline": [{"at": t.at, "state": t.state_to, "label": t.label} for t in view.timeline],
+        "timeline": [
+            {"at": t.at, "state": t.state_to, "label": t.label, "kind": t.kind}
+            for t in view.timeline
+        ],
         "returns": [asdict(r) for r in view.returns],
         "payments": [asdict(p) for p in view.payments],
         "can_cancel": view.can_cancel,

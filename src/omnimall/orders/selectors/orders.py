@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext
 
 from omnimall.core import clock
 from omnimall.core.numbers import display_number
@@ -42,6 +43,7 @@ from omnimall.orders.models import (
     ReturnRequest,
     ReturnState,
 )
+from omnimall.orders.texts import event_text
 from omnimall.payments import selectors as payment_selectors
 
 PAGE_SIZE = 10
@@ -102,6 +104,9 @@ class TimelineEntry:
     state_to: str
     label: str
     message: str
+    # "state" (a change of state), "refund" (money back) or "change" (a new delivery
+    # address or pick-up store): what the shopper is shown of the order's history.
+    kind: str = "state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,10 +316,12 @@ def _orders() -> Any:
         "lines",
         Prefetch(
             "events",
-            queryset=OrderEvent.objects.filter(kind=OrderEventKind.STATE).order_by(
-                "created_at", "pk"
-            ),
-            to_attr="state_events",
+            queryset=OrderEvent.objects.filter(
+                Q(kind__in=(OrderEventKind.STATE, OrderEventKind.REFUND))
+                # A new address or pick-up store (``readdress``, ``pickup_store``).
+                | Q(kind=OrderEventKind.FULFILMENT, data__has_key="after")
+            ).order_by("created_at", "pk"),
+            to_attr="shopper_events",
         ),
         Prefetch("lines__allocations", queryset=shipped, to_attr="shipped_allocations"),
         Prefetch("returns", queryset=ReturnRequest.objects.order_by("created_at")),
@@ -394,8 +401,27 @@ def _store_refused(order: Order) -> bool:
     )
 
 
+def _timeline_entry(event: OrderEvent) -> TimelineEntry:
+    """One line of the shopper's history: a state, a refund, or a new address or store."""
+    entry = TimelineEntry(
+        at=event.created_at,
+        state_from=event.state_from,
+        state_to=event.state_to,
+        label=state_label(event.state_to),
+        message=event.message if event.message in ("placed",) else "",
+    )
+    if event.kind == OrderEventKind.REFUND:
+        amount = str((event.data or {}).get("amount", ""))
+        label = gettext("refunded ¥%(amount)s") % {"amount": amount}
+        return replace(entry, label=label, kind="refund")
+    if event.kind == OrderEventKind.FULFILMENT:
+        return replace(entry, label=event_text(event), kind="change")
+    return entry
+
+
 def _view(order: Order) -> OrderView:
-    events: list[OrderEvent] = getattr(order, "state_events", [])
+    shown: list[OrderEvent] = getattr(order, "shopper_events", [])
+    events = [e for e in shown if e.kind == OrderEventKind.STATE]
     taken_on = _taken_on(order)
     payments = payment_selectors.list_payments_of_order(order.pk)
     invoice = _invoice_view(order)
@@ -438,16 +464,7 @@ def _view(order: Order) -> OrderView:
             else ""
         ),
         shipments=_shipments(order),
-        timeline=tuple(
-            TimelineEntry(
-                at=e.created_at,
-                state_from=e.state_from,
-                state_to=e.state_to,
-                label=state_label(e.state_to),
-                message=e.message if e.message in ("placed",) else "",
-            )
-            for e in events
-        ),
+        timeline=tuple(_timeline_entry(e) for e in shown),
         can_cancel=domain.shopper_may_cancel(
             order.state, taken_on=taken_on, paid_allowed=settings.SHOPPER_CANCEL_PAID
         ),
