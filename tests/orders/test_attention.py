@@ -160,3 +160,17 @@ def test_back_office_buttons_allocate_again_and_mark_it_dealt_with():
     entry = AuditEntry.objects.get(action="order.attention_resolved")
     assert entry.actor_user_id == agent.pk
     assert "Try allocating again" not in client.get(page_url(refused)).content.decode()
+
+
+def test_the_order_list_says_what_a_flagged_order_needs():
+    shop = make_shop(units=10, store_units=0)
+    flagged = refused_delivery(shop)
+    fine = pay(place(shop).order_id)
+    client, _ = staff_client(CUSTOMER_SERVICE)
+
+    listed = client.get(reverse("admin:orders_order_changelist")).content.decode()
+
+    assert "no other location can serve them" in listed
+    assert listed.count("no other location can serve them") == 1
+    assert flagged.number in listed
+    assert fine.number in listed

@@ -41,6 +41,7 @@ from omnimall.orders.models import (
     Order,
     OrderAllocation,
     OrderEvent,
+    OrderEventKind,
     OrderLine,
     OrderState,
 )
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 FORM_TEMPLATE = "orders/admin/order_form.html"
 MANAGE = "orders.change_order"
 REFUND = "orders.refund_order"
+PROBLEM_SHOWN = 90  # characters of a flagged order's problem in the list
 
 
 def error_text(exc: DomainError) -> str:
@@ -251,6 +253,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "delivery_method",
         "credited_store",
         "needs_attention",
+        "problem",
         "placed_at",
     )
     list_select_related = ("credited_store",)
@@ -348,6 +351,19 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return narrow_orders(request, super().get_queryset(request))
+
+    @admin.display(description=_("problem"))
+    def problem(self, order: Order) -> str:
+        """What the flag is about: the latest problem on the timeline (a query for each
+        flagged row only; flagged orders are few)."""
+        if not order.needs_attention:
+            return ""
+        event = (
+            OrderEvent.objects.filter(order_id=order.pk, kind=OrderEventKind.PROBLEM)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        return "" if event is None else texts.event_text(event)[:PROBLEM_SHOWN]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
