@@ -10,7 +10,16 @@ from . import audit, clock, credentials
 from .actors import Actor
 from .models import ApiKey
 
-KNOWN_SCOPES = ("catalog:read", "pos", "wms", "store", "partner", "webhooks", "invoices")
+KNOWN_SCOPES = (
+    "catalog:read",
+    "pos",
+    "wms",
+    "store",
+    "partner",
+    "webhooks",
+    "invoices",
+    "refunds",
+)
 
 
 @dataclass(frozen=True)

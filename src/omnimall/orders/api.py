@@ -16,12 +16,13 @@ anything else is 403. An unbound ``wms`` key (a carrier's) confirms any order.
 from __future__ import annotations
 
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_noop
-from ninja import Field, Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from omnimall.checkout import links
 from omnimall.checkout.schemas import (
@@ -71,6 +72,7 @@ from omnimall.orders.services import (
     pickup_store,
     readdress,
     receipt,
+    refunds,
     returns,
 )
 from omnimall.orders.services import payment as order_payment
@@ -281,6 +283,65 @@ def change_pickup_store(
         order_id=view.id, store=payload.store, actor=_shopper_actor(user, view.email)
     )
     return order_out(selectors.get_order_by_id(view.id))
+
+
+class RefundIn(StrictIn):
+    amount: Decimal = Field(
+        ..., gt=0, max_digits=12, decimal_places=2, description="Money back, in whole cents"
+    )
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=refunds.MAX_REASON,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Shown to the shopper in the refund email",
+    )
+    refund_no: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Your number for this refund: the same number again refunds once",
+    )
+
+
+class RefundOut(Schema):
+    number: str
+    refund_no: str
+    amount: Decimal
+    amount_refunded: Decimal = Field(description="The order's refunds so far, this one included")
+    state: str
+    replayed: bool = Field(description="True when this refund number was refunded before")
+
+
+@router.post(
+    "/{number}/refunds",
+    auth=ApiKeyAuth("refunds"),
+    response={200: RefundOut, 201: RefundOut, **ERRORS},
+    summary="Refund part of an order (a customer service system)",
+)
+def refund_order(request: HttpRequest, number: str, payload: RefundIn) -> Status[RefundOut]:
+    """Money back outside a cancellation or a return (goodwill, a damaged item kept), for a
+    customer service or ERP system holding a key with the scope ``refunds``: 201, or 200
+    with ``replayed`` for a ``refund_no`` already refunded (the same amount). 409
+    ``refund_exceeds_paid`` past what is left, ``refund_no_reused`` for a number used with
+    another amount, ``refund_failed`` when the gateway refuses; 404 ``unknown_order``."""
+    done = refunds.refund_order(
+        order_id=selectors.require_order_id(number),
+        amount=payload.amount,
+        reason=payload.reason,
+        actor=actor_from(request),
+        refund_no=payload.refund_no,
+    )
+    out = RefundOut(
+        number=done.number,
+        refund_no=done.refund_no,
+        amount=done.amount,
+        amount_refunded=done.amount_refunded,
+        state=done.state,
+        replayed=done.replayed,
+    )
+    return Status(200 if done.replayed else 201, out)
 
 
 @router.post(
