@@ -568,43 +568,49 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _back(self, order: Order) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
-    def _submitted(
+    def _service_form(
         self,
         request: HttpRequest,
         order: Order,
         form: forms.Form,
         run: Callable[[dict[str, Any], Actor], object],
+        *,
         done: str,
-    ) -> HttpResponse | None:
-        """A valid POST runs ``run(cleaned_data, staff member)``: back to the order saying
-        ``done``; a refusal goes on the form (``add_refusal`` where the form places it by
-        field) and nothing changes. None: show the form."""
-        if request.method != "POST" or not form.is_valid():
-            return None
-        try:
-            run(form.cleaned_data, Actor.from_user(request.user))
-        except DomainError as refused:
-            add_refusal = getattr(form, "add_refusal", None)
-            if add_refusal is not None:
-                add_refusal(refused, error_text(refused))
+        title: str,
+        submit: str,
+        province_list: bool = False,
+    ) -> HttpResponse:
+        """The form page for one service call on the order. A valid POST runs
+        ``run(cleaned_data, staff member)`` and goes back to the order saying ``done``; a
+        refusal goes on the form (``add_refusal`` where the form places it by field) and
+        nothing changes."""
+        if request.method == "POST" and form.is_valid():
+            try:
+                run(form.cleaned_data, Actor.from_user(request.user))
+            except DomainError as refused:
+                add_refusal = getattr(form, "add_refusal", None)
+                if add_refusal is not None:
+                    add_refusal(refused, error_text(refused))
+                else:
+                    form.add_error(None, error_text(refused))
             else:
-                form.add_error(None, error_text(refused))
-            return None
-        self.message_user(request, done, messages.SUCCESS)
-        return self._back(order)
+                self.message_user(request, done, messages.SUCCESS)
+                return self._back(order)
+        return self._form_page(
+            request, order=order, title=title, form=form, submit=submit,
+            province_list=province_list,
+        )  # fmt: skip
 
     def note_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
         order = self._order_or_404(request, order_id)
         form = NoteForm(request.POST or None)
-        added = self._submitted(
+        return self._service_form(
             request, order, form,
             lambda data, actor: order_messages.add_staff_note(
                 order_id=order.pk, text=data["text"], actor=actor
             ),
-            gettext("Note added."),
-        )  # fmt: skip
-        return added or self._form_page(
-            request, order=order, title=gettext("Add a staff note"), form=form,
+            done=gettext("Note added."),
+            title=gettext("Add a staff note"),
             submit=gettext("Add note"),
         )  # fmt: skip
 
@@ -617,15 +623,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, error_text(readdress.not_changeable(order)), messages.ERROR)
             return self._back(order)
         form = AddressForm(request.POST or None, initial=order.ship_to)
-        changed = self._submitted(
+        return self._service_form(
             request, order, form,
             lambda data, actor: readdress.change_ship_to(
                 order_id=order.pk, address=data, actor=actor
             ),
-            gettext("The order will be delivered to the new address."),
-        )  # fmt: skip
-        return changed or self._form_page(
-            request, order=order, title=gettext("Change the delivery address"), form=form,
+            done=gettext("The order will be delivered to the new address."),
+            title=gettext("Change the delivery address"),
             submit=gettext("Change the address"), province_list=True,
         )  # fmt: skip
 
@@ -641,15 +645,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return self._back(order)
         stores = selectors.list_other_pickup_stores(selectors.get_order_by_id(order.pk))
         form = StoreForm(request.POST or None, stores=stores)
-        moved = self._submitted(
+        return self._service_form(
             request, order, form,
             lambda data, actor: pickup_store.change_pickup_store(
                 order_id=order.pk, store=data["store"], actor=actor
             ),
-            gettext("The order will be picked up at the new store."),
-        )  # fmt: skip
-        return moved or self._form_page(
-            request, order=order, title=gettext("Change the pick-up store"), form=form,
+            done=gettext("The order will be picked up at the new store."),
+            title=gettext("Change the pick-up store"),
             submit=gettext("Move to this store"),
         )  # fmt: skip
 
@@ -664,16 +666,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, gettext("Nothing is left to refund."), messages.ERROR)
             return self._back(order)
         form = RefundForm(request.POST or None, order=order)
-        done = self._submitted(
+        return self._service_form(
             request, order, form,
             lambda data, actor: refunds.refund_order(
                 order_id=order.pk, amount=data["amount"], reason=data["reason"], actor=actor,
                 refund_no=data["refund_no"],
             ),
-            gettext("The refund is on its way to the shopper."),
-        )  # fmt: skip
-        return done or self._form_page(
-            request, order=order, title=gettext("Refund part of the order"), form=form,
+            done=gettext("The refund is on its way to the shopper."),
+            title=gettext("Refund part of the order"),
             submit=gettext("Refund"),
         )  # fmt: skip
 
@@ -683,15 +683,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not order.needs_attention:
             return self._back(order)
         form = DealtWithForm(request.POST or None)
-        done = self._submitted(
+        return self._service_form(
             request, order, form,
             lambda data, actor: attention.mark_dealt_with(
                 order_id=order.pk, note=data["note"], actor=actor
             ),
-            gettext("The order no longer needs attention."),
-        )  # fmt: skip
-        return done or self._form_page(
-            request, order=order, title=gettext("Mark as dealt with"), form=form,
+            done=gettext("The order no longer needs attention."),
+            title=gettext("Mark as dealt with"),
             submit=gettext("Mark as dealt with"),
         )  # fmt: skip
 
