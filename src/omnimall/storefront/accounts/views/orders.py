@@ -409,7 +409,7 @@ def _address_refusal(refused: DomainError) -> str:
     return texts.get(refused.code, _("Sorry, that did not work. Please try again."))
 
 
-STORE_CITY_MAX_LENGTH = 40
+STORE_CITY_MAX_LENGTH = 60  # as checkout's store picker and the API take it
 
 
 @require_http_methods(["GET", "POST"])
