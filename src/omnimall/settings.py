@@ -260,7 +260,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.remind_uncollected_pickups",
         "schedule": 60 * 60.0,
     },
-    # Pick-ups not collected within PICKUP_UNCOLLECTED_DAYS: cancelled, refunded, released.
+    # Pick-ups not collected by their collect_by: cancelled, refunded, released.
     "cancel-uncollected-pickups": {
         "task": "orders.cancel_uncollected_pickups",
         "schedule": 60 * 60.0,
@@ -332,11 +332,14 @@ CHECKOUT_RATE_WINDOW_SECONDS = 10 * 60
 CART_GUEST_DAYS = int(os.environ.get("OMNIMALL_CART_GUEST_DAYS", "30"))
 CART_ACCOUNT_DAYS = int(os.environ.get("OMNIMALL_CART_ACCOUNT_DAYS", "90"))
 PICKUP_UNCOLLECTED_DAYS = int(os.environ.get("OMNIMALL_PICKUP_UNCOLLECTED_DAYS", "7"))
-# One reminder email this many days before an uncollected pick-up is cancelled (ready_at +
-# PICKUP_UNCOLLECTED_DAYS). 0 turns reminders off, and so does a value not below
-# PICKUP_UNCOLLECTED_DAYS: the reminder would go out with the "ready" email, which already
-# says the deadline.
+# One reminder email this many days before an uncollected pick-up is cancelled (its
+# collect_by: ready_at + PICKUP_UNCOLLECTED_DAYS, or later when kept longer). 0 turns
+# reminders off, and so does a value not below PICKUP_UNCOLLECTED_DAYS: the reminder would
+# go out with the "ready" email, which already says the deadline.
 PICKUP_REMINDER_DAYS = int(os.environ.get("OMNIMALL_PICKUP_REMINDER_DAYS", "2"))
+# A shopper who cannot come in time may keep a pick-up this many days longer, once, from the
+# order page or the Store API (延长取货); 0: only the store can (orders.services.collect_by).
+PICKUP_EXTENSION_DAYS = int(os.environ.get("OMNIMALL_PICKUP_EXTENSION_DAYS", "3"))
 RETURN_WINDOW_DAYS = int(os.environ.get("OMNIMALL_RETURN_WINDOW_DAYS", "14"))
 # A shipped order nobody reported delivered (carrier, WMS, staff or the shopper's "confirm
 # receipt") is confirmed delivered this many days after shipping, so its return window

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -148,11 +149,19 @@ def test_member_earns_in_store_spends_online_returns_and_sees_points_restored(
     assert "Paid with 1500 points" in page.locator("main").inner_text()
     assert _points_on_member_centre(page, base) == (499, 34)
 
-    # 3. Picked up in the store, then returned: requested on the order page, staff
-    # approve, receive and refund.
+    # 3. Put aside; the member cannot come this week and keeps it 3 days longer. Picked up
+    # in the store, then returned: requested on the order page, staff approve, receive and
+    # refund.
     for request_id in order_fulfilment_requests(order):
         inventory_fulfilment.accept_fulfilment_request(request_id=request_id, actor=STAFF)
     order.refresh_from_db()
+    page.goto(f"{base}/orders/{order.number}/")
+    assert "Collect it by" in page.locator(".pickup-deadline").inner_text()
+    page.locator(".pickup-keep button").click()
+    page.locator(".pickup-keep").wait_for(state="detached")
+    assert "The store keeps your order until" in page.locator("main").inner_text()
+    kept = Order.objects.get(pk=order.pk)
+    assert kept.collect_by == order.collect_by + timedelta(days=3)
     pickup.hand_over(store_id=store.pk, code=order.pickup_code, actor=STAFF)
     page.goto(f"{base}/orders/{order.number}/")
     page.locator("a", has_text="Request a return").click()

@@ -29,6 +29,7 @@ EXTRA = {
     },
     "ready_for_pickup": {"days": 7},
     "pickup_reminder": {"deadline": "2026-12-04 10:30", "time_zone": "Asia/Shanghai"},
+    "pickup_kept": {"deadline": "2026-12-07 10:30", "time_zone": "Asia/Shanghai"},
     "pickup_store_changed": {},
     "pickup_store_refused": {"store_link": "https://shop.example.cn/orders/1/store/?token=t"},
     "refunded": {"amount": "12.30"},
@@ -51,6 +52,7 @@ SAYS = {
     "shipped": ["SF Express", "SF7788", "Usually arrives between 2026-12-02 and 2026-12-05"],
     "ready_for_pickup": ["within 7 days", "1 Nanjing Road"],
     "pickup_reminder": ["2026-12-04 10:30", "(Asia/Shanghai time)", "1 Nanjing Road"],
+    "pickup_kept": ["is kept for you", "2026-12-07 10:30", "(Asia/Shanghai time)"],
     "pickup_store_changed": ["will now be picked up at", "1 Nanjing Road", "10:00-22:00"],
     "pickup_store_refused": [
         "cannot prepare your order",
@@ -87,11 +89,11 @@ def test_each_template_has_an_html_body_saying_what_the_text_says(settings, temp
     for phrase in SAYS[template]:
         assert phrase in re.sub(r"<[^>]+>", "", html)  # "Total / <span lang=…>合计</span>"
         assert phrase in text
-    if template in ("placed", "paid", "ready_for_pickup", "pickup_reminder"):
+    if template in ("placed", "paid", "ready_for_pickup", "pickup_reminder", "pickup_kept"):
         for line in order.lines.all():
             assert line.product_name in html
             assert f"{line.line_total} CNY" in html
-    if template in ("paid", "ready_for_pickup", "pickup_reminder"):
+    if template in ("paid", "ready_for_pickup", "pickup_reminder", "pickup_kept"):
         assert order.pickup_code in html
 
 

@@ -335,7 +335,7 @@ def test_uncollected_pickups_are_cancelled_refunded_and_released():
     shop = make_shop()
     order = make_ready_pickup(shop)
     fresh = make_ready_pickup(shop)
-    Order.objects.filter(pk=order.pk).update(ready_at=clock.now() - timedelta(days=8))
+    Order.objects.filter(pk=order.pk).update(collect_by=clock.now() - timedelta(hours=1))
 
     cancelled = cancellation.cancel_uncollected_pickups()
 

@@ -82,7 +82,8 @@ def test_the_deadline_is_shown_in_the_shops_time_zone(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
     order = make_ready_pickup()
     Order.objects.filter(pk=order.pk).update(
-        ready_at=datetime(2026, 11, 20, 18, 30, tzinfo=UTC)  # 02:30 next day there
+        ready_at=datetime(2026, 11, 20, 18, 30, tzinfo=UTC),
+        collect_by=datetime(2026, 11, 27, 18, 30, tzinfo=UTC),  # 02:30 next day there
     )
     order.refresh_from_db()
 
@@ -203,16 +204,16 @@ def test_only_due_orders_are_reminded_and_oldest_first_up_to_the_limit():
     shop = make_shop()
     old, older, fresh = make_ready_pickup(shop), make_ready_pickup(shop), make_ready_pickup(shop)
     now = clock.now()
-    Order.objects.filter(pk=old.pk).update(ready_at=now - timedelta(days=5, hours=1))
-    Order.objects.filter(pk=older.pk).update(ready_at=now - timedelta(days=5, hours=2))
+    Order.objects.filter(pk=old.pk).update(collect_by=now + timedelta(days=1, hours=23))
+    Order.objects.filter(pk=older.pk).update(collect_by=now + timedelta(days=1, hours=22))
 
     reminded = pickup_reminders.remind_uncollected_pickups(now=now, limit=1)
     rest = pickup_reminders.remind_uncollected_pickups(now=now)
 
     assert (reminded, rest) == (1, 1)
-    assert [m.dedupe_key for m in _reminders()] == [
-        f"email:order:{older.number}:pickup_reminder",
-        f"email:order:{old.number}:pickup_reminder",
+    assert [m.dedupe_key.rsplit(":pickup_reminder:", 1)[0] for m in _reminders()] == [
+        f"email:order:{older.number}",
+        f"email:order:{old.number}",
     ]
     assert Order.objects.get(pk=fresh.pk).pickup_reminded_at is None
 
@@ -221,8 +222,8 @@ def test_a_failing_order_is_logged_and_the_others_are_still_reminded(caplog):
     shop = make_shop()
     first, second = make_ready_pickup(shop), make_ready_pickup(shop)
     now = clock.now()
-    Order.objects.filter(pk=first.pk).update(ready_at=now - timedelta(days=5, hours=2))
-    Order.objects.filter(pk=second.pk).update(ready_at=now - timedelta(days=5, hours=1))
+    Order.objects.filter(pk=first.pk).update(collect_by=now + timedelta(days=1, hours=22))
+    Order.objects.filter(pk=second.pk).update(collect_by=now + timedelta(days=1, hours=23))
     real = outbox.send_email
     calls = []
 

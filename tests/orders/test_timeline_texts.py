@@ -8,7 +8,7 @@ Chinese only if its template went through gettext *and* its figures were put bac
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -16,7 +16,6 @@ from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import trans_real
 
-from omnimall.core import clock
 from omnimall.orders.models import Order, OrderEvent, OrderEventKind
 from omnimall.orders.services import cancellation
 from omnimall.orders.texts import event_text, text
@@ -87,9 +86,10 @@ def test_a_text_with_figures_is_stored_in_english_with_its_template_and_figures(
 
 
 def test_nested_texts_and_the_state_are_translated_too(settings, zh_catalogue):
-    days = settings.PICKUP_UNCOLLECTED_DAYS
+    settings.TIME_ZONE = "Asia/Shanghai"
     order = make_ready_pickup()
-    Order.objects.filter(pk=order.pk).update(ready_at=clock.now() - timedelta(days=days + 1))
+    deadline = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    Order.objects.filter(pk=order.pk).update(collect_by=deadline)
     with translation.override("zh-hans"):  # written in English whatever the writer's language
         cancellation.cancel_uncollected_pickups()
     order.refresh_from_db()
@@ -99,11 +99,12 @@ def test_nested_texts_and_the_state_are_translated_too(settings, zh_catalogue):
         shown = event_text(refund)
 
     assert refund.message == (
-        f"Refunded {order.amount_refunded} CNY: cancelled: not collected within {days} days."
+        f"Refunded {order.amount_refunded} CNY: cancelled: not collected by 2026-11-20 10:00."
         " The order stays cancelled."
     )
-    assert (
-        shown == f"已退款 {order.amount_refunded} CNY：已取消：{days} 天内未取货。订单仍为已取消。"
+    assert shown == (
+        f"已退款 {order.amount_refunded} CNY：已取消：未在 2026-11-20 10:00 前取货。"
+        "订单仍为已取消。"
     )
 
 

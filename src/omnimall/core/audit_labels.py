@@ -70,6 +70,7 @@ HAPPENINGS = {
     "note_added": pgettext_lazy("audit", "note added"),
     "partly_shipped": pgettext_lazy("audit", "partly shipped"),
     "picked_up": pgettext_lazy("audit", "picked up"),
+    "pickup_kept": pgettext_lazy("audit", "pick-up kept longer"),
     "pickup_store_changed": pgettext_lazy("audit", "pick-up store changed"),
     "rate_set": pgettext_lazy("audit", "rate set"),
     "receipt": pgettext_lazy("audit", "received"),

@@ -6,8 +6,10 @@ browser session: ``core.api.auth.signed_in_shopper``) or whoever holds its guest
 ``POST /{number}/cancel``: the shopper cancels an order no one is preparing yet; a guest's
 body carries the order's guest token (returned by checkout), a secret a cross-site form
 cannot know. ``POST /{number}/received``: the shopper confirms a shipped order arrived.
-``POST /{number}/delivery``: a carrier, WMS or store integration (API key, scope ``wms``
-or ``store``) confirms delivery of a shipped order; confirming again is a no-op 200. A key
+``POST /{number}/keep-longer``: the shopper keeps a pick-up waiting at its store a few days
+longer, once. ``POST /{number}/delivery``: a carrier, WMS or store integration (API key,
+scope ``wms`` or ``store``) confirms delivery of a shipped order; confirming again is a
+no-op 200. A key
 bound to a location confirms only orders with a shipment from a location it may act for
 (the inventory API's rule, ``LocationAccess.for_key``; a store ships its own parcels);
 anything else is 403. An unbound ``wms`` key (a carrier's) confirms any order.
@@ -67,6 +69,7 @@ from omnimall.orders.schemas import (
 from omnimall.orders.selectors import lookup
 from omnimall.orders.services import (
     cancellation,
+    collect_by,
     fulfilment,
     invoices,
     pickup_store,
@@ -282,6 +285,29 @@ def change_pickup_store(
     pickup_store.change_pickup_store(
         order_id=view.id, store=payload.store, actor=_shopper_actor(user, view.email)
     )
+    return order_out(selectors.get_order_by_id(view.id))
+
+
+class KeepLongerIn(StrictIn):
+    token: GuestToken = None
+
+
+@router.post(
+    "/{number}/keep-longer",
+    response={200: OrderOut, **ERRORS},
+    summary="Keep a pick-up waiting at its store a few days longer",
+)
+def keep_longer(request: HttpRequest, number: str, payload: KeepLongerIn) -> dict[str, Any]:
+    """延长取货: a pick-up waiting at its store (``ready_for_pickup``) is kept
+    ``PICKUP_EXTENSION_DAYS`` longer, once (``can_keep_longer`` on the order; the new
+    deadline is ``collect_by``). Asked again: 200, nothing changes. 409
+    ``pickup_not_extendable`` when it is not waiting at its store, its deadline has passed,
+    or the shop leaves this to its stores (``details.reason``: ``not_waiting`` / ``off``).
+    The shopper gets an email with the new deadline. The guest token, or the signed-in
+    owner, shows the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    collect_by.keep_longer(order_id=view.id, actor=_shopper_actor(user, view.email))
     return order_out(selectors.get_order_by_id(view.id))
 
 

@@ -13,6 +13,7 @@ Pure Python (no Django). ``orders.services`` moves orders only through
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 
 PENDING_PAYMENT = "pending_payment"
@@ -72,6 +73,20 @@ def may_readdress(method: str, state: str) -> bool:
 def may_change_store(method: str, state: str) -> bool:
     """A pick-up whose state allows another store (taken on: the caller checks)."""
     return method == PICKUP and state in STORE_CHANGEABLE
+
+
+def shopper_may_keep_longer(
+    state: str, *, collect_by: datetime | None, extended: bool, now: datetime, days: int
+) -> bool:
+    """A pick-up waiting at its store, before its deadline, that the shopper has not yet
+    kept longer (``days``: settings.PICKUP_EXTENSION_DAYS; 0 leaves it to the store)."""
+    return (
+        state == READY_FOR_PICKUP
+        and days > 0
+        and not extended
+        and collect_by is not None
+        and collect_by > now
+    )
 
 
 STAFF_CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})

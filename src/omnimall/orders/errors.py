@@ -105,6 +105,21 @@ class InvalidPickupStoreError(ValidationFailedError):
     message = "No store offers pick-up under this code."
 
 
+class PickupNotKeptLongerError(OrderTransitionError):
+    """``details.reason``: ``not_waiting`` (not put aside, collected, cancelled, or past its
+    deadline) or ``off`` (the shop lets only the store keep pick-ups longer)."""
+
+    code = "pickup_not_extendable"
+    message = "This pick-up cannot be kept longer: it is not waiting at its store."
+
+
+class InvalidCollectByError(ValidationFailedError):
+    """``details``: ``collect_by`` (now) and ``latest`` (the furthest day allowed)."""
+
+    code = "invalid_collect_by"
+    message = "Keep a pick-up until a later day than now, and not more than 30 days ahead."
+
+
 class InvalidCancelReasonError(ValidationFailedError):
     """``details.allowed``: the reasons that may be given."""
 

@@ -149,6 +149,12 @@ class Order(models.Model):
     placed_at = models.DateTimeField(_("placed"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     ready_at = models.DateTimeField(_("ready for pick-up"), null=True, blank=True)
+    # A pick-up put aside waits until then; the uncollected sweep cancels it after. Set when
+    # it becomes ready (``ready_at`` + ``PICKUP_UNCOLLECTED_DAYS``), later when the shopper
+    # or the store keeps it longer (``services.collect_by``).
+    collect_by = models.DateTimeField(_("collect by"), null=True, blank=True)
+    # When the shopper asked for more days themselves: they may once.
+    pickup_extended_at = models.DateTimeField(_("kept longer at"), null=True, blank=True)
     # When the "still waiting" reminder went out (``pickup_reminders``): at most once.
     pickup_reminded_at = models.DateTimeField(_("pick-up reminder sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

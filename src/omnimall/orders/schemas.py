@@ -148,6 +148,14 @@ class OrderOut(Schema):
         False,
         description="The pick-up store cannot prepare the order: choose another, or cancel",
     )
+    collect_by: datetime | None = Field(
+        None,
+        description="A pick-up waiting at its store: collect it by then, or it is cancelled",
+    )
+    can_keep_longer: bool = Field(
+        False,
+        description="POST /orders/{number}/keep-longer keeps the pick-up a few days longer",
+    )
     can_confirm_receipt: bool = Field(
         description="Everything has shipped: the shopper may confirm it arrived"
     )
@@ -343,6 +351,8 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "can_change_address": view.can_change_address,
         "can_change_store": view.can_change_store,
         "store_refused": view.store_refused,
+        "collect_by": view.collect_by,
+        "can_keep_longer": view.can_keep_longer,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,
         "can_request_return": view.can_request_return,

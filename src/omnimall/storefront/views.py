@@ -191,6 +191,7 @@ def help_page(request: HttpRequest, topic: str) -> HttpResponse:
         ),
         "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
         "pickup_days": settings.PICKUP_UNCOLLECTED_DAYS,
+        "pickup_extension_days": settings.PICKUP_EXTENSION_DAYS,
         "return_days": settings.RETURN_WINDOW_DAYS,
         "cancel_paid": settings.SHOPPER_CANCEL_PAID,
         "confirm_days": settings.DELIVERY_CONFIRM_DAYS,

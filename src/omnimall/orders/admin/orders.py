@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +23,7 @@ from django.core.validators import MaxValueValidator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +51,7 @@ from omnimall.orders.selectors import display_number
 from omnimall.orders.services import (
     attention,
     cancellation,
+    collect_by,
     fulfilment,
     pickup,
     pickup_store,
@@ -221,6 +224,30 @@ class DealtWithForm(forms.Form):
     )
 
 
+class KeepUntilForm(forms.Form):
+    """A later day for a pick-up waiting at its store (``collect_by.keep_until``)."""
+
+    day = forms.DateField(
+        label=_("Keep it until the end of"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["day"]
+        if order.collect_by is not None:
+            now = timezone.localdate()
+            field.widget.attrs["min"] = timezone.localdate(order.collect_by).isoformat()
+            field.widget.attrs["max"] = (now + timedelta(days=collect_by.MAX_KEEP_DAYS)).isoformat()
+            field.help_text = gettext(
+                "Now until %(deadline)s; at most %(days)s days ahead. The shopper is emailed "
+                "the new date."
+            ) % {
+                "deadline": collect_by.local_deadline(order.collect_by),
+                "days": collect_by.MAX_KEEP_DAYS,
+            }
+
+
 class StoreForm(forms.Form):
     """The stores a pick-up order could move to (``selectors.list_other_pickup_stores``)."""
 
@@ -282,8 +309,9 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "pickup_code_hint", "credited_store", "credit_reason", "currency", "subtotal", "shipping",
         "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
-        "pickup_reminded_at", "closed_at", "cancel_reason", "payment_reminded_at", "allocations",
-        "shipments", "points_used", "points_value", "points_earned",
+        "collect_by", "pickup_extended_at", "pickup_reminded_at", "closed_at", "cancel_reason",
+        "payment_reminded_at", "allocations", "shipments", "points_used", "points_value",
+        "points_earned",
     )  # fmt: skip
     fieldsets = (
         (
@@ -310,6 +338,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "pickup_store",
                     "pickup_code_hint",
                     "ready_at",
+                    "collect_by",
+                    "pickup_extended_at",
                     "pickup_reminded_at",
                     "shipments",
                 )
@@ -486,6 +516,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:order_id>/address/", view(self.address_view), name="orders_order_address"),
             path("<int:order_id>/store/", view(self.store_view), name="orders_order_store"),
             path("<int:order_id>/refund/", view(self.refund_view), name="orders_order_refund"),
+            path("<int:order_id>/keep/", view(self.keep_view), name="orders_order_keep"),
             path(
                 "<int:order_id>/dealt-with/",
                 view(self.dealt_with_view),
@@ -524,6 +555,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "can_manage": self.has_manage_permission(request),
             "can_change_address": order is not None and readdress.may_readdress(order),
             "can_change_store": order is not None and pickup_store.may_change_store(order),
+            "can_keep": order is not None and order.state == domain.READY_FOR_PICKUP,
             "can_refund": order is not None
             and request.user.has_perm(REFUND)
             and order.amount_paid > order.amount_refunded,
@@ -653,6 +685,27 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done=gettext("The order will be picked up at the new store."),
             title=gettext("Change the pick-up store"),
             submit=gettext("Move to this store"),
+        )  # fmt: skip
+
+    def keep_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """Keep a pick-up waiting at its store until a later day (the shopper called, or
+        told the store): ``collect_by.keep_until``."""
+        order = self._order_or_404(request, order_id)
+        if order.state != domain.READY_FOR_PICKUP:
+            self.message_user(
+                request, gettext("Only a pick-up waiting at its store can be kept longer."),
+                messages.ERROR,
+            )  # fmt: skip
+            return self._back(order)
+        form = KeepUntilForm(request.POST or None, order=order)
+        return self._service_form(
+            request, order, form,
+            lambda data, actor: collect_by.keep_until(
+                order_id=order.pk, day=data["day"], actor=actor
+            ),
+            done=gettext("The store keeps the order longer; the shopper is emailed the date."),
+            title=gettext("Keep the pick-up longer"),
+            submit=gettext("Keep it"),
         )  # fmt: skip
 
     def refund_view(self, request: HttpRequest, order_id: int) -> HttpResponse:

@@ -22,10 +22,12 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext_noop
 
 from omnimall.checkout import demo as checkout_demo
@@ -405,6 +407,9 @@ class HistoryWriter:
             *("placed_at", "paid_at", "ready_at", "closed_at", "updated_at"),
             ahead="reserved_until",  # set at placement, a hold's length ahead
         )
+        # A pick-up's deadline follows from when it was put aside, not from its step.
+        ready = Order.objects.filter(pk=order.order_id, ready_at__isnull=False)
+        ready.update(collect_by=F("ready_at") + timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS))
         timeline.shift(OrderEvent.objects.filter(order_id=order.order_id), "created_at")
         timeline.shift(
             ReturnRequest.objects.filter(order_id=order.order_id), "created_at", "updated_at"

@@ -186,6 +186,8 @@ class OrderView:
     can_change_address: bool
     can_change_store: bool  # a pick-up its store has not put aside yet
     store_refused: bool  # its pick-up store refused it, and nothing is held for it
+    collect_by: datetime | None  # a pick-up waiting at its store: cancelled if not collected
+    can_keep_longer: bool  # the shopper may keep it PICKUP_EXTENSION_DAYS longer, once
     returns: tuple[ReturnSummary, ...]
     payments: tuple[PaymentSummary, ...]
     invoice: InvoiceView | None = None
@@ -475,6 +477,14 @@ def _view(order: Order) -> OrderView:
             domain.may_change_store(order.delivery_method, order.state) and not taken_on
         ),
         store_refused=_store_refused(order),
+        collect_by=order.collect_by if order.state == domain.READY_FOR_PICKUP else None,
+        can_keep_longer=domain.shopper_may_keep_longer(
+            order.state,
+            collect_by=order.collect_by,
+            extended=order.pickup_extended_at is not None,
+            now=clock.now(),
+            days=settings.PICKUP_EXTENSION_DAYS,
+        ),
         can_request_return=_can_return(order, events),
         returns=tuple(
             ReturnSummary(

@@ -25,6 +25,7 @@ class PickupView:
     store_id: int
     store_name: str
     ready_at: datetime | None
+    collect_by: datetime | None  # cancelled if not collected by then
     pickup_code: str
     lines: tuple[OrderLineView, ...]
 
@@ -54,6 +55,7 @@ def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | N
         store_id=order.pickup_store_id or 0,
         store_name=f"{order.pickup_store.name_en} {order.pickup_store.name_zh}",
         ready_at=order.ready_at,
+        collect_by=order.collect_by,
         pickup_code=order.pickup_code,
         lines=tuple(order_line_view(line) for line in order.lines.all()),
     )

@@ -18,7 +18,7 @@ points spent on a paid one are restored by the refund (``points.settle_refund``)
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -44,7 +44,7 @@ from omnimall.orders.models import (
 )
 from omnimall.orders.texts import Text, text
 
-from . import messages
+from . import collect_by, messages
 from . import points as order_points
 from .fulfilment import live_requests, release_holds
 from .payment import close_open_payments
@@ -66,15 +66,27 @@ def _cancel_reason(why: str, *, by_shopper: bool) -> str:
     return why
 
 
+class KeptLongerError(OrderTransitionError):
+    code = "pickup_kept_longer"
+    message = "The pick-up was kept longer meanwhile: it is not yet uncollected."
+
+
 def cancel_order(
-    *, order_id: int, actor: Actor, reason: str | Text, by_shopper: bool, why: str = ""
+    *,
+    order_id: int,
+    actor: Actor,
+    reason: str | Text,
+    by_shopper: bool,
+    why: str = "",
+    uncollected_at: datetime | None = None,
 ) -> None:
     """Cancel ``order_id``: holds released, payment closed or refunded, shopper told.
 
     ``reason``: what a person typed, a fixed text (``gettext_noop``), or a ``Text`` the
     system writes (kept whole on the timeline; the rest of the trail gets its English).
     ``why``: a ``CancelReason`` (a shopper's answer, or how the shop cancelled it), kept on
-    the order for "why do shoppers cancel?"."""
+    the order for "why do shoppers cancel?". ``uncollected_at``: the uncollected sweep's
+    time; a pick-up kept longer since the sweep found it is refused (``KeptLongerError``)."""
     cancel_reason = _cancel_reason(why, by_shopper=by_shopper)
     allowed = (
         domain.shopper_cancellable(paid_allowed=settings.SHOPPER_CANCEL_PAID)
@@ -99,6 +111,10 @@ def cancel_order(
                 state=order.state,
                 target=domain.CANCELLED,
             )
+        if uncollected_at is not None and (
+            order.collect_by is None or order.collect_by > uncollected_at
+        ):
+            raise KeptLongerError(number=order.number)
         if by_shopper and order.state in domain.SHOPPER_CANCELLABLE_PAID:
             taken_on = inventory_fulfilment.lock_taken_on(live_requests(order))
             if taken_on:
@@ -160,29 +176,31 @@ def expire_unpaid_orders(*, now: datetime | None = None, limit: int = 200) -> in
 
 
 def cancel_uncollected_pickups(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Pick-ups ready longer than ``PICKUP_UNCOLLECTED_DAYS``: cancelled, stock released,
-    refunded in full."""
+    """Pick-ups not collected by their ``collect_by``: cancelled, stock released, refunded
+    in full."""
     now = now or clock.now()
-    cutoff = now - timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS)
     due = list(
-        Order.objects.filter(state=domain.READY_FOR_PICKUP, ready_at__lte=cutoff)
-        .order_by("ready_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        Order.objects.filter(state=domain.READY_FOR_PICKUP, collect_by__lte=now)
+        .order_by("collect_by", "pk")
+        .values_list("pk", "collect_by")[:limit]
     )
     cancelled = 0
-    for order_id in due:
+    for order_id, deadline in due:
         try:
             cancel_order(
                 order_id=order_id,
                 actor=SYSTEM,
                 reason=text(
-                    gettext_noop("not collected within %(days)s days"),
-                    days=settings.PICKUP_UNCOLLECTED_DAYS,
+                    gettext_noop("not collected by %(deadline)s"),
+                    deadline=collect_by.local_deadline(deadline) if deadline else "",
                 ),
                 by_shopper=False,
                 why=CancelReason.NOT_COLLECTED,
+                uncollected_at=now,
             )
             cancelled += 1
+        except KeptLongerError:
+            continue
         except DomainError:
             logger.exception("cancelling uncollected order %s failed", order_id)
     return cancelled

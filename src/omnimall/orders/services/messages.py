@@ -34,6 +34,7 @@ TEMPLATES = (
     "shipped",
     "ready_for_pickup",
     "pickup_reminder",
+    "pickup_kept",
     "pickup_store_changed",
     "pickup_store_refused",
     "refunded",

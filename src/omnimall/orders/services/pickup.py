@@ -22,7 +22,7 @@ from omnimall.orders import domain
 from omnimall.orders.errors import NothingPutAsideError, OrderTransitionError, PickupCodeError
 from omnimall.orders.models import DeliveryMethod, Order, OrderAllocation, OrderEventKind
 
-from . import messages, texts_to_shoppers
+from . import collect_by, messages, texts_to_shoppers
 from .fulfilment import SYSTEM, live_requests, locked_order_of
 from .timeline import add_event, lock_order, transition
 
@@ -97,18 +97,23 @@ def all_put_aside(order: Order) -> bool:
 
 def make_ready(order: Order) -> None:
     order.ready_at = clock.now()
+    order.collect_by = collect_by.deadline_after(order.ready_at)
     transition(
         order,
         domain.READY_FOR_PICKUP,
         actor=SYSTEM,
         message=gettext_noop("put aside at the store"),
-        extra_fields=("ready_at",),
+        extra_fields=("ready_at", "collect_by"),
     )
+    # Paid holds may end before a store that took long to put the goods aside is done.
+    collect_by.keep_holds(order, until=order.collect_by + collect_by.HOLD_PAST_DEADLINE)
     messages.email_shopper(
         order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
     )
     texts_to_shoppers.text_shopper(order, moment="ready_for_pickup")
-    messages.publish_order_event(order, topic="order.ready_for_pickup")
+    messages.publish_order_event(
+        order, topic="order.ready_for_pickup", extra={"collect_by": order.collect_by.isoformat()}
+    )
 
 
 def handed_over(order: Order, *, actor: Actor) -> bool:

@@ -1,11 +1,13 @@
 """Reminding shoppers of a pick-up still waiting at the store, before it is cancelled.
 
-A pick-up not collected within ``PICKUP_UNCOLLECTED_DAYS`` of being ready is cancelled and
-refunded (``cancellation.cancel_uncollected_pickups``). ``PICKUP_REMINDER_DAYS`` before
-that deadline the shopper gets one ``pickup_reminder`` email: the store, the code, and the
+A pick-up not collected by its deadline (``Order.collect_by``: ``PICKUP_UNCOLLECTED_DAYS``
+after it is ready, later when kept longer) is cancelled and refunded
+(``cancellation.cancel_uncollected_pickups``). ``PICKUP_REMINDER_DAYS`` before that
+deadline the shopper gets one ``pickup_reminder`` email: the store, the code, and the
 deadline in the shop's time zone. ``Order.pickup_reminded_at`` records that it went out
 (and the outbox's dedupe key would drop a second one anyway), so a sweep that runs again,
-or twice at once, sends it once.
+or twice at once, sends it once; keeping the pick-up longer clears it, so the shopper is
+reminded again before the new deadline.
 
 Reminders are off when ``PICKUP_REMINDER_DAYS`` is 0 (or less), and when it is not below
 ``PICKUP_UNCOLLECTED_DAYS``: the reminder would be due the moment the order is ready,
@@ -20,13 +22,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from omnimall.core import clock
 from omnimall.orders import domain
 from omnimall.orders.models import Order
 
 from . import messages, texts_to_shoppers
+from .collect_by import local_deadline
 from .sweeps import remind_each
 from .timeline import lock_order
 
@@ -34,11 +36,11 @@ TEMPLATE = "pickup_reminder"
 
 
 def reminder_lead() -> timedelta | None:
-    """How long after ``ready_at`` the reminder is due; None when reminders are off."""
+    """How long before ``collect_by`` the reminder is due; None when reminders are off."""
     days, uncollected = settings.PICKUP_REMINDER_DAYS, settings.PICKUP_UNCOLLECTED_DAYS
     if days <= 0 or days >= uncollected:
         return None
-    return timedelta(days=uncollected - days)
+    return timedelta(days=days)
 
 
 def remind_uncollected_pickups(*, now: datetime | None = None, limit: int = 200) -> int:
@@ -51,11 +53,11 @@ def remind_uncollected_pickups(*, now: datetime | None = None, limit: int = 200)
     due = list(
         Order.objects.filter(
             state=domain.READY_FOR_PICKUP,
-            ready_at__lte=now - lead,
-            ready_at__gt=now - timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS),
+            collect_by__lte=now + lead,
+            collect_by__gt=now,
             pickup_reminded_at__isnull=True,
         )
-        .order_by("ready_at", "pk")
+        .order_by("collect_by", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     return remind_each(
@@ -72,22 +74,24 @@ def remind_pickup(*, order_id: int, now: datetime | None = None) -> bool:
         if (
             order.state != domain.READY_FOR_PICKUP
             or order.pickup_reminded_at is not None
-            or order.ready_at is None
+            or order.collect_by is None
         ):
             return False
-        deadline = order.ready_at + timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS)
-        if deadline <= now:
+        if order.collect_by <= now:
             return False
         # A string in the shop's TIME_ZONE, as the store reads it, so the timeline keeps it
         # and "send the last email again" says the same.
-        collect_by = f"{timezone.localtime(deadline):%Y-%m-%d %H:%M}"
+        collect_by = local_deadline(order.collect_by)
+        # One reminder per deadline: a pick-up kept longer is reminded of its new one.
+        once = order.collect_by.isoformat()
         messages.email_shopper(
             order,
             template=TEMPLATE,
+            dedupe_suffix=once,
             extra={"deadline": collect_by, "time_zone": settings.TIME_ZONE},
         )
         texts_to_shoppers.text_shopper(
-            order, moment="pickup_reminder", extra={"deadline": collect_by}
+            order, moment="pickup_reminder", extra={"deadline": collect_by}, dedupe_suffix=once
         )
         order.pickup_reminded_at = now
         order.save(update_fields=["pickup_reminded_at", "updated_at"])

@@ -44,6 +44,7 @@ from omnimall.orders.errors import (
 from omnimall.orders.selectors import OrderView, lookup
 from omnimall.orders.services import (
     cancellation,
+    collect_by,
     invoices,
     pickup_store,
     readdress,
@@ -135,6 +136,8 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "status_url": _order_url("order_status", order.number, token, **status_params),
         "cancel_url": _order_url("order_cancel", order.number, token),
         "received_url": _order_url("order_received", order.number, token),
+        "keep_longer_url": _order_url("order_keep_longer", order.number, token),
+        "keep_days": settings.PICKUP_EXTENSION_DAYS,
         "address_url": _order_url("order_address", order.number, token),
         "store_url": _order_url("order_store", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
@@ -277,6 +280,27 @@ def order_received(request: HttpRequest, number: str) -> HttpResponse:
         )
     else:
         messages.success(request, _("Thank you: the order is marked as received."))
+    return HttpResponseRedirect(_order_url("order_detail", order.number, token))
+
+
+@require_POST
+@never_cache
+def order_keep_longer(request: HttpRequest, number: str) -> HttpResponse:
+    """The shopper keeps a pick-up waiting at its store a few days longer (延长取货)."""
+    order, token = load_order(request, number)
+    try:
+        kept = collect_by.keep_longer(order_id=order.id, actor=_shopper_actor(request, order))
+    except DomainError:
+        messages.error(
+            request, _("This order is no longer waiting at the store, so it cannot be kept longer.")
+        )
+    else:
+        deadline = collect_by.local_deadline(kept.collect_by) if kept.collect_by else ""
+        messages.success(
+            request,
+            _("The store keeps your order until %(deadline)s. We have emailed you the new date.")
+            % {"deadline": deadline},
+        )
     return HttpResponseRedirect(_order_url("order_detail", order.number, token))
 
 
