@@ -75,20 +75,28 @@ def test_plan_history_keeps_steps_in_the_past_in_order_and_leaves_work_waiting()
     assert len({timezone.localtime(plan.placed_at).date() for plan in plans}) >= 5
 
 
-def test_some_paid_pick_ups_move_to_another_store_before_they_are_put_aside():
+@pytest.mark.parametrize(
+    ("step", "after", "before"),
+    [
+        # Some paid pick-ups move to another store before they are put aside.
+        (script.MOVE_STORE, script.PAY, script.PUT_ASIDE),
+        # Some shoppers keep their pick-up longer before collecting it.
+        (script.KEEP_LONGER, script.PUT_ASIDE, script.HAND_OVER),
+    ],
+)
+def test_some_pick_ups_take_a_step_between_two_others(step, after, before):
     plans = script.plan_history(count=240, seed=7, now=clock.now(), stores=STORES, shopper=False)
 
-    moved = [plan for plan in plans if plan.has(script.MOVE_STORE)]
+    taking = [plan for plan in plans if plan.has(step)]
 
-    assert moved
-    for plan in moved:
+    assert taking
+    for plan in taking:
         assert plan.method == "pickup"
-        paid, move = plan.at(script.PAY), plan.at(script.MOVE_STORE)
-        assert paid is not None
-        assert move is not None
-        assert paid < move
-        aside = plan.at(script.PUT_ASIDE)
-        assert aside is None or move < aside
+        earlier, at, later = plan.at(after), plan.at(step), plan.at(before)
+        assert earlier is not None
+        assert at is not None
+        assert earlier < at
+        assert later is None or at < later
 
 
 @pytest.mark.django_db
@@ -193,6 +201,9 @@ def test_load_demo_orders_writes_a_consistent_history_of_the_last_14_days_once(d
         if order.state == "ready_for_pickup":  # put aside lately: not yet "uncollected"
             assert order.ready_at is not None
             assert order.ready_at > started - timedelta(days=6)
+            kept = timedelta(days=3) if order.pickup_extended_at else timedelta(0)
+            assert order.collect_by == order.ready_at + timedelta(days=7) + kept
+            assert order.collect_by > started
         if order.closed_at is not None:
             assert order.placed_at < order.closed_at < started
     for request in FulfilmentRequest.objects.filter(owner_type="order"):

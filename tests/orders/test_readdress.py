@@ -173,3 +173,29 @@ def test_an_unpaid_order_keeps_its_fee_whichever_way_it_differs(shop):
 
     order.refresh_from_db()
     assert (order.shipping, order.amount_refunded) == (Decimal("20.00"), Decimal("0.00"))
+
+
+def test_the_shop_may_cover_a_dearer_delivery_and_the_shopper_pays_nothing_more(shop):
+    save_shipping_zone(
+        zone=ShippingZone(name_zh="浙江", fee=Decimal("20.00"), free_from=None),
+        provinces=["ZJ"],
+        actor=ACTOR,
+    )
+    order = Order.objects.get(pk=place(shop).order_id)  # unpaid: its payment stays as it is
+    total = order.total
+
+    changed = change_ship_to(order_id=order.pk, address=HANGZHOU, actor=ACTOR, shop_covers=True)
+
+    assert changed.ship_to["city"] == "杭州市"
+    assert (changed.shipping, changed.total) == (Decimal("0.00"), total)
+    assert OrderEvent.objects.filter(order=order, kind="note").get().data["covered"] == "20.00"
+    assert not PaymentEntry.objects.filter(payment__order=order, kind=EntryKind.REFUND).exists()
+
+
+def test_covering_changes_nothing_where_delivery_costs_less(shop):
+    order = pay(place(shop, shipping="20.00").order_id)
+
+    changed = change_ship_to(order_id=order.pk, address=HANGZHOU, actor=ACTOR, shop_covers=True)
+
+    assert changed.amount_refunded == Decimal("20.00")  # refunded, as without it
+    assert not OrderEvent.objects.filter(order=order, kind="note").exists()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from omnimall.checkout.models import ShippingZone
 from omnimall.checkout.services.shipping import save_shipping_zone
 from omnimall.core.models import AuditEntry
-from omnimall.core.roles import CUSTOMER_SERVICE
+from omnimall.core.roles import CUSTOMER_SERVICE, LOGISTICS
 from omnimall.orders.models import Order, OrderEvent
 from tests.orders.factories import ACTOR, make_shop, pay, place
 from tests.orders.test_readdress import HANGZHOU
@@ -124,4 +124,47 @@ def test_staff_who_may_only_read_orders_cannot_change_it(shop):
 
     assert form_url(order) not in page
     assert refused.status_code == 403
+    assert Order.objects.get(pk=order.pk).ship_to["city"] == "Shanghai"
+
+
+def _zhejiang_costs_20() -> None:
+    save_shipping_zone(
+        zone=ShippingZone(name_zh="浙江", fee=Decimal("20.00"), free_from=None),
+        provinces=["ZJ"],
+        actor=ACTOR,
+    )
+
+
+def test_customer_service_lets_the_shop_cover_a_dearer_delivery(shop):
+    _zhejiang_costs_20()
+    order = pay(place(shop).order_id)
+    client, agent = staff_client(CUSTOMER_SERVICE)
+
+    form = client.get(form_url(order)).content.decode()
+    done = client.post(form_url(order), {**HANGZHOU, "shop_covers": "on"}, follow=True)
+
+    assert 'name="shop_covers"' in form
+    assert "delivered to the new address" in done.content.decode()
+    order.refresh_from_db()
+    assert order.ship_to["city"] == "杭州市"
+    assert (order.shipping, order.amount_refunded) == (Decimal("0.00"), Decimal("0.00"))
+    note = OrderEvent.objects.get(order=order, kind="note")
+    assert note.message == (
+        "The shop covers 20.00 CNY of delivery: the new address costs 20.00, the shopper paid 0.00."
+    )
+    assert agent.username in note.actor_label
+    entry = AuditEntry.objects.get(action="order.address_changed")
+    assert entry.changes["delivery_fee_covered"] == "20.00"
+
+
+def test_staff_who_may_not_give_money_back_cannot_let_the_shop_cover_it(shop):
+    _zhejiang_costs_20()
+    order = pay(place(shop).order_id)
+    client, _ = staff_client(LOGISTICS)
+
+    form = client.get(form_url(order)).content.decode()
+    refused = client.post(form_url(order), {**HANGZHOU, "shop_covers": "on"})
+
+    assert 'name="shop_covers"' not in form
+    assert "different fee" in refused.content.decode()
     assert Order.objects.get(pk=order.pk).ship_to["city"] == "Shanghai"

@@ -224,6 +224,25 @@ class DealtWithForm(forms.Form):
     )
 
 
+class StaffAddressForm(AddressForm):
+    """The address form, and for staff who may give money back (``orders.refund_order``)
+    the choice to let the shop pay for a dearer delivery (``readdress``'s ``shop_covers``)."""
+
+    shop_covers = forms.BooleanField(
+        label=_("The shop covers a higher delivery fee"),
+        required=False,
+        help_text=_(
+            "Where delivery to the new address costs more than the shopper paid, the shop "
+            "pays the difference (noted on the timeline) instead of refusing the change."
+        ),
+    )
+
+    def __init__(self, *args: Any, may_cover: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_cover:
+            del self.fields["shop_covers"]
+
+
 class KeepUntilForm(forms.Form):
     """A later day for a pick-up waiting at its store (``collect_by.keep_until``)."""
 
@@ -654,11 +673,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not readdress.may_readdress(order):
             self.message_user(request, error_text(readdress.not_changeable(order)), messages.ERROR)
             return self._back(order)
-        form = AddressForm(request.POST or None, initial=order.ship_to)
+        form = StaffAddressForm(
+            request.POST or None, initial=order.ship_to, may_cover=request.user.has_perm(REFUND)
+        )
         return self._service_form(
             request, order, form,
             lambda data, actor: readdress.change_ship_to(
-                order_id=order.pk, address=data, actor=actor
+                order_id=order.pk, address=data, actor=actor,
+                shop_covers=bool(data.get("shop_covers")),
             ),
             done=gettext("The order will be delivered to the new address."),
             title=gettext("Change the delivery address"),

@@ -37,6 +37,7 @@ SHIP_REST = "ship_rest"  # any other location's parcel leaves
 DELIVER = "deliver"
 MOVE_STORE = "move_store"  # the shopper picks another pick-up store before it is put aside
 PUT_ASIDE = "put_aside"  # the store puts a pick-up order aside: ready for pick-up
+KEEP_LONGER = "keep_longer"  # the shopper cannot come in time: the store keeps it longer
 HAND_OVER = "hand_over"
 RETURN_REQUEST = "return_request"
 RETURN_APPROVE = "return_approve"
@@ -247,7 +248,7 @@ def plan_history(
             )
         )
     plans = _add_returns(rng, plans, latest=latest)
-    plans = [_with_store_moved(plan) for plan in plans]
+    plans = [_with_pickup_kept(_with_store_moved(plan)) for plan in plans]
     plans = [_until(plan, latest) for plan in plans]
     return _keep_work_waiting(plans, latest=latest)
 
@@ -285,6 +286,21 @@ def _with_store_moved(plan: OrderPlan) -> OrderPlan:
     if aside is not None and aside <= moved:
         return plan
     return replace(plan, steps=tuple(sorted((*plan.steps, Step(MOVE_STORE, moved)), key=_when)))
+
+
+# About one pick-up put aside in four is kept three days longer by its shopper two days
+# after it was ready, unless collected by then (again by the seed, independently of moves).
+KEPT_ONE_IN = 4
+
+
+def _with_pickup_kept(plan: OrderPlan) -> OrderPlan:
+    aside, collected = plan.at(PUT_ASIDE), plan.at(HAND_OVER)
+    if aside is None or (plan.seed // MOVES_ONE_IN) % KEPT_ONE_IN:
+        return plan
+    kept = aside + 2 * D
+    if collected is not None and collected <= kept:
+        return plan
+    return replace(plan, steps=tuple(sorted((*plan.steps, Step(KEEP_LONGER, kept)), key=_when)))
 
 
 def _when(step: Step) -> datetime:

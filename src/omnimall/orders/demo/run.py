@@ -55,6 +55,7 @@ from omnimall.orders.models import (
 )
 from omnimall.orders.services import (
     cancellation,
+    collect_by,
     fulfilment,
     invoices,
     messages,
@@ -148,6 +149,7 @@ class HistoryWriter:
             script.DELIVER: self._deliver,
             script.MOVE_STORE: self._move_store,
             script.PUT_ASIDE: self._put_aside,
+            script.KEEP_LONGER: self._keep_longer,
             script.HAND_OVER: self._hand_over,
             script.RETURN_REQUEST: self._request_return,
             script.RETURN_APPROVE: self._approve_return,
@@ -318,6 +320,9 @@ class HistoryWriter:
     def _put_aside(self, order: _Order) -> None:
         pickup.mark_ready_for_pickup(order_id=order.order_id, actor=STORE)
 
+    def _keep_longer(self, order: _Order) -> None:
+        collect_by.keep_longer(order_id=order.order_id, actor=order.actor)
+
     def _hand_over(self, order: _Order) -> None:
         current = order.fresh()
         if current.pickup_store_id is not None:
@@ -404,12 +409,17 @@ class HistoryWriter:
         (each app moves its own). Demo-only: see the module docstring."""
         timeline.shift(
             Order.objects.filter(pk=order.order_id),
-            *("placed_at", "paid_at", "ready_at", "closed_at", "updated_at"),
+            *("placed_at", "paid_at", "ready_at", "pickup_extended_at", "closed_at"),
+            "updated_at",
             ahead="reserved_until",  # set at placement, a hold's length ahead
         )
         # A pick-up's deadline follows from when it was put aside, not from its step.
         ready = Order.objects.filter(pk=order.order_id, ready_at__isnull=False)
-        ready.update(collect_by=F("ready_at") + timedelta(days=settings.PICKUP_UNCOLLECTED_DAYS))
+        days = settings.PICKUP_UNCOLLECTED_DAYS
+        ready.filter(pickup_extended_at=None).update(collect_by=F("ready_at") + timedelta(days))
+        ready.exclude(pickup_extended_at=None).update(
+            collect_by=F("ready_at") + timedelta(days + settings.PICKUP_EXTENSION_DAYS)
+        )
         timeline.shift(OrderEvent.objects.filter(order_id=order.order_id), "created_at")
         timeline.shift(
             ReturnRequest.objects.filter(order_id=order.order_id), "created_at", "updated_at"

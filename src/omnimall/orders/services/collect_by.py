@@ -135,8 +135,7 @@ def _keep(order: Order, *, until: datetime, actor: Actor, fields: list[str]) -> 
         message=text(gettext_noop("kept at the store until %(deadline)s"), deadline=shown),
         actor=actor,
         data={
-            "before": before.isoformat() if before else "",
-            "after": until.isoformat(),
+            "collect_by": [before.isoformat() if before else "", until.isoformat()],
             "holds_extended": kept,
         },
     )

@@ -9,7 +9,9 @@ delivery costs less than the fee charged, a paid order gets the difference back 
 through the gateway in the same transaction, as any refund: the fee and total charged
 stay on the order; the order keeps its state). Where it costs more, or for an order
 still awaiting payment (its payment in flight is for the old total) or paid partly with
-points, another fee is refused: cancel and order again. The order, its open requests (for
+points, another fee is refused: cancel and order again; unless customer service lets the
+shop cover a dearer delivery (``shop_covers``, a goodwill decision: the fee charged stays,
+and a staff note on the timeline records what the shop pays). The order, its open requests (for
 the WMS, which sees them move by ``updated_at``), the timeline and an
 ``order.address_changed`` webhook change together; the store credit stays as placement
 decided.
@@ -87,11 +89,35 @@ def _refund_difference(order: Order, *, fee: Decimal, actor: Actor) -> None:
     )
 
 
-def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor) -> Order:
+def _note_covered(order: Order, *, fee: Decimal, covered: Decimal, actor: Actor) -> None:
+    """What the shop pays on top of the fee charged: a staff note (never shown to the
+    shopper), for whoever reconciles delivery costs."""
+    add_event(
+        order,
+        kind=OrderEventKind.NOTE,
+        message=text(
+            gettext_noop(
+                "The shop covers %(covered)s %(currency)s of delivery: the new address costs "
+                "%(fee)s, the shopper paid %(charged)s."
+            ),
+            covered=f"{covered:.2f}",
+            currency=order.currency,
+            fee=f"{fee:.2f}",
+            charged=f"{order.shipping:.2f}",
+        ),
+        actor=actor,
+        data={"delivery_fee": [f"{order.shipping:.2f}", f"{fee:.2f}"], "covered": f"{covered:.2f}"},
+    )
+
+
+def change_ship_to(
+    *, order_id: int, address: Mapping[str, object], actor: Actor, shop_covers: bool = False
+) -> Order:
     """Deliver the order to ``address``; the order, changed (a lower fee refunded to a
-    paid order). Nothing is written on a refusal: 422 ``invalid_address`` /
-    ``no_delivery_to_region``, 409 ``address_not_changeable`` / ``order_being_prepared``
-    / ``delivery_fee_differs`` / ``refund_failed``."""
+    paid order; a higher one, with ``shop_covers``, paid by the shop). Nothing is written
+    on a refusal: 422 ``invalid_address`` / ``no_delivery_to_region``, 409
+    ``address_not_changeable`` / ``order_being_prepared`` / ``delivery_fee_differs`` /
+    ``refund_failed``."""
     errors = address_errors(address)
     if errors:
         raise InvalidShipToError(errors=errors)
@@ -112,7 +138,8 @@ def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor
         rate, fee = delivery_quote(ship_to["province"], subtotal=order.subtotal)
         if not rate.delivers:
             raise NoDeliveryToRegionError(province=ship_to["province"], zone=rate.zone)
-        if fee != order.shipping and not _refundable_difference(order, fee):
+        covered = fee - order.shipping if shop_covers and fee > order.shipping else Decimal(0)
+        if fee != order.shipping and not covered and not _refundable_difference(order, fee):
             raise DeliveryFeeDiffersError(charged=f"{order.shipping:.2f}", fee=f"{fee:.2f}")
         before = dict(order.ship_to or {})
         if before == ship_to:
@@ -135,9 +162,14 @@ def change_ship_to(*, order_id: int, address: Mapping[str, object], actor: Actor
             actor=actor,
             action="order.address_changed",
             subject=order,
-            changes={"ship_to": [before, ship_to]},
+            changes={
+                "ship_to": [before, ship_to],
+                **({"delivery_fee_covered": f"{covered:.2f}"} if covered else {}),
+            },
         )
-        if fee != order.shipping:
+        if covered:
+            _note_covered(order, fee=fee, covered=covered, actor=actor)
+        elif fee != order.shipping:
             _refund_difference(order, fee=fee, actor=actor)
         messages.publish_order_event(order, topic="order.address_changed")
     return order
