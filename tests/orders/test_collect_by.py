@@ -9,17 +9,20 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from omnimall.core import clock
 from omnimall.core.models import AuditEntry, OutboxMessage, WebhookSubscription
-from omnimall.core.roles import CUSTOMER_SERVICE
+from omnimall.core.roles import CUSTOMER_SERVICE, STORE_STAFF
 from omnimall.inventory.models import Reservation, ReservationState
 from omnimall.orders.errors import InvalidCollectByError, PickupNotKeptLongerError
 from omnimall.orders.models import Order, OrderAllocation, OrderEvent
 from omnimall.orders.services import cancellation, collect_by, pickup_reminders
+from tests.inventory.factories import make_location
 from tests.orders.factories import ACTOR, make_paid_order, make_ready_pickup, make_shop
 from tests.orders.test_readdress_admin import page_url, staff_client
 
@@ -280,3 +283,26 @@ def test_the_sweep_leaves_a_pick_up_kept_longer_after_it_was_found(order):
         )
 
     assert Order.objects.get(pk=order.pk).state == "ready_for_pickup"
+
+
+def test_the_stores_own_staff_keep_it_longer_from_the_pick_up_desk_and_others_cannot(order):
+    clerk = get_user_model().objects.create_user(
+        username="clerk", password="pw-123456!", is_staff=True
+    )
+    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
+    elsewhere = make_location("o-st-elsewhere", kind="store", offers_pickup=True)
+    elsewhere.staff.add(clerk)
+    client = Client()
+    client.force_login(clerk)
+    url = reverse("admin:orders_order_keep", args=[order.pk])
+    day = timezone.localdate(order.collect_by) + timedelta(days=2)
+
+    not_theirs = client.post(url, {"day": day.isoformat()})
+    order.pickup_store.staff.add(clerk)
+    desk = client.get(reverse("admin:orders_pickup_desk"), {"code": order.pickup_code})
+    done = client.post(url, {"day": day.isoformat()})
+
+    assert not_theirs.status_code == 404
+    assert f'href="{url}"' in desk.content.decode()
+    assert done.status_code == 302
+    assert timezone.localdate(Order.objects.get(pk=order.pk).collect_by) == day

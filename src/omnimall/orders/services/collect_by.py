@@ -7,8 +7,9 @@ shopper is reminded (``pickup_reminders``).
 
 A shopper who cannot come in time keeps it ``PICKUP_EXTENSION_DAYS`` longer, once, from the
 order page or the Store API: asking again changes nothing (a retried request is harmless).
-Customer service, for a shopper who calls the shop or their store, keeps it until the end of
-a later day in the back office, at most ``MAX_KEEP_DAYS`` ahead: a shelf is not a warehouse.
+Customer service or the store's staff, for a shopper who calls the shop or the store, keep
+it until the end of a later day in the back office, at most ``MAX_KEEP_DAYS`` ahead: a
+shelf is not a warehouse.
 
 Either way the order's stock holds are kept past the new deadline (a hold that lapsed with
 the goods on the shelf would let the units be sold twice), the reminder is due again
