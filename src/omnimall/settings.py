@@ -313,11 +313,13 @@ CHECKOUT_HOLD_MINUTES = int(os.environ.get("OMNIMALL_CHECKOUT_HOLD_MINUTES", "15
 # (orders.services.payment_reminders); 0: never.
 PAYMENT_REMINDER_MINUTES = int(os.environ.get("OMNIMALL_PAYMENT_REMINDER_MINUTES", "5"))
 # The moments an order texts the shopper's mobile (orders.services.texts_to_shoppers):
-# "ready_for_pickup" (with the pick-up code), "pickup_reminder" (before an uncollected
-# pick-up is cancelled), "pickup_store_refused" (choose another store), "shipped" and
+# "ready_for_pickup" (with the pick-up code), "pickup_collector" (the code to whoever the
+# shopper sends to collect it), "pickup_reminder" (before an uncollected pick-up is
+# cancelled), "pickup_store_refused" (choose another store), "shipped" and
 # "payment_reminder" (off by default: the email is the reminder); empty: no text messages.
 ORDER_TEXT_MESSAGES = _env_list(
-    "OMNIMALL_ORDER_TEXT_MESSAGES", "ready_for_pickup,pickup_reminder,pickup_store_refused,shipped"
+    "OMNIMALL_ORDER_TEXT_MESSAGES",
+    "ready_for_pickup,pickup_collector,pickup_reminder,pickup_store_refused,shipped",
 )
 # Stock an unpaid order holds is stock nobody else can buy (bots hoard a flash sale that
 # way). A shopper (their account, and the contact phone) may have this many orders

@@ -179,6 +179,8 @@ def _walk_through_account_pages(audit: Audit, shop) -> None:
     audit.visit("/account/orders/", "order history")
     audit.visit("/account/orders/?show=to_receive", "order history, the to-receive tab")
     audit.visit(f"/orders/{shop['ready'].number}/", "member's order, ready for pick-up")
+    audit.visit(f"/orders/{shop['ready'].number}/collector/", "someone else collects it")
+    audit.submit("form.collector-form button[type=submit]", "collector with errors", shows=ERRORS)
     picked_up = shop["picked_up"].number
     audit.visit(f"/orders/{picked_up}/", "member's order, picked up")
     audit.visit(f"/orders/{picked_up}/return/", None)

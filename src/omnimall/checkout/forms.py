@@ -296,7 +296,21 @@ def _message(key: str, problem: str) -> str:
     return problem
 
 
-class AddressForm(forms.Form):
+class RefusalOnFields(forms.Form):
+    """A form over a service whose refusals name fields (``details.errors``)."""
+
+    def add_refusal(self, refused: DomainError, message: str) -> None:
+        """Show the service's refusal on each field it names, else ``message`` above the
+        form."""
+        problems = refused.details.get("errors")
+        if not isinstance(problems, dict) or not problems:
+            self.add_error(None, message)
+            return
+        for field, problem in problems.items():
+            self.add_error(field if field in self.fields else None, str(problem))
+
+
+class AddressForm(RefusalOnFields):
     """An address in the Chinese format (province, city, district, street): the address
     book's, an order's new delivery address on its page and in the back office."""
 
@@ -322,17 +336,6 @@ class AddressForm(forms.Form):
         validators=[postal_code_validator],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
-
-    def add_refusal(self, refused: DomainError, message: str) -> None:
-        """Show a service's refusal of the address: on each field it names
-        (``details.errors``, as ``invalid_address`` gives them), else ``message`` above
-        the form."""
-        problems = refused.details.get("errors")
-        if not isinstance(problems, dict) or not problems:
-            self.add_error(None, message)
-            return
-        for field, problem in problems.items():
-            self.add_error(field if field in self.fields else None, str(problem))
 
     def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])

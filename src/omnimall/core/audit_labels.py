@@ -47,6 +47,8 @@ HAPPENINGS = {
     "captured_by_query": pgettext_lazy("audit", "found paid by a status query"),
     "changed": pgettext_lazy("audit", "changed"),
     "channel_safety_stock_set": pgettext_lazy("audit", "channel safety stock set"),
+    "collector_cleared": pgettext_lazy("audit", "collector removed"),
+    "collector_set": pgettext_lazy("audit", "collector named"),
     "count_correction": pgettext_lazy("audit", "count corrected"),
     "created": pgettext_lazy("audit", "created"),
     "deactivated": pgettext_lazy("audit", "deactivated"),

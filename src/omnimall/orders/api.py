@@ -70,6 +70,7 @@ from omnimall.orders.selectors import lookup
 from omnimall.orders.services import (
     cancellation,
     collect_by,
+    collector,
     fulfilment,
     invoices,
     pickup_store,
@@ -308,6 +309,54 @@ def keep_longer(request: HttpRequest, number: str, payload: KeepLongerIn) -> dic
     user = signed_in_shopper(request)
     view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
     collect_by.keep_longer(order_id=view.id, actor=_shopper_actor(user, view.email))
+    return order_out(selectors.get_order_by_id(view.id))
+
+
+class CollectorIn(StrictIn):
+    token: GuestToken = None
+    name: str = Field(..., min_length=1, max_length=collector.NAME_MAX_LENGTH)
+    phone: str = Field(..., min_length=1, max_length=20, description="A mainland mobile")
+
+
+@router.post(
+    "/{number}/collector",
+    response={200: OrderOut, **ERRORS},
+    summary="Send someone else to collect a pick-up",
+)
+def set_collector(request: HttpRequest, number: str, payload: CollectorIn) -> dict[str, Any]:
+    """代取: ``name`` collects the pick-up; the pick-up desk shows them, and ``phone`` (a
+    mainland mobile) is texted the store, the code and the deadline once the order is put
+    aside. Until it is handed over (``can_set_collector``): 409 ``collector_not_settable``
+    after; 422 ``invalid_collector`` (per field in ``details.errors``). The same person
+    again: 200, nothing changes. The guest token, or the signed-in owner, shows the order;
+    anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    collector.set_collector(
+        order_id=view.id,
+        name=payload.name,
+        phone=payload.phone,
+        actor=_shopper_actor(user, view.email),
+    )
+    return order_out(selectors.get_order_by_id(view.id))
+
+
+class CollectorOffIn(StrictIn):
+    token: GuestToken = None
+
+
+@router.post(
+    "/{number}/collector/remove",
+    response={200: OrderOut, **ERRORS},
+    summary="Collect a pick-up yourself after all",
+)
+def clear_collector(request: HttpRequest, number: str, payload: CollectorOffIn) -> dict[str, Any]:
+    """Nobody else collects the pick-up any more (200 also when nobody did); 409
+    ``collector_not_settable`` once it is handed over. The guest token, or the signed-in
+    owner, shows the order; anyone else gets 404."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    collector.clear_collector(order_id=view.id, actor=_shopper_actor(user, view.email))
     return order_out(selectors.get_order_by_id(view.id))
 
 

@@ -75,6 +75,15 @@ def may_change_store(method: str, state: str) -> bool:
     return method == PICKUP and state in STORE_CHANGEABLE
 
 
+# Someone else may be sent to collect a pick-up until it is handed over.
+COLLECTOR_SETTABLE = frozenset({PENDING_PAYMENT, PAID, ALLOCATED, READY_FOR_PICKUP})
+
+
+def may_set_collector(method: str, state: str) -> bool:
+    """A pick-up not yet handed over, cancelled or closed."""
+    return method == PICKUP and state in COLLECTOR_SETTABLE
+
+
 def shopper_may_keep_longer(
     state: str, *, collect_by: datetime | None, extended: bool, now: datetime, days: int
 ) -> bool:

@@ -120,6 +120,18 @@ class InvalidCollectByError(ValidationFailedError):
     message = "Keep a pick-up until a later day than now, and not more than 30 days ahead."
 
 
+class InvalidCollectorError(ValidationFailedError):
+    """``details.errors``: ``{field: problem}`` for ``name`` and ``phone``."""
+
+    code = "invalid_collector"
+    message = "Give the name and mainland mobile number of whoever collects the order."
+
+
+class CollectorNotSettableError(OrderTransitionError):
+    code = "collector_not_settable"
+    message = "Only a pick-up not yet collected can be collected by someone else."
+
+
 class InvalidCancelReasonError(ValidationFailedError):
     """``details.allowed``: the reasons that may be given."""
 

@@ -113,6 +113,10 @@ class Order(models.Model):
         related_name="pickup_orders",
     )
     pickup_code = models.CharField(_("pick-up code"), max_length=8, blank=True)  # indexed: Meta
+    # Someone the shopper sends to collect a pick-up (代取人): shown at the pick-up desk and
+    # texted the code (``services.collector``); blank when the shopper comes themselves.
+    collector_name = models.CharField(_("collected by"), max_length=60, blank=True)
+    collector_phone = models.CharField(_("collector's phone"), max_length=20, blank=True)
     credited_store = models.ForeignKey(
         "inventory.StockLocation",
         verbose_name=_("credited store"),

@@ -41,6 +41,11 @@ class OrderPickupStoreOut(Schema):
     opening_hours: str
 
 
+class OrderCollectorOut(Schema):
+    name: str
+    phone: str = Field(..., description="A mainland mobile: the code is texted to it")
+
+
 class OrderShipmentOut(Schema):
     carrier: str = Field(..., description="As the warehouse or store reported it")
     carrier_name: str = Field(..., description="The carrier's name in the request's language")
@@ -155,6 +160,12 @@ class OrderOut(Schema):
     can_keep_longer: bool = Field(
         False,
         description="POST /orders/{number}/keep-longer keeps the pick-up a few days longer",
+    )
+    collector: OrderCollectorOut | None = Field(
+        None, description="Someone the shopper sends to collect the pick-up (null: themselves)"
+    )
+    can_set_collector: bool = Field(
+        False, description="POST /orders/{number}/collector may name someone else to collect it"
     )
     can_confirm_receipt: bool = Field(
         description="Everything has shipped: the shopper may confirm it arrived"
@@ -353,6 +364,12 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "store_refused": view.store_refused,
         "collect_by": view.collect_by,
         "can_keep_longer": view.can_keep_longer,
+        "collector": (
+            {"name": view.collector_name, "phone": view.collector_phone}
+            if view.collector_name
+            else None
+        ),
+        "can_set_collector": view.can_set_collector,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,
         "can_request_return": view.can_request_return,

@@ -37,6 +37,7 @@ from omnimall.inventory.models import Shipment
 from omnimall.inventory.selectors import carriers
 from omnimall.members.domain import national_phone
 from omnimall.orders import domain, selectors, texts
+from omnimall.orders.forms import CollectorForm
 from omnimall.orders.models import (
     SHOPPER_CANCEL_REASONS,
     DeliveryMethod,
@@ -52,6 +53,7 @@ from omnimall.orders.services import (
     attention,
     cancellation,
     collect_by,
+    collector,
     fulfilment,
     pickup,
     pickup_store,
@@ -325,8 +327,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = (
         "number", "state", "needs_attention", "user", "channel_code", "contact_name", "email",
         "phone", "delivery_method", "ship_to_address", "shopper_note", "pickup_store",
-        "pickup_code_hint", "credited_store", "credit_reason", "currency", "subtotal", "shipping",
-        "total",
+        "pickup_code_hint", "collector_name", "collector_phone", "credited_store",
+        "credit_reason", "currency", "subtotal", "shipping", "total",
         "amount_paid", "amount_refunded", "held_until", "placed_at", "paid_at", "ready_at",
         "collect_by", "pickup_extended_at", "pickup_reminded_at", "closed_at", "cancel_reason",
         "payment_reminded_at", "allocations", "shipments", "points_used", "points_value",
@@ -356,6 +358,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "shopper_note",
                     "pickup_store",
                     "pickup_code_hint",
+                    "collector_name",
+                    "collector_phone",
                     "ready_at",
                     "collect_by",
                     "pickup_extended_at",
@@ -537,6 +541,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             path("<int:order_id>/refund/", view(self.refund_view), name="orders_order_refund"),
             path("<int:order_id>/keep/", view(self.keep_view), name="orders_order_keep"),
             path(
+                "<int:order_id>/collector/",
+                view(self.collector_view),
+                name="orders_order_collector",
+            ),
+            path(
                 "<int:order_id>/dealt-with/",
                 view(self.dealt_with_view),
                 name="orders_order_dealt_with",
@@ -575,6 +584,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "can_change_address": order is not None and readdress.may_readdress(order),
             "can_change_store": order is not None and pickup_store.may_change_store(order),
             "can_keep": order is not None and order.state == domain.READY_FOR_PICKUP,
+            "can_set_collector": order is not None
+            and domain.may_set_collector(order.delivery_method, order.state),
             "can_refund": order is not None
             and request.user.has_perm(REFUND)
             and order.amount_paid > order.amount_refunded,
@@ -728,6 +739,28 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             done=gettext("The store keeps the order longer; the shopper is emailed the date."),
             title=gettext("Keep the pick-up longer"),
             submit=gettext("Keep it"),
+        )  # fmt: skip
+
+    def collector_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """Someone else collects the pick-up, for a shopper who calls the shop or the
+        store: the shopper's own service (``collector``), the staff member as the actor."""
+        order = self._order_or_404(request, order_id)
+        if not domain.may_set_collector(order.delivery_method, order.state):
+            self.message_user(
+                request, gettext("Only a pick-up not yet collected can be collected by "
+                                 "someone else."), messages.ERROR,
+            )  # fmt: skip
+            return self._back(order)
+        initial = {"name": order.collector_name, "phone": order.collector_phone}
+        form = CollectorForm(request.POST or None, initial=initial)
+        return self._service_form(
+            request, order, form,
+            lambda data, actor: collector.set_collector(
+                order_id=order.pk, name=data["name"], phone=data["phone"], actor=actor
+            ),
+            done=gettext("The pick-up desk will expect them; they get the code by text."),
+            title=gettext("Someone else collects it"),
+            submit=gettext("Save"),
         )  # fmt: skip
 
     def refund_view(self, request: HttpRequest, order_id: int) -> HttpResponse:

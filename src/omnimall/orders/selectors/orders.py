@@ -187,6 +187,9 @@ class OrderView:
     can_change_store: bool  # a pick-up its store has not put aside yet
     store_refused: bool  # its pick-up store refused it, and nothing is held for it
     collect_by: datetime | None  # a pick-up waiting at its store: cancelled if not collected
+    collector_name: str  # someone the shopper sends to collect it; "" when they come
+    collector_phone: str
+    can_set_collector: bool  # a pick-up not yet handed over
     can_keep_longer: bool  # the shopper may keep it PICKUP_EXTENSION_DAYS longer, once
     returns: tuple[ReturnSummary, ...]
     payments: tuple[PaymentSummary, ...]
@@ -478,6 +481,9 @@ def _view(order: Order) -> OrderView:
         ),
         store_refused=_store_refused(order),
         collect_by=order.collect_by if order.state == domain.READY_FOR_PICKUP else None,
+        collector_name=order.collector_name,
+        collector_phone=order.collector_phone,
+        can_set_collector=domain.may_set_collector(order.delivery_method, order.state),
         can_keep_longer=domain.shopper_may_keep_longer(
             order.state,
             collect_by=order.collect_by,

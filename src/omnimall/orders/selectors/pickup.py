@@ -26,6 +26,8 @@ class PickupView:
     store_name: str
     ready_at: datetime | None
     collect_by: datetime | None  # cancelled if not collected by then
+    collector_name: str  # someone the shopper sent instead; "" when they come themselves
+    collector_phone: str
     pickup_code: str
     lines: tuple[OrderLineView, ...]
 
@@ -56,6 +58,8 @@ def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | N
         store_name=f"{order.pickup_store.name_en} {order.pickup_store.name_zh}",
         ready_at=order.ready_at,
         collect_by=order.collect_by,
+        collector_name=order.collector_name,
+        collector_phone=order.collector_phone,
         pickup_code=order.pickup_code,
         lines=tuple(order_line_view(line) for line in order.lines.all()),
     )

@@ -34,7 +34,7 @@ from omnimall.orders.errors import InvalidCollectByError, PickupNotKeptLongerErr
 from omnimall.orders.models import Order, OrderAllocation, OrderEventKind
 from omnimall.orders.texts import text
 
-from . import messages
+from . import messages, texts_to_shoppers
 from .timeline import add_event, lock_order
 
 MAX_KEEP_DAYS = 30
@@ -52,6 +52,21 @@ def deadline_after(ready_at: datetime) -> datetime:
 def local_deadline(collect_by: datetime) -> str:
     """The deadline as the store and the shopper read it: in the shop's ``TIME_ZONE``."""
     return f"{timezone.localtime(collect_by):%Y-%m-%d %H:%M}"
+
+
+def text_collector(order: Order) -> bool:
+    """Text whoever the shopper sent to collect the order (``collector``) the store, the
+    code and the deadline, once per collector and deadline; False when nobody else
+    collects it, or it is not put aside yet."""
+    if not order.collector_phone or order.collect_by is None:
+        return False
+    return texts_to_shoppers.text_shopper(
+        order,
+        moment="pickup_collector",
+        extra={"deadline": local_deadline(order.collect_by)},
+        phone=order.collector_phone,
+        dedupe_suffix=f"{order.collector_phone}:{order.collect_by.isoformat()}",
+    )
 
 
 def keep_holds(order: Order, *, until: datetime) -> int:
@@ -155,3 +170,4 @@ def _keep(order: Order, *, until: datetime, actor: Actor, fields: list[str]) -> 
     messages.publish_order_event(
         order, topic="order.pickup_kept", extra={"collect_by": until.isoformat()}
     )
+    text_collector(order)  # whoever collects it needs the new date too

@@ -111,6 +111,7 @@ def make_ready(order: Order) -> None:
         order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
     )
     texts_to_shoppers.text_shopper(order, moment="ready_for_pickup")
+    collect_by.text_collector(order)
     messages.publish_order_event(
         order, topic="order.ready_for_pickup", extra={"collect_by": order.collect_by.isoformat()}
     )

@@ -2,12 +2,14 @@
 ready (with its code, which shoppers in China expect on their phone) and again before an
 uncollected pick-up is cancelled, the chosen store cannot prepare the order (with the link
 to choose another), the parcel has shipped (carrier and tracking number), and — when the
-shop turns it on — an unpaid order's hold is about to end.
+shop turns it on — an unpaid order's hold is about to end. Someone the shopper sends to
+collect a pick-up gets the code too, when it is ready (``pickup_collector``).
 
 Written in Chinese, the language of a mainland mobile, signed with the shop's Chinese
 name in 【】 as carriers require, and sent through the outbox (retried; dead letters in the
 back office) by ``core.sms``'s backend. Which moments send one is the setting
-``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,pickup_reminder,pickup_store_refused,shipped``;
+``ORDER_TEXT_MESSAGES`` (``ready_for_pickup,pickup_collector,pickup_reminder,``
+``pickup_store_refused,shipped``;
 empty: none). A
 number that is not a mobile (a landline given at checkout) gets none.
 """
@@ -33,6 +35,7 @@ from .timeline import add_event
 
 MOMENTS = (
     "ready_for_pickup",
+    "pickup_collector",
     "pickup_reminder",
     "pickup_store_refused",
     "shipped",
@@ -41,9 +44,9 @@ MOMENTS = (
 LANGUAGE = "zh-hans"
 
 
-def _mobile(order: Order) -> str:
-    """The order's phone as E.164 when it is a mobile; "" otherwise."""
-    digits = "".join(ch for ch in order.phone if ch.isdigit())
+def _mobile(phone: str) -> str:
+    """``phone`` as E.164 when it is a mobile; "" otherwise."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) != 11 or not digits.startswith("1"):
         return ""
     try:
@@ -71,6 +74,17 @@ def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
             "store": _store_name(order),
             "code": order.pickup_code,
             "days": settings.PICKUP_UNCOLLECTED_DAYS,
+        }
+    if moment == "pickup_collector":
+        return gettext(
+            "%(shopper)s asks you to collect order %(number)s at %(store)s. Show pick-up code "
+            "%(code)s at the counter by %(deadline)s."
+        ) % {
+            "shopper": order.contact_name,
+            "number": number,
+            "store": _store_name(order),
+            "code": order.pickup_code,
+            "deadline": extra.get("deadline", ""),
         }
     if moment == "pickup_reminder":
         return gettext(
@@ -102,15 +116,21 @@ def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
 
 
 def text_shopper(
-    order: Order, *, moment: str, extra: dict[str, Any] | None = None, dedupe_suffix: str = ""
+    order: Order,
+    *,
+    moment: str,
+    extra: dict[str, Any] | None = None,
+    dedupe_suffix: str = "",
+    phone: str = "",
 ) -> bool:
-    """Queue the ``moment``'s text message to the order's mobile (in the caller's
-    transaction); False when the setting leaves it out or there is no mobile."""
+    """Queue the ``moment``'s text message to the order's mobile, or to ``phone`` (someone
+    the shopper sent to collect it), in the caller's transaction; False when the setting
+    leaves it out or there is no mobile."""
     if moment not in MOMENTS:
         raise ValueError(f"unknown order text message {moment!r}")
     if moment not in settings.ORDER_TEXT_MESSAGES:
         return False
-    phone = _mobile(order)
+    phone = _mobile(phone or order.phone)
     if not phone:
         return False
     with translation.override(LANGUAGE):

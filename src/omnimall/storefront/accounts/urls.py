@@ -41,6 +41,7 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/received/", orders.order_received, name="order_received"),
     path("orders/<str:number>/keep/", orders.order_keep_longer, name="order_keep_longer"),
+    path("orders/<str:number>/collector/", orders.order_collector, name="order_collector"),
     path("orders/<str:number>/pay/", orders.order_pay, name="order_pay"),
     path("orders/<str:number>/return/", orders.order_return, name="order_return"),
     path("orders/<str:number>/invoice/", orders.order_invoice, name="order_invoice"),

@@ -41,10 +41,12 @@ from omnimall.orders.errors import (
     OrderBeingPreparedError,
     OrderNotFoundError,
 )
+from omnimall.orders.forms import CollectorForm
 from omnimall.orders.selectors import OrderView, lookup
 from omnimall.orders.services import (
     cancellation,
     collect_by,
+    collector,
     invoices,
     pickup_store,
     readdress,
@@ -140,6 +142,7 @@ def _detail_context(request: HttpRequest, order: OrderView, token: str) -> dict[
         "keep_days": settings.PICKUP_EXTENSION_DAYS,
         "address_url": _order_url("order_address", order.number, token),
         "store_url": _order_url("order_store", order.number, token),
+        "collector_url": _order_url("order_collector", order.number, token),
         "pay_url": _order_url("order_pay", order.number, token),
         "return_url": _order_url("order_return", order.number, token),
         "invoice_url": _order_url("order_invoice", order.number, token),
@@ -302,6 +305,50 @@ def order_keep_longer(request: HttpRequest, number: str) -> HttpResponse:
             % {"deadline": deadline},
         )
     return HttpResponseRedirect(_order_url("order_detail", order.number, token))
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def order_collector(request: HttpRequest, number: str) -> HttpResponse:
+    """Someone else collects the pick-up (代取), or the shopper again after all
+    (``orders.services.collector``)."""
+    order, token = load_order(request, number)
+    detail_url = _order_url("order_detail", order.number, token)
+    if not order.can_set_collector:
+        messages.error(request, _("This order can no longer be collected by someone else."))
+        return HttpResponseRedirect(detail_url)
+    actor = _shopper_actor(request, order)
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        collector.clear_collector(order_id=order.id, actor=actor)
+        messages.success(request, _("You will collect the order yourself."))
+        return HttpResponseRedirect(detail_url)
+    initial = {"name": order.collector_name, "phone": order.collector_phone}
+    form = CollectorForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            collector.set_collector(
+                order_id=order.id,
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+                actor=actor,
+            )
+        except DomainError as refused:
+            form.add_refusal(refused, _("This order can no longer be collected by someone else."))
+        else:
+            messages.success(
+                request,
+                _("%(name)s can collect the order. We text them the code when it is ready.")
+                % {"name": form.cleaned_data["name"]},
+            )
+            return HttpResponseRedirect(detail_url)
+    context = {
+        "order": order,
+        "form": form,
+        "detail_url": detail_url,
+        "action_url": _order_url("order_collector", order.number, token),
+    }
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, "storefront/account/order_collector.html", context, status=status)
 
 
 PAY_AGAIN_REFUSALS = {
