@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.test import TestCase
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client, TestCase
 
 from omnimall.catalog.models import Sku
 from omnimall.core import api_keys
 from omnimall.core.actors import Actor
+from omnimall.core.roles import STORE_STAFF
 from omnimall.inventory import services as inventory
 from omnimall.inventory.models import LocationKind, StockLocation
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
@@ -189,3 +192,16 @@ def store_token(store: StockLocation) -> str:
     return api_keys.create_api_key(
         name=f"store-{uuid.uuid4().hex[:6]}", scopes=["store"], actor=ACTOR, bound_to=store.code
     ).token
+
+
+def store_clerk(*stores: StockLocation) -> tuple[Client, Any]:
+    """A signed-in client of a store staff member working at ``stores``, and the user."""
+    clerk = get_user_model().objects.create_user(
+        username=f"clerk-{uuid.uuid4().hex[:6]}", password="pw-123456!", is_staff=True
+    )
+    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
+    for store in stores:
+        store.staff.add(clerk)
+    client = Client()
+    client.force_login(clerk)
+    return client, clerk

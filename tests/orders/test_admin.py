@@ -15,7 +15,13 @@ from django.urls import reverse
 from omnimall.core.roles import LOGISTICS, STORE_STAFF
 from omnimall.orders.models import Order, OrderEvent
 from tests.inventory.factories import make_location
-from tests.orders.factories import make_paid_order, make_ready_pickup, make_shipped_order, make_shop
+from tests.orders.factories import (
+    make_paid_order,
+    make_ready_pickup,
+    make_shipped_order,
+    make_shop,
+    store_clerk,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -178,13 +184,7 @@ def test_store_staff_only_see_and_hand_over_at_their_stores():
     shop = make_shop()
     order = make_ready_pickup(shop)
     elsewhere = make_location("o-st-elsewhere", kind="store", offers_pickup=True)
-    clerk = get_user_model().objects.create_user(
-        username="clerk", password="pw-123456!", is_staff=True
-    )
-    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
-    elsewhere.staff.add(clerk)
-    client = Client()
-    client.force_login(clerk)
+    client, clerk = store_clerk(elsewhere)
 
     listing = client.get(CHANGELIST)
     desk = client.get(reverse("admin:orders_pickup_desk"), {"code": order.pickup_code})

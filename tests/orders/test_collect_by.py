@@ -9,21 +9,25 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from omnimall.core import clock
 from omnimall.core.models import AuditEntry, OutboxMessage, WebhookSubscription
-from omnimall.core.roles import CUSTOMER_SERVICE, STORE_STAFF
+from omnimall.core.roles import CUSTOMER_SERVICE
 from omnimall.inventory.models import Reservation, ReservationState
 from omnimall.orders.errors import InvalidCollectByError, PickupNotKeptLongerError
 from omnimall.orders.models import Order, OrderAllocation, OrderEvent
 from omnimall.orders.services import cancellation, collect_by, pickup_reminders
 from tests.inventory.factories import make_location
-from tests.orders.factories import ACTOR, make_paid_order, make_ready_pickup, make_shop
+from tests.orders.factories import (
+    ACTOR,
+    make_paid_order,
+    make_ready_pickup,
+    make_shop,
+    store_clerk,
+)
 from tests.orders.test_readdress_admin import page_url, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -286,14 +290,8 @@ def test_the_sweep_leaves_a_pick_up_kept_longer_after_it_was_found(order):
 
 
 def test_the_stores_own_staff_keep_it_longer_from_the_pick_up_desk_and_others_cannot(order):
-    clerk = get_user_model().objects.create_user(
-        username="clerk", password="pw-123456!", is_staff=True
-    )
-    clerk.groups.add(Group.objects.get(name=STORE_STAFF))
     elsewhere = make_location("o-st-elsewhere", kind="store", offers_pickup=True)
-    elsewhere.staff.add(clerk)
-    client = Client()
-    client.force_login(clerk)
+    client, clerk = store_clerk(elsewhere)
     url = reverse("admin:orders_order_keep", args=[order.pk])
     day = timezone.localdate(order.collect_by) + timedelta(days=2)
 
@@ -306,3 +304,25 @@ def test_the_stores_own_staff_keep_it_longer_from_the_pick_up_desk_and_others_ca
     assert f'href="{url}"' in desk.content.decode()
     assert done.status_code == 302
     assert timezone.localdate(Order.objects.get(pk=order.pk).collect_by) == day
+
+
+def test_the_desk_lists_the_shelf_nearest_deadline_first_for_the_stores_own_staff():
+    shop = make_shop(units=20)
+    later, sooner = make_ready_pickup(shop), make_ready_pickup(shop)
+    Order.objects.filter(pk=sooner.pk).update(collect_by=clock.now() + timedelta(hours=5))
+    collect_by.keep_longer(order_id=later.pk, actor=ACTOR)
+    elsewhere = make_location("o-st-elsewhere", kind="store", offers_pickup=True)
+    client, clerk = store_clerk(elsewhere)
+    desk = reverse("admin:orders_pickup_desk")
+
+    other_store = client.get(desk).content.decode()
+    shop.store.staff.add(clerk)
+    own_store = client.get(desk).content.decode()
+
+    assert "Nothing is waiting to be collected." in other_store
+    assert "Waiting on the shelf: 2 orders" in own_store
+    shelf = own_store[own_store.index('id="shelf"') :]
+    numbers = [shelf.index(o.number[:6] + " " + o.number[6:]) for o in (sooner, later)]
+    assert numbers == sorted(numbers)  # the nearest deadline first
+    assert 'class="due-soon"' in shelf
+    assert "kept longer" in shelf

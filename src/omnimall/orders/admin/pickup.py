@@ -2,12 +2,14 @@
 
 Served at ``/admin/orders/order/pickup-desk/`` (``admin:orders_pickup_desk``, added by
 ``OrderAdmin.get_urls``). Store staff find only orders awaiting pick-up at their own
-stores; logistics and superusers at every store. Handing over calls
+stores; logistics and superusers at every store. Below the code box, the shelf: every
+pick-up waiting there, the nearest deadline first, with whom to call. Handing over calls
 ``orders.services.pickup.hand_over`` (stock committed, order ``picked_up``).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -19,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from omnimall.core import clock
 from omnimall.core.actors import Actor
 from omnimall.core.errors import DomainError
 from omnimall.orders import domain, selectors
@@ -90,5 +93,8 @@ def pickup_desk_view(request: HttpRequest, *, model_admin: ModelAdmin[Any]) -> H
         "found": found,
         "ready": found is not None and found.state == domain.READY_FOR_PICKUP,
         "can_put_aside": found is not None and found.state == domain.ALLOCATED,
+        # What waits on the shelf, nearest deadline first: whom to call before it is too late.
+        "shelf": selectors.list_waiting_pickups(store_ids=store_ids) if found is None else [],
+        "soon": clock.now() + timedelta(days=1),
     }
     return TemplateResponse(request, DESK_TEMPLATE, context)

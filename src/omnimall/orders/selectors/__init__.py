@@ -3,7 +3,8 @@
 ``orders``: ``get_order_for_viewer``, ``get_order_by_id``, ``order_id_for_number``,
 ``list_shipment_locations`` and their dataclasses; ``history``: the shopper's order
 history by tab, ``list_orders_for_user`` and ``count_orders_by_tab``; ``pickup``:
-``find_pickup``; ``export``: ``list_export_rows``, the order list's CSV rows.
+``find_pickup``, ``list_waiting_pickups`` (the shelf); ``export``: ``list_export_rows``,
+the order list's CSV rows.
 """
 
 from .history import (
@@ -31,7 +32,13 @@ from .orders import (
     order_id_for_number,
     require_order_id,
 )
-from .pickup import PickupView, find_pickup, list_other_pickup_stores
+from .pickup import (
+    PickupView,
+    ShelfRow,
+    find_pickup,
+    list_other_pickup_stores,
+    list_waiting_pickups,
+)
 
 __all__ = [
     "SEARCH_MAX_LENGTH",
@@ -43,6 +50,7 @@ __all__ = [
     "PaymentSummary",
     "PickupView",
     "ReturnSummary",
+    "ShelfRow",
     "ShipmentView",
     "StoreView",
     "TimelineEntry",
@@ -55,6 +63,7 @@ __all__ = [
     "list_orders_for_user",
     "list_other_pickup_stores",
     "list_shipment_locations",
+    "list_waiting_pickups",
     "order_id_for_number",
     "require_order_id",
     "tab_for",

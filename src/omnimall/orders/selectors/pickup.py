@@ -1,4 +1,5 @@
-"""Reads for the pick-up desk: the order awaiting pick-up under a code."""
+"""Reads for the pick-up desk: the order awaiting pick-up under a code, and what waits on
+the stores' shelves."""
 
 from __future__ import annotations
 
@@ -30,6 +31,56 @@ class PickupView:
     collector_phone: str
     pickup_code: str
     lines: tuple[OrderLineView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShelfRow:
+    """A pick-up put aside at a store, waiting for its shopper (or their collector)."""
+
+    order_id: int
+    number: str
+    display_number: str
+    store_name: str
+    contact_name: str
+    phone: str
+    collector_name: str
+    ready_at: datetime | None
+    collect_by: datetime | None
+    kept_longer: bool  # the shopper asked for more days
+    items: int
+
+
+SHELF_LIMIT = 200  # a store's shelf holds far fewer; the oldest deadlines come first
+
+
+def list_waiting_pickups(*, store_ids: Iterable[int] | None) -> list[ShelfRow]:
+    """The pick-ups waiting at ``store_ids`` (None: every store), the nearest deadline
+    first: what is on the shelf, and whom to call before the sweep cancels it. Two
+    statements (the orders, their lines)."""
+    rows = Order.objects.filter(
+        state=domain.READY_FOR_PICKUP, delivery_method=DeliveryMethod.PICKUP
+    ).select_related("pickup_store")
+    if store_ids is not None:
+        rows = rows.filter(pickup_store_id__in=list(store_ids))
+    waiting = rows.prefetch_related("lines").order_by("collect_by", "pk")[:SHELF_LIMIT]
+    return [
+        ShelfRow(
+            order_id=order.pk,
+            number=order.number,
+            display_number=display_number(order.number),
+            store_name=(order.pickup_store.name_zh or order.pickup_store.name_en)
+            if order.pickup_store
+            else "",
+            contact_name=order.contact_name,
+            phone=order.phone,
+            collector_name=order.collector_name,
+            ready_at=order.ready_at,
+            collect_by=order.collect_by,
+            kept_longer=order.pickup_extended_at is not None,
+            items=sum(line.quantity for line in order.lines.all()),
+        )
+        for order in waiting
+    ]
 
 
 def find_pickup(*, store_ids: Iterable[int] | None, code: str) -> PickupView | None:
