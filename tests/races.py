@@ -34,6 +34,10 @@ def database_on_file(tmp_path: Path) -> Iterator[None]:
     path = tmp_path / "race.sqlite3"
     target = sqlite3.connect(path)
     original.connection.backup(target)  # schema and migration data, as the suite sees them
+    # In WAL already, as a served database is after its first connection: threads that
+    # connect at once would otherwise race to switch it (the switch takes the file
+    # exclusively and can fail with "database is locked" before any busy timeout applies).
+    target.execute("PRAGMA journal_mode=WAL")
     target.close()
     on_file = type(original)({**original.settings_dict, "NAME": str(path)}, DEFAULT_DB_ALIAS)
     connections[DEFAULT_DB_ALIAS] = on_file
