@@ -34,6 +34,7 @@ api.add_router("/inventory", integration_router)
 api.add_router("/carts", checkout_router)
 api.add_router("/orders", orders_router)
 api.add_router("/invoices", "omnimall.orders.api_invoices.router")  # finance: ERP / tax system
+api.add_router("/pickups", "omnimall.orders.api_pickups.router")  # a store's till or app
 api.add_router("/account", account_router)
 api.add_router("/pos", pos_router)
 api.add_router("/pos", pos_batch_router)

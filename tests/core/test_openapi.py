@@ -214,6 +214,7 @@ def test_the_idempotency_key_header_is_documented_as_the_api_reads_it(document):
         "POST /api/v1/inventory/fulfilment-requests/{number}/accept",
         "POST /api/v1/inventory/fulfilment-requests/{number}/reject",
         "POST /api/v1/inventory/shipments",
+        "POST /api/v1/pickups/{code}/hand-over",
     }
     assert {name for name, header in documented.items() if not header["required"]} == {
         "POST /api/v1/carts/{token}/checkout"

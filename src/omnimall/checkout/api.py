@@ -42,6 +42,7 @@ from omnimall.core import idempotency, throttle
 from omnimall.core.api.auth import signed_in_shopper as shopper
 from omnimall.core.api.errors import ErrorOut
 from omnimall.core.api.openapi import idempotency_key_header
+from omnimall.core.api.replays import respond_once
 from omnimall.orders import selectors as order_selectors
 from omnimall.orders.services import points as order_points
 
@@ -214,12 +215,10 @@ def checkout(
         status, body = perform()
         return Status(status, body)
     selectors.get_cart(token=token, user=user)  # a foreign cart is 404 before any replay
-    outcome = idempotency.run_once(
+    return respond_once(
+        response,
         scope=f"cart:{token}",
         key=idempotency_key,
         payload=payload.model_dump(mode="json"),
         perform=perform,
     )
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return Status(outcome.status, outcome.body)

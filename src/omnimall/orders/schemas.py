@@ -46,6 +46,11 @@ class OrderCollectorOut(Schema):
     phone: str = Field(..., description="A mainland mobile: the code is texted to it")
 
 
+def collector_out(name: str, phone: str) -> dict[str, str] | None:
+    """Someone the shopper sends to collect a pick-up, or None when they come themselves."""
+    return {"name": name, "phone": phone} if name else None
+
+
 class OrderShipmentOut(Schema):
     carrier: str = Field(..., description="As the warehouse or store reported it")
     carrier_name: str = Field(..., description="The carrier's name in the request's language")
@@ -364,11 +369,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "store_refused": view.store_refused,
         "collect_by": view.collect_by,
         "can_keep_longer": view.can_keep_longer,
-        "collector": (
-            {"name": view.collector_name, "phone": view.collector_phone}
-            if view.collector_name
-            else None
-        ),
+        "collector": collector_out(view.collector_name, view.collector_phone),
         "can_set_collector": view.can_set_collector,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,

@@ -22,10 +22,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from omnimall.core import idempotency
 from omnimall.core.api.auth import ApiKeyAuth, actor_from, api_key_of
 from omnimall.core.api.errors import ERRORS
 from omnimall.core.api.openapi import idempotency_key_header
+from omnimall.core.api.replays import respond_once
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.errors import StockLocationNotFoundError
 from omnimall.inventory.schemas import (
@@ -103,15 +103,13 @@ def _once(
     payload: Schema | None,
     perform: Perform,
 ) -> Status[dict[str, Any]]:
-    outcome = idempotency.run_once(
+    return respond_once(
+        response,
         scope=f"api_key:{api_key_of(request).pk}",
         key=request.headers.get("Idempotency-Key"),
         payload={"endpoint": endpoint, "body": payload.model_dump(mode="json") if payload else {}},
         perform=perform,
     )
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return Status(outcome.status, outcome.body)
 
 
 @router.post(
