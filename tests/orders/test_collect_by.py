@@ -81,6 +81,12 @@ def kept_webhooks(order: Order) -> list[OutboxMessage]:
 
 def test_a_pick_up_put_aside_must_be_collected_within_the_days_set(order):
     assert order.collect_by == order.ready_at + timedelta(days=7)
+    [hook] = [
+        m
+        for m in OutboxMessage.objects.filter(kind="webhook", topic="order.ready_for_pickup")
+        if m.payload["data"]["number"] == order.number
+    ]
+    assert hook.payload["data"]["collect_by"] == order.collect_by.isoformat()
     # Its holds last until the sweep has cancelled it, whenever it was paid.
     assert all(until >= order.collect_by + timedelta(days=1) for until in holds_until(order))
 
