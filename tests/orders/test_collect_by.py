@@ -87,6 +87,10 @@ def test_a_pick_up_put_aside_must_be_collected_within_the_days_set(order):
         if m.payload["data"]["number"] == order.number
     ]
     assert hook.payload["data"]["collect_by"] == order.collect_by.isoformat()
+    [ready] = OutboxMessage.objects.filter(kind="email", topic="order.ready_for_pickup")
+    shown = collect_by.local_deadline(order.collect_by)
+    assert f"Please collect it by {shown}" in ready.payload["body"]
+    assert shown in ready.payload["html"]
     # Its holds last until the sweep has cancelled it, whenever it was paid.
     assert all(until >= order.collect_by + timedelta(days=1) for until in holds_until(order))
 

@@ -11,7 +11,7 @@ import time_machine
 from omnimall.core import outbox, sms
 from omnimall.core.models import OutboxMessage
 from omnimall.orders.models import Order, OrderEvent
-from omnimall.orders.services import payment_reminders, pickup_reminders
+from omnimall.orders.services import collect_by, payment_reminders, pickup_reminders
 from tests.orders.factories import make_ready_pickup, make_shipped_order, make_shop, place
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,7 @@ def test_a_ready_pick_up_texts_its_code_and_store():
     assert sent.phone == "+8613800138000"
     assert sent.text.startswith("【流明】您的订单")
     assert f"取货码 {order.pickup_code}" in sent.text
+    assert f"请于 {collect_by.local_deadline(order.collect_by)} 前" in sent.text
     assert order.pickup_code in sent.text
     assert order.pickup_store.name_zh in sent.text
     assert f"{order.number[:6]} {order.number[6:]}" in sent.text

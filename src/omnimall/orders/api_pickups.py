@@ -26,7 +26,7 @@ from omnimall.core.api.replays import respond_once
 from omnimall.core.errors import PermissionDeniedError
 from omnimall.inventory.models import LocationKind
 from omnimall.inventory.selectors.fulfilment import get_location_ref
-from omnimall.orders import selectors
+from omnimall.orders import domain, selectors
 from omnimall.orders.errors import PickupCodeError
 from omnimall.orders.schemas import OrderCollectorOut, collector_out
 from omnimall.orders.services import pickup
@@ -113,7 +113,7 @@ def get_pickup(request: HttpRequest, code: str) -> dict[str, Any]:
     return {
         "number": found.number,
         "state": found.state,
-        "ready": found.state == "ready_for_pickup",
+        "ready": found.state == domain.READY_FOR_PICKUP,
         "contact_name": found.contact_name,
         "phone": found.phone,
         "collector": collector_out(found.collector_name, found.collector_phone),

@@ -107,10 +107,17 @@ def make_ready(order: Order) -> None:
     )
     # Paid holds may end before a store that took long to put the goods aside is done.
     collect_by.keep_holds(order, until=order.collect_by + collect_by.HOLD_PAST_DEADLINE)
+    deadline = collect_by.local_deadline(order.collect_by)
     messages.email_shopper(
-        order, template="ready_for_pickup", extra={"days": settings.PICKUP_UNCOLLECTED_DAYS}
+        order,
+        template="ready_for_pickup",
+        extra={
+            "days": settings.PICKUP_UNCOLLECTED_DAYS,
+            "deadline": deadline,
+            "time_zone": settings.TIME_ZONE,
+        },
     )
-    texts_to_shoppers.text_shopper(order, moment="ready_for_pickup")
+    texts_to_shoppers.text_shopper(order, moment="ready_for_pickup", extra={"deadline": deadline})
     collect_by.text_collector(order)
     messages.publish_order_event(
         order, topic="order.ready_for_pickup", extra={"collect_by": order.collect_by.isoformat()}

@@ -68,12 +68,12 @@ def _text(moment: str, order: Order, extra: dict[str, Any]) -> str:
     if moment == "ready_for_pickup":
         return gettext(
             "Your order %(number)s is ready at %(store)s. Show pick-up code %(code)s at the "
-            "counter within %(days)d days."
+            "counter by %(deadline)s."
         ) % {
             "number": number,
             "store": _store_name(order),
             "code": order.pickup_code,
-            "days": settings.PICKUP_UNCOLLECTED_DAYS,
+            "deadline": extra.get("deadline", ""),
         }
     if moment == "pickup_collector":
         return gettext(
