@@ -630,6 +630,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _back(self, order: Order) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
+    def _refused(self, request: HttpRequest, order: Order, why: str) -> HttpResponseRedirect:
+        """Back to the order saying why its state allows no such form."""
+        self.message_user(request, why, messages.ERROR)
+        return self._back(order)
+
     def _service_form(
         self,
         request: HttpRequest,
@@ -682,8 +687,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         as the actor; its refusals are shown on the form and nothing changes."""
         order = self._order_or_404(request, order_id)
         if not readdress.may_readdress(order):
-            self.message_user(request, error_text(readdress.not_changeable(order)), messages.ERROR)
-            return self._back(order)
+            return self._refused(request, order, error_text(readdress.not_changeable(order)))
         form = StaffAddressForm(
             request.POST or None, initial=order.ship_to, may_cover=request.user.has_perm(REFUND)
         )
@@ -704,10 +708,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         the actor; its refusals are shown on the form and nothing changes."""
         order = self._order_or_404(request, order_id)
         if not pickup_store.may_change_store(order):
-            self.message_user(
-                request, error_text(pickup_store.not_changeable(order)), messages.ERROR
-            )
-            return self._back(order)
+            return self._refused(request, order, error_text(pickup_store.not_changeable(order)))
         stores = selectors.list_other_pickup_stores(selectors.get_order_by_id(order.pk))
         form = StoreForm(request.POST or None, stores=stores)
         return self._service_form(
@@ -725,11 +726,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         told the store): ``collect_by.keep_until``."""
         order = self._order_or_404(request, order_id)
         if order.state != domain.READY_FOR_PICKUP:
-            self.message_user(
-                request, gettext("Only a pick-up waiting at its store can be kept longer."),
-                messages.ERROR,
-            )  # fmt: skip
-            return self._back(order)
+            why = gettext("Only a pick-up waiting at its store can be kept longer.")
+            return self._refused(request, order, why)
         form = KeepUntilForm(request.POST or None, order=order)
         return self._service_form(
             request, order, form,
@@ -746,11 +744,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         store: the shopper's own service (``collector``), the staff member as the actor."""
         order = self._order_or_404(request, order_id)
         if not domain.may_set_collector(order.delivery_method, order.state):
-            self.message_user(
-                request, gettext("Only a pick-up not yet collected can be collected by "
-                                 "someone else."), messages.ERROR,
-            )  # fmt: skip
-            return self._back(order)
+            why = gettext("Only a pick-up not yet collected can be collected by someone else.")
+            return self._refused(request, order, why)
         initial = {"name": order.collector_name, "phone": order.collector_phone}
         form = CollectorForm(request.POST or None, initial=initial)
         return self._service_form(
@@ -771,8 +766,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         refundable = order.amount_paid - order.amount_refunded
         if refundable <= 0:
-            self.message_user(request, gettext("Nothing is left to refund."), messages.ERROR)
-            return self._back(order)
+            return self._refused(request, order, gettext("Nothing is left to refund."))
         form = RefundForm(request.POST or None, order=order)
         return self._service_form(
             request, order, form,
