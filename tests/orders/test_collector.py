@@ -10,7 +10,7 @@ import pytest
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from omnimall.core.models import AuditEntry, OutboxMessage
+from omnimall.core.models import AuditEntry, OutboxMessage, WebhookSubscription
 from omnimall.core.roles import CUSTOMER_SERVICE
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders.errors import CollectorNotSettableError, InvalidCollectorError
@@ -102,6 +102,9 @@ def test_kept_longer_the_collector_hears_the_new_date(shop):
 
 
 def test_the_shopper_takes_it_back_and_nobody_else_is_expected(shop):
+    WebhookSubscription.objects.create(
+        name="POS", url="https://pos.example.cn/hooks", secret="s", topics=["*"]
+    )
     order = make_ready_pickup(shop)
     collector.set_collector(order_id=order.pk, **LEI, actor=ACTOR)
 
@@ -111,6 +114,12 @@ def test_the_shopper_takes_it_back_and_nobody_else_is_expected(shop):
     assert (cleared.collector_name, cleared.collector_phone) == ("", "")
     assert again.collector_name == ""
     assert AuditEntry.objects.filter(action="order.collector_cleared").count() == 1
+    # The store's system hears whom to expect, then that nobody else comes.
+    hooks = OutboxMessage.objects.filter(kind="webhook", topic="order.collector_changed")
+    assert [m.payload["data"]["collector"] for m in hooks.order_by("pk")] == [
+        {"name": "李雷", "phone": "13900139000"},
+        None,
+    ]
 
 
 @pytest.mark.parametrize(

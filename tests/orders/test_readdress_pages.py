@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.test import Client, TestCase
 
+from omnimall.checkout.models import ShippingZone
+from omnimall.checkout.services.shipping import save_shipping_zone
 from omnimall.inventory.services import fulfilment as inventory_fulfilment
 from omnimall.orders.models import Order
 from tests.orders.factories import ACTOR, make_shop, pay, place, request_ids
@@ -106,3 +109,19 @@ def test_the_page_says_what_a_cheaper_delivery_refunds(client):
     history = done.content.decode().split('class="order-timeline"')[1]
     assert "delivery address changed to 杭州市 西湖区" in history  # the shopper's history
     assert "refunded ¥20.00" in history
+
+
+def test_a_dearer_delivery_is_refused_on_the_page_pointing_to_customer_service(client, order):
+    save_shipping_zone(
+        zone=ShippingZone(name_zh="浙江", fee=Decimal("20.00"), free_from=None),
+        provinces=["ZJ"],
+        actor=ACTOR,
+    )
+    form_url = f"/orders/{order.number}/address/?token={order.guest_token}"
+
+    refused = client.post(form_url, {**HANGZHOU, "phone": "13900139000"}, **EN)
+
+    body = refused.content.decode()
+    assert "costs ¥20.00, not the ¥0.00 paid" in body
+    assert "call customer service" in body
+    assert Order.objects.get(pk=order.pk).ship_to["city"] == "Shanghai"

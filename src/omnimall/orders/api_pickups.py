@@ -28,7 +28,7 @@ from omnimall.inventory.models import LocationKind
 from omnimall.inventory.selectors.fulfilment import get_location_ref
 from omnimall.orders import domain, selectors
 from omnimall.orders.errors import PickupCodeError
-from omnimall.orders.schemas import OrderCollectorOut, collector_out
+from omnimall.orders.schemas import OrderCollectorOut
 from omnimall.orders.services import pickup
 
 router = Router(tags=["pick-up counter"])
@@ -116,7 +116,7 @@ def get_pickup(request: HttpRequest, code: str) -> dict[str, Any]:
         "ready": found.state == domain.READY_FOR_PICKUP,
         "contact_name": found.contact_name,
         "phone": found.phone,
-        "collector": collector_out(found.collector_name, found.collector_phone),
+        "collector": domain.collector_of(found.collector_name, found.collector_phone),
         "ready_at": found.ready_at,
         "collect_by": found.collect_by,
         "lines": [

@@ -84,6 +84,12 @@ def may_set_collector(method: str, state: str) -> bool:
     return method == PICKUP and state in COLLECTOR_SETTABLE
 
 
+def collector_of(name: str, phone: str) -> dict[str, str] | None:
+    """Someone the shopper sends to collect a pick-up, as the APIs and webhooks give them;
+    None when the shopper comes themselves."""
+    return {"name": name, "phone": phone} if name else None
+
+
 def shopper_may_keep_longer(
     state: str, *, collect_by: datetime | None, extended: bool, now: datetime, days: int
 ) -> bool:

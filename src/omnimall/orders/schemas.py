@@ -12,6 +12,7 @@ from pydantic import StrictInt, StrictStr
 
 from omnimall.core.api.schemas import StrictIn
 
+from . import domain
 from .selectors import OrderView
 
 # The order's guest token in a shopper's request body (its signed-in owner needs none).
@@ -44,11 +45,6 @@ class OrderPickupStoreOut(Schema):
 class OrderCollectorOut(Schema):
     name: str
     phone: str = Field(..., description="A mainland mobile: the code is texted to it")
-
-
-def collector_out(name: str, phone: str) -> dict[str, str] | None:
-    """Someone the shopper sends to collect a pick-up, or None when they come themselves."""
-    return {"name": name, "phone": phone} if name else None
 
 
 class OrderShipmentOut(Schema):
@@ -369,7 +365,7 @@ def order_out(view: OrderView) -> dict[str, Any]:
         "store_refused": view.store_refused,
         "collect_by": view.collect_by,
         "can_keep_longer": view.can_keep_longer,
-        "collector": collector_out(view.collector_name, view.collector_phone),
+        "collector": domain.collector_of(view.collector_name, view.collector_phone),
         "can_set_collector": view.can_set_collector,
         "can_confirm_receipt": view.can_confirm_receipt,
         "receipt_due_at": view.receipt_due_at,

@@ -44,6 +44,7 @@ KNOWN_TOPICS = (
     "order.address_changed",
     "order.pickup_store_changed",
     "order.pickup_kept",
+    "order.collector_changed",
     # Outbound points transfers, sent only to the partner's own subscription
     # ("partner:<code>", kept in step by omnimall.members.partners.services).
     "partner.points_transfer",

@@ -26,6 +26,7 @@ from omnimall.orders.errors import CollectorNotSettableError, InvalidCollectorEr
 from omnimall.orders.models import Order, OrderEventKind
 from omnimall.orders.texts import text
 
+from . import messages
 from .collect_by import text_collector
 from .timeline import add_event, lock_order
 
@@ -85,6 +86,7 @@ def set_collector(*, order_id: int, name: object, phone: object, actor: Actor) -
         )
         if order.state == domain.READY_FOR_PICKUP:
             text_collector(order)
+        _publish(order)
     return order
 
 
@@ -111,4 +113,14 @@ def clear_collector(*, order_id: int, actor: Actor) -> Order:
             subject=order,
             changes={"collector_name": [before, ""]},
         )
+        _publish(order)
     return order
+
+
+def _publish(order: Order) -> None:
+    """The store's system hears whom to expect at the counter (``order.collector_changed``)."""
+    messages.publish_order_event(
+        order,
+        topic="order.collector_changed",
+        extra={"collector": domain.collector_of(order.collector_name, order.collector_phone)},
+    )

@@ -470,7 +470,8 @@ def _address_refusal(refused: DomainError) -> str:
         "no_delivery_to_region": _("Sorry, we do not deliver to this province or region."),
         "delivery_fee_differs": _(
             "Delivery to this address costs ¥%(fee)s, not the ¥%(charged)s paid for this "
-            "order. Cancel the order and order again to deliver there."
+            "order. Cancel the order and order again to deliver there, or call customer "
+            "service: they may be able to help."
         )
         % {
             "fee": refused.details.get("fee", ""),
