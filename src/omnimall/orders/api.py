@@ -66,7 +66,7 @@ from omnimall.orders.schemas import (
     PaymentStartedOut,
     order_out,
 )
-from omnimall.orders.selectors import lookup
+from omnimall.orders.selectors import OrderView, lookup
 from omnimall.orders.services import (
     cancellation,
     collect_by,
@@ -179,11 +179,15 @@ def confirm_delivery(
     return {"number": order.number, "state": order.state}
 
 
-def _shopper_actor(user: Any, email: str) -> Actor:
-    """The signed-in shopper, or the guest known by the order's email."""
+def _shopper_order(request: HttpRequest, number: str, token: str | None) -> tuple[OrderView, Actor]:
+    """The order this shopper may see (the signed-in owner, or the guest token's holder;
+    anyone else 404) and the shopper, signed in or the guest known by the order's email,
+    as the actor of what they do to it."""
+    user = signed_in_shopper(request)
+    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=token)
     if user is not None:
-        return Actor.from_user(user)
-    return Actor(kind="anonymous", label=f"shopper {email}"[:150])
+        return view, Actor.from_user(user)
+    return view, Actor(kind="anonymous", label=f"shopper {view.email}"[:150])
 
 
 @router.post(
@@ -197,11 +201,10 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn) -> dict[s
     once taken on, ``order_state`` in any other state, ``order_paid`` when an unpaid
     order's payment went through meanwhile (it is then settled, not cancelled). Holds are
     released. The guest token, or the signed-in owner, shows the order; anyone else 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    view, actor = _shopper_order(request, number, payload.token)
     cancellation.cancel_order(
         order_id=view.id,
-        actor=_shopper_actor(user, view.email),
+        actor=actor,
         reason=payload.reason or gettext_noop("cancelled by the shopper"),
         by_shopper=True,
         why=payload.why or "",
@@ -228,12 +231,11 @@ def change_address(request: HttpRequest, number: str, payload: ChangeAddressIn) 
     order (costing less, a paid order is refunded the difference); 422 ``invalid_address``
     (per field in ``details.errors``) or ``no_delivery_to_region``. The guest token, or the
     signed-in owner, shows the order; anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    view, actor = _shopper_order(request, number, payload.token)
     readdress.change_ship_to(
         order_id=view.id,
         address=payload.address.model_dump(),
-        actor=_shopper_actor(user, view.email),
+        actor=actor,
     )
     return order_out(selectors.get_order_by_id(view.id))
 
@@ -281,11 +283,8 @@ def change_pickup_store(
     ``invalid_store`` for a code that is not a pick-up store. The pick-up code stays; the
     shopper gets an email. The guest token, or the signed-in owner, shows the order; anyone
     else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
-    pickup_store.change_pickup_store(
-        order_id=view.id, store=payload.store, actor=_shopper_actor(user, view.email)
-    )
+    view, actor = _shopper_order(request, number, payload.token)
+    pickup_store.change_pickup_store(order_id=view.id, store=payload.store, actor=actor)
     return order_out(selectors.get_order_by_id(view.id))
 
 
@@ -306,9 +305,8 @@ def keep_longer(request: HttpRequest, number: str, payload: KeepLongerIn) -> dic
     or the shop leaves this to its stores (``details.reason``: ``not_waiting`` / ``off``).
     The shopper gets an email with the new deadline. The guest token, or the signed-in
     owner, shows the order; anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
-    collect_by.keep_longer(order_id=view.id, actor=_shopper_actor(user, view.email))
+    view, actor = _shopper_order(request, number, payload.token)
+    collect_by.keep_longer(order_id=view.id, actor=actor)
     return order_out(selectors.get_order_by_id(view.id))
 
 
@@ -330,13 +328,12 @@ def set_collector(request: HttpRequest, number: str, payload: CollectorIn) -> di
     after; 422 ``invalid_collector`` (per field in ``details.errors``). The same person
     again: 200, nothing changes. The guest token, or the signed-in owner, shows the order;
     anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    view, actor = _shopper_order(request, number, payload.token)
     collector.set_collector(
         order_id=view.id,
         name=payload.name,
         phone=payload.phone,
-        actor=_shopper_actor(user, view.email),
+        actor=actor,
     )
     return order_out(selectors.get_order_by_id(view.id))
 
@@ -354,9 +351,8 @@ def clear_collector(request: HttpRequest, number: str, payload: CollectorOffIn) 
     """Nobody else collects the pick-up any more (200 also when nobody did); 409
     ``collector_not_settable`` once it is handed over. The guest token, or the signed-in
     owner, shows the order; anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
-    collector.clear_collector(order_id=view.id, actor=_shopper_actor(user, view.email))
+    view, actor = _shopper_order(request, number, payload.token)
+    collector.clear_collector(order_id=view.id, actor=actor)
     return order_out(selectors.get_order_by_id(view.id))
 
 
@@ -429,9 +425,8 @@ def confirm_receipt(request: HttpRequest, number: str, payload: ConfirmReceiptIn
     return window starts. Again on a delivered order: 200, nothing changes; 409
     ``order_state`` before everything has shipped. The guest token, or the signed-in
     owner, shows the order; anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
-    receipt.confirm_receipt(order_id=view.id, actor=_shopper_actor(user, view.email))
+    view, actor = _shopper_order(request, number, payload.token)
+    receipt.confirm_receipt(order_id=view.id, actor=actor)
     return order_out(selectors.get_order_by_id(view.id))
 
 
@@ -486,13 +481,12 @@ def request_return(
     more units than are left. Answers the order with the new return in ``returns``. The
     guest token, or the signed-in owner (app token, or session with the CSRF header),
     shows the order; anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    view, actor = _shopper_order(request, number, payload.token)
     returns.request_return(
         order_id=view.id,
         lines=[(line.line_id, line.quantity) for line in payload.lines],
         reason=payload.reason,
-        actor=_shopper_actor(user, view.email),
+        actor=actor,
     )
     return Status(201, order_out(selectors.get_order_by_id(view.id)))
 
@@ -508,8 +502,7 @@ def request_invoice(request: HttpRequest, number: str, payload: InvoiceRequestIn
     in ``details.errors``). 409 ``invoice_not_allowed`` for a cancelled or wholly refunded
     order, ``invoice_issued`` once issued. The guest token, or the signed-in owner, shows
     the order; anyone else gets 404."""
-    user = signed_in_shopper(request)
-    view = selectors.get_order_for_viewer(number=number, user=user, guest_token=payload.token)
+    view, actor = _shopper_order(request, number, payload.token)
     details = invoices.clean_invoice(
         kind=payload.kind,
         title=payload.title,
@@ -518,7 +511,5 @@ def request_invoice(request: HttpRequest, number: str, payload: InvoiceRequestIn
         contact_name=view.contact_name,
         contact_email=view.email,
     )
-    invoices.request_invoice(
-        order_id=view.id, details=details, actor=_shopper_actor(user, view.email)
-    )
+    invoices.request_invoice(order_id=view.id, details=details, actor=actor)
     return order_out(selectors.get_order_by_id(view.id))
